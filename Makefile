@@ -1,0 +1,44 @@
+# The two commands of the quick start: `make run` and `make test`.
+# Everything else here is what they need.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+CONFIG ?= config/pos.toml
+# Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for xvfb-run.
+TEST_DEBS := xvfb xauth libgl1-mesa-dri
+
+.PHONY: run test lint i18n bench clean debs
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+## Start the terminal in simulator mode (simulated hardware, local database, no broker).
+run: $(VENV)/.installed
+	@scripts/run-simulator.sh $(PY) $(CONFIG)
+
+## Install what the tests need and run the whole suite.
+test: debs $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+debs:
+	@scripts/ensure-debs.sh $(TEST_DEBS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## Recompile the gettext catalogues after editing a .po file.
+i18n: $(VENV)/.installed
+	$(PY) scripts/compile_catalogues.py
+
+bench: $(VENV)/.installed
+	$(PY) bench/sale_commit.py
+	$(PY) bench/startup.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""POS terminal application: domain (core), persistence (store), services and Kivy UI (ui)."""

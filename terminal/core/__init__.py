@@ -1,0 +1,4 @@
+"""Shop rules: catalogue, cart, taxes, tenders, numbering.
+
+Pure Python: imports neither Kivy, nor hal, nor the database. Time is injected.
+"""

@@ -1,0 +1,103 @@
+"""The sale being keyed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from terminal.core.catalogue import Catalogue, Product, ScanResult, line_amount
+from terminal.core.clock import Clock
+from terminal.core.errors import N_, QuantityError
+from terminal.core.taxes import TaxSummary, summarize
+
+MAX_COUNT = 999  # pieces on one line
+MAX_WEIGHT = Decimal("99.999")  # kilograms on one line
+WEIGHT_STEP = Decimal("0.001")
+
+
+@dataclass
+class CartLine:
+    product: Product
+    quantity: Decimal
+    added_at: datetime
+    fixed_amount: int | None = None  # from a price-embedded barcode
+
+    @property
+    def unit_price(self) -> int:
+        return self.product.price
+
+    @property
+    def amount(self) -> int:
+        if self.fixed_amount is not None:
+            return self.fixed_amount
+        return line_amount(self.product.price, self.quantity)
+
+
+def parse_quantity(text: str, product: Product) -> Decimal:
+    """Validate a quantity the cashier typed for ``product``.
+
+    Whole pieces for countable products, up to 3 decimals (kg) for weighed ones;
+    never zero or negative, never more than a shop could hand over on one line.
+    """
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise QuantityError(N_("{text} is not a quantity"), text=text) from None
+    if not value.is_finite() or value <= 0:
+        raise QuantityError(N_("Quantity must be more than zero"))
+    if product.sold_by_weight:
+        if value != value.quantize(WEIGHT_STEP) or value > MAX_WEIGHT:
+            raise QuantityError(
+                N_("Weight must be at most {max} kg, in steps of 1 g"), max=str(MAX_WEIGHT)
+            )
+        return value.quantize(WEIGHT_STEP)
+    if value != value.to_integral_value():
+        raise QuantityError(N_("{name} is sold by the piece: whole numbers only"), name=product.name)
+    if value > MAX_COUNT:
+        raise QuantityError(N_("Quantity must be at most {max}"), max=MAX_COUNT)
+    return value.quantize(Decimal(1))
+
+
+class Cart:
+    def __init__(self, catalogue: Catalogue, clock: Clock, *, prices_include_tax: bool) -> None:
+        self.catalogue = catalogue
+        self.clock = clock
+        self.prices_include_tax = prices_include_tax
+        self.lines: list[CartLine] = []
+
+    def add(self, scan: ScanResult) -> CartLine:
+        line = CartLine(scan.product, scan.quantity, self.clock(), scan.amount)
+        self.lines.append(line)
+        return line
+
+    def add_code(self, code: str) -> CartLine:
+        """Add by barcode or SKU; raises UnknownCode / InvalidBarcode and adds nothing."""
+        return self.add(self.catalogue.lookup(code))
+
+    def set_quantity(self, index: int, text: str) -> CartLine:
+        line = self.lines[index]
+        if line.fixed_amount is not None:
+            raise QuantityError(N_("The price of this item is in its barcode: scan it again"))
+        line.quantity = parse_quantity(text, line.product)
+        return line
+
+    def remove(self, index: int) -> CartLine:
+        return self.lines.pop(index)
+
+    def clear(self) -> None:
+        self.lines.clear()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    def taxes(self) -> TaxSummary:
+        return summarize(
+            ((self.catalogue.tax_class_of(line.product), line.amount) for line in self.lines),
+            prices_include_tax=self.prices_include_tax,
+        )
+
+    @property
+    def total(self) -> int:
+        return self.taxes().gross

@@ -1,0 +1,82 @@
+"""Currencies and amounts.
+
+Amounts are integers in the terminal's minor unit of the currency. For IDR and MNT
+that unit is the whole rupiah / tögrög (ISO 4217 lists two decimals, but neither
+currency has coins below the unit in circulation, and receipts show none), for CNY
+it is the fen (0.01 yuan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from terminal.core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Currency:
+    code: str
+    exponent: int  # decimals of the terminal's minor unit
+    symbol: str  # shown on screen
+    receipt_symbol: str  # printable in the printer's basic codepage
+    symbol_after: bool
+    thousands_sep: str
+    decimal_sep: str
+    denominations: tuple[int, ...]  # banknotes and coins, in minor units, ascending
+
+    def format(self, amount: int, *, receipt: bool = False) -> str:
+        """``12500`` IDR -> ``Rp 12.500``; ``1250`` CNY -> ``¥12.50``."""
+        sign = "-" if amount < 0 else ""
+        units, minor = divmod(abs(amount), 10**self.exponent)
+        digits = f"{units:,}".replace(",", self.thousands_sep)
+        if self.exponent:
+            digits += self.decimal_sep + str(minor).zfill(self.exponent)
+        symbol = self.receipt_symbol if receipt else self.symbol
+        if self.symbol_after:
+            return f"{sign}{digits} {symbol}"
+        sep = " " if symbol[-1].isalpha() else ""
+        return f"{sign}{symbol}{sep}{digits}"
+
+    def parse(self, text: str) -> int:
+        """Parse an amount typed by the cashier in major units ("12500", "12.50")."""
+        cleaned = text.strip().replace(self.thousands_sep, "")
+        cleaned = cleaned.replace(self.decimal_sep, ".").replace(" ", "")
+        value = Decimal(cleaned)
+        return int((value * 10**self.exponent).to_integral_value(ROUND_HALF_UP))
+
+
+CURRENCIES: dict[str, Currency] = {
+    "IDR": Currency(
+        "IDR", 0, "Rp", "Rp", False, ".", ",",
+        (100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000),
+    ),
+    "MNT": Currency(
+        "MNT", 0, "₮", "MNT", True, ",", ".",
+        (10, 20, 50, 100, 200, 500, 1000, 5000, 10000, 20000),
+    ),
+    "CNY": Currency(
+        "CNY", 2, "¥", "RMB", False, ",", ".",
+        (10, 50, 100, 500, 1000, 2000, 5000, 10000),
+    ),
+}
+
+
+def currency(code: str) -> Currency:
+    try:
+        return CURRENCIES[code]
+    except KeyError:
+        known = ", ".join(sorted(CURRENCIES))
+        raise ConfigError(f"unknown currency {code!r}; known: {known}") from None
+
+
+def round_half_up(value: Decimal) -> int:
+    """Round to a whole minor unit, halves away from zero (the commercial rule)."""
+    return int(value.to_integral_value(ROUND_HALF_UP))
+
+
+def round_to_step(amount: int, step: int) -> int:
+    """Round to the nearest multiple of ``step`` (cash rounding), halves up."""
+    if step <= 1:
+        return amount
+    return round_half_up(Decimal(amount) / step) * step

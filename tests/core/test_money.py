@@ -1,0 +1,50 @@
+import pytest
+
+from terminal.core.errors import ConfigError
+from terminal.core.money import currency, round_to_step
+
+
+@pytest.mark.parametrize(
+    ("code", "amount", "screen", "receipt"),
+    [
+        ("IDR", 12500, "Rp 12.500", "Rp 12.500"),
+        ("IDR", 1250000, "Rp 1.250.000", "Rp 1.250.000"),
+        ("IDR", -500, "-Rp 500", "-Rp 500"),
+        ("MNT", 12500, "12,500 ₮", "12,500 MNT"),
+        ("CNY", 1250, "¥12.50", "RMB 12.50"),
+        ("CNY", 5, "¥0.05", "RMB 0.05"),
+        ("CNY", 0, "¥0.00", "RMB 0.00"),
+    ],
+)
+def test_format(code, amount, screen, receipt):
+    cur = currency(code)
+    assert cur.format(amount) == screen
+    assert cur.format(amount, receipt=True) == receipt
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "minor"),
+    [("IDR", "12500", 12500), ("IDR", "12.500", 12500), ("CNY", "12.5", 1250), ("CNY", "7", 700)],
+)
+def test_parse_typed_amount(code, text, minor):
+    assert currency(code).parse(text) == minor
+
+
+@pytest.mark.parametrize(
+    ("amount", "step", "rounded"),
+    [
+        (12450, 100, 12500),  # IDR to 100: half up
+        (12449, 100, 12400),
+        (12550, 100, 12600),  # half up, not to even
+        (1234, 10, 1230),  # CNY to 0.10
+        (1235, 10, 1240),
+        (1234, 1, 1234),  # no cash rounding
+    ],
+)
+def test_cash_rounding(amount, step, rounded):
+    assert round_to_step(amount, step) == rounded
+
+
+def test_unknown_currency_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown currency 'USD'"):
+        currency("USD")
