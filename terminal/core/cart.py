@@ -53,7 +53,9 @@ def parse_quantity(text: str, product: Product) -> Decimal:
             )
         return value.quantize(WEIGHT_STEP)
     if value != value.to_integral_value():
-        raise QuantityError(N_("{name} is sold by the piece: whole numbers only"), name=product.name)
+        raise QuantityError(
+            N_("{name} is sold by the piece: whole numbers only"), name=product.name
+        )
     if value > MAX_COUNT:
         raise QuantityError(N_("Quantity must be at most {max}"), max=MAX_COUNT)
     return value.quantize(Decimal(1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from terminal.core.errors import N_, PosError
 
 CASHIER_PIN_LENGTHS = range(4, 9)
@@ -24,5 +26,5 @@ def is_trivial(pin: str) -> bool:
     """One digit repeated, or an ascending/descending run such as 1234 or 654321."""
     if len(set(pin)) == 1:
         return True
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:], strict=False)}
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(pin)}
     return steps in ({1}, {9})

@@ -7,8 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from terminal.core.cart import Cart
-from terminal.core.tender import CashPayment
 from terminal.core.taxes import TaxSummary
+from terminal.core.tender import CashPayment
 
 
 @dataclass(frozen=True)

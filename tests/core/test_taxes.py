@@ -34,7 +34,14 @@ EXEMPT = TaxClass("EXEMPT", "Exempt", ())
         # VAT round(990.99099) = 991, city tax takes the remainder 99 (9909.91 * 1% = 99.099)
         ([(MN_FULL, 11000)], True, 9910, 1090, 11000, [("VAT", 9910, 991), ("CITY", 9910, 99)]),
         # exclusive: 10000 + VAT 1000 + city 100
-        ([(MN_FULL, 10000)], False, 10000, 1100, 11100, [("VAT", 10000, 1000), ("CITY", 10000, 100)]),
+        (
+            [(MN_FULL, 10000)],
+            False,
+            10000,
+            1100,
+            11100,
+            [("VAT", 10000, 1000), ("CITY", 10000, 100)],
+        ),
         # two classes share VAT: 11100 incl. 11% -> 10000 + 1000 + 100; 1100 incl. 10% -> 1000 + 100
         (
             [(MN_FULL, 11100), (MN_VAT_ONLY, 1100)],

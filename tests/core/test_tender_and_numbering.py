@@ -25,7 +25,7 @@ def test_exact_tender_gives_no_change():
 
 
 def test_tender_below_total_is_refused():
-    with pytest.raises(TenderError, match="Tendered Rp 16.000 is less than the total Rp 16.500"):
+    with pytest.raises(TenderError, match=r"Tendered Rp 16\.000 is less than the total Rp 16\.500"):
         take_cash(16500, 16000, IDR)
     with pytest.raises(TenderError, match="less than"):
         take_cash(68350, 68350, IDR, cash_rounding=100)  # payable is 68400

@@ -1,0 +1,82 @@
+"""Cash drawers: a solenoid pulse on a GPIO pin (gpiozero), or the simulator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class CashDrawer(Protocol):
+    def open(self) -> None:
+        """Fire one opening pulse."""
+        ...
+
+
+class SimulatorDrawer:
+    """Records every opening pulse (in memory and in ``drawer.log``) instead of firing one."""
+
+    def __init__(self, log_path: Path | None = None, pulse_ms: int = 100) -> None:
+        self.log_path = log_path
+        self.pulse_ms = pulse_ms
+        self.pulses: list[datetime] = []
+
+    def open(self) -> None:
+        now = datetime.now(UTC)
+        self.pulses.append(now)
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("a") as log:
+                log.write(f"{now.isoformat()} pulse {self.pulse_ms} ms\n")
+
+
+class GpioDrawer:
+    """A drawer solenoid driven through a transistor on a GPIO pin."""
+
+    def __init__(
+        self, pin: int, *, active_high: bool = True, pulse_ms: int = 100, pin_factory: Any = None
+    ) -> None:
+        from gpiozero import DigitalOutputDevice
+
+        self.pulse_ms = pulse_ms
+        self.output = DigitalOutputDevice(
+            pin, active_high=active_high, initial_value=False, pin_factory=pin_factory
+        )
+
+    def open(self) -> None:
+        # one pulse, in gpiozero's background thread so the UI does not wait for it
+        self.output.blink(on_time=self.pulse_ms / 1000, off_time=0, n=1, background=True)
+
+    def close(self) -> None:
+        self.output.close()
+
+
+def make_drawer(cfg: dict[str, Any], data_dir: Path) -> CashDrawer:
+    backend = cfg.get("backend", "simulator")
+    pulse_ms = int(cfg.get("pulse_ms", 100))
+    if backend == "simulator":
+        return SimulatorDrawer(data_dir / "sim" / "drawer.log", pulse_ms)
+    if backend == "gpio":
+        factory = None
+        name = cfg.get("pin_factory", "lgpio")
+        if name == "mock":
+            from gpiozero.pins.mock import MockFactory
+
+            factory = MockFactory()
+        elif name == "lgpio":
+            from gpiozero.pins.lgpio import LGPIOFactory
+
+            factory = LGPIOFactory()
+        elif name == "rpigpio":
+            from gpiozero.pins.rpigpio import RPiGPIOFactory
+
+            factory = RPiGPIOFactory()
+        else:
+            raise ValueError(f"hardware.drawer.pin_factory: unknown {name!r}")
+        return GpioDrawer(
+            int(cfg.get("pin", 17)),
+            active_high=bool(cfg.get("active_high", True)),
+            pulse_ms=pulse_ms,
+            pin_factory=factory,
+        )
+    raise ValueError(f"hardware.drawer.backend: unknown {backend!r}; use simulator or gpio")

@@ -1,0 +1,89 @@
+"""Printer backends: python-escpos connections, and the simulator."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+from typing import Any
+
+from hal.printer.document import Document
+from hal.printer.escpos_render import profile_columns, render_escpos
+from hal.printer.interface import PrinterError
+from hal.printer.preview import interpret, render_png
+
+
+class EscposPrinter:
+    """A real printer behind one of python-escpos's connections (Usb, Serial, Network, File)."""
+
+    def __init__(self, connection: Any, *, profile: str, codepage: str) -> None:
+        self.connection = connection
+        self.profile = profile
+        self.codepage = codepage
+        self.columns = profile_columns(profile)
+
+    def print_document(self, doc: Document, *, job_name: str = "") -> bytes:
+        data = render_escpos(doc, profile=self.profile, codepage=self.codepage)
+        try:
+            self.connection._raw(data)
+        except Exception as exc:  # every connection raises its own kind
+            raise PrinterError(f"printer did not take the job: {exc}") from exc
+        finally:
+            with contextlib.suppress(Exception):  # closing a dead connection may fail too
+                self.connection.close()
+        return data
+
+
+class SimulatorPrinter:
+    """Writes each job's ESC/POS stream to ``<dir>/<job>.escpos`` and a readable ``.png``.
+
+    ``paper_out = True`` makes it refuse jobs the way a printer without paper does.
+    """
+
+    def __init__(self, out_dir: Path, *, profile: str, codepage: str, preview: bool = True) -> None:
+        self.out_dir = Path(out_dir)
+        self.profile = profile
+        self.codepage = codepage
+        self.preview = preview
+        self.columns = profile_columns(profile)
+        self.paper_out = False
+        self.jobs: list[tuple[str, bytes]] = []
+
+    def print_document(self, doc: Document, *, job_name: str = "") -> bytes:
+        if self.paper_out:
+            raise PrinterError("paper out")
+        data = render_escpos(doc, profile=self.profile, codepage=self.codepage)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", job_name or f"job-{len(self.jobs) + 1}")
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        (self.out_dir / f"{name}.escpos").write_bytes(data)
+        if self.preview:
+            render_png(interpret(data), self.out_dir / f"{name}.png")
+        self.jobs.append((name, data))
+        return data
+
+
+def make_printer(cfg: dict[str, Any], data_dir: Path) -> EscposPrinter | SimulatorPrinter:
+    """The printer named by ``[hardware.printer] backend``."""
+    backend = cfg.get("backend", "simulator")
+    profile = cfg.get("profile", "TM-T20II")
+    codepage = cfg.get("codepage", "CP437")
+    if backend == "simulator":
+        return SimulatorPrinter(data_dir / "receipts", profile=profile, codepage=codepage)
+    from escpos import printer as conn
+
+    if backend == "file":
+        connection = conn.File(cfg["path"])
+    elif backend == "dummy":
+        connection = conn.Dummy()
+    elif backend == "usb":
+        connection = conn.Usb(int(cfg["vendor_id"]), int(cfg["product_id"]))
+    elif backend == "serial":
+        connection = conn.Serial(cfg["device"], baudrate=int(cfg.get("baudrate", 38400)))
+    elif backend == "network":
+        connection = conn.Network(cfg["host"], port=int(cfg.get("port", 9100)))
+    else:
+        raise ValueError(
+            f"hardware.printer.backend: unknown {backend!r}; "
+            "use simulator, file, dummy, usb, serial or network"
+        )
+    return EscposPrinter(connection, profile=profile, codepage=codepage)

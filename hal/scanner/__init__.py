@@ -1,0 +1,70 @@
+"""Barcode scanners.
+
+A keyboard-wedge scanner types the code and Enter: it needs no driver, the app's
+keyboard handling reads it (backend ``wedge``). The simulator delivers codes to the
+same handler: from :meth:`SimulatorScanner.inject`, or from lines written to a named
+pipe, so a technician can scan from a shell (``echo 8991002101111 > var/sim/scanner``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ScanHandler = Callable[[str], None]
+
+
+class WedgeScanner:
+    """Nothing to run: the scanner is a keyboard."""
+
+    def start(self, on_scan: ScanHandler) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class SimulatorScanner:
+    def __init__(self, fifo_path: Path | None = None) -> None:
+        self.fifo_path = fifo_path
+        self._on_scan: ScanHandler | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def start(self, on_scan: ScanHandler) -> None:
+        """Deliver scans to ``on_scan`` (called on the reader's thread for pipe scans)."""
+        self._on_scan = on_scan
+        if self.fifo_path and self._thread is None:
+            self.fifo_path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.fifo_path.exists():
+                os.mkfifo(self.fifo_path)
+            self._thread = threading.Thread(target=self._read_pipe, daemon=True, name="scanner-sim")
+            self._thread.start()
+
+    def inject(self, code: str) -> None:
+        if self._on_scan is None:
+            raise RuntimeError("scanner not started")
+        self._on_scan(code)
+
+    def _read_pipe(self) -> None:
+        while not self._stopping:
+            with open(self.fifo_path, encoding="utf-8", errors="replace") as pipe:
+                for line in pipe:
+                    code = line.strip()
+                    if code and self._on_scan:
+                        self._on_scan(code)
+
+    def stop(self) -> None:
+        self._stopping = True
+
+
+def make_scanner(cfg: dict[str, Any], data_dir: Path) -> WedgeScanner | SimulatorScanner:
+    backend = cfg.get("backend", "wedge")
+    if backend == "wedge":
+        return WedgeScanner()
+    if backend == "simulator":
+        return SimulatorScanner(data_dir / "sim" / "scanner")
+    raise ValueError(f"hardware.scanner.backend: unknown {backend!r}; use wedge or simulator")

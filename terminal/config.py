@@ -1,0 +1,201 @@
+"""The terminal's one configuration file (TOML), read into typed settings.
+
+Every key is documented in ``config/pos.toml``. A malformed file is refused with a
+message naming the key, before anything starts.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from terminal.core.barcodes import WeighedFormat
+from terminal.core.errors import ConfigError
+from terminal.core.money import Currency, currency
+from terminal.core.numbering import check_terminal_id
+from terminal.core.taxes import Tax, TaxClass
+
+LOCALES = ("en", "id")
+DEFAULT_KEYS = {
+    "pay_cash": ["f12", "numpadadd"],
+    "quantity": ["numpadmul", "*"],
+    "remove_line": ["delete"],
+    "search": ["f3"],
+    "sign_out": ["f10"],
+    "back": ["escape"],
+    "line_up": ["up"],
+    "line_down": ["down"],
+}
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    name: str
+    address: tuple[str, ...]
+    tax_id: str
+    currency: Currency
+    locale: str
+    timezone: ZoneInfo
+    prices_include_tax: bool
+    cash_rounding: int
+    receipt_footer: tuple[str, ...]
+    demo_catalogue: bool
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    fullscreen: bool = True
+    width: int = 800
+    height: int = 480
+    dpi: int = 133
+    screenshot_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    terminal_id: str
+    data_dir: Path
+    store: StoreSettings
+    tax_classes: dict[str, TaxClass]
+    weighed_formats: list[WeighedFormat]
+    hardware: dict[str, dict[str, Any]]
+    ui: UiSettings
+    keys: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_KEYS))
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "pos.db"
+
+
+def _get(table: dict, key: str, kind: type | tuple, where: str, default: Any = ...) -> Any:
+    if key not in table:
+        if default is ...:
+            raise ConfigError(f"{where}.{key}: missing")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"{where}.{key}: expected {names}, got {value!r}")
+    return value
+
+
+def _tax_classes(table: dict) -> dict[str, TaxClass]:
+    classes = {}
+    for code, spec in table.items():
+        where = f"taxes.{code}"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: expected a table")
+        rates = []
+        for i, rate in enumerate(_get(spec, "rates", list, where)):
+            at = f"{where}.rates[{i}]"
+            if not isinstance(rate, dict):
+                raise ConfigError(f"{at}: expected a table")
+            try:
+                percent = Decimal(str(_get(rate, "rate", (str, int, float), at)))
+            except InvalidOperation:
+                raise ConfigError(f"{at}.rate: not a number") from None
+            if not (0 <= percent < 100):
+                raise ConfigError(f"{at}.rate: must be a percentage from 0 to 100")
+            rates.append(Tax(_get(rate, "code", str, at), _get(rate, "name", str, at), percent))
+        classes[code] = TaxClass(code, _get(spec, "name", str, where), tuple(rates))
+    if not classes:
+        raise ConfigError("taxes: at least one tax class is needed")
+    return classes
+
+
+def _keys(table: dict) -> dict[str, list[str]]:
+    keys = dict(DEFAULT_KEYS)
+    for action, names in table.items():
+        if action not in DEFAULT_KEYS:
+            raise ConfigError(f"keys.{action}: unknown action; known: {', '.join(DEFAULT_KEYS)}")
+        names = [names] if isinstance(names, str) else names
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"keys.{action}: expected a key name or a list of them")
+        keys[action] = names
+    return keys
+
+
+def parse_settings(doc: dict[str, Any]) -> Settings:
+    term = _get(doc, "terminal", dict, "")
+    try:
+        terminal_id = check_terminal_id(_get(term, "id", str, "terminal"))
+    except ValueError as exc:
+        raise ConfigError(f"terminal.id: {exc}") from None
+    st = _get(doc, "store", dict, "")
+    locale = _get(st, "locale", str, "store", "en")
+    if locale not in LOCALES:
+        raise ConfigError(f"store.locale: {locale!r} is not one of {', '.join(LOCALES)}")
+    try:
+        timezone = ZoneInfo(_get(st, "timezone", str, "store", "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"store.timezone: unknown time zone {st.get('timezone')!r}") from None
+    rounding = _get(st, "cash_rounding", int, "store", 1)
+    if rounding < 1:
+        raise ConfigError("store.cash_rounding: must be 1 or more")
+    store = StoreSettings(
+        name=_get(st, "name", str, "store"),
+        address=tuple(_get(st, "address", list, "store", [])),
+        tax_id=_get(st, "tax_id", str, "store", ""),
+        currency=currency(_get(st, "currency", str, "store")),
+        locale=locale,
+        timezone=timezone,
+        prices_include_tax=_get(st, "prices_include_tax", bool, "store", True),
+        cash_rounding=rounding,
+        receipt_footer=tuple(_get(st, "receipt_footer", list, "store", [])),
+        demo_catalogue=_get(st, "demo_catalogue", bool, "store", False),
+    )
+    formats = []
+    for i, spec in enumerate(_get(doc, "weighed_barcodes", list, "", [])):
+        at = f"weighed_barcodes[{i}]"
+        kind = _get(spec, "kind", str, at)
+        if kind not in ("price", "weight"):
+            raise ConfigError(f"{at}.kind: must be 'price' or 'weight'")
+        decimals = 3 if kind == "weight" else 0
+        try:
+            formats.append(
+                WeighedFormat(_get(spec, "prefix", str, at), kind, value_decimals=decimals)
+            )
+        except ValueError as exc:
+            raise ConfigError(f"{at}: {exc}") from None
+    ui = _get(doc, "ui", dict, "", {})
+    shots = _get(ui, "screenshot_dir", str, "ui", "")
+    hardware = _get(doc, "hardware", dict, "", {})
+    for kind in ("printer", "drawer", "scanner", "keypad", "card"):
+        _get(hardware, kind, dict, "hardware", {})
+    return Settings(
+        terminal_id=terminal_id,
+        data_dir=Path(_get(term, "data_dir", str, "terminal", "var")),
+        store=store,
+        tax_classes=_tax_classes(_get(doc, "taxes", dict, "")),
+        weighed_formats=formats,
+        hardware={
+            kind: dict(hardware.get(kind, {}))
+            for kind in ("printer", "drawer", "scanner", "keypad", "card")
+        },
+        ui=UiSettings(
+            fullscreen=_get(ui, "fullscreen", bool, "ui", True),
+            width=_get(ui, "width", int, "ui", 800),
+            height=_get(ui, "height", int, "ui", 480),
+            dpi=_get(ui, "dpi", int, "ui", 133),
+            screenshot_dir=Path(shots) if shots else None,
+        ),
+        keys=_keys(_get(doc, "keys", dict, "", {})),
+    )
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return parse_settings(doc)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

@@ -1,0 +1,56 @@
+"""Builds a ready terminal from its settings: database, catalogue, hardware, service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hal.card import make_card_terminal
+from hal.drawer import make_drawer
+from hal.printer.backends import make_printer
+from hal.scanner import make_scanner
+from terminal.config import Settings
+from terminal.core.clock import Clock, system_clock
+from terminal.services.demo import DEMO_CASHIER, DEMO_SUPERVISOR, demo_products
+from terminal.services.pos import PosService
+from terminal.store.cashiers import DEFAULT_PARAMS, Argon2Params, add_cashier, list_cashiers
+from terminal.store.catalogue_repo import load_catalogue, product_count, save_products
+from terminal.store.db import open_database
+
+
+@dataclass
+class Terminal:
+    pos: PosService
+    scanner: object
+    card: object
+
+
+def seed_demo(pin_params: Argon2Params = DEFAULT_PARAMS) -> None:
+    """Fill an empty database with the demo store's products and its two demo users."""
+    if product_count() == 0:
+        save_products(demo_products())
+    if not list_cashiers():
+        for cashier_id, name, role, pin in (DEMO_CASHIER, DEMO_SUPERVISOR):
+            add_cashier(cashier_id, name, role, pin, pin_params)
+
+
+def build_terminal(
+    settings: Settings, *, clock: Clock = system_clock, pin_params: Argon2Params = DEFAULT_PARAMS
+) -> Terminal:
+    db = open_database(settings.database_path)
+    if settings.store.demo_catalogue:
+        seed_demo(pin_params)
+    catalogue = load_catalogue(settings.tax_classes, settings.weighed_formats)
+    hw = settings.hardware
+    pos = PosService(
+        settings,
+        db,
+        catalogue,
+        printer=make_printer(hw["printer"], settings.data_dir),
+        drawer=make_drawer(hw["drawer"], settings.data_dir),
+        clock=clock,
+    )
+    return Terminal(
+        pos,
+        make_scanner(hw["scanner"], settings.data_dir),
+        make_card_terminal(hw["card"], settings.data_dir),
+    )

@@ -1,0 +1,153 @@
+"""The cashier's session: sign in, build the cart, take cash, commit, print, open the drawer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from peewee import Database
+
+from hal.drawer import CashDrawer
+from hal.printer import Printer, PrinterError
+from terminal.config import Settings
+from terminal.core.cart import Cart, CartLine
+from terminal.core.catalogue import Catalogue, Product
+from terminal.core.clock import Clock, system_clock
+from terminal.core.errors import N_, PosError
+from terminal.core.money import round_to_step
+from terminal.core.sale import CommittedSale, sale_from_cart
+from terminal.core.tender import quick_tenders, take_cash
+from terminal.i18n import translator
+from terminal.services.receipt import build_receipt
+from terminal.store.cashiers import Cashier, authenticate
+from terminal.store.sales import commit_sale
+
+log = logging.getLogger(__name__)
+
+
+class SignInError(PosError):
+    pass
+
+
+@dataclass(frozen=True)
+class SaleOutcome:
+    committed: CommittedSale
+    receipt_bytes: bytes | None
+    print_error: str | None  # the sale is saved even when the receipt did not print
+
+    @property
+    def change(self) -> int:
+        return self.committed.sale.payment.change
+
+
+class PosService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        catalogue: Catalogue,
+        printer: Printer,
+        drawer: CashDrawer,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.catalogue = catalogue
+        self.printer = printer
+        self.drawer = drawer
+        self.clock = clock
+        self.cashier: Cashier | None = None
+        self.cart = self._new_cart()
+        self.receipt_gettext = translator(settings.store.locale).gettext
+
+    def _new_cart(self) -> Cart:
+        return Cart(
+            self.catalogue, self.clock, prices_include_tax=self.settings.store.prices_include_tax
+        )
+
+    @property
+    def currency(self):
+        return self.settings.store.currency
+
+    # -- sign in ---------------------------------------------------------------------------
+    def sign_in(self, operator: str, pin: str) -> Cashier:
+        """Sign in by operator number and PIN. The error never says which of the two was wrong."""
+        wrong = SignInError(N_("Wrong cashier number or PIN"))
+        if not operator.isdigit() or not pin.isdigit() or len(operator) > 6:
+            raise wrong
+        cashier = authenticate(int(operator), pin)
+        if cashier is None:
+            log.info("sign-in refused for operator %s", operator)
+            raise wrong
+        self.cashier = cashier
+        self.cart = self._new_cart()
+        log.info("cashier %s signed in", cashier.id)
+        return cashier
+
+    def sign_out(self) -> None:
+        if self.cashier:
+            log.info("cashier %s signed out", self.cashier.id)
+        self.cashier = None
+        self.cart = self._new_cart()
+
+    # -- the cart --------------------------------------------------------------------------
+    def scan(self, code: str) -> CartLine:
+        return self.cart.add_code(code)
+
+    def add_product(self, product: Product) -> CartLine:
+        return self.scan(product.sku)
+
+    def set_quantity(self, index: int, text: str) -> CartLine:
+        return self.cart.set_quantity(index, text)
+
+    def remove_line(self, index: int) -> CartLine:
+        return self.cart.remove(index)
+
+    def search(self, text: str) -> list[Product]:
+        return self.catalogue.search(text)
+
+    # -- cash ------------------------------------------------------------------------------
+    def cash_payable(self) -> int:
+        return round_to_step(self.cart.total, self.settings.store.cash_rounding)
+
+    def quick_tenders(self) -> list[int]:
+        return quick_tenders(self.cash_payable(), self.currency)
+
+    def pay_cash(self, tendered: int) -> SaleOutcome:
+        """Take cash: COMMIT the sale, then open the drawer and print the receipt.
+
+        The receipt is printed only after COMMIT returned; a printer fault leaves the
+        sale committed and is reported in the outcome.
+        """
+        if self.cashier is None:
+            raise PosError(N_("Sign in first"))
+        if self.cart.is_empty:
+            raise PosError(N_("Nothing to pay: scan an item first"))
+        store = self.settings.store
+        payment = take_cash(self.cart.total, tendered, store.currency, store.cash_rounding)
+        sale = sale_from_cart(
+            self.cart,
+            payment,
+            terminal_id=self.settings.terminal_id,
+            cashier_id=self.cashier.id,
+            cashier_name=self.cashier.name,
+            currency=store.currency.code,
+            created_at=self.clock(),
+        )
+        committed = commit_sale(self.db, sale)
+        log.info("sale %s committed, total %d", committed.label, payment.payable)
+        self.cart = self._new_cart()
+        self.drawer.open()
+        doc = build_receipt(
+            committed,
+            store,
+            self.receipt_gettext,
+            columns=self.printer.columns,
+            logo=self.settings.hardware["printer"].get("logo", ""),
+        )
+        try:
+            data = self.printer.print_document(doc, job_name=committed.label)
+        except PrinterError as exc:
+            log.warning("receipt for %s not printed: %s", committed.label, exc)
+            return SaleOutcome(committed, None, str(exc))
+        return SaleOutcome(committed, data, None)

@@ -1,0 +1,86 @@
+"""The customer receipt, laid out as a printer document."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hal.printer.document import Document
+from terminal.config import StoreSettings
+from terminal.core.sale import CommittedSale, SaleLine
+from terminal.i18n import Gettext
+
+
+def format_quantity(line: SaleLine, decimal_sep: str) -> str:
+    if line.sold_by_weight:
+        return f"{line.quantity:.3f}".replace(".", decimal_sep) + " kg"
+    return str(int(line.quantity))
+
+
+def build_receipt(
+    done: CommittedSale,
+    store: StoreSettings,
+    gettext: Gettext,
+    *,
+    columns: int = 48,
+    logo: str = "",
+) -> Document:
+    _ = gettext
+    sale = done.sale
+    cur = store.currency
+    money = lambda amount: cur.format(amount, receipt=True)  # noqa: E731
+    doc = Document(columns=columns)
+    if logo:
+        doc.logo(logo)
+    doc.line(store.name, align="center", bold=True, size="tall")
+    for text in store.address:
+        doc.line(text, align="center")
+    if store.tax_id:
+        doc.line(store.tax_id, align="center")
+    doc.rule()
+    when = sale.created_at.astimezone(store.timezone).strftime("%d-%m-%Y %H:%M")
+    doc.pair(_("No. {number}").format(number=done.label), when)
+    doc.pair(
+        _("Cashier: {name}").format(name=sale.cashier_name),
+        _("Terminal {id}").format(id=sale.terminal_id),
+    )
+    doc.rule()
+    for line in sale.lines:
+        if line.quantity == 1 and not line.sold_by_weight:
+            doc.pair(line.name, money(line.amount))
+        else:
+            doc.line(line.name)
+            qty = format_quantity(line, cur.decimal_sep)
+            doc.pair(f"  {qty} x {money(line.unit_price)}", money(line.amount))
+    doc.rule()
+    taxes = sale.taxes
+    if not sale.prices_include_tax:
+        doc.pair(_("Subtotal"), money(taxes.net))
+        for r in taxes.per_rate:
+            doc.pair(f"{r.tax.name} {_rate(r.tax.rate)}%", money(r.amount))
+    doc.pair(_("TOTAL"), money(taxes.gross), bold=True, size="tall")
+    payment = sale.payment
+    if payment.rounding:
+        doc.pair(_("Cash rounding"), money(payment.rounding))
+        doc.pair(_("To pay"), money(payment.payable), bold=True)
+    doc.pair(_("Cash"), money(payment.tendered))
+    doc.pair(_("Change"), money(payment.change), bold=True)
+    if sale.prices_include_tax and taxes.per_rate:
+        doc.rule()
+        doc.line(_("Prices include tax:"))
+        for r in taxes.per_rate:
+            doc.pair(
+                f"  {r.tax.name} {_rate(r.tax.rate)}% " + _("of {base}").format(base=money(r.base)),
+                money(r.amount),
+            )
+    doc.rule()
+    doc.line(_("Return code"), align="center")
+    doc.barcode(done.return_code)
+    doc.qr(done.return_code)
+    doc.feed()
+    for text in store.receipt_footer:
+        doc.line(text, align="center")
+    return doc
+
+
+def _rate(rate: Decimal) -> str:
+    return f"{rate.normalize():f}"

@@ -1,0 +1,1 @@
+"""Persistence: peewee models, the one function that opens the database, sales, cashiers."""

@@ -1,0 +1,134 @@
+"""Tables. Money in integer minor units; quantities in thousandths (exact for kg)."""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from terminal.store.db import database
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class ProductRow(BaseModel):
+    sku = CharField(primary_key=True)
+    name = CharField()
+    price = IntegerField()
+    tax_class = CharField()
+    sold_by_weight = BooleanField(default=False)
+    plu = CharField(null=True, unique=True)
+    active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "product"
+
+
+class BarcodeRow(BaseModel):
+    code = CharField(primary_key=True)
+    product = ForeignKeyField(
+        ProductRow, backref="barcodes", column_name="sku", object_id_name="product_sku"
+    )
+
+    class Meta:
+        table_name = "barcode"
+
+
+class CashierRow(BaseModel):
+    id = IntegerField(primary_key=True)  # the operator number typed at sign-in
+    name = CharField()
+    role = CharField()  # cashier | supervisor
+    pin_hash = TextField()
+    active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "cashier"
+
+
+class CounterRow(BaseModel):
+    """Last transaction number per terminal; bumped inside each sale's transaction."""
+
+    terminal_id = CharField(primary_key=True)
+    last_number = IntegerField(default=0)
+
+    class Meta:
+        table_name = "counter"
+
+
+class SaleRow(BaseModel):
+    terminal_id = CharField()
+    number = IntegerField()
+    created_at = DateTimeField()  # UTC
+    cashier = ForeignKeyField(CashierRow, column_name="cashier_id")
+    currency = CharField()
+    prices_include_tax = BooleanField()
+    net = IntegerField()
+    tax = IntegerField()
+    total = IntegerField()
+    rounding = IntegerField(default=0)  # cash rounding added to the total
+    return_code = CharField(unique=True)
+
+    class Meta:
+        table_name = "sale"
+        indexes = ((("terminal_id", "number"), True),)
+
+
+class SaleLineRow(BaseModel):
+    sale = ForeignKeyField(SaleRow, backref="lines", on_delete="CASCADE")
+    position = IntegerField()
+    sku = CharField()
+    name = CharField()
+    quantity_milli = IntegerField()
+    unit_price = IntegerField()
+    amount = IntegerField()
+    tax_class = CharField()
+
+    class Meta:
+        table_name = "sale_line"
+        primary_key = CompositeKey("sale", "position")
+
+
+class SaleTaxRow(BaseModel):
+    sale = ForeignKeyField(SaleRow, backref="taxes", on_delete="CASCADE")
+    code = CharField()
+    name = CharField()
+    rate = CharField()  # percent as text, exact
+    base = IntegerField()
+    amount = IntegerField()
+
+    class Meta:
+        table_name = "sale_tax"
+        primary_key = CompositeKey("sale", "code", "rate")
+
+
+class TenderRow(BaseModel):
+    sale = ForeignKeyField(SaleRow, backref="tenders", on_delete="CASCADE")
+    kind = CharField()  # cash
+    amount = IntegerField()  # applied to the sale
+    tendered = IntegerField()
+    change = IntegerField()
+
+    class Meta:
+        table_name = "tender"
+
+
+ALL_MODELS = [
+    ProductRow,
+    BarcodeRow,
+    CashierRow,
+    CounterRow,
+    SaleRow,
+    SaleLineRow,
+    SaleTaxRow,
+    TenderRow,
+]

@@ -1,0 +1,47 @@
+"""Shared fixtures: a terminal built from the shipped config/pos.toml in a temp directory."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from terminal.config import parse_settings
+from terminal.core.clock import ManualClock
+from terminal.services.bootstrap import build_terminal
+from terminal.store.cashiers import FAST_TEST_PARAMS
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config" / "pos.toml"
+
+
+def load_doc() -> dict:
+    with CONFIG.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    doc = load_doc()
+    doc["terminal"]["data_dir"] = str(tmp_path / "var")
+    return parse_settings(doc)
+
+
+@pytest.fixture
+def clock():
+    # 10:00 in Jakarta
+    return ManualClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def terminal(settings, clock):
+    return build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS)
+
+
+@pytest.fixture
+def no_rounding(settings):
+    store = dataclasses.replace(settings.store, cash_rounding=1)
+    return dataclasses.replace(settings, store=store)

@@ -1,0 +1,77 @@
+"""A whole cash sale through the service, with the simulated printer and drawer."""
+
+import pytest
+
+from hal.printer.preview import BarcodeMark, Cut, QrMark, interpret
+from terminal.core.errors import PosError, TenderError, UnknownCode
+from terminal.services.demo import weighed_barcode
+
+
+def test_cash_sale_commits_prints_and_opens_drawer(terminal):
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    pos.scan("8991002101111")  # Teh Botol 5.500
+    pos.scan(weighed_barcode("22", "10001", 1234))  # Apel 1,234 kg x 42.000 = 51.828
+    pos.set_quantity(0, "3")  # 16.500
+    assert pos.cart.total == 68328
+    assert pos.cash_payable() == 68300  # cash rounding to Rp 100: 68328 -> 68300
+    outcome = pos.pay_cash(100000)
+    assert outcome.change == 31700
+    assert outcome.print_error is None
+    assert outcome.committed.label == "T01-000001"
+    assert len(pos.drawer.pulses) == 1
+    assert pos.cart.is_empty
+
+    paper = interpret(outcome.receipt_bytes)
+    assert not paper.unknown
+    text = "\n".join(paper.lines)
+    assert "Teh Botol Sosro 450 ml" in text
+    assert "  3 x Rp 5.500" in text and "Rp 16.500" in text
+    assert "  1,234 kg x Rp 42.000" in text and "Rp 51.828" in text
+    assert "No. T01-000001" in text and "23-11-2026 10:00" in text
+    assert [b.data for b in paper.of(BarcodeMark)] == [outcome.committed.return_code]
+    assert [q.data for q in paper.of(QrMark)] == [outcome.committed.return_code]
+    assert isinstance(paper.items[-1], Cut)
+    # the simulator wrote the stream and a readable preview
+    receipts = pos.settings.data_dir / "receipts"
+    assert (receipts / "T01-000001.escpos").read_bytes() == outcome.receipt_bytes
+    assert (receipts / "T01-000001.png").stat().st_size > 1000
+
+
+def test_paper_out_keeps_the_sale(terminal):
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    pos.printer.paper_out = True
+    outcome = pos.pay_cash(20000)
+    assert outcome.print_error == "paper out"
+    assert outcome.committed.number == 1
+    assert len(pos.drawer.pulses) == 1  # the change still has to be given
+
+
+def test_bad_input_changes_nothing(terminal):
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    with pytest.raises(PosError, match="Nothing to pay"):
+        pos.pay_cash(1000)
+    pos.scan("GULA-1KG")
+    with pytest.raises(UnknownCode):
+        pos.scan("4006381333931")
+    with pytest.raises(TenderError, match="less than the total"):
+        pos.pay_cash(17000)
+    assert [line.product.sku for line in pos.cart.lines] == ["GULA-1KG"]
+    assert pos.drawer.pulses == []
+    assert pos.printer.jobs == []
+
+
+def test_wrong_pin_or_operator_gives_one_message(terminal):
+    pos = terminal.pos
+    messages = set()
+    for operator, pin in [("1", "0000"), ("99", "1357"), ("x", "1357"), ("1", "")]:
+        try:
+            pos.sign_in(operator, pin)
+        except PosError as exc:
+            messages.add(str(exc))
+    assert messages == {"Wrong cashier number or PIN"}
+    assert pos.cashier is None
+    assert pos.sign_in("2", "2580").is_supervisor
