@@ -6,14 +6,15 @@ from decimal import Decimal
 
 from hal.printer.document import Document
 from terminal.config import StoreSettings
-from terminal.core.sale import CommittedSale, SaleLine
+from terminal.core.sale import CommittedSale
 from terminal.i18n import Gettext
 
 
-def format_quantity(line: SaleLine, decimal_sep: str) -> str:
-    if line.sold_by_weight:
-        return f"{line.quantity:.3f}".replace(".", decimal_sep) + " kg"
-    return str(int(line.quantity))
+def format_quantity(quantity: Decimal, by_weight: bool, decimal_sep: str) -> str:
+    """``3`` pieces, or ``1,234 kg`` with the currency's decimal separator."""
+    if by_weight:
+        return f"{quantity:.3f}".replace(".", decimal_sep) + " kg"
+    return str(int(quantity))
 
 
 def build_receipt(
@@ -49,7 +50,7 @@ def build_receipt(
             doc.pair(line.name, money(line.amount))
         else:
             doc.line(line.name)
-            qty = format_quantity(line, cur.decimal_sep)
+            qty = format_quantity(line.quantity, line.sold_by_weight, cur.decimal_sep)
             doc.pair(f"  {qty} x {money(line.unit_price)}", money(line.amount))
     doc.rule()
     taxes = sale.taxes

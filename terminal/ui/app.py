@@ -1,0 +1,148 @@
+"""The full-screen app: the screen manager, and the one place keys and scans arrive.
+
+Keys come from the keyboard, a USB keypad, or a keyboard-wedge scanner - all the same
+to SDL. ``on_key_down`` runs mapped actions and Enter/Backspace; ``on_textinput``
+types text into the current screen (layout-aware, so a scanner's digits and a
+cashier's letters arrive as typed). A key that ran an action does not also type.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Keyboard, Window
+from kivy.lang import Builder
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from terminal.config import Settings
+from terminal.services.pos import PosService, SaleOutcome
+from terminal.ui.keymap import ENTER_KEYS, KeyMap
+from terminal.ui.screens import PaymentScreen, SaleScreen, SearchScreen, SignInScreen
+
+log = logging.getLogger(__name__)
+KV_FILE = Path(__file__).with_name("pos.kv")
+_KEY_NAMES = {code: name for name, code in Keyboard.keycodes.items()}
+
+
+def load_kv() -> None:
+    if str(KV_FILE) not in Builder.files:
+        Builder.load_file(str(KV_FILE))
+
+
+class PosRoot(ScreenManager):
+    """Screens plus routing of keys and scans to whichever screen is showing."""
+
+    def __init__(self, pos: PosService, settings: Settings, **kwargs) -> None:
+        load_kv()
+        super().__init__(transition=NoTransition(), **kwargs)
+        self.service = pos
+        self.settings = settings
+        self.keymap = KeyMap(settings.keys)
+        self.screenshot_dir = settings.ui.screenshot_dir
+        self.last_outcome: SaleOutcome | None = None
+        self._swallow_text = False
+        for cls, name in (
+            (SignInScreen, "signin"),
+            (SaleScreen, "sale"),
+            (PaymentScreen, "payment"),
+            (SearchScreen, "search"),
+        ):
+            self.add_widget(cls(pos, self, name=name))
+        self.current = "signin"
+        self.bind(current=self._screen_changed)
+
+    # -- window binding ------------------------------------------------------------------------
+    def attach(self) -> None:
+        Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+
+    def detach(self) -> None:
+        Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+
+    def _on_key_down(self, _window, key: int, _scancode, _codepoint, modifiers) -> bool:
+        name = _KEY_NAMES.get(key, "")
+        screen = self.current_screen
+        # SDL sends a key's text right after its key-down; a new key-down means the
+        # previous key typed nothing (F-keys, arrows), so nothing is left to swallow.
+        self._swallow_text = False
+        action = self.keymap.action_for(name)
+        if action:
+            self._swallow_text = True
+            screen.on_action(action)
+            return True
+        if name in ENTER_KEYS:
+            screen.on_enter()
+            return True
+        if name == "backspace":
+            screen.on_backspace()
+            return True
+        return False
+
+    def _on_textinput(self, _window, text: str) -> None:
+        if self._swallow_text:
+            self._swallow_text = False
+            return
+        self.current_screen.on_text(text)
+
+    # -- events from the screens and the scanner -------------------------------------------
+    def scan(self, code: str) -> None:
+        """A code from a scanner backend that is not a keyboard (simulator pipe, serial)."""
+        self.current_screen.on_scan(code)
+
+    def signed_in(self, cashier) -> None:
+        self.current = "sale"
+
+    def sign_out(self) -> None:
+        self.service.sign_out()
+        self.current = "signin"
+
+    def sale_done(self, outcome: SaleOutcome) -> None:
+        self.last_outcome = outcome
+        self.current = "sale"
+        sale = self.get_screen("sale")
+        sale.show_change(outcome.change, outcome.committed.label, outcome.print_error)
+        sale.refresh()
+        self.screenshot("sale-complete")
+
+    # -- screenshots -------------------------------------------------------------------------
+    def _screen_changed(self, _inst, name: str) -> None:
+        self.screenshot(f"screen-{name}")
+
+    def screenshot(self, name: str) -> None:
+        if self.screenshot_dir:
+            # after the next frame is drawn, so the picture shows the new state
+            Clock.schedule_once(
+                lambda _dt: save_screenshot(self.screenshot_dir / f"{name}.png"), 0.05
+            )
+
+
+def save_screenshot(path: Path) -> Path:
+    """Save what the window shows to ``path`` (Kivy numbers its files; we rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    numbered = Window.screenshot(name=str(path.with_name(path.stem + "-tmp.png")))
+    if numbered:
+        os.replace(numbered, path)
+    return path
+
+
+class PosApp(App):
+    title = "POS"
+
+    def __init__(self, pos: PosService, settings: Settings, scanner, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.service = pos
+        self.settings = settings
+        self.scanner = scanner
+
+    def build(self) -> PosRoot:
+        root = PosRoot(self.service, self.settings)
+        root.attach()
+        # scans from a non-keyboard backend arrive on another thread: hand them to the UI thread
+        self.scanner.start(lambda code: Clock.schedule_once(lambda _dt: root.scan(code), 0))
+        return root
+
+    def on_stop(self) -> None:
+        self.scanner.stop()

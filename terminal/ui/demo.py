@@ -1,0 +1,50 @@
+"""A scripted cash sale in the real app: what `make run` shows with no display, and the
+source of the README's screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.base import EventLoop
+from kivy.core.window import Window
+
+from terminal.config import Settings
+from terminal.services.demo import DEMO_CASHIER, weighed_barcode
+from terminal.services.pos import PosService
+from terminal.ui.app import PosRoot
+from terminal.ui.driver import UiDriver
+
+
+def run_demo(pos: PosService, settings: Settings, out_dir: Path) -> list[Path]:
+    EventLoop.ensure_window()
+    root = PosRoot(pos, settings)
+    root.attach()
+    Window.add_widget(root)
+    ui = UiDriver()
+    shots = [ui.screenshot(out_dir / "1-sign-in.png")]
+    operator, pin = str(DEMO_CASHIER[0]), DEMO_CASHIER[3]
+    ui.type(operator)
+    ui.key("enter")
+    ui.type(pin)
+    ui.key("enter")
+    ui.wait_until(lambda: root.current == "sale", "the sale screen")
+    for code in (
+        "8991002101111",
+        "8991002101111",
+        weighed_barcode("22", "10001", 1234),
+        "4006381333931",
+    ):
+        ui.scan(code)
+    shots.append(ui.screenshot(out_dir / "2-sale.png"))
+    ui.key("f12")
+    ui.wait_until(lambda: root.current == "payment", "the payment screen")
+    ui.type("100000")
+    shots.append(ui.screenshot(out_dir / "3-payment.png"))
+    ui.key("enter")
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale to complete")
+    shots.append(ui.screenshot(out_dir / "4-change.png"))
+    receipts = settings.data_dir / "receipts"
+    shots.append(receipts / f"{root.last_outcome.committed.label}.png")
+    root.detach()
+    Window.remove_widget(root)
+    return shots

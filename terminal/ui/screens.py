@@ -1,0 +1,509 @@
+"""The cashier's screens. Each turns keys and taps into calls on the POS service and
+shows what comes back; every rule (prices, taxes, tender, PINs) lives below them."""
+
+from __future__ import annotations
+
+import logging
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.screenmanager import Screen
+
+from terminal.core.errors import PosError
+from terminal.i18n import _
+from terminal.services.pos import PosService
+from terminal.services.receipt import format_quantity
+
+log = logging.getLogger(__name__)
+
+KEYPAD_KEYS = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "C", "0", "OK"]
+
+
+class PosButton(Button):
+    pass
+
+
+class FieldBox(Button):
+    title = StringProperty("")
+    value = StringProperty("")
+    active = BooleanProperty(False)
+
+
+class Keypad(GridLayout):
+    """The on-screen numeric keypad: digits type, C clears, OK is Enter."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.register_event_type("on_key")
+        self.buttons: dict[str, PosButton] = {}
+        for key in KEYPAD_KEYS:
+            button = PosButton(text=_("OK") if key == "OK" else key, font_size="22sp")
+            button.bind(on_release=lambda _b, k=key: self.dispatch("on_key", k))
+            self.buttons[key] = button
+            self.add_widget(button)
+
+    def on_key(self, key: str) -> None:
+        pass
+
+
+class CartRow(BoxLayout):
+    name = StringProperty("")
+    detail = StringProperty("")
+    amount = StringProperty("")
+    index = NumericProperty(0)
+    selected = BooleanProperty(False)
+
+    def __init__(self, on_select, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_select = on_select
+
+    def on_touch_down(self, touch) -> bool:
+        if self.collide_point(*touch.pos):
+            self._on_select(self.index)
+            return True
+        return super().on_touch_down(touch)
+
+
+class PosScreen(Screen):
+    """Common handling: messages, the key labels, and the hooks the key router calls."""
+
+    message = StringProperty("")
+    message_is_error = BooleanProperty(False)
+
+    def __init__(self, service: PosService, router, **kwargs) -> None:
+        self.service = service
+        self.router = router
+        super().__init__(**kwargs)
+
+    def key_label(self, action: str) -> str:
+        return self.router.keymap.label(action)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.message, self.message_is_error = text, error
+
+    def refuse(self, exc: PosError) -> None:
+        self.say(exc.translated(_), error=True)
+
+    def go(self, name: str) -> None:
+        self.manager.current = name
+
+    # hooks the router calls; screens override what they use
+    def on_text(self, text: str) -> None:
+        pass
+
+    def on_backspace(self) -> None:
+        pass
+
+    def on_enter(self) -> None:
+        pass
+
+    def on_action(self, action: str) -> None:
+        pass
+
+    def on_scan(self, code: str) -> None:
+        self.say(_("Sign in first"), error=True)
+
+    def on_keypad(self, key: str) -> None:
+        if key == "OK":
+            self.on_enter()
+        elif key == "C":
+            self.on_clear()
+        else:
+            self.on_text(key)
+
+    def on_clear(self) -> None:
+        pass
+
+
+class SignInScreen(PosScreen):
+    store_name = StringProperty("")
+    operator = StringProperty("")
+    pin = StringProperty("")
+    step = StringProperty("operator")
+
+    def on_kv_post(self, base_widget) -> None:
+        self.store_name = self.service.settings.store.name
+        self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
+        from terminal.store.cashiers import list_cashiers  # noqa: PLC0415
+
+        for cashier in list_cashiers()[:8]:
+            button = PosButton(
+                text=f"{cashier.id}  {cashier.name}", size_hint=(None, None), width="150dp"
+            )
+            button.height = button.size_hint_min_y
+            button.bind(on_release=lambda _b, c=cashier: self.choose(str(c.id)))
+            self.ids.cashiers.add_widget(button)
+
+    def on_pre_enter(self) -> None:
+        self.operator = self.pin = ""
+        self.step = "operator"
+
+    def choose(self, operator: str) -> None:
+        self.operator, self.pin, self.step = operator, "", "pin"
+        self.say("")
+
+    def on_text(self, text: str) -> None:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if self.step == "operator":
+            self.operator = (self.operator + digits)[:6]
+        else:
+            self.pin = (self.pin + digits)[:8]
+
+    def on_backspace(self) -> None:
+        if self.step == "pin":
+            self.pin = self.pin[:-1]
+        else:
+            self.operator = self.operator[:-1]
+
+    def on_clear(self) -> None:
+        self.on_pre_enter()
+
+    def on_action(self, action: str) -> None:
+        if action == "back":
+            self.on_clear()
+            self.say("")
+
+    def on_enter(self) -> None:
+        if self.step == "operator":
+            if self.operator:
+                self.step = "pin"
+            return
+        try:
+            cashier = self.service.sign_in(self.operator, self.pin)
+        except PosError as exc:
+            self.pin, self.step = "", "pin"
+            self.refuse(exc)
+            return
+        self.say("")
+        self.router.signed_in(cashier)
+
+
+class SaleScreen(PosScreen):
+    store_name = StringProperty("")
+    cashier_name = StringProperty("")
+    entry = StringProperty("")
+    last_name = StringProperty("")
+    last_amount = StringProperty("")
+    change_text = StringProperty("")
+    total_text = StringProperty("")
+    count_text = StringProperty("")
+    selected = NumericProperty(-1)
+    rows = ListProperty([])
+
+    def on_kv_post(self, base_widget) -> None:
+        self.store_name = self.service.settings.store.name
+        self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
+
+    def on_pre_enter(self) -> None:
+        cashier = self.service.cashier
+        self.cashier_name = _("Cashier: {name}").format(name=cashier.name) if cashier else ""
+        self.refresh()
+
+    def money(self, amount: int) -> str:
+        return self.service.currency.format(amount)
+
+    def refresh(self) -> None:
+        """Redraw the cart from the service's state."""
+        cart = self.service.cart
+        grid = self.ids.lines
+        grid.clear_widgets()
+        if self.selected >= len(cart.lines):
+            self.selected = len(cart.lines) - 1
+        sep = self.service.currency.decimal_sep
+        for i, line in enumerate(cart.lines):
+            qty = format_quantity(line.quantity, line.product.sold_by_weight, sep)
+            detail = f"{qty} x {self.money(line.unit_price)}"
+            row = CartRow(
+                self.select,
+                name=line.product.name,
+                detail=detail,
+                amount=self.money(line.amount),
+                index=i,
+                selected=i == self.selected,
+            )
+            grid.add_widget(row)
+        self.total_text = _("Total") + "  " + self.money(cart.total)
+        self.count_text = _("{n} lines").format(n=len(cart.lines))
+        if self.selected >= 0 and grid.children:
+            Clock.schedule_once(lambda _dt: self._scroll_to_selected(), 0)
+
+    def _scroll_to_selected(self) -> None:
+        rows = list(reversed(self.ids.lines.children))
+        if 0 <= self.selected < len(rows):
+            self.ids.scroll.scroll_to(rows[self.selected], padding=4, animate=False)
+
+    def select(self, index: int) -> None:
+        self.selected = index
+        self.refresh()
+
+    def show_change(self, change: int, label: str, print_error: str | None) -> None:
+        self.selected = -1
+        self.change_text = self.money(change)
+        self.last_name = _("Sale {label} paid: change").format(label=label)
+        self.last_amount = self.change_text
+        if print_error:
+            self.say(
+                _("Receipt not printed ({reason}); the sale is saved").format(reason=print_error),
+                error=True,
+            )
+        else:
+            self.say(_("Receipt printed"))
+
+    # -- input -----------------------------------------------------------------------------
+    def on_text(self, text: str) -> None:
+        self.entry = (self.entry + text)[:40]
+
+    def on_backspace(self) -> None:
+        self.entry = self.entry[:-1]
+
+    def on_clear(self) -> None:
+        self.entry = ""
+
+    def on_enter(self) -> None:
+        code, self.entry = self.entry.strip(), ""
+        if code:
+            self.on_scan(code)
+
+    def on_scan(self, code: str) -> None:
+        try:
+            line = self.service.scan(code)
+        except PosError as exc:
+            self.refuse(exc)
+            return
+        self.change_text = ""
+        self.selected = len(self.service.cart.lines) - 1
+        self.last_name = line.product.name
+        self.last_amount = self.money(line.amount)
+        self.say("")
+        self.refresh()
+
+    def add_product(self, product) -> None:
+        self.on_scan(product.sku)
+
+    def on_action(self, action: str) -> None:
+        handler = getattr(self, f"_do_{action}", None)
+        if handler:
+            handler()
+
+    def _do_line_up(self) -> None:
+        if self.service.cart.lines:
+            self.select(max(0, self.selected - 1))
+
+    def _do_line_down(self) -> None:
+        if self.service.cart.lines:
+            self.select(min(len(self.service.cart.lines) - 1, self.selected + 1))
+
+    def _current_index(self) -> int | None:
+        if not self.service.cart.lines:
+            self.say(_("The sale is empty"), error=True)
+            return None
+        return self.selected if self.selected >= 0 else len(self.service.cart.lines) - 1
+
+    def _do_quantity(self) -> None:
+        index = self._current_index()
+        if index is None:
+            return
+        if not self.entry:
+            self.say(_("Type the quantity first, then press Qty"), error=True)
+            return
+        text, self.entry = self.entry, ""
+        try:
+            line = self.service.set_quantity(index, text)
+        except PosError as exc:
+            self.refuse(exc)
+            return
+        self.last_name, self.last_amount = line.product.name, self.money(line.amount)
+        self.say("")
+        self.refresh()
+
+    def _do_remove_line(self) -> None:
+        index = self._current_index()
+        if index is None:
+            return
+        line = self.service.remove_line(index)
+        self.say(_("Removed: {name}").format(name=line.product.name))
+        self.last_name = self.last_amount = ""
+        self.selected = min(index, len(self.service.cart.lines) - 1)
+        self.refresh()
+
+    def _do_search(self) -> None:
+        self.go("search")
+
+    def _do_pay_cash(self) -> None:
+        if self.service.cart.is_empty:
+            self.say(_("Nothing to pay: scan an item first"), error=True)
+            return
+        self.entry = ""
+        self.go("payment")
+
+    def _do_sign_out(self) -> None:
+        if not self.service.cart.is_empty:
+            self.say(_("Finish or clear the sale before signing out"), error=True)
+            return
+        self.router.sign_out()
+
+    def _do_back(self) -> None:
+        self.entry = ""
+        self.say("")
+
+
+class PaymentScreen(PosScreen):
+    due_text = StringProperty("")
+    due_detail = StringProperty("")
+    tendered_text = StringProperty("")
+    change_text = StringProperty("")
+    typed = StringProperty("")
+
+    def on_kv_post(self, base_widget) -> None:
+        self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
+
+    def on_pre_enter(self) -> None:
+        pos = self.service
+        cur = pos.currency
+        payable = pos.cash_payable()
+        self.typed = ""
+        self.due_text = cur.format(payable)
+        total = pos.cart.total
+        self.due_detail = (
+            _("Total {total}, cash rounding {rounding}").format(
+                total=cur.format(total), rounding=cur.format(payable - total)
+            )
+            if payable != total
+            else _("Total {total}").format(total=cur.format(total))
+        )
+        self.say("")
+        quick = self.ids.quick
+        quick.clear_widgets()
+        exact = PosButton(
+            text=_("Exact") + "\n" + cur.format(payable), background_color=(0.1, 0.45, 0.3, 1)
+        )
+        exact.bind(on_release=lambda _b: self.pay(payable))
+        quick.add_widget(exact)
+        for amount in pos.quick_tenders()[:5]:
+            button = PosButton(text=cur.format(amount))
+            button.bind(on_release=lambda _b, a=amount: self.pay(a))
+            quick.add_widget(button)
+
+    def on_typed(self, _inst, value: str) -> None:
+        cur = self.service.currency
+        if not value:
+            self.tendered_text = self.change_text = ""
+            return
+        try:
+            amount = cur.parse(value)
+        except ArithmeticError:
+            self.tendered_text, self.change_text = value, ""
+            return
+        self.tendered_text = cur.format(amount)
+        change = amount - self.service.cash_payable()
+        self.change_text = cur.format(change) if change >= 0 else ""
+
+    def on_text(self, text: str) -> None:
+        allowed = "0123456789" + (
+            self.service.currency.decimal_sep if self.service.currency.exponent else ""
+        )
+        self.typed = (self.typed + "".join(ch for ch in text if ch in allowed))[:12]
+
+    def on_backspace(self) -> None:
+        self.typed = self.typed[:-1]
+
+    def on_clear(self) -> None:
+        self.typed = ""
+
+    def on_enter(self) -> None:
+        if not self.typed:
+            self.say(_("Type the amount received, or press Exact"), error=True)
+            return
+        try:
+            amount = self.service.currency.parse(self.typed)
+        except ArithmeticError:
+            self.say(_("{text} is not an amount").format(text=self.typed), error=True)
+            return
+        self.pay(amount)
+
+    def on_action(self, action: str) -> None:
+        if action == "back":
+            self.go("sale")
+        elif action == "pay_cash":  # the pay key again: exact amount
+            self.pay(self.service.cash_payable())
+
+    def on_scan(self, code: str) -> None:
+        self.say(_("Finish the payment or go back before scanning"), error=True)
+
+    def pay(self, tendered: int) -> None:
+        try:
+            outcome = self.service.pay_cash(tendered)
+        except PosError as exc:
+            self.refuse(exc)
+            return
+        self.router.sale_done(outcome)
+
+
+class SearchScreen(PosScreen):
+    query = StringProperty("")
+    selected = NumericProperty(0)
+
+    def on_kv_post(self, base_widget) -> None:
+        for char in "1234567890QWERTYUIOPASDFGHJKL-ZXCVBNM ":
+            label = _("Space") if char == " " else char
+            button = PosButton(text=label, font_size="15sp")
+            button.bind(on_release=lambda _b, c=char: self.on_text(c.lower()))
+            self.ids.letters.add_widget(button)
+        back = PosButton(text="\u232b", font_size="15sp")
+        back.bind(on_release=lambda _b: self.on_backspace())
+        self.ids.letters.add_widget(back)
+
+    def on_pre_enter(self) -> None:
+        self.query = ""
+        self.say("")
+        self.show([])
+
+    def on_query(self, _inst, value: str) -> None:
+        self.selected = 0
+        self.show(self.service.search(value))
+
+    def show(self, products) -> None:
+        self.results = products
+        grid = self.ids.results
+        grid.clear_widgets()
+        for i, product in enumerate(products):
+            button = PosButton(
+                text=f"{product.name}\n{self.service.currency.format(product.price)}",
+                font_size="14sp",
+                background_color=(0.2, 0.4, 0.6, 1)
+                if i == self.selected
+                else (0.26, 0.31, 0.38, 1),
+            )
+            button.bind(on_release=lambda _b, p=product: self.pick(p))
+            grid.add_widget(button)
+
+    def on_text(self, text: str) -> None:
+        self.query = (self.query + text)[:30]
+
+    def on_backspace(self) -> None:
+        self.query = self.query[:-1]
+
+    def on_enter(self) -> None:
+        if self.results:
+            self.pick(self.results[self.selected])
+        else:
+            self.say(_("Nothing found"), error=True)
+
+    def on_action(self, action: str) -> None:
+        if action == "back":
+            self.go("sale")
+        elif action in ("line_up", "line_down") and self.results:
+            step = -1 if action == "line_up" else 1
+            self.selected = max(0, min(len(self.results) - 1, self.selected + step))
+            self.show(self.results)
+
+    def on_scan(self, code: str) -> None:
+        self.go("sale")
+        self.manager.get_screen("sale").on_scan(code)
+
+    def pick(self, product) -> None:
+        self.go("sale")
+        self.manager.get_screen("sale").add_product(product)
