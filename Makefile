@@ -34,7 +34,7 @@ lint: $(VENV)/.installed
 
 ## Recompile the gettext catalogues after editing a .po file.
 i18n: $(VENV)/.installed
-	$(PY) scripts/compile_catalogues.py
+	$(PY) scripts/i18n.py
 
 bench: $(VENV)/.installed
 	$(PY) bench/sale_commit.py

@@ -8,12 +8,16 @@ pos-terminal demo [--config FILE]     run one scripted cash sale in the real app
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
 
 from terminal.config import Settings, load_settings
 from terminal.core.errors import ConfigError
+from terminal.i18n import set_locale
+from terminal.services.bootstrap import build_terminal
+from terminal.ui.kivy_setup import configure_kivy
 
 DEFAULT_CONFIG = Path("config/pos.toml")
 
@@ -30,19 +34,15 @@ def setup_logging(settings: Settings) -> None:
 
 def _start(settings: Settings):
     """Kivy configured before its first import; then the terminal and its window."""
-    from terminal.i18n import set_locale  # noqa: PLC0415
-    from terminal.ui.kivy_setup import configure_kivy  # noqa: PLC0415
 
     set_locale(settings.store.locale)
     configure_kivy(settings.ui, settings.data_dir)
-    from terminal.services.bootstrap import build_terminal  # noqa: PLC0415
-
     return build_terminal(settings)
 
 
 def cmd_run(settings: Settings) -> int:
     terminal = _start(settings)
-    from terminal.ui.app import PosApp  # noqa: PLC0415
+    from terminal.ui.app import PosApp  # noqa: PLC0415 - Kivy only after configure_kivy
 
     PosApp(terminal.pos, settings, terminal.scanner).run()
     return 0
@@ -50,7 +50,7 @@ def cmd_run(settings: Settings) -> int:
 
 def cmd_demo(settings: Settings) -> int:
     terminal = _start(settings)
-    from terminal.ui.demo import run_demo  # noqa: PLC0415 - after Kivy is configured
+    from terminal.ui.demo import run_demo  # noqa: PLC0415 - Kivy only after configure_kivy
 
     shots = run_demo(terminal.pos, settings, settings.data_dir / "screenshots")
     for path in shots:
@@ -79,8 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pos-terminal: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.screenshots:
-        import dataclasses  # noqa: PLC0415
-
         settings = dataclasses.replace(
             settings, ui=dataclasses.replace(settings.ui, screenshot_dir=args.screenshots)
         )

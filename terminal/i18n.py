@@ -30,3 +30,7 @@ def set_locale(locale: str) -> None:
 
 def _(msgid: str) -> str:
     return _current.gettext(msgid)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _current.ngettext(singular, plural, n)

@@ -36,7 +36,7 @@ class GpioDrawer:
     def __init__(
         self, pin: int, *, active_high: bool = True, pulse_ms: int = 100, pin_factory: Any = None
     ) -> None:
-        from gpiozero import DigitalOutputDevice
+        from gpiozero import DigitalOutputDevice  # noqa: PLC0415 - only for GPIO drawers
 
         self.pulse_ms = pulse_ms
         self.output = DigitalOutputDevice(
@@ -60,15 +60,15 @@ def make_drawer(cfg: dict[str, Any], data_dir: Path) -> CashDrawer:
         factory = None
         name = cfg.get("pin_factory", "lgpio")
         if name == "mock":
-            from gpiozero.pins.mock import MockFactory
+            from gpiozero.pins.mock import MockFactory  # noqa: PLC0415 - only for GPIO drawers
 
             factory = MockFactory()
         elif name == "lgpio":
-            from gpiozero.pins.lgpio import LGPIOFactory
+            from gpiozero.pins.lgpio import LGPIOFactory  # noqa: PLC0415 - only for GPIO drawers
 
             factory = LGPIOFactory()
         elif name == "rpigpio":
-            from gpiozero.pins.rpigpio import RPiGPIOFactory
+            from gpiozero.pins.rpigpio import RPiGPIOFactory  # noqa: PLC0415 - only for GPIO drawers
 
             factory = RPiGPIOFactory()
         else:

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from escpos import printer as conn
+
 from hal.printer.document import Document
 from hal.printer.escpos_render import profile_columns, render_escpos
 from hal.printer.interface import PrinterError
@@ -69,8 +71,6 @@ def make_printer(cfg: dict[str, Any], data_dir: Path) -> EscposPrinter | Simulat
     codepage = cfg.get("codepage", "CP437")
     if backend == "simulator":
         return SimulatorPrinter(data_dir / "receipts", profile=profile, codepage=codepage)
-    from escpos import printer as conn
-
     if backend == "file":
         connection = conn.File(cfg["path"])
     elif backend == "dummy":

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import qrcode
+from barcode import Code128  # python-barcode, a dependency of python-escpos
 from PIL import Image, ImageDraw, ImageFont
 
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -218,8 +220,6 @@ def _draw_line(line: Line) -> Image.Image:
 
 
 def _draw_barcode(mark: BarcodeMark) -> Image.Image:
-    from barcode import Code128  # python-barcode, a dependency of python-escpos
-
     modules = Code128(mark.data).build()[0]
     width = len(modules) * mark.module
     img = Image.new("L", (width, mark.height + DOT_H + 4), 255)
@@ -233,8 +233,6 @@ def _draw_barcode(mark: BarcodeMark) -> Image.Image:
 
 
 def _draw_qr(mark: QrMark) -> Image.Image:
-    import qrcode
-
     qr = qrcode.QRCode(border=0, box_size=mark.module)
     qr.add_data(mark.data)
     qr.make(fit=True)

@@ -19,7 +19,7 @@ from terminal.core.sale import CommittedSale, sale_from_cart
 from terminal.core.tender import quick_tenders, take_cash
 from terminal.i18n import translator
 from terminal.services.receipt import build_receipt
-from terminal.store.cashiers import Cashier, authenticate
+from terminal.store.cashiers import Cashier, authenticate, list_cashiers
 from terminal.store.sales import commit_sale
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,10 @@ class PosService:
         self.cart = self._new_cart()
         log.info("cashier %s signed in", cashier.id)
         return cashier
+
+    def cashiers(self) -> list[Cashier]:
+        """Who can sign in here, for the sign-in screen's name buttons."""
+        return list_cashiers()
 
     def sign_out(self) -> None:
         if self.cashier:

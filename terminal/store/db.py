@@ -24,7 +24,7 @@ PRAGMAS = {
 
 def open_database(path: Path | str) -> SqliteDatabase:
     """Open (creating if needed) the terminal database and bind the models to it."""
-    from terminal.store import models
+    from terminal.store import models  # noqa: PLC0415 - models import `database` from here
 
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

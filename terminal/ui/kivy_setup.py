@@ -15,7 +15,7 @@ def configure_kivy(ui: UiSettings, data_dir: Path) -> None:
     os.environ.setdefault("KIVY_HOME", str(data_dir / "kivy"))  # not ~/.kivy on a kiosk
     os.environ["KIVY_DPI"] = str(ui.dpi)  # so that kivy.metrics.mm() is real millimetres
     os.environ.setdefault("KIVY_METRICS_DENSITY", "1")
-    from kivy.config import Config  # noqa: PLC0415 - must come after the environment
+    from kivy.config import Config  # noqa: PLC0415 - reads the environment set above
 
     Config.set("kivy", "exit_on_escape", "0")  # Escape is the Back key of a POS
     Config.set("kivy", "keyboard_mode", "system")

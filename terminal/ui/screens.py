@@ -13,7 +13,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
 from terminal.core.errors import PosError
-from terminal.i18n import _
+from terminal.i18n import _, ngettext
 from terminal.services.pos import PosService
 from terminal.services.receipt import format_quantity
 
@@ -127,9 +127,7 @@ class SignInScreen(PosScreen):
     def on_kv_post(self, base_widget) -> None:
         self.store_name = self.service.settings.store.name
         self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
-        from terminal.store.cashiers import list_cashiers  # noqa: PLC0415
-
-        for cashier in list_cashiers()[:8]:
+        for cashier in self.service.cashiers()[:8]:
             button = PosButton(
                 text=f"{cashier.id}  {cashier.name}", size_hint=(None, None), width="150dp"
             )
@@ -226,13 +224,16 @@ class SaleScreen(PosScreen):
             )
             grid.add_widget(row)
         self.total_text = _("Total") + "  " + self.money(cart.total)
-        self.count_text = _("{n} lines").format(n=len(cart.lines))
+        count = len(cart.lines)
+        self.count_text = ngettext("{n} line", "{n} lines", count).format(n=count)
         if self.selected >= 0 and grid.children:
             Clock.schedule_once(lambda _dt: self._scroll_to_selected(), 0)
 
     def _scroll_to_selected(self) -> None:
         rows = list(reversed(self.ids.lines.children))
-        if 0 <= self.selected < len(rows):
+        if self.ids.lines.height <= self.ids.scroll.height:
+            self.ids.scroll.scroll_y = 1  # everything fits: keep the first line at the top
+        elif 0 <= self.selected < len(rows):
             self.ids.scroll.scroll_to(rows[self.selected], padding=4, animate=False)
 
     def select(self, index: int) -> None:
@@ -452,7 +453,7 @@ class SearchScreen(PosScreen):
             button = PosButton(text=label, font_size="15sp")
             button.bind(on_release=lambda _b, c=char: self.on_text(c.lower()))
             self.ids.letters.add_widget(button)
-        back = PosButton(text="\u232b", font_size="15sp")
+        back = PosButton(text="\u232b", font_size="18sp", font_name="data/fonts/DejaVuSans.ttf")
         back.bind(on_release=lambda _b: self.on_backspace())
         self.ids.letters.add_widget(back)
 
