@@ -1,0 +1,84 @@
+"""The configuration file: the shipped one loads; every kind of mistake is named."""
+
+import subprocess
+import sys
+
+import pytest
+
+from terminal.config import load_settings, parse_settings
+from terminal.core.errors import ConfigError
+from tests.conftest import CONFIG, ROOT, load_doc
+
+
+def test_shipped_config_loads():
+    settings = load_settings(CONFIG)
+    assert settings.terminal_id == "T01"
+    assert settings.store.currency.code == "IDR"
+    assert [t.code for t in settings.tax_classes["PPN_PB1"].taxes] == ["PPN", "PB1"]
+    assert settings.keys["pay_cash"] == ["f12", "numpadadd"]
+    assert [f.prefix for f in settings.weighed_formats] == ["21", "22"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["terminal"].update(id="t 1"), "terminal.id: terminal id must be 1-8"),
+        (lambda d: d["store"].update(currency="USD"), "unknown currency 'USD'"),
+        (lambda d: d["store"].update(locale="fr"), "store.locale: 'fr' is not one of en, id"),
+        (lambda d: d["store"].update(timezone="Mars/Olympus"), "store.timezone: unknown"),
+        (lambda d: d["store"].update(cash_rounding=0), "store.cash_rounding: must be 1 or more"),
+        (
+            lambda d: d["store"].update(prices_include_tax="yes"),
+            "store.prices_include_tax: expected bool, got 'yes'",
+        ),
+        (lambda d: d["store"].pop("name"), "store.name: missing"),
+        (
+            lambda d: d["taxes"]["PPN"]["rates"][0].update(rate="eleven"),
+            r"taxes.PPN.rates\[0\].rate: not a number",
+        ),
+        (
+            lambda d: d["taxes"]["PPN"]["rates"][0].update(rate="110"),
+            "must be a percentage from 0 to 100",
+        ),
+        (lambda d: d["weighed_barcodes"][0].update(prefix="19"), "prefix must be 20-29"),
+        (lambda d: d["weighed_barcodes"][0].update(kind="volume"), "must be 'price' or 'weight'"),
+        (lambda d: d["keys"].update(pay_card=["f11"]), "keys.pay_card: unknown action"),
+        (lambda d: d["keys"].update(pay_cash=5), "keys.pay_cash: expected a key name"),
+        (lambda d: d.update(taxes={}), "taxes: at least one tax class"),
+    ],
+)
+def test_mistakes_are_named(change, message):
+    doc = load_doc()
+    change(doc)
+    with pytest.raises(ConfigError, match=message):
+        parse_settings(doc)
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    bad = tmp_path / "pos.toml"
+    bad.write_text("[store\nname = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad)
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_cli_refuses_a_broken_config_with_exit_2(tmp_path):
+    bad = tmp_path / "pos.toml"
+    bad.write_text('[terminal]\nid = "T01"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "terminal", "run", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "configuration error" in result.stderr and "store: missing" in result.stderr
+
+
+def test_a_key_mapped_to_two_actions_is_refused():
+    from terminal.ui.keymap import KeyMap  # noqa: PLC0415 - keymap imports no Kivy, kept local
+
+    with pytest.raises(ValueError, match="mapped to both"):
+        KeyMap({"pay_cash": ["f12"], "search": ["f12"]})
