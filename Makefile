@@ -5,8 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 CONFIG ?= config/pos.toml
-# Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for xvfb-run.
-TEST_DEBS := xvfb xauth libgl1-mesa-dri
+# Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for
+# xvfb-run, and libmtdev (Kivy loads it for touch screens and complains without it).
+TEST_DEBS := xvfb xauth libgl1-mesa-dri libmtdev1
 
 .PHONY: run test lint i18n bench clean debs
 

@@ -32,11 +32,11 @@ def setup_logging(settings: Settings) -> None:
     )
 
 
-def _start(settings: Settings):
+def _start(settings: Settings, *, headless: bool = False):
     """Kivy configured before its first import; then the terminal and its window."""
 
     set_locale(settings.store.locale)
-    configure_kivy(settings.ui, settings.data_dir)
+    configure_kivy(settings.ui, settings.data_dir, headless=headless)
     return build_terminal(settings)
 
 
@@ -49,7 +49,7 @@ def cmd_run(settings: Settings) -> int:
 
 
 def cmd_demo(settings: Settings) -> int:
-    terminal = _start(settings)
+    terminal = _start(settings, headless=True)
     from terminal.ui.demo import run_demo  # noqa: PLC0415 - Kivy only after configure_kivy
 
     shots = run_demo(terminal.pos, settings, settings.data_dir / "screenshots")

@@ -75,3 +75,17 @@ def test_wrong_pin_or_operator_gives_one_message(terminal):
     assert messages == {"Wrong cashier number or PIN"}
     assert pos.cashier is None
     assert pos.sign_in("2", "2580").is_supervisor
+
+
+def test_the_readme_examples_scan_as_documented(terminal):
+    import re  # noqa: PLC0415 - only this test reads the README
+    from decimal import Decimal  # noqa: PLC0415
+
+    from tests.conftest import ROOT  # noqa: PLC0415
+
+    readme = (ROOT / "README.md").read_text()
+    weighed = re.search(r"`(22\d{11})` is 1\.234 kg of Fuji apples", readme)[1]
+    line = terminal.pos.catalogue.lookup(weighed)
+    assert (line.product.sku, line.quantity) == ("APEL-FUJI", Decimal("1.234"))
+    assert "34 products" in readme
+    assert len(terminal.pos.catalogue.products) == 34

@@ -46,7 +46,7 @@ def _start_xvfb() -> None:
 
 _start_xvfb()
 UI = UiSettings(fullscreen=False, width=800, height=480, dpi=133)
-configure_kivy(UI, Path(tempfile.mkdtemp(prefix="pos-kivy-")))
+configure_kivy(UI, Path(tempfile.mkdtemp(prefix="pos-kivy-")), headless=True)
 set_locale("en")
 
 
