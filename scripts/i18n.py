@@ -62,6 +62,7 @@ def po_bytes(catalog: Catalog) -> bytes:
     write_po(
         out,
         catalog,
+        no_location=True,
         omit_header=False,
         sort_output=True,
         width=100,

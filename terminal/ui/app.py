@@ -74,7 +74,7 @@ class PosRoot(ScreenManager):
             screen.on_action(action)
             return True
         if name in ENTER_KEYS:
-            screen.on_enter()
+            screen.on_enter_key()
             return True
         if name == "backspace":
             screen.on_backspace()

@@ -90,14 +90,15 @@ class PosScreen(Screen):
     def go(self, name: str) -> None:
         self.manager.current = name
 
-    # hooks the router calls; screens override what they use
+    # hooks the router calls; screens override what they use. (The Enter key's hook is
+    # on_enter_key: Kivy's Screen already has an on_enter event, fired on every visit.)
     def on_text(self, text: str) -> None:
         pass
 
     def on_backspace(self) -> None:
         pass
 
-    def on_enter(self) -> None:
+    def on_enter_key(self) -> None:
         pass
 
     def on_action(self, action: str) -> None:
@@ -108,7 +109,7 @@ class PosScreen(Screen):
 
     def on_keypad(self, key: str) -> None:
         if key == "OK":
-            self.on_enter()
+            self.on_enter_key()
         elif key == "C":
             self.on_clear()
         else:
@@ -164,7 +165,7 @@ class SignInScreen(PosScreen):
             self.on_clear()
             self.say("")
 
-    def on_enter(self) -> None:
+    def on_enter_key(self) -> None:
         if self.step == "operator":
             if self.operator:
                 self.step = "pin"
@@ -263,7 +264,7 @@ class SaleScreen(PosScreen):
     def on_clear(self) -> None:
         self.entry = ""
 
-    def on_enter(self) -> None:
+    def on_enter_key(self) -> None:
         code, self.entry = self.entry.strip(), ""
         if code:
             self.on_scan(code)
@@ -414,7 +415,7 @@ class PaymentScreen(PosScreen):
     def on_clear(self) -> None:
         self.typed = ""
 
-    def on_enter(self) -> None:
+    def on_enter_key(self) -> None:
         if not self.typed:
             self.say(_("Type the amount received, or press Exact"), error=True)
             return
@@ -487,7 +488,7 @@ class SearchScreen(PosScreen):
     def on_backspace(self) -> None:
         self.query = self.query[:-1]
 
-    def on_enter(self) -> None:
+    def on_enter_key(self) -> None:
         if self.results:
             self.pick(self.results[self.selected])
         else:

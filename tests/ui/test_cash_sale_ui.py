@@ -60,7 +60,9 @@ def test_whole_cash_sale_from_the_keyboard(app, terminal, tmp_path):
     ui.key("f12")  # pay cash
     ui.wait_until(lambda: root.current == "payment", "the payment screen")
     payment = root.get_screen("payment")
+    ui.frames(3)  # let Kivy finish entering the screen (its on_enter event)
     assert payment.ids.due.text == "To pay  Rp 74.800"  # cash rounding to Rp 100
+    assert payment.ids.message.text == ""  # no refusal before the cashier did anything
     ui.type("100000")
     assert payment.ids.change.text == "Change  Rp 25.200"  # shown before confirming
     ui.key("enter")
@@ -120,6 +122,8 @@ def test_whole_cash_sale_by_touch(app, terminal):
     ui.tap(sale.ids.search_button)
     search = root.get_screen("search")
     assert root.current == "search"
+    ui.frames(3)
+    assert search.message == "" and search.results == []  # entering picks nothing
     for letter in "KOPI":
         ui.tap(next(b for b in all_buttons(search.ids.letters) if b.text == letter))
     names = [b.text.split("\n")[0] for b in all_buttons(search.ids.results)]
