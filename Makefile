@@ -6,8 +6,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 CONFIG ?= config/pos.toml
 # Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for
-# xvfb-run, and libmtdev (Kivy loads it for touch screens and complains without it).
-TEST_DEBS := xvfb xauth libgl1-mesa-dri libmtdev1
+# xvfb-run, libmtdev (Kivy loads it for touch screens and complains without it), and
+# xdotool, which types real X key events into the running app in the end-to-end test.
+TEST_DEBS := xvfb xauth libgl1-mesa-dri libmtdev1 xdotool
 
 .PHONY: run test lint i18n bench clean debs
 

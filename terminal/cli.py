@@ -29,6 +29,7 @@ def setup_logging(settings: Settings) -> None:
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         handlers=[logging.StreamHandler(), logging.FileHandler(log_dir / "pos.log")],
+        force=True,  # python-escpos calls logging.basicConfig() when imported
     )
 
 

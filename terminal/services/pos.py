@@ -96,7 +96,13 @@ class PosService:
 
     # -- the cart --------------------------------------------------------------------------
     def scan(self, code: str) -> CartLine:
-        return self.cart.add_code(code)
+        try:
+            line = self.cart.add_code(code)
+        except PosError as exc:
+            log.info("code refused: %s", exc)
+            raise
+        log.info("line added: %s x %s", line.product.sku, line.quantity)
+        return line
 
     def add_product(self, product: Product) -> CartLine:
         return self.scan(product.sku)

@@ -16,6 +16,7 @@ def configure_kivy(ui: UiSettings, data_dir: Path, *, headless: bool = False) ->
     kivy_home = data_dir / "kivy"  # not ~/.kivy on a kiosk
     kivy_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("KIVY_HOME", str(kivy_home))
+    os.environ.setdefault("SDL_VIDEO_X11_WMCLASS", "pos-terminal")  # findable under X
     os.environ["KIVY_DPI"] = str(ui.dpi)  # so that kivy.metrics.mm() is real millimetres
     os.environ.setdefault("KIVY_METRICS_DENSITY", "1")
     from kivy.config import Config  # noqa: PLC0415 - reads the environment set above

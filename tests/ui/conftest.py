@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -18,33 +16,18 @@ import pytest
 from terminal.config import UiSettings
 from terminal.i18n import set_locale
 from terminal.ui.kivy_setup import configure_kivy
+from tests.xvfb import start_xvfb
 
-SCREEN = "1920x1080x24"
 
-
-def _start_xvfb() -> None:
+def _ensure_display() -> None:
     if os.environ.get("DISPLAY"):
         return
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise RuntimeError("Xvfb is not installed: run `make test`, which installs it")
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write), "-screen", "0", SCREEN, "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        number = pipe.readline().strip()  # Xvfb writes its display number when it is ready
-    if not number:
-        raise RuntimeError("Xvfb did not start")
-    os.environ["DISPLAY"] = f":{number}"
+    display, proc = start_xvfb()
+    os.environ["DISPLAY"] = display
     atexit.register(proc.terminate)
 
 
-_start_xvfb()
+_ensure_display()
 UI = UiSettings(fullscreen=False, width=800, height=480, dpi=133)
 configure_kivy(UI, Path(tempfile.mkdtemp(prefix="pos-kivy-")), headless=True)
 set_locale("en")

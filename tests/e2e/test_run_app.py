@@ -1,0 +1,123 @@
+"""`pos-terminal run` as a cashier meets it: its own process, full screen on an X display,
+real key events from X (xdotool) through SDL into the app, a scan on the simulator's pipe.
+
+Synchronises on what the app leaves behind - its window, its log lines, the receipt
+file - with deadlines, never on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from hal.printer.preview import interpret
+from tests.conftest import CONFIG, ROOT
+from tests.xvfb import start_xvfb
+
+DEADLINE = 60.0
+
+
+def wait_for(condition, what: str, deadline: float = DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(f"never happened: {what}")
+
+
+@pytest.fixture
+def display():
+    if shutil.which("xdotool") is None:
+        raise RuntimeError("xdotool is not installed: run `make test`, which installs it")
+    name, proc = start_xvfb("800x480x24")
+    yield name
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_cash_sale_in_the_running_app(display, tmp_path):
+    data = tmp_path / "var"
+    shipped = CONFIG.read_text()
+    assert 'data_dir = "var"' in shipped and "fullscreen = true" in shipped
+    config = tmp_path / "pos.toml"
+    config.write_text(shipped.replace('data_dir = "var"', f'data_dir = "{data}"'))
+    env = dict(os.environ, DISPLAY=display)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = data / "logs" / "pos.log"
+
+    def xdotool(*args: str) -> str:
+        return subprocess.run(
+            ["xdotool", *args],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+        ).stdout
+
+    def logged(text: str, count: int = 1) -> bool:
+        return log.exists() and log.read_text().count(text) >= count
+
+    try:
+        window = wait_for(
+            lambda: subprocess.run(
+                ["xdotool", "search", "--class", "^pos-terminal$"],
+                env=env,
+                capture_output=True,
+                text=True,
+            ).stdout.split(),
+            "the app's window",
+        )[0]
+        geometry = xdotool("getwindowgeometry", window)
+        assert "800x480" in geometry  # full screen on the 800x480 display
+        xdotool("windowfocus", "--sync", window)
+        xdotool("type", "--delay", "30", "1")
+        xdotool("key", "Return")
+        xdotool("type", "--delay", "30", "1357")
+        xdotool("key", "Return")
+        wait_for(lambda: logged("cashier 1 signed in"), "sign-in")
+
+        with open(data / "sim" / "scanner", "w") as pipe:  # the simulated scanner
+            pipe.write("8991002101111\n")
+        wait_for(lambda: logged("line added: TEH-BTL"), "the piped scan")
+        xdotool("type", "--delay", "20", "8993003000011")  # a keyboard-wedge scan
+        xdotool("key", "Return")
+        wait_for(lambda: logged("line added: GULA-1KG"), "the wedge scan")
+        xdotool("key", "F12")  # pay cash
+        xdotool("key", "F12")  # again: the exact amount
+        receipt = wait_for(
+            lambda: (
+                (data / "receipts" / "T01-000001.escpos").exists()
+                and (data / "receipts" / "T01-000001.escpos")
+            ),
+            "the receipt",
+        )
+        text = "\n".join(interpret(receipt.read_bytes()).lines)
+        assert "Teh Botol Sosro 450 ml" in text and "Gula Pasir Gulaku 1 kg" in text
+        assert "Rp 23.000" in text  # 5.500 + 17.500
+        assert len((data / "sim" / "drawer.log").read_text().splitlines()) == 1
+        assert app.poll() is None  # still running, ready for the next sale
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(15)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait(5)
+    # no PIN in anything the app wrote
+    assert "1357" not in log.read_text()
