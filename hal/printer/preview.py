@@ -51,6 +51,13 @@ class QrMark:
 
 
 @dataclass
+class RasterMark:
+    """A raster image (``GS v 0``): the logo, or text rendered as an image."""
+
+    image: Image.Image  # mode "1", one pixel per printer dot
+
+
+@dataclass
 class Cut:
     pass
 
@@ -171,6 +178,18 @@ def interpret(data: bytes) -> Paper:
                 code = code[2:] if code[:1] == "{" else code
                 paper.items.append(BarcodeMark(code, st.bc_height, st.bc_module))
                 continue
+            elif cmd == 0x76 and arg == 0x30:  # GS v 0 m xL xH yL yH: raster image
+                width_bytes = data[i + 4] | data[i + 5] << 8
+                height = data[i + 6] | data[i + 7] << 8
+                start = i + 8
+                raster = bytes(data[start : start + width_bytes * height])
+                # ESC/POS: bit 1 is a black dot; PIL's mode "1": bit 1 is white
+                image = Image.frombytes(
+                    "1", (width_bytes * 8, height), bytes(b ^ 0xFF for b in raster)
+                )
+                paper.items.append(RasterMark(image))
+                i = start + width_bytes * height
+                continue
             elif cmd == 0x28 and arg == 0x6B:  # GS ( k pL pH cn fn ...
                 size = data[i + 3] | data[i + 4] << 8
                 body = data[i + 5 : i + 5 + size]
@@ -249,6 +268,8 @@ def render_png(paper: Paper, path: Path, *, width_dots: int = 576) -> Path:
             blocks.append((_draw_barcode(item), 1))
         elif isinstance(item, QrMark):
             blocks.append((_draw_qr(item), 1))
+        elif isinstance(item, RasterMark):
+            blocks.append((item.image.convert("L"), 1))  # python-escpos centres images
         elif isinstance(item, Cut):
             cut = Image.new("L", (width_dots, 12), 255)
             ImageDraw.Draw(cut).line([(0, 6), (width_dots, 6)], fill=128, width=1)

@@ -20,13 +20,20 @@ class CashPayment:
         return self.payable - self.total
 
 
+def cash_payable(total: int, cash_rounding: int = 1) -> int:
+    """What the customer pays in cash: the total rounded half-up to the cash step, but
+    never rounded down to nothing - a positive total costs at least one step."""
+    payable = round_to_step(total, cash_rounding)
+    return cash_rounding if total > 0 and payable <= 0 else payable
+
+
 def take_cash(total: int, tendered: int, currency: Currency, cash_rounding: int = 1) -> CashPayment:
     """Accept ``tendered`` for a sale of ``total``.
 
     Refused: less than the payable amount, or so much more that the change would be a
     banknote's worth or more beyond the largest note (a typing slip, not a payment).
     """
-    payable = round_to_step(total, cash_rounding)
+    payable = cash_payable(total, cash_rounding)
     if tendered < payable:
         raise TenderError(
             N_("Tendered {tendered} is less than the total {total}"),

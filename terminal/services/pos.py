@@ -14,9 +14,8 @@ from terminal.core.cart import Cart, CartLine
 from terminal.core.catalogue import Catalogue, Product
 from terminal.core.clock import Clock, system_clock
 from terminal.core.errors import N_, PosError
-from terminal.core.money import round_to_step
 from terminal.core.sale import CommittedSale, sale_from_cart
-from terminal.core.tender import quick_tenders, take_cash
+from terminal.core.tender import cash_payable, quick_tenders, take_cash
 from terminal.i18n import translator
 from terminal.services.receipt import build_receipt
 from terminal.store.cashiers import Cashier, authenticate, list_cashiers
@@ -118,7 +117,7 @@ class PosService:
 
     # -- cash ------------------------------------------------------------------------------
     def cash_payable(self) -> int:
-        return round_to_step(self.cart.total, self.settings.store.cash_rounding)
+        return cash_payable(self.cart.total, self.settings.store.cash_rounding)
 
     def quick_tenders(self) -> list[int]:
         return quick_tenders(self.cash_payable(), self.currency)

@@ -20,6 +20,13 @@ def test_cash_rounding_applies_to_what_is_payable():
     assert take_cash(1234, 1230, CNY, cash_rounding=10).change == 0
 
 
+def test_cash_rounding_never_gives_goods_away():
+    # Rp 40 rounds half-up to 0 at a step of 100: the customer pays 100, not nothing
+    payment = take_cash(40, 100, IDR, cash_rounding=100)
+    assert (payment.payable, payment.rounding, payment.change) == (100, 60, 0)
+    assert take_cash(0, 0, IDR, cash_rounding=100).payable == 0  # an empty total stays 0
+
+
 def test_exact_tender_gives_no_change():
     assert take_cash(16500, 16500, IDR).change == 0
 

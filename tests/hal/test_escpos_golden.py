@@ -88,3 +88,25 @@ def test_every_job_starts_with_init_and_reads_back():
 def test_long_names_wrap_and_keep_the_amount_aligned():
     doc = Document(columns=20).pair("Kopi ABC Susu isi sepuluh", "Rp 15.900")
     assert doc.text_lines() == ["Kopi ABC Susu isi", "sepuluh    Rp 15.900"]
+
+
+def test_logo_is_sent_as_raster_and_reads_back(tmp_path):
+    from PIL import Image, ImageDraw  # noqa: PLC0415 - only this test draws
+
+    from hal.printer.preview import RasterMark  # noqa: PLC0415
+
+    logo = tmp_path / "logo.png"
+    img = Image.new("1", (64, 24), 1)
+    ImageDraw.Draw(img).rectangle([4, 4, 59, 19], fill=0)
+    img.save(logo)
+    data = render_escpos(
+        Document().logo(str(logo)).line("after"), profile="TM-T20II", codepage="CP437"
+    )
+    assert b"\x1dv0\x00\x08\x00\x18\x00" in data  # GS v 0, 8 bytes x 24 rows
+    paper = interpret(data)
+    assert not paper.unknown
+    (mark,) = paper.of(RasterMark)
+    assert mark.image.size == (64, 24)
+    assert mark.image.getpixel((30, 12)) == 0  # black inside the rectangle
+    assert mark.image.getpixel((1, 1)) == 255  # white outside
+    assert paper.lines[0] == "after"  # the raster bytes were not read as text

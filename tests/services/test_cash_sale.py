@@ -89,3 +89,43 @@ def test_the_readme_examples_scan_as_documented(terminal):
     assert (line.product.sku, line.quantity) == ("APEL-FUJI", Decimal("1.234"))
     assert "34 products" in readme
     assert len(terminal.pos.catalogue.products) == 34
+
+
+def test_receipt_prints_only_after_commit(terminal, settings):
+    """The printer, when called, must already see the sale from another connection."""
+    import sqlite3  # noqa: PLC0415 - a second, independent reader
+
+    pos = terminal.pos
+    real = pos.printer
+    seen = []
+
+    class CheckingPrinter:
+        columns = real.columns
+
+        def print_document(self, doc, *, job_name=""):
+            reader = sqlite3.connect(settings.database_path)
+            seen.append(reader.execute("SELECT COUNT(*) FROM sale").fetchone()[0])
+            reader.close()
+            return real.print_document(doc, job_name=job_name)
+
+    pos.printer = CheckingPrinter()
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    pos.pay_cash(17500)
+    assert seen == [1]
+
+
+def test_logo_from_configuration_is_on_the_receipt(terminal, tmp_path):
+    from PIL import Image  # noqa: PLC0415
+
+    from hal.printer.preview import RasterMark  # noqa: PLC0415
+
+    logo = tmp_path / "logo.png"
+    Image.new("1", (128, 32), 0).save(logo)
+    pos = terminal.pos
+    pos.settings.hardware["printer"]["logo"] = str(logo)
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    paper = interpret(pos.pay_cash(17500).receipt_bytes)
+    assert [m.image.size for m in paper.of(RasterMark)] == [(128, 32)]
+    assert paper.lines[0] == "Toko Demo Sejahtera"
