@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from terminal.core.barcodes import WeighedFormat
 from terminal.core.errors import ConfigError
+from terminal.core.lockout import LockoutPolicy
 from terminal.core.money import Currency, currency
 from terminal.core.numbering import check_terminal_id
 from terminal.core.taxes import Tax, TaxClass
@@ -47,6 +48,13 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    key_dir: Path
+    lockout: LockoutPolicy
+    recovery_public_key: str = ""  # base64 X25519 public key; empty: no recovery export
+
+
+@dataclass(frozen=True)
 class UiSettings:
     fullscreen: bool = True
     width: int = 800
@@ -64,6 +72,7 @@ class Settings:
     weighed_formats: list[WeighedFormat]
     hardware: dict[str, dict[str, Any]]
     ui: UiSettings
+    security: SecuritySettings
     keys: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_KEYS))
 
     @property
@@ -161,6 +170,20 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
             )
         except ValueError as exc:
             raise ConfigError(f"{at}: {exc}") from None
+    data_dir = Path(_get(term, "data_dir", str, "terminal", "var"))
+    sec = _get(doc, "security", dict, "", {})
+    key_dir = _get(sec, "key_dir", str, "security", "")
+    limits = {}
+    for key in ("max_failures", "first_lock_seconds", "max_lock_seconds"):
+        value = _get(sec, key, int, "security", getattr(LockoutPolicy, key))
+        if value < 1:
+            raise ConfigError(f"security.{key}: must be 1 or more")
+        limits[key] = value
+    security = SecuritySettings(
+        key_dir=Path(key_dir) if key_dir else data_dir / "keys",
+        lockout=LockoutPolicy(**limits),
+        recovery_public_key=_get(sec, "recovery_public_key", str, "security", ""),
+    )
     ui = _get(doc, "ui", dict, "", {})
     shots = _get(ui, "screenshot_dir", str, "ui", "")
     hardware = _get(doc, "hardware", dict, "", {})
@@ -168,7 +191,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         _get(hardware, kind, dict, "hardware", {})
     return Settings(
         terminal_id=terminal_id,
-        data_dir=Path(_get(term, "data_dir", str, "terminal", "var")),
+        data_dir=data_dir,
         store=store,
         tax_classes=_tax_classes(_get(doc, "taxes", dict, "")),
         weighed_formats=formats,
@@ -183,6 +206,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
             dpi=_get(ui, "dpi", int, "ui", 133),
             screenshot_dir=Path(shots) if shots else None,
         ),
+        security=security,
         keys=_keys(_get(doc, "keys", dict, "", {})),
     )
 

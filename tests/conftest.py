@@ -45,3 +45,15 @@ def terminal(settings, clock):
 def no_rounding(settings):
     store = dataclasses.replace(settings.store, cash_rounding=1)
     return dataclasses.replace(settings, store=store)
+
+
+def open_reader(terminal):
+    """A second, independent connection to the terminal's database, as a report would open
+    it: sqlcipher3 with the raw key from the key store."""
+    import sqlcipher3  # noqa: PLC0415 - only tests that read behind the app's back need it
+
+    from terminal.store.db import sqlcipher_key  # noqa: PLC0415
+
+    con = sqlcipher3.connect(str(terminal.pos.settings.database_path))
+    con.execute(f'PRAGMA key="{sqlcipher_key(terminal.keys.key("database"))}"')
+    return con

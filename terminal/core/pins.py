@@ -22,6 +22,15 @@ def check_cashier_pin(pin: str) -> str:
     return pin
 
 
+def check_passkey(code: str) -> str:
+    """A supervisor passkey: exactly 6 digits (seed 000), not trivial."""
+    if not code.isdigit() or len(code) != 6:
+        raise PinRuleError(N_("A passkey is exactly 6 digits"))
+    if is_trivial(code):
+        raise PinRuleError(N_("This passkey is too easy to guess: choose another"))
+    return code
+
+
 def is_trivial(pin: str) -> bool:
     """One digit repeated, or an ascending/descending run such as 1234 or 654321."""
     if len(set(pin)) == 1:

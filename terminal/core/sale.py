@@ -47,6 +47,8 @@ class CommittedSale:
     number: int
     label: str  # e.g. "T01-000042"
     return_code: str
+    journal_seq: int  # the journal entry that records this sale
+    journal_hash: str  # its hash, shortened, printed on the receipt
 
 
 def sale_from_cart(

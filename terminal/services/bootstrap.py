@@ -1,4 +1,4 @@
-"""Builds a ready terminal from its settings: database, catalogue, hardware, service."""
+"""Builds a ready terminal from its settings: keys, database, journal, catalogue, hardware."""
 
 from __future__ import annotations
 
@@ -12,9 +12,17 @@ from terminal.config import Settings
 from terminal.core.clock import Clock, system_clock
 from terminal.services.demo import DEMO_CASHIER, DEMO_SUPERVISOR, demo_products
 from terminal.services.pos import PosService
-from terminal.store.cashiers import DEFAULT_PARAMS, Argon2Params, add_cashier, list_cashiers
+from terminal.store.cashiers import (
+    DEFAULT_PARAMS,
+    Argon2Params,
+    PinHasher,
+    add_cashier,
+    list_cashiers,
+)
 from terminal.store.catalogue_repo import load_catalogue, product_count, save_products
 from terminal.store.db import open_database
+from terminal.store.journal import Journal
+from terminal.store.keystore import FileKeyStore
 
 
 @dataclass
@@ -22,23 +30,33 @@ class Terminal:
     pos: PosService
     scanner: object
     card: object
+    keys: FileKeyStore
 
 
-def seed_demo(pin_params: Argon2Params = DEFAULT_PARAMS) -> None:
+def seed_demo(hasher: PinHasher) -> None:
     """Fill an empty database with the demo store's products and its two demo users."""
     if product_count() == 0:
         save_products(demo_products())
     if not list_cashiers():
         for cashier_id, name, role, pin in (DEMO_CASHIER, DEMO_SUPERVISOR):
-            add_cashier(cashier_id, name, role, pin, pin_params)
+            add_cashier(hasher, cashier_id, name, role, pin)
+
+
+def open_store(settings: Settings) -> tuple[FileKeyStore, object, Journal]:
+    """The key store (created on first start), the encrypted database, the journal."""
+    keys = FileKeyStore.open_or_create(settings.security.key_dir)
+    db = open_database(settings.database_path, keys.key("database"))
+    journal = Journal(db, settings.terminal_id, keys.journal_private_key())
+    return keys, db, journal
 
 
 def build_terminal(
     settings: Settings, *, clock: Clock = system_clock, pin_params: Argon2Params = DEFAULT_PARAMS
 ) -> Terminal:
-    db = open_database(settings.database_path)
+    keys, db, journal = open_store(settings)
+    hasher = PinHasher(keys.key("pin_pepper"), pin_params)
     if settings.store.demo_catalogue:
-        seed_demo(pin_params)
+        seed_demo(hasher)
     catalogue = load_catalogue(settings.tax_classes, settings.weighed_formats)
     hw = settings.hardware
     pos = PosService(
@@ -47,10 +65,14 @@ def build_terminal(
         catalogue,
         printer=make_printer(hw["printer"], settings.data_dir),
         drawer=make_drawer(hw["drawer"], settings.data_dir),
+        journal=journal,
+        hasher=hasher,
         clock=clock,
     )
+    journal.append("start", {"catalogue_products": len(catalogue.products)}, clock())
     return Terminal(
         pos,
         make_scanner(hw["scanner"], settings.data_dir),
         make_card_terminal(hw["card"], settings.data_dir),
+        keys,
     )

@@ -14,11 +14,20 @@ from terminal.core.cart import Cart, CartLine
 from terminal.core.catalogue import Catalogue, Product
 from terminal.core.clock import Clock, system_clock
 from terminal.core.errors import N_, PosError
+from terminal.core.lockout import after_failure, after_success
 from terminal.core.sale import CommittedSale, sale_from_cart
 from terminal.core.tender import cash_payable, quick_tenders, take_cash
 from terminal.i18n import translator
 from terminal.services.receipt import build_receipt
-from terminal.store.cashiers import Cashier, authenticate, list_cashiers
+from terminal.store.cashiers import (
+    Cashier,
+    PinHasher,
+    check_pin,
+    list_cashiers,
+    load_failures,
+    save_failures,
+)
+from terminal.store.journal import Journal
 from terminal.store.sales import commit_sale
 
 log = logging.getLogger(__name__)
@@ -47,10 +56,14 @@ class PosService:
         catalogue: Catalogue,
         printer: Printer,
         drawer: CashDrawer,
+        journal: Journal,
+        hasher: PinHasher,
         clock: Clock = system_clock,
     ) -> None:
         self.settings = settings
         self.db = db
+        self.journal = journal
+        self.hasher = hasher
         self.catalogue = catalogue
         self.printer = printer
         self.drawer = drawer
@@ -70,13 +83,42 @@ class PosService:
 
     # -- sign in ---------------------------------------------------------------------------
     def sign_in(self, operator: str, pin: str) -> Cashier:
-        """Sign in by operator number and PIN. The error never says which of the two was wrong."""
+        """Sign in by operator number and PIN.
+
+        The refusal never says which of the two was wrong. After too many wrong entries
+        for one number, attempts are refused for a growing period; every wrong entry and
+        every lockout is journaled (without the PIN, of course).
+        """
         wrong = SignInError(N_("Wrong cashier number or PIN"))
-        if not operator.isdigit() or not pin.isdigit() or len(operator) > 6:
+        if not operator.isdigit() or len(operator) > 6:
             raise wrong
-        cashier = authenticate(int(operator), pin)
+        subject = f"cashier:{int(operator)}"
+        now = self.clock()
+        state = load_failures(subject)
+        if state.is_locked(now):
+            self.journal.append("failed_pin", {"subject": subject, "locked": True}, now)
+            raise SignInError(
+                N_("Too many wrong PINs: try again in {seconds} s"),
+                seconds=state.seconds_left(now),
+            )
+        cashier = check_pin(self.hasher, int(operator), pin) if pin.isdigit() else None
+        with self.db.atomic():
+            if cashier is None:
+                state = after_failure(state, self.settings.security.lockout, now)
+                save_failures(subject, state)
+                self.journal.append(
+                    "failed_pin", {"subject": subject, "failures": state.failures}, now
+                )
+                if state.is_locked(now):
+                    self.journal.append(
+                        "lockout",
+                        {"subject": subject, "until": state.locked_until.isoformat()},
+                        now,
+                    )
+            else:
+                save_failures(subject, after_success())
         if cashier is None:
-            log.info("sign-in refused for operator %s", operator)
+            log.info("sign-in refused for %s", subject)
             raise wrong
         self.cashier = cashier
         self.cart = self._new_cart()
@@ -143,7 +185,7 @@ class PosService:
             currency=store.currency.code,
             created_at=self.clock(),
         )
-        committed = commit_sale(self.db, sale)
+        committed = commit_sale(self.db, sale, self.journal)
         log.info("sale %s committed, total %d", committed.label, payment.payable)
         self.cart = self._new_cart()
         self.drawer.open()

@@ -74,6 +74,7 @@ def build_receipt(
                 money(r.amount),
             )
     doc.rule()
+    doc.pair(_("Journal {seq}").format(seq=done.journal_seq), done.journal_hash)
     doc.line(_("Return code"), align="center")
     doc.barcode(done.return_code)
     doc.qr(done.return_code)

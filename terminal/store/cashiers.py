@@ -1,20 +1,26 @@
-"""Cashiers and their PINs: Argon2id PHC strings, checked in constant time.
+"""Cashiers and their PINs: Argon2id PHC strings with a secret pepper, and lockout state.
 
-The secure-store issue adds the pepper from the key store and the lockout; the PHC
-string keeps the parameters so they can be raised later.
+The pepper (Argon2's ``secret``) lives in the key store, not in the database: a stolen
+database - even decrypted - cannot be used to test a single PIN guess. A 6-digit code has
+only 10^6 values, so the pepper and the lockout protect it, not the hash alone.
+Parameters are stored in each PHC string; a hash made with weaker parameters than the
+current ones is replaced at the next right entry.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
-from functools import cache
+from datetime import UTC
+from functools import cached_property
 
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+from terminal.core.lockout import FailureState
 from terminal.core.pins import check_cashier_pin
-from terminal.store.models import CashierRow
+from terminal.store.models import AuthFailureRow, CashierRow
 
 
 @dataclass(frozen=True)
@@ -23,10 +29,18 @@ class Argon2Params:
     iterations: int = 3
     lanes: int = 4
 
+    def weaker_than(self, other: Argon2Params) -> bool:
+        return (self.memory_cost, self.iterations, self.lanes) < (
+            other.memory_cost,
+            other.iterations,
+            other.lanes,
+        )
+
 
 DEFAULT_PARAMS = Argon2Params()
 # Tests and benchmarks of other things use cheap parameters; production uses the default.
 FAST_TEST_PARAMS = Argon2Params(memory_cost=1024, iterations=1, lanes=1)
+_PHC = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$")
 
 
 @dataclass(frozen=True)
@@ -40,57 +54,87 @@ class Cashier:
         return self.role == "supervisor"
 
 
-def hash_pin(pin: str, params: Argon2Params = DEFAULT_PARAMS) -> str:
-    kdf = Argon2id(
-        salt=os.urandom(16),
-        length=32,
-        iterations=params.iterations,
-        lanes=params.lanes,
-        memory_cost=params.memory_cost,
-    )
-    return kdf.derive_phc_encoded(pin.encode())
+class PinHasher:
+    """Hashes and checks PINs with the terminal's pepper."""
+
+    def __init__(self, pepper: bytes, params: Argon2Params = DEFAULT_PARAMS) -> None:
+        self._pepper = pepper
+        self.params = params
+
+    def hash(self, pin: str) -> str:
+        kdf = Argon2id(
+            salt=os.urandom(16),
+            length=32,
+            iterations=self.params.iterations,
+            lanes=self.params.lanes,
+            memory_cost=self.params.memory_cost,
+            secret=self._pepper,
+        )
+        return kdf.derive_phc_encoded(pin.encode())
+
+    def matches(self, pin: str, phc: str) -> bool:
+        try:
+            Argon2id.verify_phc_encoded(pin.encode(), phc, secret=self._pepper)
+        except InvalidKey:
+            return False
+        return True
+
+    def needs_upgrade(self, phc: str) -> bool:
+        match = _PHC.match(phc)
+        if not match:
+            return True
+        stored = Argon2Params(int(match[1]), int(match[2]), int(match[3]))
+        return stored.weaker_than(self.params)
+
+    @cached_property
+    def decoy(self) -> str:
+        """A hash to check against for unknown operator numbers (same cost as a real one)."""
+        return self.hash(os.urandom(8).hex())
 
 
-def pin_matches(pin: str, phc: str) -> bool:
-    try:
-        Argon2id.verify_phc_encoded(pin.encode(), phc)
-    except InvalidKey:
-        return False
-    return True
-
-
-def add_cashier(
-    cashier_id: int, name: str, role: str, pin: str, params: Argon2Params = DEFAULT_PARAMS
-) -> Cashier:
+def add_cashier(hasher: PinHasher, cashier_id: int, name: str, role: str, pin: str) -> Cashier:
     if role not in ("cashier", "supervisor"):
         raise ValueError(f"role must be cashier or supervisor, got {role!r}")
     check_cashier_pin(pin)
-    CashierRow.create(id=cashier_id, name=name, role=role, pin_hash=hash_pin(pin, params))
+    CashierRow.create(id=cashier_id, name=name, role=role, pin_hash=hasher.hash(pin))
     return Cashier(cashier_id, name, role)
 
 
-def authenticate(cashier_id: int, pin: str) -> Cashier | None:
-    """The cashier if the PIN is theirs; ``None`` otherwise (never says which part was wrong).
+def check_pin(hasher: PinHasher, cashier_id: int, pin: str) -> Cashier | None:
+    """The cashier if the PIN is theirs, else ``None`` - never which part was wrong.
 
     An unknown operator number costs as much as a wrong PIN, so timing tells nothing.
+    A right PIN under old parameters is re-hashed with the current ones.
     """
     row = CashierRow.get_or_none((CashierRow.id == cashier_id) & (CashierRow.active == True))  # noqa: E712
     if row is None:
-        pin_matches(pin, _decoy_hash())
+        hasher.matches(pin, hasher.decoy)
         return None
-    if not pin_matches(pin, row.pin_hash):
+    if not hasher.matches(pin, row.pin_hash):
         return None
+    if hasher.needs_upgrade(row.pin_hash):
+        CashierRow.update(pin_hash=hasher.hash(pin)).where(CashierRow.id == row.id).execute()
     return Cashier(row.id, row.name, row.role)
 
 
 def list_cashiers() -> list[Cashier]:
-    return [
-        Cashier(r.id, r.name, r.role)
-        for r in CashierRow.select().where(CashierRow.active == True).order_by(CashierRow.id)  # noqa: E712
-    ]
+    rows = CashierRow.select().where(CashierRow.active == True).order_by(CashierRow.id)  # noqa: E712
+    return [Cashier(r.id, r.name, r.role) for r in rows]
 
 
-@cache
-def _decoy_hash() -> str:
-    """A hash to check against for unknown operator numbers (same cost as a real one)."""
-    return hash_pin(os.urandom(8).hex())
+def load_failures(subject: str) -> FailureState:
+    row = AuthFailureRow.get_or_none(AuthFailureRow.subject == subject)
+    if row is None:
+        return FailureState()
+    until = row.locked_until.replace(tzinfo=UTC) if row.locked_until else None
+    return FailureState(row.failures, row.lockouts, until)
+
+
+def save_failures(subject: str, state: FailureState) -> None:
+    if state == FailureState():
+        AuthFailureRow.delete().where(AuthFailureRow.subject == subject).execute()
+        return
+    until = state.locked_until.astimezone(UTC).replace(tzinfo=None) if state.locked_until else None
+    AuthFailureRow.replace(
+        subject=subject, failures=state.failures, lockouts=state.lockouts, locked_until=until
+    ).execute()

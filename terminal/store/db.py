@@ -1,14 +1,16 @@
-"""Opening the database: the one place that decides engine and pragmas.
+"""Opening the database: the one place that decides engine, key and pragmas.
 
-Every caller goes through :func:`open_database`, so switching the engine (SQLCipher,
-in the secure-store issue) touches nothing else.
+Every caller goes through :func:`open_database`. The database is SQLCipher (whole-file
+AES-256, so SUM/GROUP BY reports keep working) opened with a raw 256-bit key from the key
+store - not a passphrase, which would cost a key derivation (~120 ms) at every open.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from peewee import DatabaseProxy, SqliteDatabase
+from peewee import DatabaseError, DatabaseProxy, SqliteDatabase
+from playhouse.sqlcipher_ext import SqlCipherDatabase
 
 database = DatabaseProxy()
 
@@ -22,14 +24,54 @@ PRAGMAS = {
 }
 
 
-def open_database(path: Path | str) -> SqliteDatabase:
-    """Open (creating if needed) the terminal database and bind the models to it."""
+class DatabaseUnusable(Exception):
+    """The database cannot be used as it is: wrong key, not a database, or damaged."""
+
+
+def sqlcipher_key(key: bytes) -> str:
+    """SQLCipher's raw-key syntax: the key string ``x'<64 hex digits>'``."""
+    if len(key) != 32:
+        raise ValueError("the database key must be 32 bytes")
+    return f"x'{key.hex()}'"
+
+
+def open_database(
+    path: Path | str, key: bytes | None = None, *, check: bool = True
+) -> SqliteDatabase:
+    """Open (creating if needed) the terminal database and bind the models to it.
+
+    With ``key``, the file is SQLCipher-encrypted; without, plain SQLite (only for
+    migrating an old plaintext database and for tools). ``check`` runs
+    ``PRAGMA quick_check`` first: a damaged database stops the terminal with a clear
+    message instead of being written to.
+    """
     from terminal.store import models  # noqa: PLC0415 - models import `database` from here
+    from terminal.store.journal import create_journal  # noqa: PLC0415 - same reason
 
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = SqliteDatabase(str(path), pragmas=PRAGMAS)
+    if key is None:
+        db = SqliteDatabase(str(path), pragmas=PRAGMAS)
+    else:
+        db = SqlCipherDatabase(str(path), passphrase=sqlcipher_key(key), pragmas=PRAGMAS)
+    try:
+        db.connect(reuse_if_open=True)
+        if check:
+            result = [row[0] for row in db.execute_sql("PRAGMA quick_check").fetchall()]
+            if result != ["ok"]:
+                db.close()
+                raise DatabaseUnusable(
+                    f"{path} is damaged ({'; '.join(result[:3])}). Do not use this terminal "
+                    "for sales; restore the last backup with `pos-terminal restore`."
+                )
+    except DatabaseError as exc:
+        db.close()
+        raise DatabaseUnusable(
+            f"{path} cannot be opened: {exc}. Either the key store does not belong to this "
+            "database, or the file is damaged or not a database; restore the last backup "
+            "with `pos-terminal restore`."
+        ) from None
     database.initialize(db)
-    db.connect(reuse_if_open=True)
     db.create_tables(models.ALL_MODELS, safe=True)
+    create_journal(db)
     return db

@@ -55,6 +55,18 @@ class CashierRow(BaseModel):
         table_name = "cashier"
 
 
+class AuthFailureRow(BaseModel):
+    """Wrong PIN / passkey entries per subject (``cashier:3``, ``passkey:discounts``)."""
+
+    subject = CharField(primary_key=True)
+    failures = IntegerField(default=0)
+    lockouts = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)  # UTC
+
+    class Meta:
+        table_name = "auth_failure"
+
+
 class CounterRow(BaseModel):
     """Last transaction number per terminal; bumped inside each sale's transaction."""
 
@@ -126,6 +138,7 @@ ALL_MODELS = [
     ProductRow,
     BarcodeRow,
     CashierRow,
+    AuthFailureRow,
     CounterRow,
     SaleRow,
     SaleLineRow,

@@ -15,6 +15,7 @@ from peewee import Database
 
 from terminal.core.numbering import return_code, transaction_label
 from terminal.core.sale import CommittedSale, Sale
+from terminal.store.journal import Journal
 from terminal.store.models import CounterRow, SaleLineRow, SaleRow, SaleTaxRow, TenderRow
 
 _COUNTER = CounterRow._meta.table_name
@@ -42,12 +43,12 @@ _INSERT_TENDER = (
 )
 
 
-def commit_sale(db: Database, sale: Sale) -> CommittedSale:
-    """Store ``sale`` and return it with its gapless transaction number.
+def commit_sale(db: Database, sale: Sale, journal: Journal) -> CommittedSale:
+    """Store ``sale`` with its journal entry and return it with its gapless number.
 
-    The number is taken inside the same IMMEDIATE transaction as the inserts, so a
-    crash or error before COMMIT leaves neither a sale nor a used number behind.
-    When this returns, COMMIT has returned (and with synchronous=FULL, is on disk).
+    The number, the rows and the signed journal entry are one IMMEDIATE transaction, so
+    a crash or error before COMMIT leaves neither a sale, nor a used number, nor an
+    entry behind. When this returns, COMMIT has returned (synchronous=FULL: on disk).
     """
     created = sale.created_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
     payment = sale.payment
@@ -100,4 +101,44 @@ def commit_sale(db: Database, sale: Sale) -> CommittedSale:
         cursor.execute(
             _INSERT_TENDER, (sale_id, "cash", payment.payable, payment.tendered, payment.change)
         )
-    return CommittedSale(sale, number, transaction_label(sale.terminal_id, number), code)
+        label = transaction_label(sale.terminal_id, number)
+        entry = journal.append(
+            "sale", journal_payload(sale, number, code), sale.created_at, amount=payment.payable
+        )
+    return CommittedSale(sale, number, label, code, entry.seq, entry.short_hash)
+
+
+def journal_payload(sale: Sale, number: int, code: str) -> dict:
+    """What the journal keeps of a sale: amounts in minor units, quantities as exact text."""
+    return {
+        "number": number,
+        "return_code": code,
+        "cashier": sale.cashier_id,
+        "currency": sale.currency,
+        "lines": [
+            {
+                "sku": line.sku,
+                "quantity": str(line.quantity),
+                "unit_price": line.unit_price,
+                "amount": line.amount,
+                "tax_class": line.tax_class,
+            }
+            for line in sale.lines
+        ],
+        "taxes": [
+            {"code": r.tax.code, "rate": str(r.tax.rate), "base": r.base, "amount": r.amount}
+            for r in sale.taxes.per_rate
+        ],
+        "net": sale.taxes.net,
+        "tax": sale.taxes.tax,
+        "rounding": sale.payment.rounding,
+        "total": sale.payment.payable,
+        "tenders": [
+            {
+                "kind": "cash",
+                "amount": sale.payment.payable,
+                "tendered": sale.payment.tendered,
+                "change": sale.payment.change,
+            }
+        ],
+    }

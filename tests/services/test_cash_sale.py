@@ -93,7 +93,7 @@ def test_the_readme_examples_scan_as_documented(terminal):
 
 def test_receipt_prints_only_after_commit(terminal, settings):
     """The printer, when called, must already see the sale from another connection."""
-    import sqlite3  # noqa: PLC0415 - a second, independent reader
+    from tests.conftest import open_reader  # noqa: PLC0415
 
     pos = terminal.pos
     real = pos.printer
@@ -103,7 +103,7 @@ def test_receipt_prints_only_after_commit(terminal, settings):
         columns = real.columns
 
         def print_document(self, doc, *, job_name=""):
-            reader = sqlite3.connect(settings.database_path)
+            reader = open_reader(terminal)
             seen.append(reader.execute("SELECT COUNT(*) FROM sale").fetchone()[0])
             reader.close()
             return real.print_document(doc, job_name=job_name)

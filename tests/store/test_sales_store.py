@@ -1,9 +1,8 @@
-import sqlite3
-
 import pytest
 from peewee import IntegrityError
 
 from terminal.store.models import CounterRow, SaleLineRow, SaleRow
+from tests.conftest import open_reader
 
 
 def sell(pos, codes, tendered):
@@ -22,8 +21,8 @@ def test_pragmas_wal_and_full_sync(terminal):
 
 def test_sale_rows_as_committed(terminal, settings):
     outcome = sell(terminal.pos, ["8991002101111", "8991002101111", "GULA-1KG"], 50000)
-    # read back with plain sqlite3, as another process (a report) would
-    con = sqlite3.connect(settings.database_path)
+    # read back through another connection, as a report would
+    con = open_reader(terminal)
     sale = con.execute(
         "SELECT terminal_id, number, total, rounding, return_code FROM sale"
     ).fetchall()

@@ -1,0 +1,186 @@
+"""The tamper-evident journal: append-only, gapless, hash-chained, signed.
+
+Every event that matters to an auditor (a sale, a failed PIN, a lockout, a start) is one
+entry, written in the same database transaction as the change it records. UPDATE and
+DELETE are refused by triggers; a correction is a new entry that points to the original.
+The format and the verifier live in :mod:`terminal.store.journal_format`, which needs
+nothing but ``cryptography`` so an auditor can run it elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import peewee
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from peewee import Database
+
+from terminal.store import journal_format
+from terminal.store.journal_format import GENESIS, Verdict, entry_hash, key_id, verify_entries
+
+EVENT_TYPES = frozenset(
+    {
+        "sale",
+        "line_void",
+        "order_cancel",
+        "refund",
+        "discount_override",
+        "no_sale",
+        "shift_open",
+        "shift_close",
+        "x_report",
+        "z_report",
+        "config_change",
+        "passkey_change",
+        "failed_pin",
+        "lockout",
+        "start",
+        "stop",
+        "correction",
+    }
+)
+
+TABLE = "journal"
+SCHEMA = [
+    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+        seq INTEGER PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        grand_total INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        signature TEXT NOT NULL)""",
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+]
+_LAST = f"SELECT seq, hash, grand_total FROM {TABLE} ORDER BY seq DESC LIMIT 1"
+_INSERT = (
+    f"INSERT INTO {TABLE} (seq, terminal_id, key_id, type, ts, grand_total, payload, prev_hash,"
+    " hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_ALL = (
+    f"SELECT seq, terminal_id, key_id, type, ts, grand_total, payload, prev_hash, hash, signature"
+    f" FROM {TABLE} ORDER BY rowid"
+)
+
+
+def create_journal(db: Database) -> None:
+    for statement in SCHEMA:
+        db.execute_sql(statement)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    seq: int
+    hash: str  # hex
+
+    @property
+    def short_hash(self) -> str:
+        return self.hash[:8].upper()
+
+
+class Journal:
+    """Appends entries signed with the terminal's journal key."""
+
+    def __init__(self, db: Database, terminal_id: str, signing_key: Ed25519PrivateKey) -> None:
+        self.db = db
+        self.terminal_id = terminal_id
+        self.signing_key = signing_key
+        self.public_key = signing_key.public_key()
+        self.key_id = key_id(self.public_key)
+
+    def append(
+        self, event_type: str, payload: dict[str, Any], at: datetime, amount: int = 0
+    ) -> JournalEntry:
+        """Add one entry. ``amount`` moves the perpetual grand total (sales minus refunds).
+
+        Call inside the transaction that makes the change the entry records; on its own
+        it opens one. The row read and the insert happen under that transaction's lock,
+        so the sequence stays gapless.
+        """
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown journal event type {event_type!r}")
+        with self.db.atomic("IMMEDIATE"), peewee.__exception_wrapper__:
+            cursor = self.db.cursor()
+            last = cursor.execute(_LAST).fetchone()
+            seq, prev, total = (
+                (last[0] + 1, bytes.fromhex(last[1]), last[2]) if last else (1, GENESIS, 0)
+            )
+            entry = {
+                "seq": seq,
+                "terminal_id": self.terminal_id,
+                "key_id": self.key_id,
+                "type": event_type,
+                "ts": at.astimezone(UTC).isoformat(timespec="milliseconds"),
+                "grand_total": total + amount,
+                "payload": payload,
+            }
+            digest = entry_hash(prev, entry)
+            signature = journal_format.sign(self.signing_key, digest)
+            cursor.execute(
+                _INSERT,
+                (
+                    seq,
+                    self.terminal_id,
+                    self.key_id,
+                    event_type,
+                    entry["ts"],
+                    entry["grand_total"],
+                    journal_format.canonical_json(payload).decode(),
+                    prev.hex(),
+                    digest.hex(),
+                    signature.hex(),
+                ),
+            )
+        return JournalEntry(seq, digest.hex())
+
+    def public_key_pem(self) -> bytes:
+        return self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def verify(self) -> Verdict:
+        return verify_entries(read_entries(self.db), {self.key_id: self.public_key})
+
+    def export(self, directory: Path) -> tuple[Path, int]:
+        """Write ``journal.jsonl``, the public key and the offline verifier into ``directory``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / "journal.jsonl"
+        count = 0
+        with target.open("w", encoding="utf-8") as out:
+            for entry in read_entries(self.db):
+                out.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
+                count += 1
+        (directory / "journal-public-key.pem").write_bytes(self.public_key_pem())
+        shutil.copyfile(journal_format.__file__, directory / "verify_journal.py")
+        return target, count
+
+
+def read_entries(db: Database) -> Iterator[dict[str, Any]]:
+    """Entries in storage order (rowid), as dicts with the payload decoded."""
+    for row in db.execute_sql(_ALL):
+        seq, terminal_id, kid, etype, ts, total, payload, prev, digest, sig = row
+        yield {
+            "seq": seq,
+            "terminal_id": terminal_id,
+            "key_id": kid,
+            "type": etype,
+            "ts": ts,
+            "grand_total": total,
+            "payload": json.loads(payload),
+            "prev_hash": prev,
+            "hash": digest,
+            "signature": sig,
+        }
