@@ -1,8 +1,14 @@
 """``pos-terminal``: the app, and its admin subcommands.
 
-pos-terminal run  [--config FILE]     start the full-screen terminal
-pos-terminal demo [--config FILE]     run one scripted cash sale in the real app and
-                                      save screenshots and the receipt under data_dir
+pos-terminal [--config FILE] run                 the full-screen terminal
+pos-terminal [--config FILE] demo                one scripted cash sale in the real app;
+                                                 screenshots and receipt under data_dir
+pos-terminal [--config FILE] journal verify      walk the chain and the signatures
+pos-terminal [--config FILE] journal export DIR  JSONL + public key + offline verifier
+pos-terminal [--config FILE] db migrate          encrypt an older plaintext database
+pos-terminal [--config FILE] keys recovery-export FILE
+                                                 the key store, encrypted to the
+                                                 configured recovery public key
 """
 
 from __future__ import annotations
@@ -13,10 +19,14 @@ import logging
 import sys
 from pathlib import Path
 
+from terminal import admin
 from terminal.config import Settings, load_settings
 from terminal.core.errors import ConfigError
 from terminal.i18n import set_locale
 from terminal.services.bootstrap import build_terminal
+from terminal.store.db import DatabaseUnusable
+from terminal.store.keystore import KeyStoreError
+from terminal.store.migrate import MigrationError
 from terminal.ui.kivy_setup import configure_kivy
 
 DEFAULT_CONFIG = Path("config/pos.toml")
@@ -31,6 +41,8 @@ def setup_logging(settings: Settings) -> None:
         handlers=[logging.StreamHandler(), logging.FileHandler(log_dir / "pos.log")],
         force=True,  # python-escpos calls logging.basicConfig() when imported
     )
+    # peewee's DEBUG output carries query parameters - what a cashier typed among them.
+    logging.getLogger("peewee").setLevel(logging.INFO)
 
 
 def _start(settings: Settings, *, headless: bool = False):
@@ -60,28 +72,55 @@ def cmd_demo(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # --config and --screenshots may stand before or after the subcommand
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    common.add_argument(
+        "--screenshots",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="save a PNG of every screen reached into this directory",
+    )
     parser = argparse.ArgumentParser(
         prog="pos-terminal",
         description=__doc__,
+        parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "demo"])
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    parser.add_argument(
-        "--screenshots",
-        type=Path,
-        default=None,
-        help="save a PNG of every screen reached into this directory",
-    )
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", parents=[common])
+    commands.add_parser("demo", parents=[common])
+    journal = commands.add_parser("journal").add_subparsers(dest="action", required=True)
+    journal.add_parser("verify", parents=[common])
+    journal.add_parser("export", parents=[common]).add_argument("directory", type=Path)
+    db = commands.add_parser("db").add_subparsers(dest="action", required=True)
+    db.add_parser("migrate", parents=[common]).add_argument("--keep-plaintext", action="store_true")
+    keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
+    keys.add_parser("recovery-export", parents=[common]).add_argument("file", type=Path)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(getattr(args, "config", DEFAULT_CONFIG))
     except ConfigError as exc:
         print(f"pos-terminal: configuration error: {exc}", file=sys.stderr)
         return 2
-    if args.screenshots:
+    if getattr(args, "screenshots", None):
         settings = dataclasses.replace(
             settings, ui=dataclasses.replace(settings.ui, screenshot_dir=args.screenshots)
         )
     setup_logging(settings)
-    return {"run": cmd_run, "demo": cmd_demo}[args.command](settings)
+    command = args.command or "run"
+    try:
+        if command == "run":
+            return cmd_run(settings)
+        if command == "demo":
+            return cmd_demo(settings)
+        if command == "journal":
+            if args.action == "verify":
+                return admin.journal_verify(settings)
+            return admin.journal_export(settings, args.directory)
+        if command == "db":
+            return admin.db_migrate(settings, args.keep_plaintext)
+        return admin.keys_recovery_export(settings, args.file)
+    except (DatabaseUnusable, KeyStoreError, MigrationError) as exc:
+        print(f"pos-terminal: {exc}", file=sys.stderr)
+        return 3

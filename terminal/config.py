@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hal.drawer import check_drawer_config
+from hal.keypad import BACKENDS as KEYPAD_BACKENDS
+from hal.printer.backends import check_printer_config
 from terminal.core.barcodes import WeighedFormat
 from terminal.core.errors import ConfigError
 from terminal.core.lockout import LockoutPolicy
@@ -128,6 +131,27 @@ def _keys(table: dict) -> dict[str, list[str]]:
     return keys
 
 
+def _check_hardware(hardware: dict[str, Any]) -> None:
+    checks = {
+        "printer": check_printer_config,
+        "drawer": check_drawer_config,
+        "scanner": lambda cfg: _choice(cfg, ("wedge", "simulator"), "wedge"),
+        "keypad": lambda cfg: _choice(cfg, KEYPAD_BACKENDS, "keyboard"),
+        "card": lambda cfg: _choice(cfg, ("simulator",), "simulator"),
+    }
+    for kind, check in checks.items():
+        try:
+            check(hardware.get(kind, {}))
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"hardware.{kind}.{exc}") from None
+
+
+def _choice(cfg: dict[str, Any], allowed: tuple[str, ...], default: str) -> None:
+    backend = cfg.get("backend", default)
+    if backend not in allowed:
+        raise ValueError(f"backend: unknown {backend!r}; use {' or '.join(allowed)}")
+
+
 def parse_settings(doc: dict[str, Any]) -> Settings:
     term = _get(doc, "terminal", dict, "")
     try:
@@ -189,6 +213,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
     hardware = _get(doc, "hardware", dict, "", {})
     for kind in ("printer", "drawer", "scanner", "keypad", "card"):
         _get(hardware, kind, dict, "hardware", {})
+    _check_hardware(hardware)
     return Settings(
         terminal_id=terminal_id,
         data_dir=data_dir,

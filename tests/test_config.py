@@ -45,6 +45,36 @@ def test_shipped_config_loads():
         (lambda d: d["keys"].update(pay_card=["f11"]), "keys.pay_card: unknown action"),
         (lambda d: d["keys"].update(pay_cash=5), "keys.pay_cash: expected a key name"),
         (lambda d: d.update(taxes={}), "taxes: at least one tax class"),
+        (
+            lambda d: d["hardware"]["printer"].update(backend="bluetooth"),
+            "hardware.printer.backend: unknown 'bluetooth'",
+        ),
+        (
+            lambda d: d["hardware"]["printer"].update(backend="serial"),
+            "hardware.printer.device: needed by the serial backend",
+        ),
+        (
+            lambda d: d["hardware"]["printer"].update(profile="TM-NOPE"),
+            "hardware.printer.profile: python-escpos has no printer profile 'TM-NOPE'",
+        ),
+        (
+            lambda d: d["hardware"]["printer"].update(codepage="CP9999"),
+            "hardware.printer.codepage: 'CP9999' is not one of TM-T20II's",
+        ),
+        (
+            lambda d: d["hardware"]["printer"].update(logo="/nonexistent.png"),
+            "hardware.printer.logo: no such file",
+        ),
+        (lambda d: d["hardware"]["drawer"].update(pulse_ms=5000), "hardware.drawer.pulse_ms"),
+        (
+            lambda d: d["hardware"]["drawer"].update(pin_factory="pigpio"),
+            "hardware.drawer.pin_factory",
+        ),
+        (
+            lambda d: d["hardware"]["keypad"].update(backend="evdev"),
+            "hardware.keypad.backend: unknown 'evdev'",
+        ),
+        (lambda d: d["security"].update(max_failures=0), "security.max_failures: must be 1"),
     ],
 )
 def test_mistakes_are_named(change, message):
@@ -82,3 +112,6 @@ def test_a_key_mapped_to_two_actions_is_refused():
 
     with pytest.raises(ValueError, match="mapped to both"):
         KeyMap({"pay_cash": ["f12"], "search": ["f12"]})
+    for typing_key in ("enter", "5", "numpad0", "backspace"):
+        with pytest.raises(ValueError, match="types or confirms"):
+            KeyMap({"pay_cash": [typing_key]})

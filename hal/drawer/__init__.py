@@ -51,6 +51,18 @@ class GpioDrawer:
         self.output.close()
 
 
+def check_drawer_config(cfg: dict[str, Any]) -> None:
+    backend = cfg.get("backend", "simulator")
+    if backend not in ("simulator", "gpio"):
+        raise ValueError(f"backend: unknown {backend!r}; use simulator or gpio")
+    if not 10 <= int(cfg.get("pulse_ms", 100)) <= 1000:
+        raise ValueError("pulse_ms: a solenoid pulse is 10 to 1000 ms")
+    if cfg.get("pin_factory", "lgpio") not in ("lgpio", "rpigpio", "mock"):
+        raise ValueError("pin_factory: use lgpio, rpigpio or mock")
+    if not 0 <= int(cfg.get("pin", 17)) <= 27:
+        raise ValueError("pin: a Raspberry Pi BCM pin is 0 to 27")
+
+
 def make_drawer(cfg: dict[str, Any], data_dir: Path) -> CashDrawer:
     backend = cfg.get("backend", "simulator")
     pulse_ms = int(cfg.get("pulse_ms", 100))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from escpos import printer as conn
+from escpos.printer import Dummy
 
 from hal.printer.document import Document
 from hal.printer.escpos_render import profile_columns, render_escpos
@@ -62,6 +63,39 @@ class SimulatorPrinter:
             render_png(interpret(data), self.out_dir / f"{name}.png")
         self.jobs.append((name, data))
         return data
+
+
+_REQUIRED = {
+    "simulator": (),
+    "dummy": (),
+    "file": ("path",),
+    "usb": ("vendor_id", "product_id"),
+    "serial": ("device",),
+    "network": ("host",),
+}
+
+
+def check_printer_config(cfg: dict[str, Any]) -> None:
+    """Refuse, with the key named, what :func:`make_printer` could only fail on later."""
+    backend = cfg.get("backend", "simulator")
+    if backend not in _REQUIRED:
+        raise ValueError(f"backend: unknown {backend!r}; use {', '.join(_REQUIRED)}")
+    for key in _REQUIRED[backend]:
+        if key not in cfg:
+            raise ValueError(f"{key}: needed by the {backend} backend")
+    profile = cfg.get("profile", "TM-T20II")
+    try:
+        pages = Dummy(profile=profile).profile.profile_data["codePages"].values()
+    except KeyError:
+        raise ValueError(f"profile: python-escpos has no printer profile {profile!r}") from None
+    codepage = cfg.get("codepage", "CP437")
+    if codepage not in pages:
+        raise ValueError(
+            f"codepage: {codepage!r} is not one of {profile}'s: {', '.join(sorted(pages))}"
+        )
+    logo = cfg.get("logo", "")
+    if logo and not Path(logo).is_file():
+        raise ValueError(f"logo: no such file {logo!r}")
 
 
 def make_printer(cfg: dict[str, Any], data_dir: Path) -> EscposPrinter | SimulatorPrinter:

@@ -9,6 +9,7 @@ pipe, so a technician can scan from a shell (``echo 8991002101111 > var/sim/scan
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,10 @@ class SimulatorScanner:
         self._on_scan = on_scan
         if self.fifo_path and self._thread is None:
             self.fifo_path.parent.mkdir(parents=True, exist_ok=True)
+            if self.fifo_path.exists() and not stat.S_ISFIFO(self.fifo_path.stat().st_mode):
+                # a plain file here (an `echo > pipe` while the app was down) would be read
+                # again and again: replace it with the pipe
+                self.fifo_path.unlink()
             if not self.fifo_path.exists():
                 os.mkfifo(self.fifo_path)
             self._thread = threading.Thread(target=self._read_pipe, daemon=True, name="scanner-sim")

@@ -22,6 +22,7 @@ class CartLine:
     quantity: Decimal
     added_at: datetime
     fixed_amount: int | None = None  # from a price-embedded barcode
+    from_label: bool = False  # quantity or price came from a scale label
 
     @property
     def unit_price(self) -> int:
@@ -47,7 +48,8 @@ def parse_quantity(text: str, product: Product) -> Decimal:
     if not value.is_finite() or value <= 0:
         raise QuantityError(N_("Quantity must be more than zero"))
     if product.sold_by_weight:
-        if value != value.quantize(WEIGHT_STEP) or value > MAX_WEIGHT:
+        # compare before quantize: 1e30 cannot be quantized to grams at all
+        if value > MAX_WEIGHT or value != value.quantize(WEIGHT_STEP):
             raise QuantityError(
                 N_("Weight must be at most {max} kg, in steps of 1 g"), max=str(MAX_WEIGHT)
             )
@@ -69,7 +71,9 @@ class Cart:
         self.lines: list[CartLine] = []
 
     def add(self, scan: ScanResult) -> CartLine:
-        line = CartLine(scan.product, scan.quantity, self.clock(), scan.amount)
+        if scan.quantity <= 0 or (scan.amount is not None and scan.amount <= 0):
+            raise QuantityError(N_("The scale label shows zero: weigh the item again"))
+        line = CartLine(scan.product, scan.quantity, self.clock(), scan.amount, scan.from_label)
         self.lines.append(line)
         return line
 
@@ -79,8 +83,10 @@ class Cart:
 
     def set_quantity(self, index: int, text: str) -> CartLine:
         line = self.lines[index]
-        if line.fixed_amount is not None:
-            raise QuantityError(N_("The price of this item is in its barcode: scan it again"))
+        if line.from_label:
+            raise QuantityError(
+                N_("This item's weight or price is on its scale label: weigh it again")
+            )
         line.quantity = parse_quantity(text, line.product)
         return line
 

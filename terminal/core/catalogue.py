@@ -17,6 +17,8 @@ from terminal.core.errors import InvalidBarcode, UnknownCode
 from terminal.core.money import round_half_up
 from terminal.core.taxes import TaxClass
 
+PLU_DIGITS = 5  # the item code field of a weighed-item barcode
+
 
 @dataclass(frozen=True)
 class Product:
@@ -34,6 +36,7 @@ class ScanResult:
     product: Product
     quantity: Decimal = Decimal(1)
     amount: int | None = None  # fixed line amount (price-embedded barcode)
+    from_label: bool = False  # a scale label fixed the quantity or the amount
 
 
 @dataclass
@@ -61,6 +64,11 @@ class Catalogue:
                     raise ValueError(f"barcode {code} is on two products")
                 self._by_code[key] = product
             if product.plu:
+                if not (product.plu.isdigit() and len(product.plu) == PLU_DIGITS):
+                    raise ValueError(
+                        f"product {product.sku}: PLU must be {PLU_DIGITS} digits, as on scale "
+                        f"labels (got {product.plu!r})"
+                    )
                 self._by_plu[product.plu] = product
 
     def get(self, sku: str) -> Product:
@@ -98,14 +106,14 @@ class Catalogue:
         if product is None:
             raise UnknownCode(code)
         if kind == "weight":
-            return ScanResult(product, quantity=value)
+            return ScanResult(product, quantity=value, from_label=True)
         amount = int(value)
         quantity = (
             (Decimal(amount) / product.price).quantize(Decimal("0.001"))
             if product.price
             else Decimal(1)
         )
-        return ScanResult(product, quantity=quantity, amount=amount)
+        return ScanResult(product, quantity=quantity, amount=amount, from_label=True)
 
     def search(self, text: str, limit: int = 20) -> list[Product]:
         """Products whose name, SKU or a barcode contains ``text`` (case-insensitive)."""

@@ -2,8 +2,8 @@
 
 The number is gapless per terminal (allocated in the sale's own database
 transaction). The return code identifies the sale for a later refund: ``R``,
-the terminal id, the number in 8 digits and a Luhn mod-36 check character, so a code typed or
-misread is refused rather than matched to another sale.
+the terminal id, the number in 8 digits and an ISO 7064 MOD 37,36 check character,
+so a code typed or misread is refused rather than matched to another sale.
 """
 
 from __future__ import annotations
@@ -26,16 +26,21 @@ def transaction_label(terminal_id: str, number: int) -> str:
 
 
 def _check_char(payload: str) -> str:
-    """Luhn mod 36: catches every single wrong character and adjacent swaps."""
-    total, factor = 0, 2
-    for char in reversed(payload):
-        addend = factor * _ALPHABET.index(char)
-        total += addend // 36 + addend % 36
-        factor = 3 - factor
-    return _ALPHABET[-total % 36]
+    """ISO 7064 MOD 37,36 (hybrid): catches every single wrong character and every
+    swap of two neighbours, for digits and letters alike."""
+    p = 36
+    for char in payload:
+        s = (p + _ALPHABET.index(char)) % 36 or 36
+        p = (s * 2) % 37
+    return _ALPHABET[(37 - p) % 36]
+
+
+MAX_NUMBER = 10**8 - 1  # the return code's number field has 8 digits
 
 
 def return_code(terminal_id: str, number: int) -> str:
+    if not 0 < number <= MAX_NUMBER:
+        raise ValueError(f"transaction number {number} does not fit a return code")
     payload = f"{check_terminal_id(terminal_id)}{number:08d}"
     return f"R{payload}{_check_char(payload)}"
 

@@ -6,9 +6,11 @@ taxes are computed per sale, not per line, for each tax class on the sum of its
 lines, then added up per rate.
 
 * Prices include tax: the class's tax total is ``gross - round(gross / (1 + sum of
-  rates))``. It is split across the class's taxes by computing each one but the last
-  as ``round(exact_net * rate)``; the last takes the remainder, so base + taxes is
-  always exactly the gross the customer pays.
+  rates))``. It is split across the class's taxes by largest remainder: each tax gets
+  the whole units of its exact share (``exact_net * rate``), and the units left over go
+  to the taxes with the largest fractions (ties: the one listed first). So every tax is
+  its exact share rounded down or up, never negative, and base + taxes is always exactly
+  the gross the customer pays.
 * Prices exclude tax: each tax is ``round(net * rate)``; the total is net + taxes.
 
 ``round`` is half-up to the currency's minor unit.
@@ -66,11 +68,18 @@ def _class_taxes(tax_class: TaxClass, amount: int, inclusive: bool) -> tuple[int
     if inclusive:
         exact_net = Decimal(amount) / (1 + factor)
         net = round_half_up(exact_net)
-        remaining = amount - net
-        parts = [round_half_up(exact_net * t.rate / 100) for t in tax_class.taxes[:-1]]
-        parts.append(remaining - sum(parts))
-        return net, parts
+        return net, _apportion(amount - net, [exact_net * t.rate / 100 for t in tax_class.taxes])
     return amount, [round_half_up(Decimal(amount) * t.rate / 100) for t in tax_class.taxes]
+
+
+def _apportion(total: int, exact: list[Decimal]) -> list[int]:
+    """Split ``total`` units into parts close to ``exact`` (largest-remainder method)."""
+    parts = [int(share) for share in exact]  # shares are >= 0: int() is floor
+    left = total - sum(parts)
+    by_fraction = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in by_fraction[: max(0, left)]:
+        parts[i] += 1
+    return parts
 
 
 def summarize(lines: Iterable[tuple[TaxClass, int]], *, prices_include_tax: bool) -> TaxSummary:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hal.card import make_card_terminal
 from hal.drawer import make_drawer
+from hal.keypad import make_keypad
 from hal.printer.backends import make_printer
 from hal.scanner import make_scanner
 from terminal.config import Settings
@@ -29,6 +30,7 @@ from terminal.store.keystore import FileKeyStore
 class Terminal:
     pos: PosService
     scanner: object
+    keypad: object
     card: object
     keys: FileKeyStore
 
@@ -55,6 +57,7 @@ def build_terminal(
 ) -> Terminal:
     keys, db, journal = open_store(settings)
     hasher = PinHasher(keys.key("pin_pepper"), pin_params)
+    hasher.decoy  # noqa: B018 - computed now, so the first unknown number costs no more
     if settings.store.demo_catalogue:
         seed_demo(hasher)
     catalogue = load_catalogue(settings.tax_classes, settings.weighed_formats)
@@ -73,6 +76,7 @@ def build_terminal(
     return Terminal(
         pos,
         make_scanner(hw["scanner"], settings.data_dir),
+        make_keypad(hw["keypad"], settings.data_dir),
         make_card_terminal(hw["card"], settings.data_dir),
         keys,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from peewee import Database
+from peewee import Database, DatabaseError
 
 from hal.drawer import CashDrawer
 from hal.printer import Printer, PrinterError
@@ -22,6 +22,7 @@ from terminal.services.receipt import build_receipt
 from terminal.store.cashiers import (
     Cashier,
     PinHasher,
+    cashier_exists,
     check_pin,
     list_cashiers,
     load_failures,
@@ -92,7 +93,9 @@ class PosService:
         wrong = SignInError(N_("Wrong cashier number or PIN"))
         if not operator.isdigit() or len(operator) > 6:
             raise wrong
-        subject = f"cashier:{int(operator)}"
+        # What was typed as the number may hold a PIN (typed ahead of Enter): only a known
+        # cashier's number is ever written down; all unknown numbers share one subject.
+        subject = f"cashier:{int(operator)}" if cashier_exists(int(operator)) else "cashier:unknown"
         now = self.clock()
         state = load_failures(subject)
         if state.is_locked(now):
@@ -140,7 +143,8 @@ class PosService:
         try:
             line = self.cart.add_code(code)
         except PosError as exc:
-            log.info("code refused: %s", exc)
+            # not the code itself: a PIN typed on the wrong screen must not reach the log
+            log.info("code refused (%s, %d characters)", type(exc).__name__, len(code))
             raise
         log.info("line added: %s x %s", line.product.sku, line.quantity)
         return line
@@ -185,20 +189,32 @@ class PosService:
             currency=store.currency.code,
             created_at=self.clock(),
         )
-        committed = commit_sale(self.db, sale, self.journal)
+        try:
+            committed = commit_sale(self.db, sale, self.journal)
+        except DatabaseError as exc:
+            log.error("sale not saved: %s", exc)
+            raise PosError(
+                N_("The sale was NOT saved ({reason}): take no money, call a technician"),
+                reason=str(exc),
+            ) from None
         log.info("sale %s committed, total %d", committed.label, payment.payable)
         self.cart = self._new_cart()
-        self.drawer.open()
-        doc = build_receipt(
-            committed,
-            store,
-            self.receipt_gettext,
-            columns=self.printer.columns,
-            logo=self.settings.hardware["printer"].get("logo", ""),
-        )
+        # From here the sale is on disk: nothing below may lose it or stop the cashier.
         try:
+            self.drawer.open()
+        except Exception as exc:  # any device fault; the sale stands
+            log.error("drawer did not open after %s: %s", committed.label, exc)
+        try:
+            doc = build_receipt(
+                committed,
+                store,
+                self.receipt_gettext,
+                columns=self.printer.columns,
+                logo=self.settings.hardware["printer"].get("logo", ""),
+            )
             data = self.printer.print_document(doc, job_name=committed.label)
-        except PrinterError as exc:
-            log.warning("receipt for %s not printed: %s", committed.label, exc)
-            return SaleOutcome(committed, None, str(exc))
+        except Exception as exc:  # PrinterError, or a bad logo file, or anything else
+            reason = str(exc) if isinstance(exc, PrinterError) else f"{type(exc).__name__}: {exc}"
+            log.warning("receipt for %s not printed: %s", committed.label, reason)
+            return SaleOutcome(committed, None, reason)
         return SaleOutcome(committed, data, None)

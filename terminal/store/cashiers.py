@@ -117,6 +117,16 @@ def check_pin(hasher: PinHasher, cashier_id: int, pin: str) -> Cashier | None:
     return Cashier(row.id, row.name, row.role)
 
 
+def cashier_exists(cashier_id: int) -> bool:
+    return (
+        CashierRow.select()
+        .where(
+            (CashierRow.id == cashier_id) & (CashierRow.active == True)  # noqa: E712
+        )
+        .exists()
+    )
+
+
 def list_cashiers() -> list[Cashier]:
     rows = CashierRow.select().where(CashierRow.active == True).order_by(CashierRow.id)  # noqa: E712
     return [Cashier(r.id, r.name, r.role) for r in rows]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 ENTER_KEYS = frozenset({"enter", "numpadenter"})
+# keys that always type or confirm: mapping them to an action would swallow them
+TYPING_KEYS = (
+    ENTER_KEYS | {"backspace"} | {str(d) for d in range(10)} | {f"numpad{d}" for d in range(10)}
+)
 
 
 class KeyMap:
@@ -10,6 +14,8 @@ class KeyMap:
         self._action: dict[str, str] = {}
         for action, names in keys.items():
             for name in names:
+                if name in TYPING_KEYS:
+                    raise ValueError(f"key {name!r} types or confirms; it cannot run {action}")
                 if name in self._action:
                     raise ValueError(
                         f"key {name!r} is mapped to both {self._action[name]} and {action}"

@@ -343,7 +343,7 @@ class SaleScreen(PosScreen):
 
     def _do_sign_out(self) -> None:
         if not self.service.cart.is_empty:
-            self.say(_("Finish or clear the sale before signing out"), error=True)
+            self.say(_("Finish the sale, or remove its lines, before signing out"), error=True)
             return
         self.router.sign_out()
 

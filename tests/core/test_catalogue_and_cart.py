@@ -84,12 +84,36 @@ def test_bad_quantity_is_refused_and_the_line_is_unchanged(catalogue, clock, tex
 
 def test_weighed_quantity_rules(catalogue, clock):
     cart = Cart(catalogue, clock, prices_include_tax=True)
-    cart.add_code("2212345012343")
+    cart.add_code("APEL")  # a weighed product typed by SKU: the cashier enters the weight
     assert cart.set_quantity(0, "0,5").quantity == D("0.500")
-    with pytest.raises(QuantityError, match="steps of 1 g"):
-        cart.set_quantity(0, "0.0005")
-    with pytest.raises(QuantityError, match="steps of 1 g"):
-        cart.set_quantity(0, "150")
-    cart.add_code("2100042157507")
-    with pytest.raises(QuantityError, match="price of this item is in its barcode"):
-        cart.set_quantity(1, "2")
+    for bad in ("0.0005", "150", "1e30", "1E+400"):
+        with pytest.raises(QuantityError, match="steps of 1 g"):
+            cart.set_quantity(0, bad)
+    assert cart.lines[0].quantity == D("0.500")
+
+
+def test_scale_label_lines_keep_the_label_values(catalogue, clock):
+    cart = Cart(catalogue, clock, prices_include_tax=True)
+    cart.add_code("2212345012343")  # weight label
+    cart.add_code("2100042157507")  # price label
+    for index in (0, 1):
+        with pytest.raises(QuantityError, match="on its scale label"):
+            cart.set_quantity(index, "2")
+    assert [line.amount for line in cart.lines] == [51828, 15750]
+
+
+def test_a_label_showing_zero_is_refused(catalogue, clock):
+    from terminal.core.barcodes import gs1_check_digit  # noqa: PLC0415
+
+    cart = Cart(catalogue, clock, prices_include_tax=True)
+    for body in ("221234500000", "210004200000"):  # 0 g, Rp 0
+        with pytest.raises(QuantityError, match="shows zero"):
+            cart.add_code(body + str(gs1_check_digit(body)))
+    assert cart.is_empty
+
+
+def test_plu_must_have_the_label_item_code_length(catalogue):
+    with pytest.raises(ValueError, match="PLU must be 5 digits"):
+        Catalogue(
+            [Product("X", "X", 1, "PPN", (), sold_by_weight=True, plu="42")], catalogue.tax_classes
+        )

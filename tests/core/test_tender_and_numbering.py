@@ -57,6 +57,7 @@ def test_transaction_label():
 def test_return_code_round_trip_and_misreads():
     code = return_code("T01", 42)
     assert code.startswith("RT0100000042") and len(code) == 13
+    assert code == "RT0100000042" + code[-1]
     ref = parse_return_code(code)
     assert (ref.terminal_id, ref.number) == ("T01", 42)
     # any single changed character, and a swap of two neighbours, is refused
@@ -64,8 +65,22 @@ def test_return_code_round_trip_and_misreads():
         for char in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
             if char != code[i]:
                 assert parse_return_code(code[:i] + char + code[i + 1 :]) is None
-    assert parse_return_code(code[:5] + code[6] + code[5] + code[7:]) is None or code[5] == code[6]
     assert parse_return_code("garbage") is None
+
+
+def test_return_code_catches_every_adjacent_swap():
+    for terminal_id in ("T01", "Z0", "A9Z0", "ZZ00ZZ00"):
+        for number in (1, 42, 90000009, 10203040):
+            code = return_code(terminal_id, number)
+            for i in range(1, len(code) - 1):
+                if code[i] != code[i + 1]:
+                    swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
+                    assert parse_return_code(swapped) is None, (code, swapped)
+
+
+def test_numbers_beyond_the_return_code_field_are_refused():
+    with pytest.raises(ValueError, match="does not fit"):
+        return_code("T01", 10**8)
 
 
 def test_terminal_id_is_checked():

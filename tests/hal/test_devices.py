@@ -1,11 +1,14 @@
 """Drawer (gpiozero mock pins), scanner simulator (a real named pipe), printer backends."""
 
+import stat
 import threading
+import time
 
 import pytest
 from gpiozero.pins.mock import MockFactory
 
 from hal.drawer import GpioDrawer, SimulatorDrawer, make_drawer
+from hal.keypad import make_keypad
 from hal.printer.backends import EscposPrinter, SimulatorPrinter, make_printer
 from hal.printer.document import Document
 from hal.printer.interface import PrinterError
@@ -76,6 +79,35 @@ def test_scanner_simulator_reads_codes_from_its_pipe(tmp_path):
     scanner.inject("12345670")
     assert got[-1] == "12345670"
     scanner.stop()
+
+
+def test_scanner_simulator_replaces_a_plain_file_with_its_pipe(tmp_path):
+    path = tmp_path / "sim" / "scanner"
+    path.parent.mkdir()
+    path.write_text("8991002101111\n")  # `echo > var/sim/scanner` while the app was down
+    got = []
+    scanner = SimulatorScanner(path)
+    scanner.start(got.append)
+    assert stat.S_ISFIFO(path.stat().st_mode)
+    with open(path, "w") as pipe:
+        pipe.write("73513537\n")
+    deadline = time.monotonic() + 5
+    while not got and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # would the old file be read again and again? (it must not)
+    assert got == ["73513537"]
+    scanner.stop()
+
+
+def test_keypad_simulator_presses_keys(tmp_path):
+    keypad = make_keypad({"backend": "simulator"}, tmp_path)
+    pressed = []
+    keypad.start(pressed.append)
+    for key in ("1", "3", "enter"):
+        keypad.press(key)
+    assert pressed == ["1", "3", "enter"]
+    with pytest.raises(ValueError, match="no key 'x'"):
+        keypad.press("x")
 
 
 def test_wedge_scanner_needs_no_driver(tmp_path):

@@ -129,3 +129,36 @@ def test_logo_from_configuration_is_on_the_receipt(terminal, tmp_path):
     paper = interpret(pos.pay_cash(17500).receipt_bytes)
     assert [m.image.size for m in paper.of(RasterMark)] == [(128, 32)]
     assert paper.lines[0] == "Toko Demo Sejahtera"
+
+
+def test_a_fault_after_commit_never_loses_the_sale(terminal):
+    pos = terminal.pos
+    pos.settings.hardware["printer"]["logo"] = "/nonexistent/logo.png"  # bypassing the check
+
+    class BrokenDrawer:
+        def open(self):
+            raise OSError("GPIO busy")
+
+    pos.drawer = BrokenDrawer()
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    outcome = pos.pay_cash(17500)
+    assert outcome.committed.number == 1
+    assert outcome.print_error.startswith("FileNotFoundError")
+    assert pos.cart.is_empty  # ready for the next customer
+
+
+def test_log_holds_no_pin_even_typed_in_the_wrong_place(terminal, caplog):
+    import logging  # noqa: PLC0415
+
+    pos = terminal.pos
+    caplog.set_level(logging.INFO)  # the terminal's level (peewee is pinned to INFO)
+    with pytest.raises(PosError):
+        pos.sign_in("11357", "")  # number and PIN typed together before Enter
+    with pytest.raises(PosError):
+        pos.sign_in("1", "9753")
+    pos.sign_in("1", "1357")
+    with pytest.raises(PosError):
+        pos.scan("1357")  # the PIN typed into the sale screen's entry
+    text = caplog.text + "\n".join(str(r.args) for r in caplog.records)
+    assert "1357" not in text and "9753" not in text

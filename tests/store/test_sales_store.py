@@ -1,6 +1,6 @@
 import pytest
-from peewee import IntegrityError
 
+from terminal.core.errors import PosError
 from terminal.store.models import CounterRow, SaleLineRow, SaleRow
 from tests.conftest import open_reader
 
@@ -55,7 +55,7 @@ def test_numbers_are_gapless_even_when_a_sale_fails(terminal):
         " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
     )
     pos.scan("GULA-1KG")
-    with pytest.raises(IntegrityError, match="disk full"):
+    with pytest.raises(PosError, match=r"The sale was NOT saved .*disk full"):
         pos.pay_cash(17500)
     db.execute_sql("DROP TRIGGER fail")
     assert CounterRow.get_by_id("T01").last_number == 1
