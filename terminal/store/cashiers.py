@@ -57,8 +57,8 @@ class Cashier:
 class PinHasher:
     """Hashes and checks PINs with the terminal's pepper."""
 
-    def __init__(self, pepper: bytes, params: Argon2Params = DEFAULT_PARAMS) -> None:
-        self._pepper = pepper
+    def __init__(self, pepper: bytes | None, params: Argon2Params = DEFAULT_PARAMS) -> None:
+        self._pepper = pepper  # None only for hashes made before the pepper existed
         self.params = params
 
     def hash(self, pin: str) -> str:
@@ -72,9 +72,10 @@ class PinHasher:
         )
         return kdf.derive_phc_encoded(pin.encode())
 
-    def matches(self, pin: str, phc: str) -> bool:
+    def matches(self, pin: str, phc: str, *, peppered: bool = True) -> bool:
+        secret = self._pepper if peppered else None
         try:
-            Argon2id.verify_phc_encoded(pin.encode(), phc, secret=self._pepper)
+            Argon2id.verify_phc_encoded(pin.encode(), phc, secret=secret)
         except InvalidKey:
             return False
         return True
@@ -110,10 +111,12 @@ def check_pin(hasher: PinHasher, cashier_id: int, pin: str) -> Cashier | None:
     if row is None:
         hasher.matches(pin, hasher.decoy)
         return None
-    if not hasher.matches(pin, row.pin_hash):
+    if not hasher.matches(pin, row.pin_hash, peppered=row.peppered):
         return None
-    if hasher.needs_upgrade(row.pin_hash):
-        CashierRow.update(pin_hash=hasher.hash(pin)).where(CashierRow.id == row.id).execute()
+    if not row.peppered or hasher.needs_upgrade(row.pin_hash):
+        CashierRow.update(pin_hash=hasher.hash(pin), peppered=True).where(
+            CashierRow.id == row.id
+        ).execute()
     return Cashier(row.id, row.name, row.role)
 
 

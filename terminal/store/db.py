@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import peewee
 from peewee import DatabaseError, DatabaseProxy, SqliteDatabase
 from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+from terminal.store import schema
 
 database = DatabaseProxy()
 
@@ -55,23 +58,37 @@ def open_database(
     else:
         db = SqlCipherDatabase(str(path), passphrase=sqlcipher_key(key), pragmas=PRAGMAS)
     try:
-        db.connect(reuse_if_open=True)
-        if check:
-            result = [row[0] for row in db.execute_sql("PRAGMA quick_check").fetchall()]
-            if result != ["ok"]:
-                db.close()
-                raise DatabaseUnusable(
-                    f"{path} is damaged ({'; '.join(result[:3])}). Do not use this terminal "
-                    "for sales; restore the last backup with `pos-terminal restore`."
-                )
+        with peewee.__exception_wrapper__:  # rows are fetched outside execute_sql's own
+            db.connect(reuse_if_open=True)
+            fresh = not db.get_tables()
+            result = ["ok"]
+            if check:
+                result = [row[0] for row in db.execute_sql("PRAGMA quick_check").fetchall()]
     except DatabaseError as exc:
         db.close()
+        damaged = "malformed" in str(exc)
         raise DatabaseUnusable(
-            f"{path} cannot be opened: {exc}. Either the key store does not belong to this "
-            "database, or the file is damaged or not a database; restore the last backup "
-            "with `pos-terminal restore`."
+            f"{path} cannot be opened: {exc}. "
+            + (
+                "The file is damaged"
+                if damaged
+                else "Either the key store does not belong to this database, or the file is "
+                "damaged or not a database"
+            )
+            + "; do not use this terminal for sales, restore the last backup with "
+            "`pos-terminal restore`."
         ) from None
+    if result != ["ok"]:
+        db.close()
+        raise DatabaseUnusable(
+            f"{path} is damaged ({'; '.join(result[:3])}). Do not use this terminal for "
+            "sales; restore the last backup with `pos-terminal restore`."
+        )
     database.initialize(db)
     db.create_tables(models.ALL_MODELS, safe=True)
     create_journal(db)
+    if fresh:
+        db.execute_sql(f"PRAGMA user_version = {schema.VERSION}")
+    else:
+        schema.upgrade(db)
     return db

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -130,9 +131,14 @@ def recover_keys(
     epk = base64.b64decode(doc["ephemeral_public_key"])
     shared = recovery_private.exchange(X25519PublicKey.from_public_bytes(epk))
     wrap = HKDF(hashes.SHA256(), 32, salt=epk, info=RECOVERY_INFO).derive(shared)
-    plain = AESGCM(wrap).decrypt(
-        base64.b64decode(doc["nonce"]), base64.b64decode(doc["ciphertext"]), RECOVERY_INFO
-    )
+    try:
+        plain = AESGCM(wrap).decrypt(
+            base64.b64decode(doc["nonce"]), base64.b64decode(doc["ciphertext"]), RECOVERY_INFO
+        )
+    except InvalidTag:
+        raise KeyStoreError(
+            "this recovery file was not made for this recovery key, or it was changed"
+        ) from None
     keys = {name: bytes.fromhex(value) for name, value in json.loads(plain).items()}
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     for name in KEY_NAMES:

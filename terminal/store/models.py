@@ -49,6 +49,7 @@ class CashierRow(BaseModel):
     name = CharField()
     role = CharField()  # cashier | supervisor
     pin_hash = TextField()
+    peppered = BooleanField(default=True)  # False: hashed before the pepper existed
     active = BooleanField(default=True)
 
     class Meta:

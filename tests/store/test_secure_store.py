@@ -1,0 +1,175 @@
+"""Encryption at rest, the key store, and migrating a plaintext database."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+import stat
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from terminal.services.bootstrap import build_terminal, seed_demo
+from terminal.store.cashiers import FAST_TEST_PARAMS, PinHasher
+from terminal.store.db import DatabaseUnusable, open_database
+from terminal.store.keystore import KEY_NAMES, FileKeyStore, KeyStoreError, recover_keys
+from terminal.store.migrate import MigrationError, encrypt_plaintext_database
+from terminal.store.models import CashierRow, SaleRow
+from tests.conftest import open_reader
+
+
+def sell(pos, *codes, tendered=100000):
+    if pos.cashier is None:
+        pos.sign_in("1", "1357")
+    for code in codes:
+        pos.scan(code)
+    return pos.pay_cash(tendered)
+
+
+def test_the_file_without_the_key_is_not_a_database(terminal, settings):
+    sell(terminal.pos, "8991002101111")
+    with pytest.raises(sqlite3.DatabaseError, match="file is not a database"):
+        sqlite3.connect(settings.database_path).execute("SELECT * FROM sale").fetchall()
+
+
+def test_no_plaintext_in_the_database_its_wal_or_the_logs(terminal, settings):
+    sell(terminal.pos, "8991002101111", "GULA-1KG")
+    files = [settings.database_path, settings.database_path.with_name("pos.db-wal")]
+    files += (
+        list((settings.data_dir / "logs").glob("*"))
+        if (settings.data_dir / "logs").exists()
+        else []
+    )
+    assert files[1].exists() and files[1].stat().st_size > 0  # the WAL holds the recent pages
+    for path in files:
+        data = path.read_bytes()
+        for secret in (b"Teh Botol", b"TEH-BTL", b"Sari", b"Gulaku", b"Toko Demo", b"argon2id"):
+            assert secret not in data, (path.name, secret)
+
+
+def test_reports_keep_working_on_the_encrypted_file(terminal):
+    pos = terminal.pos
+    sell(pos, "8991002101111", tendered=10000)
+    sell(pos, "GULA-1KG", "GULA-1KG", tendered=40000)
+    con = open_reader(terminal)
+    rows = con.execute(
+        "SELECT sku, SUM(quantity_milli) / 1000, SUM(amount) FROM sale_line"
+        " GROUP BY sku ORDER BY sku"
+    ).fetchall()
+    assert rows == [("GULA-1KG", 2, 35000), ("TEH-BTL", 1, 5500)]
+    assert con.execute("SELECT SUM(total) FROM sale").fetchone()[0] == 40500
+
+
+def test_a_wrong_key_is_a_clear_error(terminal, settings):
+    sell(terminal.pos, "GULA-1KG")
+    terminal.pos.db.close()
+    with pytest.raises(DatabaseUnusable, match="key store does not belong to this database"):
+        open_database(settings.database_path, bytes(32))
+
+
+def test_a_damaged_database_stops_with_a_pointer_to_restore(terminal, settings):
+    pos = terminal.pos
+    for _ in range(20):
+        sell(pos, "GULA-1KG", tendered=20000)
+    pos.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    pos.db.close()
+    data = bytearray(settings.database_path.read_bytes())
+    for offset in range(4096 * 2 + 100, 4096 * 2 + 200):  # inside page 3
+        data[offset] ^= 0xFF
+    settings.database_path.write_bytes(bytes(data))
+    with pytest.raises(DatabaseUnusable, match="pos-terminal restore"):
+        open_database(settings.database_path, terminal.keys.key("database"))
+
+
+def test_key_store_files_are_private_and_stable(tmp_path):
+    store = FileKeyStore.open_or_create(tmp_path / "keys")
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+    for name in KEY_NAMES:
+        path = tmp_path / "keys" / f"{name}.key"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert len(store.key(name)) == 32
+    again = FileKeyStore.open_or_create(tmp_path / "keys")
+    assert all(again.key(n) == store.key(n) for n in KEY_NAMES)
+    assert len({store.key(n) for n in KEY_NAMES}) == 4  # four different keys
+
+
+def test_a_damaged_or_missing_key_is_named(tmp_path):
+    FileKeyStore.open_or_create(tmp_path / "keys")
+    (tmp_path / "keys" / "sealing.key").write_bytes(b"short")
+    with pytest.raises(KeyStoreError, match="key sealing is damaged"):
+        FileKeyStore.open_existing(tmp_path / "keys").key("sealing")
+    (tmp_path / "keys" / "pin_pepper.key").unlink()
+    with pytest.raises(KeyStoreError, match="missing pin_pepper"):
+        FileKeyStore.open_existing(tmp_path / "keys")
+
+
+def test_recovery_export_brings_the_records_back_on_another_machine(terminal, settings, tmp_path):
+    sell(terminal.pos, "GULA-1KG", tendered=20000)
+    recovery = X25519PrivateKey.generate()  # kept by the owner, off the terminal
+    export = terminal.keys.export_recovery(recovery.public_key())
+    assert terminal.keys.key("database").hex().encode() not in export
+    restored = recover_keys(export, recovery, tmp_path / "new-keys")
+    terminal.pos.db.close()
+    db = open_database(settings.database_path, restored.key("database"))
+    assert db.execute_sql("SELECT COUNT(*) FROM sale").fetchone()[0] == 1
+    with pytest.raises(KeyStoreError, match="not made for this recovery key"):
+        recover_keys(export, X25519PrivateKey.generate(), tmp_path / "other")
+
+
+def test_recovery_export_command(settings, tmp_path, terminal):
+    import dataclasses  # noqa: PLC0415
+
+    from terminal import admin  # noqa: PLC0415
+
+    recovery = X25519PrivateKey.generate()
+    public = recovery.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    security = dataclasses.replace(
+        settings.security, recovery_public_key=base64.b64encode(public).decode()
+    )
+    out = tmp_path / "recovery.json"
+    assert admin.keys_recovery_export(dataclasses.replace(settings, security=security), out) == 0
+    restored = recover_keys(out.read_bytes(), recovery, tmp_path / "k")
+    assert restored.key("journal_signing") == terminal.keys.key("journal_signing")
+
+
+def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path):
+    # a database as the foundation issue left it: plaintext SQLite with sales in it, its
+    # PINs hashed without a pepper, schema version 1
+    db = open_database(settings.database_path, None)
+    seed_demo(PinHasher(None, FAST_TEST_PARAMS))
+    db.execute_sql("UPDATE cashier SET peppered = 0")
+    db.execute_sql("PRAGMA user_version = 1")
+    db.execute_sql("INSERT INTO counter VALUES ('T01', 2)")
+    for number in (1, 2):
+        SaleRow.create(
+            terminal_id="T01",
+            number=number,
+            created_at="2026-01-01 00:00:00",
+            cashier=1,
+            currency="IDR",
+            prices_include_tax=True,
+            net=900,
+            tax=100,
+            total=1000,
+            return_code=f"R{number}",
+        )
+    db.close()
+    keys = FileKeyStore.open_or_create(settings.security.key_dir)
+    counts = encrypt_plaintext_database(settings.database_path, keys.key("database"))
+    assert counts["sale"] == 2 and counts["product"] == 34 and counts["cashier"] == 2
+    assert not settings.database_path.with_name("pos.db.plaintext").exists()
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(settings.database_path).execute("SELECT 1 FROM sale").fetchall()
+    # the terminal starts on it, the cashier signs in with the old PIN, numbering goes on
+    terminal = build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS)
+    outcome = sell(terminal.pos, "GULA-1KG", tendered=20000)
+    assert outcome.committed.number == 3
+    # ... and that sign-in re-hashed the PIN with the pepper
+    row = CashierRow.get_by_id(1)
+    assert row.peppered
+    assert not PinHasher(None, FAST_TEST_PARAMS).matches("1357", row.pin_hash, peppered=False)
+    with pytest.raises(MigrationError, match="already encrypted"):
+        encrypt_plaintext_database(settings.database_path, keys.key("database"))
