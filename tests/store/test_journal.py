@@ -1,0 +1,174 @@
+"""The journal: append-only, gapless, chained, signed; every kind of tampering is named."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+from peewee import IntegrityError
+
+from hal.printer.preview import interpret
+from terminal import admin
+from terminal.store.journal import read_entries
+from tests.conftest import open_reader
+
+
+@pytest.fixture
+def journaled(terminal):
+    """A terminal with a start entry and three sales (journal seq 1..4)."""
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    for code, cash in (("8991002101111", 10000), ("GULA-1KG", 20000), ("TEH-BTL", 5500)):
+        pos.scan(code)
+        pos.pay_cash(cash)
+    return terminal
+
+
+def tamper(terminal, *statements):
+    """Change the journal the way an attacker with the key would: raw SQL, triggers dropped."""
+    con = open_reader(terminal)
+    con.execute("DROP TRIGGER journal_no_update")
+    con.execute("DROP TRIGGER journal_no_delete")
+    for statement in statements:
+        con.execute(statement)
+    con.commit()
+    con.close()
+
+
+def test_sales_are_journaled_with_a_perpetual_grand_total(journaled):
+    entries = list(read_entries(journaled.pos.db))
+    assert [(e["seq"], e["type"]) for e in entries] == [
+        (1, "start"),
+        (2, "sale"),
+        (3, "sale"),
+        (4, "sale"),
+    ]
+    assert [e["grand_total"] for e in entries] == [0, 5500, 23000, 28500]
+    sale = entries[1]["payload"]
+    assert sale["number"] == 1 and sale["total"] == 5500
+    assert sale["lines"] == [
+        {"sku": "TEH-BTL", "quantity": "1", "unit_price": 5500, "amount": 5500, "tax_class": "PPN"}
+    ]
+    assert entries[1]["ts"] == "2026-11-23T03:00:00.000+00:00"
+    assert journaled.pos.journal.verify().ok
+
+
+def test_the_receipt_carries_the_journal_seq_and_short_hash(journaled):
+    _name, data = journaled.pos.printer.jobs[-1]
+    entry = list(read_entries(journaled.pos.db))[-1]
+    line = next(ln for ln in interpret(data).lines if ln.startswith("Jurnal"))
+    assert line.split() == ["Jurnal", "4", entry["hash"][:8].upper()]
+
+
+def test_update_and_delete_are_refused(journaled):
+    db = journaled.pos.db
+    with pytest.raises(IntegrityError, match="append-only"):
+        db.execute_sql("UPDATE journal SET grand_total = 0 WHERE seq = 2")
+    with pytest.raises(IntegrityError, match="append-only"):
+        db.execute_sql("DELETE FROM journal WHERE seq = 4")
+
+
+@pytest.mark.parametrize(
+    ("statements", "seq", "reason"),
+    [
+        # one byte of a payload: 5500 -> 5501
+        (
+            [
+                "UPDATE journal SET payload = replace(payload, '\"total\":5500', '\"total\":5501')"
+                " WHERE seq = 2"
+            ],
+            2,
+            "content changed",
+        ),
+        # the grand total, outside the payload, is covered too
+        (["UPDATE journal SET grand_total = 1 WHERE seq = 3"], 3, "content changed"),
+        # a deleted entry
+        (["DELETE FROM journal WHERE seq = 3"], 3, "missing"),
+        # two entries swapped: each takes the other's seq
+        (
+            [
+                "UPDATE journal SET seq = -3 WHERE seq = 3",
+                "UPDATE journal SET seq = 3 WHERE seq = 4",
+                "UPDATE journal SET seq = 4 WHERE seq = -3",
+            ],
+            3,
+            "does not follow",
+        ),
+        # a signature copied from another entry
+        (
+            [
+                "UPDATE journal SET signature = (SELECT signature FROM journal WHERE seq = 2)"
+                " WHERE seq = 3"
+            ],
+            3,
+            "bad signature",
+        ),
+        # an entry rebuilt elsewhere and chained on: its prev_hash no longer follows
+        (
+            [
+                "UPDATE journal SET prev_hash = (SELECT hash FROM journal WHERE seq = 1)"
+                " WHERE seq = 3"
+            ],
+            3,
+            "does not follow",
+        ),
+    ],
+    ids=["payload-byte", "grand-total", "deleted", "reordered", "signature", "relinked"],
+)
+def test_tampering_is_detected_and_named(journaled, statements, seq, reason):
+    tamper(journaled, *statements)
+    verdict = journaled.pos.journal.verify()
+    assert not verdict.ok
+    assert verdict.first_bad_seq == seq
+    assert reason in verdict.reason
+    assert f"seq {seq}" in str(verdict)
+
+
+def test_verify_command_exit_codes(journaled, settings, capsys):
+    assert admin.journal_verify(settings) == 0
+    assert "journal OK: 4 entries" in capsys.readouterr().out
+    tamper(journaled, "DELETE FROM journal WHERE seq = 2")
+    assert admin.journal_verify(settings) == 1
+    assert "journal BROKEN at seq 2: missing" in capsys.readouterr().out
+
+
+def test_export_verifies_offline_with_only_cryptography(journaled, settings, tmp_path):
+    out = tmp_path / "audit"
+    assert admin.journal_export(settings, out) == 0
+    verifier = out / "verify_journal.py"
+    # the verifier needs nothing of this project: standard library and cryptography only
+    tree = ast.parse(verifier.read_text())
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported <= set(sys.stdlib_module_names) | {"cryptography", "__future__"}
+
+    def run():
+        # -I: isolated, and run from the export directory, away from the project
+        return subprocess.run(
+            [sys.executable, "-I", "verify_journal.py", "journal.jsonl", "journal-public-key.pem"],
+            cwd=out,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    result = run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "journal OK: 4 entries" in result.stdout
+    lines = (out / "journal.jsonl").read_text().splitlines()
+    lines[2] = lines[2].replace('"amount": 17500', '"amount": 17400')
+    (out / "journal.jsonl").write_text("\n".join(lines) + "\n")
+    result = run()
+    assert result.returncode == 1
+    assert "journal BROKEN at seq 3: content changed" in result.stdout
+    lines[2], lines[3] = lines[3], lines[2].replace('"amount": 17400', '"amount": 17500')
+    (out / "journal.jsonl").write_text("\n".join(lines) + "\n")  # two lines swapped
+    result = run()
+    assert result.returncode == 1
+    assert "journal BROKEN at seq 3: missing (next entry is seq 4)" in result.stdout
