@@ -41,6 +41,7 @@ i18n: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/sale_commit.py
 	$(PY) bench/startup.py
+	$(PY) bench/secure_store.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -93,7 +93,10 @@ class SaleRow(BaseModel):
 
     class Meta:
         table_name = "sale"
-        indexes = ((("terminal_id", "number"), True),)
+        indexes = (
+            (("terminal_id", "number"), True),
+            (("created_at",), False),  # reports by period
+        )
 
 
 class SaleLineRow(BaseModel):

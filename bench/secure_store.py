@@ -1,0 +1,156 @@
+"""Secure store figures, each against a baseline run alongside.
+
+1. End-of-day report over 200,000 sales (1,000,000 lines, 200,000 tax and tender rows) on
+   the encrypted store, against the same query on a plain SQLite copy. Goal: under 1 s.
+2. Journal verify rate (SHA-256 chain + Ed25519 per entry), against the chain alone.
+   Goal: at least 20,000 entries/s.
+3. PIN verify time with the default Argon2id parameters (with the pepper), against the
+   cheap parameters the tests use. Calibrate the default to 100-250 ms on a Pi 4.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from terminal.store.cashiers import DEFAULT_PARAMS, FAST_TEST_PARAMS, PinHasher
+from terminal.store.db import open_database
+from terminal.store.journal import Journal, read_entries
+from terminal.store.journal_format import GENESIS, entry_hash
+from terminal.store.reports import period_totals
+
+SALES = 200_000
+LINES_PER_SALE = 5
+JOURNAL_ENTRIES = 20_000
+DAY = datetime(2026, 11, 23)
+
+
+def fill(con) -> None:
+    """200,000 sales of 5 lines over one day, with their tax and tender rows."""
+    con.execute("BEGIN")
+    con.execute(
+        "INSERT OR IGNORE INTO cashier (id, name, role, pin_hash, active, peppered)"
+        " VALUES (1, 'A', 'cashier', 'x', 1, 1), (2, 'B', 'cashier', 'x', 1, 1)"
+    )
+    step = 86400 / SALES
+    sales, lines, taxes, tenders = [], [], [], []
+    for n in range(1, SALES + 1):
+        at = (DAY + timedelta(seconds=(n - 1) * step)).isoformat(" ")
+        sales.append((n, "T01", n, at, 1 + n % 2, "IDR", 1, 9910, 1090, 11000, 0, f"R{n}"))
+        lines.extend((n, p, "SKU", "Name", 1000, 2200, 2200, "PPN") for p in range(1, 6))
+        taxes.append((n, "PPN", "PPN", "11", 9910, 1090))
+        tenders.append((n, "cash" if n % 3 else "card", 11000, 11000, 0))
+    con.executemany(
+        "INSERT INTO sale (id, terminal_id, number, created_at, cashier_id,"
+        " currency, prices_include_tax, net, tax, total, rounding, return_code)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        sales,
+    )
+    con.executemany("INSERT INTO sale_line VALUES (?,?,?,?,?,?,?,?)", lines)
+    con.executemany("INSERT INTO sale_tax VALUES (?,?,?,?,?,?)", taxes)
+    con.executemany(
+        "INSERT INTO tender (sale_id, kind, amount, tendered, change) VALUES (?,?,?,?,?)", tenders
+    )
+    con.execute("COMMIT")
+
+
+def report_bench(tmp: Path) -> None:
+    db = open_database(tmp / "secure.db", os.urandom(32))
+    t0 = time.perf_counter()
+    fill(db.connection())
+    fill_s = time.perf_counter() - t0
+    plain_db = open_database(tmp / "plain.db", None)
+    fill(plain_db.connection())
+
+    def timed(database) -> float:
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            totals = period_totals(database, DAY, DAY + timedelta(days=1))
+            runs.append(time.perf_counter() - start)
+        assert totals.sales == SALES and sum(totals.by_tender.values()) == totals.total
+        return statistics.median(runs)
+
+    ours, base = timed(db), timed(plain_db)
+    print(
+        f"End-of-day report, {SALES:,} sales / {SALES * LINES_PER_SALE:,} lines "
+        f"(filled in {fill_s:.1f} s)"
+    )
+    print(f"  plain SQLite     : {base * 1000:.0f} ms")
+    print(
+        f"  SQLCipher store  : {ours * 1000:.0f} ms   ratio {ours / base:.2f}x   "
+        f"goal < 1000 ms: {'met' if ours < 1 else 'NOT met'}"
+    )
+    db.close()
+    plain_db.close()
+
+
+def journal_bench(tmp: Path) -> None:
+    db = open_database(tmp / "journal.db", os.urandom(32))
+    journal = Journal(db, "T01", Ed25519PrivateKey.generate())
+    at = datetime(2026, 11, 23, tzinfo=UTC)
+    with db.atomic():
+        for n in range(JOURNAL_ENTRIES):
+            journal.append(
+                "sale", {"number": n, "total": 11000, "lines": [{"sku": "A"}] * 5}, at, amount=11000
+            )
+    entries = list(read_entries(db))
+    start = time.perf_counter()
+    verdict = journal.verify()
+    full = time.perf_counter() - start
+    assert verdict.ok
+    start = time.perf_counter()
+    prev = GENESIS
+    for entry in read_entries(db):
+        prev = entry_hash(prev, entry)
+    chain = time.perf_counter() - start
+    print(f"Journal verify, {len(entries):,} entries (read from the encrypted store)")
+    print(f"  chain only (SHA-256)        : {len(entries) / chain:,.0f} entries/s")
+    print(
+        f"  chain + Ed25519 signatures  : {len(entries) / full:,.0f} entries/s   "
+        f"ratio {full / chain:.2f}x   goal >= 20,000/s: "
+        f"{'met' if len(entries) / full >= 20000 else 'NOT met'}"
+    )
+    db.close()
+
+
+def pin_bench() -> None:
+    pepper = os.urandom(32)
+
+    def verify_time(params) -> float:
+        hasher = PinHasher(pepper, params)
+        phc = hasher.hash("135790")
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            assert hasher.matches("135790", phc)
+            runs.append(time.perf_counter() - start)
+        return statistics.median(runs)
+
+    fast, default = verify_time(FAST_TEST_PARAMS), verify_time(DEFAULT_PARAMS)
+    p = DEFAULT_PARAMS
+    print(f"PIN verify (Argon2id with pepper), m={p.memory_cost} KiB t={p.iterations} p={p.lanes}")
+    print(f"  test parameters (m=1024 t=1 p=1): {fast * 1000:.1f} ms")
+    print(
+        f"  default parameters              : {default * 1000:.0f} ms   ratio {default / fast:.0f}x"
+    )
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        report_bench(Path(tmp))
+        journal_bench(Path(tmp))
+    pin_bench()
+
+
+if __name__ == "__main__":
+    main()
