@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import sys
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from terminal.config import Settings
 from terminal.core.clock import system_clock
+from terminal.store import backup as backups
 from terminal.store.db import open_database
 from terminal.store.journal import Journal
 from terminal.store.keystore import FileKeyStore
@@ -67,4 +69,84 @@ def keys_recovery_export(settings: Settings, out: Path) -> int:
     keys = FileKeyStore.open_existing(settings.security.key_dir)
     out.write_bytes(keys.export_recovery(recipient))
     print(f"key store encrypted to the recovery key: {out}")
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    print(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} pages",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    if done >= total:
+        print(file=sys.stderr)
+
+
+def backup(settings: Settings, target: Path | None) -> int:
+    """Online backup: the terminal may keep selling while it runs."""
+    keys = FileKeyStore.open_existing(settings.security.key_dir)
+    db = open_database(settings.database_path, keys.key("database"))
+    target = target or settings.data_dir / "backups"
+    if target.suffix != backups.SUFFIX:
+        target.mkdir(parents=True, exist_ok=True)
+    info = backups.backup(
+        db.connection(),
+        keys.key("database"),
+        target,
+        keys.journal_public_key(),
+        settings.terminal_id,
+        _progress,
+    )
+    db.close()
+    print(f"backup written and checked: {info.path}")
+    print(
+        f"  {info.sales} sales (last number {info.last_number}), "
+        f"{info.journal_entries} journal entries, journal verified"
+    )
+    return 0
+
+
+def restore(settings: Settings, source: Path) -> int:
+    """Replace the database with a checked backup; the replaced file is kept."""
+    keys = FileKeyStore.open_existing(settings.security.key_dir)
+    key = keys.key("database")
+    used_before = (
+        backups.highest_number(settings.database_path, key)
+        if settings.database_path.exists()
+        else None
+    )
+    info, kept = backups.restore(source, settings.database_path, key, keys.journal_public_key())
+    db = open_database(settings.database_path, key)
+    journal = Journal(db, settings.terminal_id, keys.journal_private_key())
+    payload = {
+        "restored_from": source.name,
+        "sales": info.sales,
+        "journal_entries": info.journal_entries,
+        "replaced_file_kept_as": kept.name if kept else None,
+    }
+    with db.atomic():
+        if used_before and used_before > info.last_number:
+            # receipts up to `used_before` may be in customers' hands: never issue them again
+            db.execute_sql(
+                "UPDATE counter SET last_number = ? WHERE terminal_id = ?",
+                (used_before, settings.terminal_id),
+            )
+            payload["numbers_not_in_backup"] = [info.last_number + 1, used_before]
+        journal.append("correction", payload, system_clock())
+    db.close()
+    print(
+        f"restored {source.name}: {info.sales} sales, {info.journal_entries} journal "
+        "entries, journal verified"
+    )
+    if kept:
+        print(f"the replaced database is kept as {kept}")
+    if "numbers_not_in_backup" in payload:
+        first, last = payload["numbers_not_in_backup"]
+        print(
+            f"WARNING: sales {first}-{last} were made after this backup and are not in it; "
+            f"numbering continues at {last + 1} so no number is issued twice"
+        )
     return 0

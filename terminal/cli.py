@@ -6,6 +6,10 @@ pos-terminal [--config FILE] demo                one scripted cash sale in the r
 pos-terminal [--config FILE] journal verify      walk the chain and the signatures
 pos-terminal [--config FILE] journal export DIR  JSONL + public key + offline verifier
 pos-terminal [--config FILE] db migrate          encrypt an older plaintext database
+pos-terminal [--config FILE] backup [TARGET]     online, encrypted, checked backup into
+                                                 a directory (a USB stick) or a .posdb file
+pos-terminal [--config FILE] restore FILE        check a backup, then put it in place
+                                                 (the replaced database is kept)
 pos-terminal [--config FILE] keys recovery-export FILE
                                                  the key store, encrypted to the
                                                  configured recovery public key
@@ -24,6 +28,7 @@ from terminal.config import Settings, load_settings
 from terminal.core.errors import ConfigError
 from terminal.i18n import set_locale
 from terminal.services.bootstrap import build_terminal
+from terminal.store.backup import BackupError
 from terminal.store.db import DatabaseUnusable
 from terminal.store.keystore import KeyStoreError
 from terminal.store.migrate import MigrationError
@@ -95,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     journal.add_parser("export", parents=[common]).add_argument("directory", type=Path)
     db = commands.add_parser("db").add_subparsers(dest="action", required=True)
     db.add_parser("migrate", parents=[common]).add_argument("--keep-plaintext", action="store_true")
+    commands.add_parser("backup", parents=[common]).add_argument(
+        "target", type=Path, nargs="?", help="a directory (USB stick) or a .posdb file"
+    )
+    commands.add_parser("restore", parents=[common]).add_argument("file", type=Path)
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     keys.add_parser("recovery-export", parents=[common]).add_argument("file", type=Path)
     args = parser.parse_args(argv)
@@ -118,9 +127,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.action == "verify":
                 return admin.journal_verify(settings)
             return admin.journal_export(settings, args.directory)
+        if command == "backup":
+            return admin.backup(settings, args.target)
+        if command == "restore":
+            return admin.restore(settings, args.file)
         if command == "db":
             return admin.db_migrate(settings, args.keep_plaintext)
         return admin.keys_recovery_export(settings, args.file)
-    except (DatabaseUnusable, KeyStoreError, MigrationError) as exc:
+    except (DatabaseUnusable, KeyStoreError, MigrationError, BackupError) as exc:
         print(f"pos-terminal: {exc}", file=sys.stderr)
         return 3
