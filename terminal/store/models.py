@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -138,6 +139,33 @@ class TenderRow(BaseModel):
         table_name = "tender"
 
 
+class CustomerRow(BaseModel):
+    """Personal data sealed (AES-GCM, see sealing.py); found by blind indexes."""
+
+    id = CharField(primary_key=True)  # random, so a sealed value's row id exists before insert
+    name = BlobField()
+    phone = BlobField(null=True)
+    address = BlobField(null=True)
+    phone_index = CharField(null=True, index=True)
+    created_at = DateTimeField()
+
+    class Meta:
+        table_name = "customer"
+
+
+class CardAuthRow(BaseModel):
+    """What is kept of a card payment, sealed: never track data, CVV or PIN block."""
+
+    tender = ForeignKeyField(TenderRow, primary_key=True, column_name="tender_id")
+    masked_pan = BlobField()
+    auth_code = BlobField()
+    trace_number = BlobField()
+    card_terminal_id = CharField()  # the payment terminal's id (not secret)
+
+    class Meta:
+        table_name = "card_auth"
+
+
 ALL_MODELS = [
     ProductRow,
     BarcodeRow,
@@ -148,4 +176,6 @@ ALL_MODELS = [
     SaleLineRow,
     SaleTaxRow,
     TenderRow,
+    CustomerRow,
+    CardAuthRow,
 ]

@@ -1,0 +1,94 @@
+"""Customers and card authorisations, stored sealed."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from terminal.core.cards import check_masked_pan
+from terminal.core.customers import check_name, normalise_phone
+from terminal.store.models import CardAuthRow, CustomerRow
+from terminal.store.sealing import Sealer
+
+TABLE = CustomerRow._meta.table_name
+CARD_TABLE = CardAuthRow._meta.table_name
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    phone: str | None
+    address: str | None
+
+
+def add_customer(
+    sealer: Sealer,
+    name: str,
+    phone: str | None = None,
+    address: str | None = None,
+    at: datetime | None = None,
+) -> Customer:
+    customer_id = secrets.token_hex(8)
+    name = check_name(name)
+    digits = normalise_phone(phone) if phone else None
+
+    def seal(column: str, value: str | None) -> bytes | None:
+        return sealer.seal(TABLE, column, customer_id, value) if value is not None else None
+
+    CustomerRow.create(
+        id=customer_id,
+        name=seal("name", name),
+        phone=seal("phone", digits),
+        address=seal("address", address),
+        phone_index=sealer.blind_index("phone", digits) if digits else None,
+        created_at=(at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None),
+    )
+    return Customer(customer_id, name, digits, address)
+
+
+def get_customer(sealer: Sealer, customer_id: str) -> Customer:
+    row = CustomerRow.get_by_id(customer_id)
+
+    def unseal(column: str) -> str | None:
+        value = getattr(row, column)
+        return sealer.open(TABLE, column, row.id, bytes(value)) if value is not None else None
+
+    return Customer(row.id, unseal("name"), unseal("phone"), unseal("address"))
+
+
+def find_by_phone(sealer: Sealer, phone: str) -> list[Customer]:
+    index = sealer.blind_index("phone", normalise_phone(phone))
+    rows = CustomerRow.select(CustomerRow.id).where(CustomerRow.phone_index == index)
+    return [get_customer(sealer, row.id) for row in rows]
+
+
+@dataclass(frozen=True)
+class CardAuth:
+    masked_pan: str
+    auth_code: str
+    trace_number: str
+    card_terminal_id: str
+
+
+def record_card_auth(sealer: Sealer, tender_id: int, auth: CardAuth) -> None:
+    """Keep a card payment's authorisation, sealed; a PAN that is not masked is refused."""
+    pan = check_masked_pan(auth.masked_pan)
+    CardAuthRow.create(
+        tender=tender_id,
+        masked_pan=sealer.seal(CARD_TABLE, "masked_pan", tender_id, pan),
+        auth_code=sealer.seal(CARD_TABLE, "auth_code", tender_id, auth.auth_code),
+        trace_number=sealer.seal(CARD_TABLE, "trace_number", tender_id, auth.trace_number),
+        card_terminal_id=auth.card_terminal_id,
+    )
+
+
+def card_auth(sealer: Sealer, tender_id: int) -> CardAuth:
+    row = CardAuthRow.get_by_id(tender_id)
+    return CardAuth(
+        sealer.open(CARD_TABLE, "masked_pan", tender_id, bytes(row.masked_pan)),
+        sealer.open(CARD_TABLE, "auth_code", tender_id, bytes(row.auth_code)),
+        sealer.open(CARD_TABLE, "trace_number", tender_id, bytes(row.trace_number)),
+        row.card_terminal_id,
+    )

@@ -1,0 +1,94 @@
+"""Sealed columns: customer personal data and card authorisation data."""
+
+from __future__ import annotations
+
+import pytest
+
+from terminal.core.cards import CardDataError
+from terminal.core.customers import CustomerError
+from terminal.store.customers import (
+    CardAuth,
+    add_customer,
+    card_auth,
+    find_by_phone,
+    get_customer,
+    record_card_auth,
+)
+from terminal.store.models import CustomerRow, TenderRow
+from terminal.store.sealing import Sealer, SealError
+
+NAME, PHONE, ADDRESS = "Siti Rahmawati", "+62 812-3456-7890", "Jl. Melati No. 7, Bandung"
+PAN = "476173******0119"
+
+
+@pytest.fixture
+def sealer(terminal):
+    return Sealer(terminal.keys.key("sealing"))
+
+
+def test_customer_round_trip_and_find_by_phone(sealer):
+    added = add_customer(sealer, NAME, PHONE, ADDRESS)
+    assert get_customer(sealer, added.id) == added
+    assert added.phone == "6281234567890"
+    assert [c.name for c in find_by_phone(sealer, "62 812 3456 7890")] == [NAME]
+    assert find_by_phone(sealer, "+62 812-0000-0000") == []
+
+
+def test_a_sealed_value_does_not_open_in_another_row_or_column(sealer):
+    a = add_customer(sealer, NAME, PHONE)
+    b = add_customer(sealer, "Budi Santoso", "+62 811 222 333")
+    # copy a's sealed name into b's row (an insider editing the database)
+    CustomerRow.update(name=CustomerRow.get_by_id(a.id).name).where(
+        CustomerRow.id == b.id
+    ).execute()
+    with pytest.raises(SealError, match="does not belong to this row"):
+        get_customer(sealer, b.id)
+    # a's phone in a's own name column: wrong column
+    CustomerRow.update(name=CustomerRow.get_by_id(a.id).phone).where(
+        CustomerRow.id == a.id
+    ).execute()
+    with pytest.raises(SealError, match="does not belong"):
+        get_customer(sealer, a.id)
+
+
+def test_card_authorisation_is_sealed_and_a_full_pan_is_refused(terminal, sealer):
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    pos.pay_cash(20000)
+    tender_id = TenderRow.select().get().id
+    record_card_auth(sealer, tender_id, CardAuth(PAN, "A1B2C3", "004711", "52500001"))
+    assert card_auth(sealer, tender_id).masked_pan == PAN
+    for full in ("4761739001010119", "4761 7390 0101 0119", "476173901*0119"):
+        with pytest.raises(CardDataError, match="not masked"):
+            record_card_auth(sealer, tender_id, CardAuth(full, "A1", "1", "T"))
+
+
+def test_nothing_personal_in_plaintext_in_the_database_files(terminal, settings, sealer):
+    add_customer(sealer, NAME, PHONE, ADDRESS)
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    pos.pay_cash(20000)
+    record_card_auth(sealer, TenderRow.select().get().id, CardAuth(PAN, "A1B2C3", "004711", "T"))
+    # even decrypted (with the database key), the sealed columns show nothing
+    from tests.conftest import open_reader  # noqa: PLC0415
+
+    con = open_reader(terminal)
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    dump = "\n".join(
+        repr(row) for table in tables for row in con.execute(f'SELECT * FROM "{table}"')
+    )
+    con.close()
+    assert "Gula Pasir" in dump  # the dump is really the decrypted content
+    files = b"".join(p.read_bytes() for p in settings.data_dir.rglob("*") if p.is_file())
+    for secret in (NAME, "6281234567890", "Melati", PAN, "0119", "A1B2C3"):
+        assert secret not in dump, secret
+        assert secret.encode() not in files, secret
+
+
+@pytest.mark.parametrize(("name", "phone"), [("", "0812345678"), ("Ana", "12"), ("Ana", "abc")])
+def test_bad_customer_data_is_refused(sealer, name, phone):
+    with pytest.raises(CustomerError):
+        add_customer(sealer, name, phone)
+    assert CustomerRow.select().count() == 0
