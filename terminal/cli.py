@@ -59,7 +59,16 @@ def _start(settings: Settings, *, headless: bool = False):
 
 
 def cmd_run(settings: Settings) -> int:
-    terminal = _start(settings)
+    try:
+        terminal = _start(settings)
+    except (DatabaseUnusable, KeyStoreError) as exc:
+        # the cashier sees the screen, not stderr: say it there, and sell nothing
+        from terminal.ui.stopped import StoppedApp  # noqa: PLC0415 - Kivy after configure_kivy
+
+        logging.getLogger(__name__).error("terminal stopped: %s", exc)
+        print(f"pos-terminal: {exc}", file=sys.stderr)
+        StoppedApp(str(exc)).run()
+        return 3
     from terminal.ui.app import PosApp  # noqa: PLC0415 - Kivy only after configure_kivy
 
     PosApp(terminal.pos, settings, terminal.scanner).run()

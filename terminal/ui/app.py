@@ -146,3 +146,4 @@ class PosApp(App):
 
     def on_stop(self) -> None:
         self.scanner.stop()
+        self.service.journal.append("stop", {}, self.service.clock())

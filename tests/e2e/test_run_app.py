@@ -121,3 +121,51 @@ def test_cash_sale_in_the_running_app(display, tmp_path):
             app.wait(5)
     # no PIN in anything the app wrote
     assert "1357" not in log.read_text()
+
+
+def test_a_damaged_database_stops_the_terminal_on_its_screen(display, tmp_path):
+    from terminal.config import parse_settings  # noqa: PLC0415
+    from terminal.services.bootstrap import build_terminal  # noqa: PLC0415
+    from terminal.store.cashiers import FAST_TEST_PARAMS  # noqa: PLC0415
+    from tests.conftest import load_doc  # noqa: PLC0415
+
+    data = tmp_path / "var"
+    doc = load_doc()
+    doc["terminal"]["data_dir"] = str(data)
+    terminal = build_terminal(parse_settings(doc), pin_params=FAST_TEST_PARAMS)
+    terminal.pos.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    terminal.pos.db.close()
+    damaged = bytearray((data / "pos.db").read_bytes())
+    damaged[4096 * 2 + 50 : 4096 * 2 + 90] = bytes(40)
+    (data / "pos.db").write_bytes(bytes(damaged))
+
+    config = tmp_path / "pos.toml"
+    config.write_text(CONFIG.read_text().replace('data_dir = "var"', f'data_dir = "{data}"'))
+    env = dict(os.environ, DISPLAY=display)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: subprocess.run(
+                ["xdotool", "search", "--class", "^pos-terminal$"],
+                env=env,
+                capture_output=True,
+                text=True,
+            ).stdout.split(),
+            "the stopped screen's window",
+        )
+        log = (data / "logs" / "pos.log").read_text()
+        assert "terminal stopped" in log and "pos-terminal restore" in log
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(15)
+        except subprocess.TimeoutExpired:
+            app.kill()
+    assert "pos-terminal restore" in app.stderr.read()
