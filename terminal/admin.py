@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import getpass
 import sys
 from pathlib import Path
 
@@ -11,10 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from terminal.config import Settings
 from terminal.core.clock import system_clock
 from terminal.store import backup as backups
+from terminal.store import transfer
+from terminal.store.cashiers import PinHasher, add_cashier, set_pin
 from terminal.store.db import open_database
 from terminal.store.journal import Journal
 from terminal.store.keystore import FileKeyStore
 from terminal.store.migrate import encrypt_plaintext_database
+from terminal.store.sealing import Sealer
 
 
 def _journal(settings: Settings) -> Journal:
@@ -149,4 +153,84 @@ def restore(settings: Settings, source: Path) -> int:
             f"WARNING: sales {first}-{last} were made after this backup and are not in it; "
             f"numbering continues at {last + 1} so no number is issued twice"
         )
+    return 0
+
+
+def _secret(prompt: str, *, confirm: bool = False) -> str:
+    """A passphrase or PIN: typed without echo at a terminal, or one line on stdin."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("again: ") != first:
+        raise SystemExit("the two entries differ; nothing was done")
+    return first
+
+
+def _open(settings: Settings):
+    keys = FileKeyStore.open_existing(settings.security.key_dir)
+    db = open_database(settings.database_path, keys.key("database"))
+    return keys, db, Journal(db, settings.terminal_id, keys.journal_private_key())
+
+
+def export(settings: Settings, target: Path) -> int:
+    keys, db, journal = _open(settings)
+    passphrase = _secret("export passphrase (12 characters or more): ", confirm=True)
+    info = transfer.export_bundle(
+        db,
+        Sealer(keys.key("sealing")),
+        journal,
+        settings.terminal_id,
+        target,
+        passphrase,
+        _progress,
+    )
+    print(f"exported to {target}: " + ", ".join(f"{n} {t}" for t, n in info.counts.items()))
+    return 0
+
+
+def import_(settings: Settings, source: Path) -> int:
+    keys, db, journal = _open(settings)
+    passphrase = _secret("export passphrase: ")
+    info = transfer.import_bundle(
+        source, passphrase, db, Sealer(keys.key("sealing")), journal, _progress
+    )
+    print(
+        f"imported from terminal {info.source_terminal}: "
+        + ", ".join(f"{n} {t}" for t, n in info.counts.items())
+    )
+    if info.counts.get("cashier"):
+        print("cashiers are inactive until each gets a new PIN: pos-terminal cashier set-pin ID")
+    return 0
+
+
+def cashier_add(settings: Settings, cashier_id: int, name: str, role: str) -> int:
+    keys, _db, journal = _open(settings)
+    pin = _secret(f"new PIN for {name}: ", confirm=True)
+    cashier = add_cashier(PinHasher(keys.key("pin_pepper")), cashier_id, name, role, pin)
+    journal.append(
+        "config_change",
+        {"change": "cashier added", "cashier": cashier.id, "role": role},
+        system_clock(),
+    )
+    print(f"cashier {cashier.id} {cashier.name} ({cashier.role}) added")
+    return 0
+
+
+def cashier_set_pin(settings: Settings, cashier_id: int) -> int:
+    keys, _db, journal = _open(settings)
+    pin = _secret(f"new PIN for cashier {cashier_id}: ", confirm=True)
+    cashier = set_pin(PinHasher(keys.key("pin_pepper")), cashier_id, pin)
+    journal.append(
+        "config_change", {"change": "cashier PIN set", "cashier": cashier.id}, system_clock()
+    )
+    print(f"new PIN set for cashier {cashier.id} {cashier.name}")
+    return 0
+
+
+def cashier_list(settings: Settings) -> int:
+    _keys, db, _journal = _open(settings)
+    for cid, name, role, active in db.execute_sql(
+        "SELECT id, name, role, active FROM cashier ORDER BY id"
+    ):
+        print(f"{cid:>6}  {name:<24} {role:<10} {'active' if active else 'needs a PIN'}")
     return 0

@@ -10,6 +10,10 @@ pos-terminal [--config FILE] backup [TARGET]     online, encrypted, checked back
                                                  a directory (a USB stick) or a .posdb file
 pos-terminal [--config FILE] restore FILE        check a backup, then put it in place
                                                  (the replaced database is kept)
+pos-terminal [--config FILE] export FILE         sales, customers, products, cashiers and
+                                                 the journal, for a replacement terminal
+pos-terminal [--config FILE] import FILE         ... into a new terminal (same passphrase)
+pos-terminal [--config FILE] cashier list | add ID NAME ROLE | set-pin ID
 pos-terminal [--config FILE] keys recovery-export FILE
                                                  the key store, encrypted to the
                                                  configured recovery public key
@@ -25,13 +29,14 @@ from pathlib import Path
 
 from terminal import admin
 from terminal.config import Settings, load_settings
-from terminal.core.errors import ConfigError
+from terminal.core.errors import ConfigError, PosError
 from terminal.i18n import set_locale
 from terminal.services.bootstrap import build_terminal
 from terminal.store.backup import BackupError
 from terminal.store.db import DatabaseUnusable
 from terminal.store.keystore import KeyStoreError
 from terminal.store.migrate import MigrationError
+from terminal.store.transfer import TransferError
 from terminal.ui.kivy_setup import configure_kivy
 
 DEFAULT_CONFIG = Path("config/pos.toml")
@@ -113,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
         "target", type=Path, nargs="?", help="a directory (USB stick) or a .posdb file"
     )
     commands.add_parser("restore", parents=[common]).add_argument("file", type=Path)
+    commands.add_parser("export", parents=[common]).add_argument("file", type=Path)
+    commands.add_parser("import", parents=[common]).add_argument("file", type=Path)
+    cashier = commands.add_parser("cashier").add_subparsers(dest="action", required=True)
+    cashier.add_parser("list", parents=[common])
+    add = cashier.add_parser("add", parents=[common])
+    add.add_argument("id", type=int)
+    add.add_argument("name")
+    add.add_argument("role", choices=["cashier", "supervisor"])
+    cashier.add_parser("set-pin", parents=[common]).add_argument("id", type=int)
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     keys.add_parser("recovery-export", parents=[common]).add_argument("file", type=Path)
     args = parser.parse_args(argv)
@@ -140,9 +154,27 @@ def main(argv: list[str] | None = None) -> int:
             return admin.backup(settings, args.target)
         if command == "restore":
             return admin.restore(settings, args.file)
+        if command == "export":
+            return admin.export(settings, args.file)
+        if command == "import":
+            return admin.import_(settings, args.file)
+        if command == "cashier":
+            if args.action == "list":
+                return admin.cashier_list(settings)
+            if args.action == "add":
+                return admin.cashier_add(settings, args.id, args.name, args.role)
+            return admin.cashier_set_pin(settings, args.id)
         if command == "db":
             return admin.db_migrate(settings, args.keep_plaintext)
         return admin.keys_recovery_export(settings, args.file)
-    except (DatabaseUnusable, KeyStoreError, MigrationError, BackupError) as exc:
+    except (
+        DatabaseUnusable,
+        KeyStoreError,
+        MigrationError,
+        BackupError,
+        TransferError,
+        PosError,
+        ValueError,
+    ) as exc:
         print(f"pos-terminal: {exc}", file=sys.stderr)
         return 3

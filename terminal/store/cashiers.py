@@ -101,6 +101,18 @@ def add_cashier(hasher: PinHasher, cashier_id: int, name: str, role: str, pin: s
     return Cashier(cashier_id, name, role)
 
 
+def set_pin(hasher: PinHasher, cashier_id: int, pin: str) -> Cashier:
+    """Give a cashier a new PIN (and activate an imported one)."""
+    check_cashier_pin(pin)
+    row = CashierRow.get_or_none(CashierRow.id == cashier_id)
+    if row is None:
+        raise ValueError(f"no cashier {cashier_id}")
+    CashierRow.update(pin_hash=hasher.hash(pin), peppered=True, active=True).where(
+        CashierRow.id == cashier_id
+    ).execute()
+    return Cashier(row.id, row.name, row.role)
+
+
 def check_pin(hasher: PinHasher, cashier_id: int, pin: str) -> Cashier | None:
     """The cashier if the PIN is theirs, else ``None`` - never which part was wrong.
 

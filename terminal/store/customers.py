@@ -29,8 +29,10 @@ def add_customer(
     phone: str | None = None,
     address: str | None = None,
     at: datetime | None = None,
+    customer_id: str | None = None,
 ) -> Customer:
-    customer_id = secrets.token_hex(8)
+    """Add a customer; ``customer_id`` only when moving one from another terminal."""
+    customer_id = customer_id or secrets.token_hex(8)
     name = check_name(name)
     digits = normalise_phone(phone) if phone else None
 

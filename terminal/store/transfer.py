@@ -1,0 +1,234 @@
+"""Moving a shop's data to a replacement terminal (seed 004): export and import.
+
+The replacement has keys of its own, so the data cannot move as database pages (that is
+what backup/restore does, with the same keys). An export is a stream of records,
+compressed, and encrypted under a passphrase the technician types on both terminals
+(Argon2id, then AES-256-GCM): it holds customers' personal data.
+
+- products and barcodes, sales with their lines, taxes and tenders, customers (opened
+  with the old sealing key, sealed again with the new one), cashiers (without PINs: a
+  PIN hash is bound to the old terminal's pepper, so imported cashiers are inactive
+  until a supervisor sets their PIN with ``pos-terminal cashier set-pin``);
+- the old journal, checked against the old terminal's public key on both sides and kept
+  in ``journal_archive``; the new journal records the import, with the old journal's
+  last hash, so the two chains are linked.
+
+Counts are checked before (in the export header) and after (in the new database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from peewee import Database
+
+from terminal.store import customers as customer_store
+from terminal.store.journal import Journal, read_entries
+from terminal.store.journal_format import key_id as public_key_id
+from terminal.store.journal_format import load_public_key, verify_entries
+from terminal.store.sealing import Sealer
+
+MAGIC = b"POSX1"
+Progress = Callable[[int, int], None]
+# tables copied as they are, in an order that satisfies their foreign keys
+PLAIN_TABLES = ("product", "barcode", "counter", "sale", "sale_line", "sale_tax", "tender")
+ARCHIVE_SCHEMA = """CREATE TABLE IF NOT EXISTS journal_archive (
+    key_id TEXT NOT NULL, public_key TEXT NOT NULL, seq INTEGER NOT NULL,
+    entry TEXT NOT NULL, PRIMARY KEY (key_id, seq))"""
+
+
+class TransferError(Exception):
+    """The export cannot be made or used; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class TransferInfo:
+    source_terminal: str
+    counts: dict[str, int]
+
+
+def _passphrase_key(passphrase: str, salt: bytes) -> bytes:
+    if len(passphrase) < 12:
+        raise TransferError("the passphrase must be at least 12 characters")
+    return Argon2id(salt=salt, length=32, iterations=3, lanes=4, memory_cost=65536).derive(
+        passphrase.encode()
+    )
+
+
+def _rows(db: Database, table: str) -> Iterator[dict[str, Any]]:
+    cursor = db.execute_sql(f'SELECT * FROM "{table}"')
+    names = [c[0] for c in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row, strict=True))
+
+
+def export_bundle(
+    db: Database,
+    sealer: Sealer,
+    journal: Journal,
+    terminal_id: str,
+    target: Path,
+    passphrase: str,
+    progress: Progress | None = None,
+) -> TransferInfo:
+    verdict = journal.verify()
+    if not verdict.ok:
+        raise TransferError(
+            f"this terminal's journal does not verify ({verdict}); "
+            "export refused, take a backup instead"
+        )
+    records: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    for table in PLAIN_TABLES:
+        rows = list(_rows(db, table))
+        counts[table] = len(rows)
+        records.extend({"table": table, "row": row} for row in rows)
+    cashiers = [{k: r[k] for k in ("id", "name", "role")} for r in _rows(db, "cashier")]
+    counts["cashier"] = len(cashiers)
+    records.extend({"table": "cashier", "row": row} for row in cashiers)
+    customer_ids = [r["id"] for r in _rows(db, "customer")]
+    counts["customer"] = len(customer_ids)
+    for n, customer_id in enumerate(customer_ids, start=1):
+        c = customer_store.get_customer(sealer, customer_id)
+        records.append(
+            {
+                "table": "customer",
+                "row": {"id": c.id, "name": c.name, "phone": c.phone, "address": c.address},
+            }
+        )
+        if progress:
+            progress(n, len(customer_ids))
+    entries = list(read_entries(db))
+    counts["journal"] = len(entries)
+    header = {
+        "format": "pos-terminal-export-1",
+        "terminal_id": terminal_id,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "journal_public_key": journal.public_key_pem().decode(),
+        "counts": counts,
+    }
+    body = "\n".join(
+        json.dumps(x, ensure_ascii=False, default=str)
+        for x in [header, *records, *({"journal": e} for e in entries)]
+    )
+    salt, nonce = os.urandom(16), os.urandom(12)
+    sealed = AESGCM(_passphrase_key(passphrase, salt)).encrypt(
+        nonce, zlib.compress(body.encode(), 6), MAGIC
+    )
+    partial = target.with_name(target.name + ".partial")
+    partial.write_bytes(MAGIC + salt + nonce + sealed)
+    os.replace(partial, target)
+    return TransferInfo(terminal_id, counts)
+
+
+def read_bundle(path: Path, passphrase: str) -> tuple[dict, list[dict], list[dict]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TransferError(f"{path}: {exc.strerror}") from None
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 28 + 16:
+        raise TransferError(f"{path.name} is not a terminal export")
+    salt, nonce = data[5:21], data[21:33]
+    try:
+        body = zlib.decompress(
+            AESGCM(_passphrase_key(passphrase, salt)).decrypt(nonce, data[33:], MAGIC)
+        ).decode()
+    except InvalidTag:
+        raise TransferError(
+            f"{path.name}: wrong passphrase, or the file was changed or cut short"
+        ) from None
+    lines = [json.loads(line) for line in body.split("\n")]
+    header, rest = lines[0], lines[1:]
+    records = [x for x in rest if "table" in x]
+    entries = [x["journal"] for x in rest if "journal" in x]
+    return header, records, entries
+
+
+def import_bundle(
+    path: Path,
+    passphrase: str,
+    db: Database,
+    sealer: Sealer,
+    journal: Journal,
+    progress: Progress | None = None,
+) -> TransferInfo:
+    header, records, entries = read_bundle(path, passphrase)
+    counts = header["counts"]
+    found = {t: sum(1 for r in records if r["table"] == t) for t in counts if t != "journal"}
+    found["journal"] = len(entries)
+    if found != counts:
+        raise TransferError(f"{path.name}: the export is incomplete ({found} vs {counts})")
+    old_key = load_public_key(header["journal_public_key"].encode())
+    verdict = verify_entries(entries, {public_key_id(old_key): old_key})
+    if not verdict.ok:
+        raise TransferError(f"{path.name}: the old terminal's journal does not verify: {verdict}")
+    if db.execute_sql("SELECT COUNT(*) FROM sale").fetchone()[0]:
+        raise TransferError("this terminal already has sales: import only into a new terminal")
+    with db.atomic():
+        db.execute_sql("DELETE FROM barcode")
+        db.execute_sql("DELETE FROM product")
+        for n, record in enumerate(records, start=1):
+            table, row = record["table"], record["row"]
+            if table == "customer":
+                c = customer_store.add_customer(
+                    sealer, row["name"], row["phone"], row["address"], customer_id=row["id"]
+                )
+                assert c.id == row["id"]
+            elif table == "cashier":
+                db.execute_sql(
+                    "INSERT OR REPLACE INTO cashier (id, name, role, pin_hash, active, peppered)"
+                    " VALUES (?, ?, ?, '', 0, 1)",
+                    (row["id"], row["name"], row["role"]),
+                )
+            else:
+                columns = ", ".join(f'"{c}"' for c in row)
+                marks = ", ".join("?" for _ in row)
+                db.execute_sql(
+                    f'INSERT OR REPLACE INTO "{table}" ({columns}) VALUES ({marks})',
+                    list(row.values()),
+                )
+            if progress and n % 500 == 0:
+                progress(n, len(records))
+        db.execute_sql(ARCHIVE_SCHEMA)
+        pem = header["journal_public_key"]
+        db.execute_sql("DELETE FROM journal_archive WHERE key_id = ?", (public_key_id(old_key),))
+        for entry in entries:
+            db.execute_sql(
+                "INSERT INTO journal_archive VALUES (?, ?, ?, ?)",
+                (entry["key_id"], pem, entry["seq"], json.dumps(entry)),
+            )
+        after = {
+            t: db.execute_sql(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
+            for t in (*PLAIN_TABLES, "cashier", "customer")
+        }
+        expected = {t: counts[t] for t in after}
+        if after != expected:
+            raise TransferError(
+                f"counts differ after import ({after} vs {expected}); nothing was changed"
+            )
+        journal.append(
+            "config_change",
+            {
+                "change": "data imported from another terminal",
+                "source_terminal": header["terminal_id"],
+                "source_journal_key": public_key_id(old_key),
+                "source_journal_last": {"seq": entries[-1]["seq"], "hash": entries[-1]["hash"]}
+                if entries
+                else None,
+                "counts": counts,
+            },
+            datetime.now(UTC),
+        )
+    if progress:
+        progress(len(records), len(records))
+    return TransferInfo(header["terminal_id"], counts)

@@ -1,0 +1,121 @@
+"""Moving a shop to a replacement terminal with keys of its own (seed 004)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from terminal import admin
+from terminal.config import parse_settings
+from terminal.core.errors import PosError
+from terminal.services.bootstrap import build_terminal
+from terminal.store.cashiers import FAST_TEST_PARAMS
+from terminal.store.customers import add_customer, find_by_phone
+from terminal.store.journal_format import key_id as public_key_id
+from terminal.store.journal_format import load_public_key, verify_entries
+from terminal.store.sealing import Sealer
+from terminal.store.transfer import TransferError
+from tests.conftest import load_doc, open_reader
+
+PASSPHRASE = "kopi susu gula aren 2026"
+
+
+def settings_in(path):
+    doc = load_doc()
+    doc["terminal"]["data_dir"] = str(path)
+    return parse_settings(doc)
+
+
+def typed(monkeypatch, text):
+    monkeypatch.setattr("sys.stdin", io.StringIO(text + "\n"))
+
+
+@pytest.fixture
+def exported(terminal, settings, tmp_path, monkeypatch):
+    pos = terminal.pos
+    add_customer(
+        Sealer(terminal.keys.key("sealing")), "Siti Rahmawati", "+62 812 3456 7890", "Jl. Melati 7"
+    )
+    pos.sign_in("1", "1357")
+    for code in ("GULA-1KG", "8991002101111"):
+        pos.scan(code)
+        pos.pay_cash(50000)
+    bundle = tmp_path / "toko.posx"
+    typed(monkeypatch, PASSPHRASE)
+    assert admin.export(settings, bundle) == 0
+    return bundle
+
+
+def test_a_replacement_terminal_carries_on(exported, tmp_path, monkeypatch, clock, capsys):
+    assert b"Siti" not in exported.read_bytes() and b"Gulaku" not in exported.read_bytes()
+    new_settings = settings_in(tmp_path / "new-terminal")
+    new = build_terminal(new_settings, clock=clock, pin_params=FAST_TEST_PARAMS)
+    assert new.keys.key("database") != b""  # its own keys
+    typed(monkeypatch, PASSPHRASE)
+    assert admin.import_(new_settings, exported) == 0
+    assert "cashiers are inactive" in capsys.readouterr().out
+
+    con = open_reader(new)
+    assert [r[0] for r in con.execute("SELECT number FROM sale ORDER BY number")] == [1, 2]
+    assert con.execute("SELECT COUNT(*) FROM sale_line").fetchone()[0] == 2
+    # the customer was sealed again under the new terminal's key
+    sealer = Sealer(new.keys.key("sealing"))
+    assert [c.name for c in find_by_phone(sealer, "6281234567890")] == ["Siti Rahmawati"]
+    # the old journal is kept and still verifies with the old terminal's key
+    rows = con.execute("SELECT public_key, entry FROM journal_archive ORDER BY seq").fetchall()
+    import json  # noqa: PLC0415
+
+    old_key = load_public_key(rows[0][0].encode())
+    entries = [json.loads(r[1]) for r in rows]
+    assert verify_entries(entries, {public_key_id(old_key): old_key}).ok
+    con.close()
+    # the new journal links to it
+    last = new.pos.db.execute_sql("SELECT type, payload FROM journal ORDER BY seq DESC").fetchone()
+    assert last[0] == "config_change" and entries[-1]["hash"] in last[1]
+    assert new.pos.journal.verify().ok
+
+    # cashiers need a new PIN before they sell here; then numbering carries on
+    with pytest.raises(PosError, match="Wrong cashier number or PIN"):
+        new.pos.sign_in("1", "1357")
+    typed(monkeypatch, "2468")
+    assert admin.cashier_set_pin(new_settings, 1) == 0
+    new.pos.sign_in("1", "2468")
+    new.pos.scan("GULA-1KG")
+    assert new.pos.pay_cash(20000).committed.number == 3
+
+
+def test_bad_imports_are_refused_and_change_nothing(
+    exported, terminal, settings, tmp_path, monkeypatch, clock
+):
+    new_settings = settings_in(tmp_path / "new-terminal")
+    new = build_terminal(new_settings, clock=clock, pin_params=FAST_TEST_PARAMS)
+    before = open_reader(new).execute("SELECT COUNT(*) FROM product").fetchone()[0]
+    cut = tmp_path / "cut.posx"
+    cut.write_bytes(exported.read_bytes()[:-100])
+    for source, passphrase, message in (
+        (exported, "wrong passphrase!!", "wrong passphrase"),
+        (cut, PASSPHRASE, "cut short"),
+        (tmp_path / "nope.posx", PASSPHRASE, "No such file"),
+        (settings.database_path, PASSPHRASE, "not a terminal export"),
+    ):
+        typed(monkeypatch, passphrase)
+        with pytest.raises(TransferError, match=message):
+            admin.import_(new_settings, source)
+    assert open_reader(new).execute("SELECT COUNT(*) FROM product").fetchone()[0] == before
+    # a terminal that has sold already is not a replacement
+    typed(monkeypatch, PASSPHRASE)
+    with pytest.raises(TransferError, match="already has sales"):
+        admin.import_(settings, exported)
+
+
+def test_cashier_commands(terminal, settings, monkeypatch, capsys):
+    typed(monkeypatch, "97531")
+    assert admin.cashier_add(settings, 7, "Dewi", "cashier") == 0
+    assert terminal.pos.sign_in("7", "97531").name == "Dewi"
+    typed(monkeypatch, "1111")
+    with pytest.raises(PosError, match="too easy"):
+        admin.cashier_set_pin(settings, 7)
+    admin.cashier_list(settings)
+    out = capsys.readouterr().out
+    assert "Dewi" in out and "97531" not in out
