@@ -172,3 +172,29 @@ def test_export_verifies_offline_with_only_cryptography(journaled, settings, tmp
     result = run()
     assert result.returncode == 1
     assert "journal BROKEN at seq 3: missing (next entry is seq 4)" in result.stdout
+
+
+def test_hashing_from_stored_text_equals_the_canonical_document(journaled):
+    from terminal.store.journal_format import GENESIS, entry_hash  # noqa: PLC0415
+
+    decoded = list(read_entries(journaled.pos.db))
+    raw = list(read_entries(journaled.pos.db, decode=False))
+    prev = GENESIS
+    for a, b in zip(decoded, raw, strict=True):
+        assert entry_hash(prev, a) == entry_hash(prev, b) == bytes.fromhex(a["hash"])
+        prev = bytes.fromhex(a["hash"])
+
+
+def test_a_payload_with_non_ascii_text_hashes_the_same_both_ways(terminal):
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from terminal.store.journal_format import GENESIS, entry_hash  # noqa: PLC0415
+
+    terminal.pos.journal.append(
+        "config_change", {"name": "НӨАТ 10% 城市", "q": "1.5"}, datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    decoded = list(read_entries(terminal.pos.db))
+    raw = list(read_entries(terminal.pos.db, decode=False))
+    prev = bytes.fromhex(decoded[-2]["hash"]) if len(decoded) > 1 else GENESIS
+    assert entry_hash(prev, decoded[-1]) == entry_hash(prev, raw[-1])
+    assert terminal.pos.journal.verify().ok
