@@ -69,6 +69,8 @@ class Cart:
         self.clock = clock
         self.prices_include_tax = prices_include_tax
         self.lines: list[CartLine] = []
+        self._taxes_key: tuple | None = None
+        self._taxes: TaxSummary | None = None
 
     def add(self, scan: ScanResult) -> CartLine:
         if scan.quantity <= 0 or (scan.amount is not None and scan.amount <= 0):
@@ -101,10 +103,15 @@ class Cart:
         return not self.lines
 
     def taxes(self) -> TaxSummary:
-        return summarize(
-            ((self.catalogue.tax_class_of(line.product), line.amount) for line in self.lines),
-            prices_include_tax=self.prices_include_tax,
-        )
+        """The tax breakdown, recomputed only when the lines' classes or amounts changed."""
+        key = tuple((line.product.tax_class, line.amount) for line in self.lines)
+        if key != self._taxes_key:
+            self._taxes = summarize(
+                ((self.catalogue.tax_classes[code], amount) for code, amount in key),
+                prices_include_tax=self.prices_include_tax,
+            )
+            self._taxes_key = key
+        return self._taxes
 
     @property
     def total(self) -> int:

@@ -118,6 +118,7 @@ class Journal:
             seq, prev, total = (
                 (last[0] + 1, bytes.fromhex(last[1]), last[2]) if last else (1, GENESIS, 0)
             )
+            payload_json = journal_format.canonical_json(payload).decode()  # encoded once
             entry = {
                 "seq": seq,
                 "terminal_id": self.terminal_id,
@@ -125,7 +126,7 @@ class Journal:
                 "type": event_type,
                 "ts": at.astimezone(UTC).isoformat(timespec="milliseconds"),
                 "grand_total": total + amount,
-                "payload": payload,
+                "payload_json": payload_json,
             }
             digest = entry_hash(prev, entry)
             signature = journal_format.sign(self.signing_key, digest)
@@ -138,7 +139,7 @@ class Journal:
                     event_type,
                     entry["ts"],
                     entry["grand_total"],
-                    journal_format.canonical_json(payload).decode(),
+                    payload_json,
                     prev.hex(),
                     digest.hex(),
                     signature.hex(),
