@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,45 @@ def wait_for(condition, what: str, deadline: float = DEADLINE):
     raise TimeoutError(f"never happened: {what}")
 
 
+def start_app(display: str, data: Path, tmp_path: Path) -> subprocess.Popen:
+    """`pos-terminal run` on ``display`` with the shipped configuration, data in ``data``."""
+    shipped = CONFIG.read_text()
+    assert 'data_dir = "var"' in shipped and "fullscreen = true" in shipped
+    config = tmp_path / "pos.toml"
+    config.write_text(shipped.replace('data_dir = "var"', f'data_dir = "{data}"'))
+    return subprocess.Popen(
+        [sys.executable, "-m", "terminal", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=dict(os.environ, DISPLAY=display),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def app_window(display: str) -> str:
+    """The app's X window id, once it exists (found by its class, pos-terminal)."""
+    env = dict(os.environ, DISPLAY=display)
+    return wait_for(
+        lambda: subprocess.run(
+            ["xdotool", "search", "--class", "^pos-terminal$"],
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout.split(),
+        "the app's window",
+    )[0]
+
+
+def stop(app: subprocess.Popen) -> None:
+    app.send_signal(signal.SIGTERM)
+    try:
+        app.wait(15)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.wait(5)
+
+
 @pytest.fixture
 def display():
     if shutil.which("xdotool") is None:
@@ -45,19 +85,8 @@ def display():
 
 def test_cash_sale_in_the_running_app(display, tmp_path):
     data = tmp_path / "var"
-    shipped = CONFIG.read_text()
-    assert 'data_dir = "var"' in shipped and "fullscreen = true" in shipped
-    config = tmp_path / "pos.toml"
-    config.write_text(shipped.replace('data_dir = "var"', f'data_dir = "{data}"'))
     env = dict(os.environ, DISPLAY=display)
-    app = subprocess.Popen(
-        [sys.executable, "-m", "terminal", "run", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    app = start_app(display, data, tmp_path)
     log = data / "logs" / "pos.log"
 
     def xdotool(*args: str) -> str:
@@ -74,15 +103,7 @@ def test_cash_sale_in_the_running_app(display, tmp_path):
         return log.exists() and log.read_text().count(text) >= count
 
     try:
-        window = wait_for(
-            lambda: subprocess.run(
-                ["xdotool", "search", "--class", "^pos-terminal$"],
-                env=env,
-                capture_output=True,
-                text=True,
-            ).stdout.split(),
-            "the app's window",
-        )[0]
+        window = app_window(display)
         geometry = xdotool("getwindowgeometry", window)
         assert "800x480" in geometry  # full screen on the 800x480 display
         xdotool("windowfocus", "--sync", window)
@@ -113,12 +134,7 @@ def test_cash_sale_in_the_running_app(display, tmp_path):
         assert len((data / "sim" / "drawer.log").read_text().splitlines()) == 1
         assert app.poll() is None  # still running, ready for the next sale
     finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(15)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait(5)
+        stop(app)
     # no PIN in anything the app wrote
     assert "1357" not in log.read_text()
 
@@ -139,33 +155,11 @@ def test_a_damaged_database_stops_the_terminal_on_its_screen(display, tmp_path):
     damaged[4096 * 2 + 50 : 4096 * 2 + 90] = bytes(40)
     (data / "pos.db").write_bytes(bytes(damaged))
 
-    config = tmp_path / "pos.toml"
-    config.write_text(CONFIG.read_text().replace('data_dir = "var"', f'data_dir = "{data}"'))
-    env = dict(os.environ, DISPLAY=display)
-    app = subprocess.Popen(
-        [sys.executable, "-m", "terminal", "run", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    app = start_app(display, data, tmp_path)
     try:
-        wait_for(
-            lambda: subprocess.run(
-                ["xdotool", "search", "--class", "^pos-terminal$"],
-                env=env,
-                capture_output=True,
-                text=True,
-            ).stdout.split(),
-            "the stopped screen's window",
-        )
+        app_window(display)  # the stopped screen's window
         log = (data / "logs" / "pos.log").read_text()
         assert "terminal stopped" in log and "pos-terminal restore" in log
     finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(15)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        stop(app)
     assert "pos-terminal restore" in app.stderr.read()
