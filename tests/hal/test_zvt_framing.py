@@ -1,5 +1,6 @@
 """ZVT serial framing: golden bytes from the spec's example and frames built by hand."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,3 +66,29 @@ def test_any_apdu_survives_framing_in_any_chunking(apdu, chunk):
     for i in range(0, len(wire), chunk):
         events += reader.feed(wire[i : i + chunk])
     assert [(e.kind, e.apdu) for e in events] == [("apdu", apdu)]
+
+
+@pytest.mark.parametrize(
+    ("apdu", "crc"),
+    [
+        # golden frames collected from ecrterm, Portalum.Zvt and the spec's example
+        ("05 01 03 12 34 56", "E0 43"),  # status enquiry, password 123456 (PA00P016)
+        ("06 00 06 12 34 56 BA 09 78", "24 C3"),  # registration
+        ("06 01 07 04 00 00 00 00 10 00", "62 91"),  # authorisation 10.00
+        ("06 01 07 04 00 00 00 00 01 00", "2B 4E"),  # authorisation 1.00
+        ("80 00 00", "F5 1F"),  # positive acknowledgement
+        ("06 0F 00", "C6 33"),  # completion
+        ("06 1E 01 6C", "C9 F2"),  # abort, 6C
+        ("06 B0 00", "43 F3"),  # abort command
+        ("04 FF 02 0A 00", "61 9D"),  # intermediate status: insert card
+    ],
+)
+def test_golden_frames(apdu, crc):
+    raw = bytes.fromhex(apdu)
+    assert frame(raw).endswith(bytes.fromhex("10 03") + bytes.fromhex(crc))
+
+
+def test_captured_completion_frame_from_a_real_terminal():
+    wire = bytes.fromhex("10 02 06 0F 0B F0 F0 F7 32 2E 31 34 2E 31 35 00 10 03 B1 11")
+    (event,) = FrameReader().feed(wire)
+    assert event.kind == "apdu" and event.apdu[:3] == bytes.fromhex("06 0F 0B")

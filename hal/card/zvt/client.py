@@ -59,6 +59,8 @@ class Outcome:
     auth_code: str = ""
     receipt_lines: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    terminal_status: int | None = None  # status enquiry: 00 ready
+    software: str = ""
 
     @property
     def approved(self) -> bool:
@@ -91,7 +93,9 @@ class ZvtClient:
 
     # -- commands ----------------------------------------------------------------------------
     def register(self) -> Outcome:
-        config = 0x8E  # ECR prints, ECR controls payment, intermediate status wanted
+        # 0xBA: ECR prints payment receipts (02), intermediate status wanted (08), ECR
+        # controls payment (10) and admin (20), print lines sent to the ECR (80)
+        config = 0xBA
         data = self.password + bytes([config]) + bcd(self.currency, 2)
         return self._dialogue(Apdu(*REGISTRATION, data), "registration")
 
@@ -125,9 +129,9 @@ class ZvtClient:
             self.transport.send(command.to_bytes())
             step = f"{name}: waiting for the terminal's answer"
             answer = Apdu.parse(self.transport.receive(self.t3))
-            if answer.cls == 0x84:
+            if answer.cls == 0x84 and answer.ins not in (0x00, 0x9C):  # 84 00, 84 9C: go on
                 raise Refused(answer.ins)
-            if answer.command != (0x80, 0x00):
+            if answer.cls not in (0x80, 0x84):
                 raise LinkError(f"{name}: unexpected answer {answer}")
             outcome = Outcome()
             while True:
@@ -161,15 +165,32 @@ class ZvtClient:
             outcome.receipt_lines.extend(message.data.decode("cp437", "replace").splitlines())
         elif message.command == COMPLETION:
             outcome.completed = True
-            fields = bmp.decode(message.data) if message.data else {}
-            if bmp.TERMINAL_ID in fields:
-                outcome.terminal_id = bmp.bcd_field(fields, bmp.TERMINAL_ID)
+            self._completion(message.data, outcome)
             return True
         elif message.command == ABORT:
             outcome.completed = False
             outcome.result_code = message.data[0] if message.data else 0xFF
             return True
         return False
+
+    @staticmethod
+    def _completion(data: bytes, outcome: Outcome) -> None:
+        """Completion data: BMPs (19, 29, 49, 06), or after a status enquiry an untagged
+        LLL software version and the terminal's status byte (00: ready)."""
+        if data[:1] and data[0] & 0xF0 == 0xF0 and len(data) >= 4:
+            n = int("".join(str(b & 0x0F) for b in data[:3]))
+            outcome.software = data[3 : 3 + n].decode("ascii", "replace")
+            if len(data) > 3 + n:
+                outcome.terminal_status = data[3 + n]
+            return
+        try:
+            fields = bmp.decode(data)
+        except ApduError:
+            return
+        if bmp.TERMINAL_ID in fields:
+            outcome.terminal_id = bmp.bcd_field(fields, bmp.TERMINAL_ID)
+        if bmp.PAYMENT_TYPE in fields:
+            outcome.terminal_status = fields[bmp.PAYMENT_TYPE][0]
 
     @staticmethod
     def _status_information(fields: dict[int, bytes], outcome: Outcome) -> None:

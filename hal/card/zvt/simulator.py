@@ -245,7 +245,15 @@ class ZvtSimulator:
             return self._reversal(command)
         if command.command == REPEAT_RECEIPT:
             return self._replay()
-        if command.command in (REGISTRATION, STATUS_ENQUIRY, END_OF_DAY):
+        if command.command == STATUS_ENQUIRY:  # untagged LLL software version, status 00
+            version = b"SIM-1.0"
+            return self._message(
+                Apdu(
+                    *COMPLETION,
+                    bytes(0xF0 | int(d) for d in f"{len(version):03d}") + version + b"\x00",
+                )
+            )
+        if command.command in (REGISTRATION, END_OF_DAY):
             return self._message(
                 Apdu(*COMPLETION, bmp.encode(bmp.TERMINAL_ID, bcd(self.terminal_id, 4)))
             )

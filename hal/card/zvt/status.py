@@ -3,7 +3,7 @@ as the cashier sees them. English here; the app translates what it shows."""
 
 from __future__ import annotations
 
-INTERMEDIATE = {
+_BASE = {
     0x00: "waiting for amount confirmation",
     0x01: "watch the PIN pad",
     0x02: "watch the PIN pad",
@@ -34,8 +34,19 @@ INTERMEDIATE = {
     0x1B: "approved, please fill up",
     0x1C: "approved, please take goods",
     0x1D: "declined",
-    0x41: "insert card",
-    0x43: "enter PIN",
+}
+# 41-5D are 01-1D with "please remove card"; PIN entry is shown as 01/02 ("watch PIN pad")
+INTERMEDIATE = {
+    **_BASE,
+    **{code + 0x40: f"{text}, remove card" for code, text in _BASE.items() if code},
+    0x26: "enter mobile number",
+    0x28: "choose currency",
+    0x29: "choose language",
+    0xC8: "waiting for cashier",
+    0xD2: "connecting",
+    0xD3: "connected",
+    0xF1: "offline",
+    0xF2: "online",
 }
 
 RESULTS = {
