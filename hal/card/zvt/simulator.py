@@ -35,7 +35,7 @@ from hal.card.zvt.client import (
     STATUS_ENQUIRY,
     STATUS_INFO,
 )
-from hal.card.zvt.framing import NAK
+from hal.card.zvt.framing import NAK, FrameReader
 from hal.card.zvt.transport import LinkError, LinkLost, SerialTransport, TcpTransport
 
 DROP_STEPS = ("after-command", "after-answer", "after-status", "after-result", "after-completion")
@@ -77,6 +77,10 @@ class _FdPort:
         data = os.read(self.fd, 4096)
         return b"" if self.silent else data
 
+    def drain(self) -> None:
+        while select.select([self.fd], [], [], 0)[0]:
+            os.read(self.fd, 4096)
+
     def write(self, data: bytes) -> None:
         if not self.silent:
             os.write(self.fd, data)
@@ -92,12 +96,15 @@ class _FaultySerial(SerialTransport):
     corrupt_next = False
 
     def receive(self, timeout: float) -> bytes:
-        apdu = super().receive(timeout)
-        if self.nak_next:
-            self.nak_next = False
-            self._write(bytes([NAK]))  # pretend it arrived damaged; the sender repeats it
+        if not self.nak_next:
             return super().receive(timeout)
-        return apdu
+        deadline = time.monotonic() + timeout
+        while True:  # the next good frame is answered NAK instead of ACK, as if damaged
+            event = self._next_event(deadline)
+            if event.kind == "apdu":
+                self.nak_next = False
+                self._write(bytes([NAK]))
+                return super().receive(timeout)  # the sender's repeat, ACKed
 
     def _write(self, data: bytes) -> None:
         if self.corrupt_next and len(data) > 4:
@@ -124,6 +131,7 @@ class ZvtSimulator:
         self._port: _FdPort | None = None
         self._server: socket.socket | None = None
         self.device: str | None = None
+        self._away_until = 0.0
         self.address: tuple[str, int] | None = None
 
     # -- running ---------------------------------------------------------------------------
@@ -162,6 +170,8 @@ class ZvtSimulator:
 
     def _serve_serial(self) -> None:
         while not self._stop.is_set():
+            if self._fault("nak"):
+                self._transport.nak_next = True  # the next command frame gets a NAK
             try:
                 apdu = self._transport.receive(0.2)
             except LinkError:
@@ -170,6 +180,9 @@ class ZvtSimulator:
 
     def _serve_tcp(self) -> None:
         while not self._stop.is_set():
+            if time.monotonic() < self._away_until:
+                time.sleep(0.05)
+                continue
             try:
                 sock, _ = self._server.accept()
             except OSError:
@@ -200,9 +213,13 @@ class ZvtSimulator:
         if self._port:  # serial: the cable is pulled for a while, then plugged back
             self._port.silent = True
             time.sleep(self.script.drop_seconds)
+            self._port.drain()  # what the register sent meanwhile never arrived
+            self._transport.reader = FrameReader()
+            self._transport._queue.clear()
             self._port.silent = False
-        else:  # TCP: the connection is gone
+        else:  # TCP: the connection is gone, and the terminal is away for a while
             self._transport.sock.close()
+            self._away_until = time.monotonic() + self.script.drop_seconds
         return True
 
     def _send(self, apdu: Apdu) -> None:
@@ -222,9 +239,12 @@ class ZvtSimulator:
         except ApduError:
             self._send(Apdu(0x84, 0x9A))
             return True
+        if command.cls in (0x80, 0x84):  # a stray acknowledgement is not a command
+            return True
         self.commands.append(command.command)
-        if self._fault("nak") and isinstance(self._transport, _FaultySerial):
-            self._transport.nak_next = True
+        if not isinstance(self._transport, _FaultySerial):  # TCP has no frames to spoil
+            for name in ("nak", "bad-crc"):
+                self._fault(name)
         if self._drop("after-command"):
             return False
         if self.script.outcome == "busy" and command.command in (AUTHORISATION, REFUND):

@@ -1,0 +1,156 @@
+"""Card payments that never charge twice and never call unpaid money paid.
+
+Semi-integrated: the register sends the amount, the terminal talks to the bank. The
+dangerous moment is a link that fails in the middle: the money may or may not have moved.
+The rules here:
+
+1. The payment is recorded as pending (through :class:`PaymentRecords`, which the
+   application persists) *before* the request is sent.
+2. After a lost link or a timeout the request is never sent again. The terminal is asked
+   what its last transaction was (repeat receipt) and the answer matched by amount and by
+   a receipt number newer than the last one this register knew: that is this payment,
+   paid; anything else means it was not charged.
+3. If the terminal cannot be asked, the payment stays ``unknown`` and the cashier decides
+   (the terminal's display or its printout shows it); the app offers a reversal if needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from hal.card.zvt.client import Outcome, Refused, ZvtClient
+from hal.card.zvt.transport import LinkError
+
+log = logging.getLogger(__name__)
+
+PAID, DECLINED, NOT_CHARGED, UNKNOWN = "paid", "declined", "not-charged", "unknown"
+
+
+class ZvtLink(Protocol):
+    @property
+    def client(self) -> ZvtClient: ...
+
+    def reconnect(self) -> ZvtClient: ...
+
+
+class PaymentRecords(Protocol):
+    """Where the application keeps card payments (its database, in the sale's journal)."""
+
+    def pending(self, payment_id: str, amount: int) -> None: ...
+
+    def resolved(self, payment_id: str, state: str, outcome: Outcome | None) -> None: ...
+
+
+class MemoryRecords:
+    """Payment records kept in memory: for technicians' tools and tests."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, str, int | str]] = []
+
+    def pending(self, payment_id: str, amount: int) -> None:
+        self.log.append(("pending", payment_id, amount))
+
+    def resolved(self, payment_id: str, state: str, outcome: Outcome | None) -> None:
+        self.log.append(("resolved", payment_id, state))
+
+
+@dataclass(frozen=True)
+class CardPayment:
+    payment_id: str
+    amount: int
+    state: str  # paid | declined | not-charged | unknown
+    outcome: Outcome | None
+    message: str
+
+
+class CardPaymentDesk:
+    """Runs card payments on a ZVT terminal with the rules above.
+
+    ``link`` is a :class:`~hal.card.zvt.link.SerialLink` or ``TcpLink``: it gives the
+    client, and re-establishes the line after a fault.
+    """
+
+    def __init__(
+        self,
+        link: ZvtLink,
+        records: PaymentRecords,
+        *,
+        recovery_tries: int = 3,
+        recovery_pause: float = 1.0,
+    ) -> None:
+        self.link = link
+        self.records = records
+        self.recovery_tries = recovery_tries
+        self.recovery_pause = recovery_pause
+        self.last_receipt: int | None = None
+
+    @property
+    def client(self) -> ZvtClient:
+        return self.link.client
+
+    def learn_last_receipt(self) -> None:
+        """Ask the terminal for its last transaction, so a later recovery can tell a new
+        one from an old one. Done at start, and after every payment from its outcome."""
+        outcome = self.client.repeat_receipt()
+        self.last_receipt = outcome.receipt_number if outcome.completed else 0
+
+    def pay(self, payment_id: str, amount: int) -> CardPayment:
+        if self.last_receipt is None:
+            self.learn_last_receipt()
+        self.records.pending(payment_id, amount)  # before anything is sent
+        try:
+            outcome = self.client.authorise(amount)
+        except Refused as exc:
+            return self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
+        except LinkError as exc:
+            log.warning("card payment %s: link failed (%s); asking the terminal", payment_id, exc)
+            return self._recover(payment_id, amount, str(exc))
+        if outcome.approved:
+            self.last_receipt = outcome.receipt_number
+            return self._resolve(payment_id, amount, PAID, outcome, "approved")
+        return self._resolve(payment_id, amount, DECLINED, outcome, outcome.message)
+
+    def _recover(self, payment_id: str, amount: int, failure: str) -> CardPayment:
+        for attempt in range(self.recovery_tries):
+            if attempt:
+                time.sleep(self.recovery_pause)
+            try:
+                last = self.link.reconnect().repeat_receipt()
+            except (LinkError, Refused) as exc:
+                log.warning("card payment %s: terminal not reachable yet (%s)", payment_id, exc)
+                continue
+            ours = (
+                last.completed
+                and last.amount == amount
+                and last.receipt_number is not None
+                and last.receipt_number != self.last_receipt
+            )
+            if ours:
+                self.last_receipt = last.receipt_number
+                return self._resolve(
+                    payment_id, amount, PAID, last, "approved (confirmed after the link failed)"
+                )
+            return self._resolve(
+                payment_id,
+                amount,
+                NOT_CHARGED,
+                None,
+                f"not charged: the link failed before the payment ({failure})",
+            )
+        return self._resolve(
+            payment_id,
+            amount,
+            UNKNOWN,
+            None,
+            "the card terminal cannot be reached: check its display or printout before "
+            "taking another payment",
+        )
+
+    def _resolve(
+        self, payment_id: str, amount: int, state: str, outcome: Outcome | None, message: str
+    ) -> CardPayment:
+        self.records.resolved(payment_id, state, outcome)
+        return CardPayment(payment_id, amount, state, outcome, message)

@@ -1,0 +1,77 @@
+"""A ZVT client on a link that can be re-established after a fault.
+
+Serial: the same line (a pulled cable comes back on the same device); what arrived while
+it was broken is thrown away. TCP: the dead connection is closed and a new one dialled;
+before each command a connection the terminal closed is noticed and replaced, so nothing
+is ever sent into a dead socket.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from hal.card.zvt.client import ZvtClient
+from hal.card.zvt.framing import FrameReader
+from hal.card.zvt.transport import SerialTransport, TcpTransport
+
+
+class SerialLink:
+    def __init__(
+        self, device: str, *, baudrate: int = 9600, ack_timeout: float = 5.0, **client_options
+    ) -> None:
+        self.transport = SerialTransport.open(device, baudrate=baudrate, ack_timeout=ack_timeout)
+        self._client = ZvtClient(self.transport, **client_options)
+
+    @property
+    def client(self) -> ZvtClient:
+        return self._client
+
+    def reconnect(self) -> ZvtClient:
+        reset = getattr(self.transport.port, "reset_input_buffer", None)
+        if reset:
+            reset()
+        self.transport.reader = FrameReader()
+        self.transport._queue.clear()
+        return self._client
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+class TcpLink:
+    def __init__(self, host: str, port: int = 20007, **client_options) -> None:
+        self.host, self.port = host, port
+        self.options = client_options
+        self._client = self._dial()
+
+    def _dial(self) -> ZvtClient:
+        return ZvtClient(TcpTransport.connect(self.host, self.port), **self.options)
+
+    @property
+    def client(self) -> ZvtClient:
+        if _closed_by_peer(self._client.transport.sock):
+            return self.reconnect()
+        return self._client
+
+    def reconnect(self) -> ZvtClient:
+        self._client.transport.close()
+        self._client = self._dial()
+        return self._client
+
+    def close(self) -> None:
+        self._client.transport.close()
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """True when the terminal closed the connection. Peeks without waiting: a socket with
+    a timeout would otherwise wait for data, and report its timeout as an error."""
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False  # open, nothing to read
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(timeout)

@@ -1,0 +1,128 @@
+"""The money outcome of card payments through every fault, over a serial line (a real pty)
+and over TCP, against the simulator's own ledger of what it charged."""
+
+from __future__ import annotations
+
+import pytest
+
+from hal.card.payments import (
+    DECLINED,
+    NOT_CHARGED,
+    PAID,
+    UNKNOWN,
+    CardPaymentDesk,
+    MemoryRecords,
+)
+from hal.card.zvt.link import SerialLink, TcpLink
+from hal.card.zvt.simulator import Script, ZvtSimulator
+
+T3, T4, ACK_WAIT = 1.0, 1.5, 0.5
+
+
+@pytest.fixture(params=["serial", "tcp"])
+def link(request):
+    """(simulator, link) for one kind of line."""
+    sim = ZvtSimulator(Script(drop_seconds=0.4))
+    if request.param == "serial":
+        line = SerialLink(sim.start_pty(), ack_timeout=ACK_WAIT, t3=T3, t4=T4)
+    else:
+        line = TcpLink(*sim.start_tcp(), t3=T3, t4=T4)
+    yield sim, line
+    line.close()
+    sim.stop()
+
+
+def desk_for(line, records):
+    return CardPaymentDesk(line, records, recovery_tries=4, recovery_pause=0.3)
+
+
+def test_approved_with_progress_messages(link):
+    sim, connect = link
+    sim.script.progress = [(0x0A, 0.05), (0x01, 0.05), (0x0E, 0.05)]
+    records = MemoryRecords()
+    seen = []
+    desk = desk_for(connect, records)
+    desk.client.on_status = lambda code, text: seen.append(text)
+    payment = desk.pay("S1", 150000)
+    assert payment.state == PAID
+    assert seen == ["insert card", "watch the PIN pad", "please wait"]
+    assert payment.outcome.masked_pan == "476173******0119"
+    assert payment.outcome.receipt_lines[-1] == "APPROVED"
+    assert [c.amount for c in sim.charged()] == [150000]
+    assert records.log == [("pending", "S1", 150000), ("resolved", "S1", PAID)]
+
+
+def test_slow_pin_entry_restarts_t4(link):
+    """Each progress message restarts T4: 4 messages 0.8 s apart outlast T4 = 1.5 s."""
+    sim, connect = link
+    sim.script.progress = [(0x01, 0.8)] * 4
+    assert desk_for(connect, MemoryRecords()).pay("S1", 1000).state == PAID
+    assert len(sim.charged()) == 1
+
+
+def test_declined_and_busy_charge_nothing(link):
+    sim, connect = link
+    desk = desk_for(connect, MemoryRecords())
+    sim.script.outcome = "decline"
+    declined = desk.pay("S1", 5000)
+    assert (declined.state, declined.message) == (DECLINED, "declined by the bank")
+    sim.script.outcome = "busy"
+    busy = desk.pay("S2", 5000)
+    assert busy.state == NOT_CHARGED and "receiver not ready" in busy.message
+    assert sim.charged() == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "charged"),
+    [
+        ("nak", True),  # the terminal NAKs the command once: repeated, then paid
+        ("bad-crc", True),  # the result arrives with a bad CRC once: NAKed, repeated, paid
+        ("no-ack", False),  # the command is never answered
+        ("drop-after-command", False),
+        ("drop-after-answer", False),
+        ("drop-after-status", False),
+        ("drop-after-result", True),  # charged, and the register never saw the result
+        ("drop-after-completion", True),
+    ],
+)
+def test_every_fault_ends_in_the_true_money_state(link, fault, charged):
+    sim, connect = link
+    sim.script.progress = [(0x0A, 0.01)]
+    records = MemoryRecords()
+    desk = desk_for(connect, records)
+    desk.pay("S0", 700)  # an earlier payment, so "the last transaction" is not ours
+    sim.script.fault = fault
+    payment = desk.pay("S1", 12500)
+    assert payment.state == (PAID if charged else NOT_CHARGED), payment.message
+    assert len(sim.charged(12500)) == (1 if charged else 0)  # never twice, never phantom
+    if charged:
+        assert payment.outcome.receipt_number == sim.charged(12500)[0].receipt_number
+    # and the next customer pays normally
+    assert desk.pay("S2", 3300).state == PAID
+    assert len(sim.charged(3300)) == 1 and len(sim.charged(12500)) == (1 if charged else 0)
+    assert ("pending", "S1", 12500) in records.log  # recorded before it was sent
+
+
+def test_a_terminal_that_stays_away_leaves_the_payment_to_the_cashier(link):
+    sim, connect = link
+    desk = desk_for(connect, MemoryRecords())
+    desk.pay("S0", 100)
+    sim.script.drop_seconds = 6.0  # longer than every recovery try
+    sim.script.fault = "drop-after-result"
+    payment = desk.pay("S1", 12500)
+    assert payment.state == UNKNOWN
+    assert "check its display or printout" in payment.message
+    assert len(sim.charged(12500)) == 1  # it was charged: the cashier must find out, not retry
+
+
+def test_reversal_and_refund_through_the_client(link):
+    sim, connect = link
+    desk = desk_for(connect, MemoryRecords())
+    paid = desk.pay("S1", 4200)
+    client = desk.client
+    reversal = client.reversal(paid.outcome.receipt_number)
+    assert reversal.approved and sim.charged(4200) == []
+    again = client.reversal(paid.outcome.receipt_number)
+    assert not again.approved and again.message == "already reversed"
+    assert client.refund(1000).approved
+    assert client.status_enquiry().terminal_status == 0
