@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hal.card import check_card_config
 from hal.drawer import check_drawer_config
 from hal.keypad import BACKENDS as KEYPAD_BACKENDS
 from hal.printer.backends import check_printer_config
@@ -137,7 +138,7 @@ def _check_hardware(hardware: dict[str, Any]) -> None:
         "drawer": check_drawer_config,
         "scanner": lambda cfg: _choice(cfg, ("wedge", "simulator"), "wedge"),
         "keypad": lambda cfg: _choice(cfg, KEYPAD_BACKENDS, "keyboard"),
-        "card": lambda cfg: _choice(cfg, ("simulator",), "simulator"),
+        "card": check_card_config,
     }
     for kind, check in checks.items():
         try:

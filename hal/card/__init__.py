@@ -1,45 +1,98 @@
-"""Bank card terminals (semi-integrated: the POS sends the amount, the terminal talks to the bank).
+"""Bank card terminals, semi-integrated over ZVT: the register sends the amount, the
+terminal talks to the bank, and only masked PAN, auth code, trace and receipt numbers,
+terminal id and amount come back.
 
-The ZVT client and its byte-exact simulator come with the hardware issue; this is the
-interface the application will call, and a simulator that approves.
+Backends (``[hardware.card] backend``):
+- ``zvt-serial``: a terminal on a serial line (``device``, ideally /dev/serial/by-id/...,
+  ``baudrate`` 9600 or 115200, 8N2), ZVT framing with ACK/NAK.
+- ``zvt-tcp``: a terminal on the network (``host``, ``port`` 20007).
+- ``simulator``: the ZVT terminal simulator started in-process on a pseudo-terminal and
+  driven over the very same serial protocol; approves after ``approve_after`` seconds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from hal.card.payments import CardPayment, CardPaymentDesk, MemoryRecords, PaymentRecords
+from hal.card.zvt.link import SerialLink, TcpLink
+from hal.card.zvt.simulator import Script, ZvtSimulator
+
+BACKENDS = ("simulator", "zvt-serial", "zvt-tcp")
+CURRENCY_NUMBERS = {"IDR": 360, "MNT": 496, "CNY": 156}
+
+__all__ = ["BACKENDS", "CardPayment", "CardPaymentDesk", "check_card_config", "make_card_terminal"]
 
 
-@dataclass(frozen=True)
-class CardResult:
-    approved: bool
-    amount: int
-    masked_pan: str = ""
-    auth_code: str = ""
-    trace_number: int = 0
-    message: str = ""
-
-
-class CardTerminal(Protocol):
-    def authorise(self, amount: int) -> CardResult: ...
-
-
-class SimulatorCardTerminal:
-    """Approves every amount, with a made-up masked PAN and increasing trace numbers."""
-
-    def __init__(self) -> None:
-        self.trace = 0
-
-    def authorise(self, amount: int) -> CardResult:
-        if amount <= 0:
-            return CardResult(False, amount, message="amount must be positive")
-        self.trace += 1
-        return CardResult(True, amount, "************0000", f"{self.trace:06d}", self.trace)
-
-
-def make_card_terminal(cfg: dict[str, Any], data_dir: Path) -> SimulatorCardTerminal:
+def check_card_config(cfg: dict[str, Any]) -> None:
     backend = cfg.get("backend", "simulator")
-    if backend != "simulator":
-        raise ValueError(f"hardware.card.backend: unknown {backend!r}; use simulator")
-    return SimulatorCardTerminal()
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: unknown {backend!r}; use {', '.join(BACKENDS)}")
+    if backend == "zvt-serial" and "device" not in cfg:
+        raise ValueError("device: needed by the zvt-serial backend")
+    if backend == "zvt-tcp" and "host" not in cfg:
+        raise ValueError("host: needed by the zvt-tcp backend")
+    if int(cfg.get("baudrate", 9600)) not in (9600, 19200, 38400, 57600, 115200):
+        raise ValueError("baudrate: ZVT terminals use 9600 or 115200 (8N2)")
+    password = int(cfg.get("password", 0))
+    if not 0 <= password <= 999999:
+        raise ValueError("password: the terminal's 6-digit password")
+
+
+class SimulatorLink:
+    """The ZVT simulator on a pty and a serial link to it, started at first use."""
+
+    def __init__(self, approve_after: float, options: dict[str, int]) -> None:
+        self.approve_after = approve_after
+        self.options = options
+        self._link: SerialLink | None = None
+        self.simulator: ZvtSimulator | None = None
+
+    def _started(self) -> SerialLink:
+        if self._link is None:
+            self.simulator = ZvtSimulator(
+                Script(delay=self.approve_after), password=self.options["password"]
+            )
+            self._link = SerialLink(self.simulator.start_pty(), **self.options)
+        return self._link
+
+    @property
+    def transport(self):
+        return self._started().transport
+
+    @property
+    def client(self):
+        return self._started().client
+
+    def reconnect(self):
+        return self._started().reconnect()
+
+    def close(self) -> None:
+        if self._link:
+            self._link.close()
+            self.simulator.stop()
+
+
+def make_card_terminal(
+    cfg: dict[str, Any],
+    data_dir: Path,
+    *,
+    currency: str = "IDR",
+    records: PaymentRecords | None = None,
+) -> CardPaymentDesk:
+    """A payment desk on the configured terminal. Nothing is sent until the first payment."""
+    backend = cfg.get("backend", "simulator")
+    options = {
+        "password": int(cfg.get("password", 0)),
+        "currency": CURRENCY_NUMBERS.get(currency, 360),
+    }
+    if backend == "simulator":
+        link = SimulatorLink(float(cfg.get("approve_after", 2.0)), options)
+    elif backend == "zvt-serial":
+        link = SerialLink(cfg["device"], baudrate=int(cfg.get("baudrate", 9600)), **options)
+    elif backend == "zvt-tcp":
+        link = TcpLink(cfg["host"], int(cfg.get("port", 20007)), **options)
+    else:
+        raise ValueError(f"hardware.card.backend: unknown {backend!r}")
+    return CardPaymentDesk(link, records or MemoryRecords())

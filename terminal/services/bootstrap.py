@@ -77,6 +77,6 @@ def build_terminal(
         pos,
         make_scanner(hw["scanner"], settings.data_dir),
         make_keypad(hw["keypad"], settings.data_dir),
-        make_card_terminal(hw["card"], settings.data_dir),
+        make_card_terminal(hw["card"], settings.data_dir, currency=settings.store.currency.code),
         keys,
     )

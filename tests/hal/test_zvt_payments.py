@@ -126,3 +126,16 @@ def test_reversal_and_refund_through_the_client(link):
     assert not again.approved and again.message == "already reversed"
     assert client.refund(1000).approved
     assert client.status_enquiry().terminal_status == 0
+
+
+def test_the_simulator_backend_speaks_zvt_over_a_pty(tmp_path):
+    from hal.card import make_card_terminal  # noqa: PLC0415
+
+    desk = make_card_terminal({"backend": "simulator", "approve_after": 0.0}, tmp_path)
+    try:
+        assert desk.link.transport.port.port.startswith("/dev/pts/")  # a real serial device
+        payment = desk.pay("S1", 25000)
+        assert payment.state == PAID and payment.outcome.masked_pan.endswith("0119")
+        assert [c.amount for c in desk.link.simulator.charged()] == [25000]
+    finally:
+        desk.link.close()
