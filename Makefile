@@ -42,6 +42,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/sale_commit.py
 	$(PY) bench/startup.py
 	$(PY) bench/secure_store.py
+	$(PY) bench/zvt_roundtrip.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
