@@ -1,0 +1,191 @@
+"""``pos-hal``: the technician's tool for the terminal's devices.
+
+    pos-hal [--config FILE] list                    what is configured, what is found
+    pos-hal [--config FILE] print-test              a status ticket on the receipt printer
+    pos-hal [--config FILE] drawer                  one opening pulse
+    pos-hal [--config FILE] scan [--count N]        show codes as the scanner delivers them
+    pos-hal [--config FILE] card status|diagnose|end-of-day
+
+Errors name the fix: a missing device says where it was looked for; a permission problem
+names the group and the udev rule (systemd/99-pos-terminal.rules) that grant access.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import glob
+import platform
+import queue
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hal.card import make_card_terminal
+from hal.card.zvt.client import Refused
+from hal.card.zvt.transport import LinkError
+from hal.drawer import make_drawer
+from hal.printer.backends import make_printer
+from hal.printer.document import Document
+from hal.printer.interface import PrinterError
+from hal.scanner import make_scanner
+from terminal.config import Settings, load_settings
+from terminal.core.errors import ConfigError
+
+UDEV_RULE = "systemd/99-pos-terminal.rules"
+
+
+def device_problem(exc: OSError, what: str, path: str = "") -> str:
+    """A technician's sentence for a device that could not be opened."""
+    where = f" ({path})" if path else ""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"{what}{where}: permission denied. Add the service user to the group that "
+            f"owns the device (dialout for serial lines, lp for printers) or install "
+            f"{UDEV_RULE} into /etc/udev/rules.d/ and replug the device."
+        )
+    if exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
+        return (
+            f"{what}{where}: not found. Check the cable and power; serial devices are "
+            f"listed under /dev/serial/by-id/, USB printers under /dev/usb/."
+        )
+    return f"{what}{where}: {exc.strerror or exc}"
+
+
+def cmd_list(settings: Settings) -> int:
+    hw = settings.hardware
+    print("configured:")
+    for kind in ("printer", "drawer", "scanner", "keypad", "card"):
+        cfg = hw[kind]
+        detail = {k: v for k, v in cfg.items() if k != "backend"}
+        print(f"  {kind:<8} {cfg.get('backend', '-'):<11} {detail or ''}")
+    print("found:")
+    found = sorted(glob.glob("/dev/serial/by-id/*")) + sorted(glob.glob("/dev/usb/lp*"))
+    for path in found:
+        print(f"  {path}")
+    if not found:
+        print("  no serial or USB printer devices (simulators need none)")
+    return 0
+
+
+def cmd_print_test(settings: Settings) -> int:
+    printer = make_printer(settings.hardware["printer"], settings.data_dir)
+    store = settings.store
+    doc = Document(columns=printer.columns)
+    doc.line("POS TERMINAL STATUS", align="center", bold=True, size="tall")
+    doc.rule()
+    doc.pair("Terminal", settings.terminal_id)
+    doc.pair("Store", store.name)
+    doc.pair("Printed", datetime.now(UTC).astimezone(store.timezone).strftime("%d-%m-%Y %H:%M"))
+    doc.pair("Host", platform.node())
+    for kind in ("printer", "drawer", "scanner", "keypad", "card"):
+        doc.pair(kind, settings.hardware[kind].get("backend", "-"))
+    doc.rule()
+    doc.line("0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    doc.line("Wide", size="wide")
+    doc.barcode("RTEST0000001")
+    doc.qr(f"pos-terminal {settings.terminal_id}")
+    try:
+        printer.print_document(doc, job_name="print-test")
+    except PrinterError as exc:
+        print(f"printer: {exc}", file=sys.stderr)
+        return 1
+    print(f"test ticket sent to the {settings.hardware['printer'].get('backend')} printer")
+    return 0
+
+
+def cmd_drawer(settings: Settings) -> int:
+    make_drawer(settings.hardware["drawer"], settings.data_dir).open()
+    print("drawer: one opening pulse sent")
+    return 0
+
+
+def cmd_scan(settings: Settings, count: int, timeout: float) -> int:
+    scanner = make_scanner(settings.hardware["scanner"], settings.data_dir)
+    codes: queue.Queue[str] = queue.Queue()
+    scanner.start(codes.put)
+    if settings.hardware["scanner"].get("backend") == "wedge":
+        print("a keyboard-wedge scanner types into the focused window: scan into this terminal")
+        for _ in range(count):
+            print(f"scanned: {input().strip()}")
+        return 0
+    print(f"waiting for {count} scan(s), {timeout:.0f} s at most ...")
+    for _ in range(count):
+        try:
+            print(f"scanned: {codes.get(timeout=timeout)}")
+        except queue.Empty:
+            print("no scan arrived", file=sys.stderr)
+            return 1
+    scanner.stop()
+    return 0
+
+
+def cmd_card(settings: Settings, action: str) -> int:
+    desk = make_card_terminal(
+        settings.hardware["card"], settings.data_dir, currency=settings.store.currency.code
+    )
+    client = desk.client
+    try:
+        if action == "status":
+            outcome = client.status_enquiry()
+            state = "ready" if outcome.terminal_status == 0 else f"status {outcome.terminal_status}"
+            print(f"card terminal: {state}; software {outcome.software or '?'}")
+        elif action == "diagnose":
+            registered = client.register()
+            outcome = client.status_enquiry()
+            print(
+                f"registration: {'ok' if registered.completed else registered.message}; "
+                f"terminal id {registered.terminal_id or '?'}; "
+                f"status {outcome.terminal_status}; software {outcome.software or '?'}"
+            )
+        else:
+            outcome = client.end_of_day()
+            print(f"end of day: {'done' if outcome.completed else outcome.message}")
+            for line in outcome.receipt_lines:
+                print(f"  {line}")
+    except (LinkError, Refused) as exc:
+        print(f"card terminal: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        close = getattr(desk.link, "close", None)
+        if close:
+            close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="pos-hal", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", type=Path, default=Path("config/pos.toml"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list")
+    commands.add_parser("print-test")
+    commands.add_parser("drawer")
+    scan = commands.add_parser("scan")
+    scan.add_argument("--count", type=int, default=1)
+    scan.add_argument("--timeout", type=float, default=60.0)
+    commands.add_parser("card").add_argument("action", choices=["status", "diagnose", "end-of-day"])
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"pos-hal: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "list":
+            return cmd_list(settings)
+        if args.command == "print-test":
+            return cmd_print_test(settings)
+        if args.command == "drawer":
+            return cmd_drawer(settings)
+        if args.command == "scan":
+            return cmd_scan(settings, args.count, args.timeout)
+        return cmd_card(settings, args.action)
+    except OSError as exc:
+        print(f"pos-hal: {device_problem(exc, args.command, exc.filename or '')}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

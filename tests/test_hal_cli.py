@@ -1,0 +1,86 @@
+"""pos-hal, the technician's tool, against the simulated devices of the shipped config."""
+
+from __future__ import annotations
+
+import errno
+import threading
+
+import pytest
+
+from hal.printer.preview import interpret
+from terminal.hal_cli import device_problem, main
+
+
+@pytest.fixture
+def config(tmp_path):
+    from tests.conftest import CONFIG  # noqa: PLC0415
+
+    path = tmp_path / "pos.toml"
+    path.write_text(
+        CONFIG.read_text().replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"')
+    )
+    return path
+
+
+def test_list(config, capsys):
+    assert main(["--config", str(config), "list"]) == 0
+    out = capsys.readouterr().out
+    assert "printer  simulator" in out and "card     simulator" in out
+
+
+def test_print_test_ticket(config, tmp_path, capsys):
+    assert main(["--config", str(config), "print-test"]) == 0
+    data = (tmp_path / "var" / "receipts" / "print-test.escpos").read_bytes()
+    lines = interpret(data).lines
+    assert lines[0] == "POS TERMINAL STATUS"
+    assert any(line.startswith("card") and line.endswith("simulator") for line in lines)
+
+
+def test_drawer_pulse(config, tmp_path):
+    assert main(["--config", str(config), "drawer"]) == 0
+    assert "pulse 100 ms" in (tmp_path / "var" / "sim" / "drawer.log").read_text()
+
+
+def test_card_commands_speak_zvt_to_the_simulator(config, capsys):
+    assert main(["--config", str(config), "card", "status"]) == 0
+    assert "card terminal: ready; software SIM-1.0" in capsys.readouterr().out
+    assert main(["--config", str(config), "card", "diagnose"]) == 0
+    assert "registration: ok; terminal id 52500001" in capsys.readouterr().out
+    assert main(["--config", str(config), "card", "end-of-day"]) == 0
+
+
+def test_scan_from_the_simulator_pipe(config, tmp_path, capsys):
+    pipe = tmp_path / "var" / "sim" / "scanner"
+
+    def scan():
+        import time  # noqa: PLC0415
+
+        while not pipe.exists():
+            time.sleep(0.01)
+        with open(pipe, "w") as fh:
+            fh.write("8991002101111\n")
+
+    threading.Thread(target=scan, daemon=True).start()
+    assert main(["--config", str(config), "scan", "--timeout", "10"]) == 0
+    assert "scanned: 8991002101111" in capsys.readouterr().out
+
+
+def test_device_problems_name_the_fix():
+    denied = device_problem(OSError(errno.EACCES, "Permission denied"), "card", "/dev/ttyUSB0")
+    assert "dialout" in denied and "99-pos-terminal.rules" in denied and "/dev/ttyUSB0" in denied
+    missing = device_problem(OSError(errno.ENOENT, "No such file"), "printer", "/dev/usb/lp0")
+    assert "/dev/serial/by-id/" in missing
+
+
+def test_a_missing_serial_card_terminal_is_named(tmp_path, capsys):
+    from tests.conftest import CONFIG  # noqa: PLC0415
+
+    path = tmp_path / "pos.toml"
+    text = CONFIG.read_text().replace('data_dir = "var"', f'data_dir = "{tmp_path}"')
+    text = text.replace(
+        'backend = "simulator"       # simulator: the ZVT',
+        'backend = "zvt-serial"\ndevice = "/dev/serial/by-id/nope"\n# the ZVT',
+    )
+    path.write_text(text)
+    assert main(["--config", str(path), "card", "status"]) == 3
+    assert "not found" in capsys.readouterr().err
