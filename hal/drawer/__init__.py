@@ -51,10 +51,22 @@ class GpioDrawer:
         self.output.close()
 
 
+class PrinterKickDrawer:
+    """A drawer wired to the receipt printer's kick connector: ``ESC p m t1 t2``."""
+
+    def __init__(self, printer, pin: int = 0, pulse_ms: int = 100) -> None:
+        self.printer = printer
+        on = max(1, min(255, pulse_ms // 2))  # t1, t2 count in 2 ms units
+        self.command = bytes([0x1B, 0x70, pin, on, min(255, on * 2)])
+
+    def open(self) -> None:
+        self.printer.send_raw(self.command)
+
+
 def check_drawer_config(cfg: dict[str, Any]) -> None:
     backend = cfg.get("backend", "simulator")
-    if backend not in ("simulator", "gpio"):
-        raise ValueError(f"backend: unknown {backend!r}; use simulator or gpio")
+    if backend not in ("simulator", "gpio", "printer"):
+        raise ValueError(f"backend: unknown {backend!r}; use simulator, gpio or printer")
     if not 10 <= int(cfg.get("pulse_ms", 100)) <= 1000:
         raise ValueError("pulse_ms: a solenoid pulse is 10 to 1000 ms")
     if cfg.get("pin_factory", "lgpio") not in ("lgpio", "rpigpio", "mock"):
@@ -63,9 +75,13 @@ def check_drawer_config(cfg: dict[str, Any]) -> None:
         raise ValueError("pin: a Raspberry Pi BCM pin is 0 to 27")
 
 
-def make_drawer(cfg: dict[str, Any], data_dir: Path) -> CashDrawer:
+def make_drawer(cfg: dict[str, Any], data_dir: Path, printer=None) -> CashDrawer:
     backend = cfg.get("backend", "simulator")
     pulse_ms = int(cfg.get("pulse_ms", 100))
+    if backend == "printer":
+        if printer is None:
+            raise ValueError("hardware.drawer.backend = printer needs the receipt printer")
+        return PrinterKickDrawer(printer, int(cfg.get("kick_pin", 0)), pulse_ms)
     if backend == "simulator":
         return SimulatorDrawer(data_dir / "sim" / "drawer.log", pulse_ms)
     if backend == "gpio":

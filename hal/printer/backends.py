@@ -36,6 +36,13 @@ class EscposPrinter:
                 self.connection.close()
         return data
 
+    def send_raw(self, data: bytes) -> None:
+        """Bytes outside a job (the drawer kick)."""
+        try:
+            self.connection._raw(data)
+        except Exception as exc:
+            raise PrinterError(f"printer did not take the command: {exc}") from exc
+
 
 class SimulatorPrinter:
     """Writes each job's ESC/POS stream to ``<dir>/<job>.escpos`` and a readable ``.png``.
@@ -51,6 +58,7 @@ class SimulatorPrinter:
         self.columns = profile_columns(profile)
         self.paper_out = False
         self.jobs: list[tuple[str, bytes]] = []
+        self.raw: list[bytes] = []
 
     def print_document(self, doc: Document, *, job_name: str = "") -> bytes:
         if self.paper_out:
@@ -63,6 +71,11 @@ class SimulatorPrinter:
             render_png(interpret(data), self.out_dir / f"{name}.png")
         self.jobs.append((name, data))
         return data
+
+    def send_raw(self, data: bytes) -> None:
+        if self.paper_out and not data.startswith(b"\x1bp"):  # a kick needs no paper
+            raise PrinterError("paper out")
+        self.raw.append(data)
 
 
 _REQUIRED = {

@@ -62,12 +62,13 @@ def build_terminal(
         seed_demo(hasher)
     catalogue = load_catalogue(settings.tax_classes, settings.weighed_formats)
     hw = settings.hardware
+    printer = make_printer(hw["printer"], settings.data_dir)
     pos = PosService(
         settings,
         db,
         catalogue,
-        printer=make_printer(hw["printer"], settings.data_dir),
-        drawer=make_drawer(hw["drawer"], settings.data_dir),
+        printer=printer,
+        drawer=make_drawer(hw["drawer"], settings.data_dir, printer),
         journal=journal,
         hasher=hasher,
         clock=clock,
