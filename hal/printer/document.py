@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,9 +59,10 @@ class Document:
         cols = self.columns // 2 if style.get("size") in ("wide", "double") else self.columns
         indent = left[: len(left) - len(left.lstrip())]
         rows = [indent + row for row in _wrap(left, cols - len(indent))]
-        if len(rows[-1]) + 1 + len(right) > cols:
+        if display_width(rows[-1]) + 1 + display_width(right) > cols:
             rows.append("")
-        rows[-1] = rows[-1].ljust(cols - len(right)) + right
+        gap = cols - display_width(rows[-1]) - display_width(right)
+        rows[-1] = rows[-1] + " " * gap + right
         self.elements.extend(Text(row, **style) for row in rows)
         return self
 
@@ -87,17 +89,31 @@ class Document:
         return [e.text for e in self.elements if isinstance(e, Text)]
 
 
+def display_width(text: str) -> int:
+    """Columns on paper: Chinese, Japanese and Korean characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cut(word: str, width: int) -> tuple[str, str]:
+    used = 0
+    for i, ch in enumerate(word):
+        used += display_width(ch)
+        if used > width:
+            return word[:i], word[i:]
+    return word, ""
+
+
 def _wrap(text: str, width: int) -> list[str]:
     rows: list[str] = []
     current = ""
     for word in text.split():
-        while len(word) > width:  # a word longer than the line is cut
+        while display_width(word) > width:  # a word longer than the line is cut
             if current:
                 rows.append(current)
                 current = ""
-            rows.append(word[:width])
-            word = word[width:]
-        if current and len(current) + 1 + len(word) > width:
+            head, word = _cut(word, width)
+            rows.append(head)
+        if current and display_width(current) + 1 + display_width(word) > width:
             rows.append(current)
             current = word
         else:

@@ -14,6 +14,7 @@ import io
 from escpos.printer import Dummy
 
 from hal.printer.document import Barcode, Document, Feed, Logo, QrCode, Text
+from hal.printer.raster_text import fits_codepage, render_line
 
 _SIZES = {
     "normal": {"normal_textsize": True},
@@ -21,6 +22,11 @@ _SIZES = {
     "wide": {"double_width": True, "double_height": False},
     "double": {"double_width": True, "double_height": True},
 }
+
+
+def paper_width(profile: str) -> int:
+    """Printable width in dots (576 for 80 mm paper at 203 dpi)."""
+    return int(Dummy(profile=profile).profile.profile_data["media"]["width"]["pixels"])
 
 
 def profile_columns(profile: str) -> int:
@@ -34,8 +40,15 @@ def render_escpos(doc: Document, *, profile: str, codepage: str) -> bytes:
     for element in doc.elements:
         match element:
             case Text(text=text, align=align, bold=bold, size=size):
-                out.set(align=align, bold=bold, **_SIZES[size])
-                out.text(text + "\n")
+                if fits_codepage(text, codepage):
+                    out.set(align=align, bold=bold, **_SIZES[size])
+                    out.text(text + "\n")
+                else:  # Chinese, Mongolian Cyrillic: drawn, not encoded as "?"
+                    out.set(align="left", normal_textsize=True, bold=False)
+                    out.image(
+                        render_line(text, paper_width(profile), align=align, bold=bold, size=size),
+                        center=False,
+                    )
             case Barcode(data=data):
                 out.set(align="center", normal_textsize=True, bold=False)
                 with contextlib.redirect_stdout(io.StringIO()):  # it prints its renderer's name

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import qrcode
 from barcode import Code128  # python-barcode, a dependency of python-escpos
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from hal.printer.raster_text import draw_cells
 
 FONT_DIR = Path(__file__).parent / "fonts"
 CODEPAGES = {0: "cp437", 2: "cp850", 3: "cp860", 16: "cp1252", 17: "cp866", 19: "cp858"}
@@ -215,19 +217,12 @@ def interpret(data: bytes) -> Paper:
     return paper
 
 
-def _font(bold: bool) -> ImageFont.FreeTypeFont:
-    name = "DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf"
-    return ImageFont.truetype(str(FONT_DIR / name), 19)  # 11.4 px advance: 48 columns fit
-
-
 def _draw_line(line: Line) -> Image.Image:
     parts = []
     for seg in line.segments:
-        w = max(1, len(seg.text)) * DOT_W
-        img = Image.new("L", (w, DOT_H), 255)
-        ImageDraw.Draw(img).text((0, 2), seg.text, font=_font(seg.bold), fill=0)
+        img = draw_cells(seg.text, seg.bold)
         if seg.width > 1 or seg.height > 1:
-            img = img.resize((w * seg.width, DOT_H * seg.height), Image.NEAREST)
+            img = img.resize((img.width * seg.width, DOT_H * seg.height), Image.NEAREST)
         parts.append(img)
     height = max((p.height for p in parts), default=DOT_H)
     out = Image.new("L", (sum(p.width for p in parts) or 1, height), 255)
