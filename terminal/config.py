@@ -34,6 +34,7 @@ DEFAULT_KEYS = {
     "back": ["escape"],
     "line_up": ["up"],
     "line_down": ["down"],
+    "resume_printing": ["f9"],
 }
 
 

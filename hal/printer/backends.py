@@ -25,8 +25,13 @@ class EscposPrinter:
         self.codepage = codepage
         self.columns = profile_columns(profile)
 
+    def render(self, doc: Document) -> bytes:
+        return render_escpos(doc, profile=self.profile, codepage=self.codepage)
+
     def print_document(self, doc: Document, *, job_name: str = "") -> bytes:
-        data = render_escpos(doc, profile=self.profile, codepage=self.codepage)
+        return self.print_bytes(self.render(doc), job_name=job_name)
+
+    def print_bytes(self, data: bytes, *, job_name: str = "") -> bytes:
         try:
             self.connection._raw(data)
         except Exception as exc:  # every connection raises its own kind
@@ -60,10 +65,15 @@ class SimulatorPrinter:
         self.jobs: list[tuple[str, bytes]] = []
         self.raw: list[bytes] = []
 
+    def render(self, doc: Document) -> bytes:
+        return render_escpos(doc, profile=self.profile, codepage=self.codepage)
+
     def print_document(self, doc: Document, *, job_name: str = "") -> bytes:
+        return self.print_bytes(self.render(doc), job_name=job_name)
+
+    def print_bytes(self, data: bytes, *, job_name: str = "") -> bytes:
         if self.paper_out:
             raise PrinterError("paper out")
-        data = render_escpos(doc, profile=self.profile, codepage=self.codepage)
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", job_name or f"job-{len(self.jobs) + 1}")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         (self.out_dir / f"{name}.escpos").write_bytes(data)

@@ -14,6 +14,14 @@ class PrinterError(Exception):
 class Printer(Protocol):
     columns: int
 
+    def render(self, doc: Document) -> bytes:
+        """The job's bytes (starting with ESC @, ending with a cut), without sending them."""
+        ...
+
+    def print_bytes(self, data: bytes, *, job_name: str = "") -> bytes:
+        """Send a rendered job; raises PrinterError when the printer does not take it."""
+        ...
+
     def print_document(self, doc: Document, *, job_name: str = "") -> bytes:
-        """Print a whole job (starting with ESC @, ending with a cut); returns the bytes sent."""
+        """Render and send a whole job; returns the bytes sent."""
         ...

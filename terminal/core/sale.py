@@ -49,6 +49,7 @@ class CommittedSale:
     return_code: str
     journal_seq: int  # the journal entry that records this sale
     journal_hash: str  # its hash, shortened, printed on the receipt
+    print_job: int | None = None  # the receipt's job in the print queue
 
 
 def sale_from_cart(

@@ -19,6 +19,7 @@ from terminal.core.sale import CommittedSale, sale_from_cart
 from terminal.core.tender import cash_payable, quick_tenders, take_cash
 from terminal.i18n import translator
 from terminal.services.receipt import build_receipt
+from terminal.store import print_queue
 from terminal.store.cashiers import (
     Cashier,
     PinHasher,
@@ -190,7 +191,7 @@ class PosService:
             created_at=self.clock(),
         )
         try:
-            committed = commit_sale(self.db, sale, self.journal)
+            committed = commit_sale(self.db, sale, self.journal, receipt=self._render_receipt)
         except DatabaseError as exc:
             log.error("sale not saved: %s", exc)
             raise PosError(
@@ -204,17 +205,46 @@ class PosService:
             self.drawer.open()
         except Exception as exc:  # any device fault; the sale stands
             log.error("drawer did not open after %s: %s", committed.label, exc)
+        data, error = self._print_job(committed.print_job)
+        return SaleOutcome(committed, data, error)
+
+    def _render_receipt(self, committed: CommittedSale) -> bytes:
+        doc = build_receipt(
+            committed,
+            self.settings.store,
+            self.receipt_gettext,
+            columns=self.printer.columns,
+            logo=self.settings.hardware["printer"].get("logo", ""),
+        )
+        return self.printer.render(doc)
+
+    def _print_job(self, job_id: int) -> tuple[bytes | None, str | None]:
+        """Send one queued job: (bytes printed, None) or (None, why not)."""
+        job = print_queue.job(self.db, job_id)
+        if job.state == "failed" and not job.data:  # could not even be rendered
+            return None, job.error
+        print_queue.mark(self.db, job.id, "printing")
         try:
-            doc = build_receipt(
-                committed,
-                store,
-                self.receipt_gettext,
-                columns=self.printer.columns,
-                logo=self.settings.hardware["printer"].get("logo", ""),
-            )
-            data = self.printer.print_document(doc, job_name=committed.label)
-        except Exception as exc:  # PrinterError, or a bad logo file, or anything else
+            data = self.printer.print_bytes(job.data, job_name=job.name)
+        except Exception as exc:  # PrinterError, or the connection's own errors
             reason = str(exc) if isinstance(exc, PrinterError) else f"{type(exc).__name__}: {exc}"
-            log.warning("receipt for %s not printed: %s", committed.label, reason)
-            return SaleOutcome(committed, None, reason)
-        return SaleOutcome(committed, data, None)
+            print_queue.mark(self.db, job.id, "failed", reason)
+            log.warning("receipt %s not printed: %s", job.name, reason)
+            return None, reason
+        print_queue.mark(self.db, job.id, "done")
+        return data, None
+
+    def resume_printing(self) -> tuple[int, str | None]:
+        """Print the receipts that were refused (paper out, offline), oldest first, each
+        once. Returns (how many printed, why the next one did not)."""
+        printed = 0
+        for job in print_queue.waiting(self.db):
+            _data, error = self._print_job(job.id)
+            if error:
+                return printed, error
+            printed += 1
+        return printed, None
+
+    def interrupted_receipts(self) -> list[str]:
+        """Receipts that were being printed when the terminal stopped: check the printer."""
+        return [job.name for job in print_queue.interrupted(self.db)]

@@ -50,6 +50,7 @@ def open_database(
     """
     from terminal.store import models  # noqa: PLC0415 - models import `database` from here
     from terminal.store.journal import create_journal  # noqa: PLC0415 - same reason
+    from terminal.store.print_queue import create_queue  # noqa: PLC0415 - same reason
 
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +88,7 @@ def open_database(
     database.initialize(db)
     db.create_tables(models.ALL_MODELS, safe=True)
     create_journal(db)
+    create_queue(db)
     if fresh:
         db.execute_sql(f"PRAGMA user_version = {schema.VERSION}")
     else:

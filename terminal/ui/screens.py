@@ -248,7 +248,9 @@ class SaleScreen(PosScreen):
         self.last_amount = self.change_text
         if print_error:
             self.say(
-                _("Receipt not printed ({reason}); the sale is saved").format(reason=print_error),
+                _("Receipt not printed ({reason}); the sale is saved. {key}: print it").format(
+                    reason=print_error, key=self.key_label("resume_printing")
+                ),
                 error=True,
             )
         else:
@@ -350,6 +352,18 @@ class SaleScreen(PosScreen):
     def _do_back(self) -> None:
         self.entry = ""
         self.say("")
+
+    def _do_resume_printing(self) -> None:
+        printed, error = self.service.resume_printing()
+        if error:
+            self.say(
+                _("{n} receipt(s) printed; the printer still says: {reason}").format(
+                    n=printed, reason=error
+                ),
+                error=True,
+            )
+        else:
+            self.say(_("{n} receipt(s) printed").format(n=printed))
 
 
 class PaymentScreen(PosScreen):

@@ -102,11 +102,14 @@ def test_receipt_prints_only_after_commit(terminal, settings):
     class CheckingPrinter:
         columns = real.columns
 
-        def print_document(self, doc, *, job_name=""):
+        def render(self, doc):
+            return real.render(doc)
+
+        def print_bytes(self, data, *, job_name=""):
             reader = open_reader(terminal)
             seen.append(reader.execute("SELECT COUNT(*) FROM sale").fetchone()[0])
             reader.close()
-            return real.print_document(doc, job_name=job_name)
+            return real.print_bytes(data, job_name=job_name)
 
     pos.printer = CheckingPrinter()
     pos.sign_in("1", "1357")
@@ -162,3 +165,47 @@ def test_log_holds_no_pin_even_typed_in_the_wrong_place(terminal, caplog):
         pos.scan("1357")  # the PIN typed into the sale screen's entry
     text = caplog.text + "\n".join(str(r.args) for r in caplog.records)
     assert "1357" not in text and "9753" not in text
+
+
+def test_paper_out_then_resume_prints_each_receipt_once(terminal):
+    from terminal.store import print_queue  # noqa: PLC0415
+
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    pos.printer.paper_out = True
+    for _ in range(2):
+        pos.scan("GULA-1KG")
+        assert pos.pay_cash(20000).print_error == "paper out"  # sales saved, receipts wait
+    assert [j.name for j in print_queue.waiting(pos.db)] == ["T01-000001", "T01-000002"]
+    assert pos.resume_printing() == (0, "paper out")  # still no paper: nothing lost
+    pos.printer.paper_out = False  # new roll
+    assert pos.resume_printing() == (2, None)
+    assert [name for name, _data in pos.printer.jobs] == ["T01-000001", "T01-000002"]
+    assert pos.resume_printing() == (0, None)  # nothing prints twice
+    assert len(pos.printer.jobs) == 2
+
+
+def test_a_receipt_interrupted_by_a_crash_is_not_reprinted_by_itself(terminal):
+    from terminal.store import print_queue  # noqa: PLC0415
+
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    done = pos.pay_cash(20000).committed
+    print_queue.mark(pos.db, done.print_job, "printing")  # as if killed while sending
+    assert pos.resume_printing() == (0, None)
+    assert pos.interrupted_receipts() == ["T01-000001"]  # the cashier checks the printer
+
+
+def test_the_receipt_job_is_in_the_sales_transaction(terminal):
+
+    pos = terminal.pos
+    pos.db.execute_sql(
+        "CREATE TEMP TRIGGER no_jobs BEFORE INSERT ON print_job"
+        " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    with pytest.raises(PosError, match="NOT saved"):
+        pos.pay_cash(20000)
+    assert pos.db.execute_sql("SELECT COUNT(*) FROM sale").fetchone()[0] == 0

@@ -235,3 +235,25 @@ def test_layouts_fit_and_touch_targets_are_9mm(app, size, tmp_path):
             assert x >= 0 and y >= 0, where
             assert x + button.width <= size[0] + 0.5 and y + button.height <= size[1] + 0.5, where
         ui.screenshot(tmp_path / f"{name}-{size[0]}x{size[1]}.png")
+
+
+def test_paper_out_then_the_cashier_resumes_printing(app, terminal):
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui)
+    sale = root.get_screen("sale")
+    pos.printer.paper_out = True
+    ui.scan(SUGAR)
+    ui.key("f12")
+    ui.key("f12")  # exact
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale to be paid")
+    assert sale.ids.message.text == (
+        "Receipt not printed (paper out); the sale is saved. F9: print it"
+    )
+    assert pos.printer.jobs == []
+    pos.printer.paper_out = False  # the cashier puts in a new roll
+    ui.key("f9")
+    assert sale.ids.message.text == "1 receipt(s) printed"
+    ui.key("f9")
+    assert sale.ids.message.text == "0 receipt(s) printed"
+    assert [name for name, _data in pos.printer.jobs] == ["T01-000001"]
