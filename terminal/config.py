@@ -137,7 +137,7 @@ def _check_hardware(hardware: dict[str, Any]) -> None:
     checks = {
         "printer": check_printer_config,
         "drawer": check_drawer_config,
-        "scanner": lambda cfg: _choice(cfg, ("wedge", "simulator"), "wedge"),
+        "scanner": _check_scanner,
         "keypad": lambda cfg: _choice(cfg, KEYPAD_BACKENDS, "keyboard"),
         "card": check_card_config,
     }
@@ -146,6 +146,12 @@ def _check_hardware(hardware: dict[str, Any]) -> None:
             check(hardware.get(kind, {}))
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"hardware.{kind}.{exc}") from None
+
+
+def _check_scanner(cfg: dict[str, Any]) -> None:
+    _choice(cfg, ("wedge", "serial", "simulator"), "wedge")
+    if cfg.get("backend") == "serial" and "device" not in cfg:
+        raise ValueError("device: needed by the serial backend")
 
 
 def _choice(cfg: dict[str, Any], allowed: tuple[str, ...], default: str) -> None:

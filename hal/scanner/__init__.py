@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,45 @@ class SimulatorScanner:
         self._stopping = True
 
 
-def make_scanner(cfg: dict[str, Any], data_dir: Path) -> WedgeScanner | SimulatorScanner:
+class SerialScanner:
+    """A scanner in serial (CDC-ACM) mode, on a line such as /dev/serial/by-id/usb-..."""
+
+    def __init__(self, device: str, baudrate: int = 9600, pause: float = 0.3) -> None:
+        self.device, self.baudrate, self.pause = device, baudrate, pause
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self, on_scan: ScanHandler) -> None:
+        import serial  # noqa: PLC0415 - pyserial only for serial scanners
+
+        from hal.scanner.decode import LineDecoder  # noqa: PLC0415
+
+        port = serial.Serial(self.device, baudrate=self.baudrate, timeout=0.1)
+        decoder = LineDecoder(time.monotonic, self.pause)
+
+        def read() -> None:
+            while not self._stopping:
+                for code in decoder.feed(port.read(64)):
+                    on_scan(code)
+            port.close()
+
+        self._thread = threading.Thread(target=read, daemon=True, name="scanner-serial")
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping = True
+
+
+def make_scanner(
+    cfg: dict[str, Any], data_dir: Path
+) -> WedgeScanner | SimulatorScanner | SerialScanner:
     backend = cfg.get("backend", "wedge")
     if backend == "wedge":
         return WedgeScanner()
     if backend == "simulator":
         return SimulatorScanner(data_dir / "sim" / "scanner")
-    raise ValueError(f"hardware.scanner.backend: unknown {backend!r}; use wedge or simulator")
+    if backend == "serial":
+        return SerialScanner(cfg["device"], int(cfg.get("baudrate", 9600)))
+    raise ValueError(
+        f"hardware.scanner.backend: unknown {backend!r}; use wedge, serial or simulator"
+    )
