@@ -43,6 +43,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/startup.py
 	$(PY) bench/secure_store.py
 	$(PY) bench/zvt_roundtrip.py
+	$(PY) bench/receipt_render.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

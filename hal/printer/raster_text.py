@@ -54,19 +54,26 @@ def font_for(cjk: bool, bold: bool) -> ImageFont.FreeTypeFont:
 CELL = 12  # dots per column of font A: raster text stays on the same grid as printed text
 
 
+@cache
+def _cell(char: str, bold: bool) -> Image.Image:
+    """One character drawn in its cell, once: receipts repeat the same few characters."""
+    cjk = is_cjk(char)
+    font = font_for(cjk, bold)
+    width = CELL * (2 if cjk else 1)
+    cell = Image.new("L", (width, LINE_HEIGHT), 255)
+    glyph = font.getlength(char)
+    ImageDraw.Draw(cell).text(((width - glyph) / 2, 1 if cjk else 2), char, font=font, fill=0)
+    return cell
+
+
 def draw_cells(text: str, bold: bool = False) -> Image.Image:
     """``text`` in 12-dot cells (two for CJK), 24 dots high, grey-scale, as font A prints."""
-    cells = sum(2 if is_cjk(ch) else 1 for ch in text)
-    line = Image.new("L", (max(1, cells * CELL), LINE_HEIGHT), 255)
-    draw = ImageDraw.Draw(line)
+    cells = [_cell(char, bold) for char in text]
+    line = Image.new("L", (max(1, sum(c.width for c in cells)), LINE_HEIGHT), 255)
     x = 0
-    for char in text:
-        cjk = is_cjk(char)
-        font = font_for(cjk, bold)
-        cell = CELL * (2 if cjk else 1)
-        glyph = font.getlength(char)
-        draw.text((x + (cell - glyph) / 2, 1 if cjk else 2), char, font=font, fill=0)
-        x += cell
+    for cell in cells:
+        line.paste(cell, (x, 0))
+        x += cell.width
     return line
 
 
