@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from peewee import Database, DatabaseError
 
 from hal.drawer import CashDrawer
+from hal.drawer.safety import DrawerCommands
 from hal.printer import Printer, PrinterError
 from terminal.config import Settings
 from terminal.core.cart import Cart, CartLine
@@ -68,11 +70,19 @@ class PosService:
         self.hasher = hasher
         self.catalogue = catalogue
         self.printer = printer
-        self.drawer = drawer
+        self.drawer = drawer  # (through the property below)
         self.clock = clock
         self.cashier: Cashier | None = None
         self.cart = self._new_cart()
         self.receipt_gettext = translator(settings.store.locale).gettext
+
+    @property
+    def drawer(self) -> CashDrawer:
+        return self.drawer_commands.drawer
+
+    @drawer.setter
+    def drawer(self, drawer: CashDrawer) -> None:
+        self.drawer_commands = DrawerCommands(drawer, time.monotonic)
 
     def _new_cart(self) -> Cart:
         return Cart(
@@ -201,8 +211,8 @@ class PosService:
         log.info("sale %s committed, total %d", committed.label, payment.payable)
         self.cart = self._new_cart()
         # From here the sale is on disk: nothing below may lose it or stop the cashier.
-        try:
-            self.drawer.open()
+        try:  # one pulse per sale: the sale's label is the command's id
+            self.drawer_commands.open(committed.label, issued_at=time.monotonic())
         except Exception as exc:  # any device fault; the sale stands
             log.error("drawer did not open after %s: %s", committed.label, exc)
         data, error = self._print_job(committed.print_job)
