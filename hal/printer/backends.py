@@ -14,6 +14,7 @@ from hal.printer.document import Document
 from hal.printer.escpos_render import profile_columns, render_escpos
 from hal.printer.interface import PrinterError
 from hal.printer.preview import interpret, render_png
+from hal.printer.status import StatusError, read_status
 
 
 class EscposPrinter:
@@ -40,6 +41,16 @@ class EscposPrinter:
             with contextlib.suppress(Exception):  # closing a dead connection may fail too
                 self.connection.close()
         return data
+
+    def health(self) -> list[str]:
+        """Health events; read with DLE EOT where the connection is a serial line."""
+        port = getattr(self.connection, "device", None)
+        if port is None or not hasattr(port, "reset_input_buffer"):
+            return []  # USB and network status reading: not yet
+        try:
+            return read_status(port).events()
+        except (StatusError, OSError):
+            return ["printer-offline"]
 
     def send_raw(self, data: bytes) -> None:
         """Bytes outside a job (the drawer kick)."""
@@ -81,6 +92,9 @@ class SimulatorPrinter:
             render_png(interpret(data), self.out_dir / f"{name}.png")
         self.jobs.append((name, data))
         return data
+
+    def health(self) -> list[str]:
+        return ["paper-out"] if self.paper_out else []
 
     def send_raw(self, data: bytes) -> None:
         if self.paper_out and not data.startswith(b"\x1bp"):  # a kick needs no paper

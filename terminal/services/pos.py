@@ -244,6 +244,15 @@ class PosService:
         print_queue.mark(self.db, job.id, "done")
         return data, None
 
+    def health(self) -> list[str]:
+        """Device health events for the screen (and, later, the fleet)."""
+        check = getattr(self.printer, "health", None)
+        try:
+            return check() if check else []
+        except Exception as exc:  # a health check must never stop a sale
+            log.warning("printer health check failed: %s", exc)
+            return ["printer-offline"]
+
     def resume_printing(self) -> tuple[int, str | None]:
         """Print the receipts that were refused (paper out, offline), oldest first, each
         once. Returns (how many printed, why the next one did not)."""

@@ -58,9 +58,15 @@ class PosRoot(ScreenManager):
     # -- window binding ------------------------------------------------------------------------
     def attach(self) -> None:
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        self._health = Clock.schedule_interval(lambda _dt: self.check_health(), 5.0)
 
     def detach(self) -> None:
         Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        self._health.cancel()
+
+    def check_health(self) -> None:
+        """Poll the devices (every 5 s, and after each sale) and show what is wrong."""
+        self.get_screen("sale").show_health(self.service.health())
 
     def _on_key_down(self, _window, key: int, _scancode, _codepoint, modifiers) -> bool:
         name = _KEY_NAMES.get(key, "")
@@ -105,6 +111,7 @@ class PosRoot(ScreenManager):
         sale = self.get_screen("sale")
         sale.show_change(outcome.change, outcome.committed.label, outcome.print_error)
         sale.refresh()
+        self.check_health()
         self.screenshot("sale-complete")
 
     # -- screenshots -------------------------------------------------------------------------

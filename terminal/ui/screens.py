@@ -12,7 +12,7 @@ from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
-from terminal.core.errors import PosError
+from terminal.core.errors import N_, PosError
 from terminal.i18n import _, ngettext
 from terminal.services.pos import PosService
 from terminal.services.receipt import format_quantity
@@ -180,7 +180,17 @@ class SignInScreen(PosScreen):
         self.router.signed_in(cashier)
 
 
+HEALTH_TEXTS = {
+    "paper-out": N_("Printer: paper out"),
+    "paper-near-end": N_("Printer: paper running out"),
+    "cover-open": N_("Printer: cover open"),
+    "printer-offline": N_("Printer: offline"),
+    "printer-error": N_("Printer: error"),
+}
+
+
 class SaleScreen(PosScreen):
+    health_text = StringProperty("")
     store_name = StringProperty("")
     cashier_name = StringProperty("")
     entry = StringProperty("")
@@ -352,6 +362,9 @@ class SaleScreen(PosScreen):
     def _do_back(self) -> None:
         self.entry = ""
         self.say("")
+
+    def show_health(self, events: list[str]) -> None:
+        self.health_text = "  ".join(_(HEALTH_TEXTS.get(e, e)) for e in events)
 
     def _do_resume_printing(self) -> None:
         printed, error = self.service.resume_printing()

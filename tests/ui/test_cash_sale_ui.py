@@ -257,3 +257,16 @@ def test_paper_out_then_the_cashier_resumes_printing(app, terminal):
     ui.key("f9")
     assert sale.ids.message.text == "0 receipt(s) printed"
     assert [name for name, _data in pos.printer.jobs] == ["T01-000001"]
+
+
+def test_device_health_shows_on_the_sale_screen(app, terminal):
+    root, ui = app
+    sign_in(root, ui)
+    sale = root.get_screen("sale")
+    terminal.pos.printer.paper_out = True
+    root.check_health()  # what the 5-second poll does
+    ui.frames(2)
+    assert sale.ids.health.text == "Printer: paper out"
+    terminal.pos.printer.paper_out = False
+    root.check_health()
+    assert sale.ids.health.text == ""
