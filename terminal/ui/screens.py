@@ -254,7 +254,7 @@ class SaleScreen(PosScreen):
     def show_change(self, change: int, label: str, print_error: str | None) -> None:
         self.selected = -1
         self.change_text = self.money(change)
-        self.last_name = _("Sale {label} paid: change").format(label=label)
+        self.last_name = _("Change for {label}").format(label=label)
         self.last_amount = self.change_text
         if print_error:
             self.say(
