@@ -138,7 +138,7 @@ def _check_hardware(hardware: dict[str, Any]) -> None:
         "printer": check_printer_config,
         "drawer": check_drawer_config,
         "scanner": _check_scanner,
-        "keypad": lambda cfg: _choice(cfg, KEYPAD_BACKENDS, "keyboard"),
+        "keypad": _check_keypad,
         "card": check_card_config,
     }
     for kind, check in checks.items():
@@ -149,9 +149,15 @@ def _check_hardware(hardware: dict[str, Any]) -> None:
 
 
 def _check_scanner(cfg: dict[str, Any]) -> None:
-    _choice(cfg, ("wedge", "serial", "simulator"), "wedge")
-    if cfg.get("backend") == "serial" and "device" not in cfg:
+    _choice(cfg, ("wedge", "serial", "evdev", "simulator"), "wedge")
+    if cfg.get("backend") in ("serial", "evdev") and "device" not in cfg:
         raise ValueError("device: needed by the serial backend")
+
+
+def _check_keypad(cfg: dict[str, Any]) -> None:
+    _choice(cfg, KEYPAD_BACKENDS, "keyboard")
+    if cfg.get("backend") == "evdev" and "device" not in cfg:
+        raise ValueError("device: needed by the evdev backend")
 
 
 def _choice(cfg: dict[str, Any], allowed: tuple[str, ...], default: str) -> None:

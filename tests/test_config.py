@@ -71,8 +71,8 @@ def test_shipped_config_loads():
             "hardware.drawer.pin_factory",
         ),
         (
-            lambda d: d["hardware"]["keypad"].update(backend="evdev"),
-            "hardware.keypad.backend: unknown 'evdev'",
+            lambda d: d["hardware"]["keypad"].update(backend="bluetooth"),
+            "hardware.keypad.backend: unknown 'bluetooth'",
         ),
         (lambda d: d["security"].update(max_failures=0), "security.max_failures: must be 1"),
     ],

@@ -39,7 +39,7 @@ class SimulatorKeypad:
         self._on_key(key)
 
 
-BACKENDS = ("keyboard", "simulator")
+BACKENDS = ("keyboard", "simulator", "evdev")
 
 
 def make_keypad(cfg: dict[str, Any], data_dir: Path) -> KeyboardKeypad | SimulatorKeypad:
@@ -48,4 +48,8 @@ def make_keypad(cfg: dict[str, Any], data_dir: Path) -> KeyboardKeypad | Simulat
         return KeyboardKeypad()
     if backend == "simulator":
         return SimulatorKeypad()
+    if backend == "evdev":
+        from hal.evdev_input import EvdevKeypad  # noqa: PLC0415 - evdev is Pi-only
+
+        return EvdevKeypad(cfg["device"])
     raise ValueError(f"hardware.keypad.backend: unknown {backend!r}; use keyboard or simulator")

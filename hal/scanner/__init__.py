@@ -106,6 +106,10 @@ def make_scanner(
         return SimulatorScanner(data_dir / "sim" / "scanner")
     if backend == "serial":
         return SerialScanner(cfg["device"], int(cfg.get("baudrate", 9600)))
+    if backend == "evdev":
+        from hal.evdev_input import EvdevScanner  # noqa: PLC0415 - evdev is Pi-only
+
+        return EvdevScanner(cfg["device"])
     raise ValueError(
-        f"hardware.scanner.backend: unknown {backend!r}; use wedge, serial or simulator"
+        f"hardware.scanner.backend: unknown {backend!r}; use wedge, serial, evdev or simulator"
     )

@@ -117,3 +117,20 @@ def test_serial_scanner_on_a_pty():
     scanner._thread.join(2)
     os.close(master)
     os.close(slave)
+
+
+def test_keypad_keys_from_recorded_events():
+    from hal.evdev_input import keypad_key  # noqa: PLC0415
+
+    recorded = [
+        (EV_KEY, 79, 1),
+        (EV_KEY, 79, 0),
+        (EV_MSC, 4, 1),
+        (EV_KEY, 82, 1),
+        (EV_KEY, 82, 2),
+        (EV_KEY, 96, 1),
+        (EV_KEY, 14, 1),
+        (EV_KEY, 1, 1),
+    ]
+    keys = [k for k in (keypad_key(*ev) for ev in recorded) if k]
+    assert keys == ["1", "0", "enter", "backspace", "escape"]
