@@ -145,3 +145,27 @@ def test_the_simulator_backend_speaks_zvt_over_a_pty(tmp_path):
         assert [c.amount for c in desk.link.simulator.charged()] == [25000]
     finally:
         desk.link.close()
+
+
+def test_a_replugged_serial_terminal_is_picked_up_again(tmp_path):
+    """The link is opened by a stable name; the 'USB adapter' is unplugged (its pty dies)
+    and plugged back (a new pty behind the same name): the next payment goes through."""
+    stable = tmp_path / "usb-Ingenico_Move5000-if00"
+    first = ZvtSimulator(Script())
+    stable.symlink_to(first.start_pty())
+    line = SerialLink(str(stable), ack_timeout=ACK_WAIT, t3=T3, t4=T4)
+    desk = CardPaymentDesk(line, MemoryRecords(), recovery_tries=6, recovery_pause=0.3)
+    assert desk.pay("S1", 1000).state == PAID
+    first.stop()  # unplugged
+    stable.unlink()
+    second = ZvtSimulator(Script())
+    second.receipt = first.receipt  # the same terminal, its numbering goes on
+    second.last_messages = first.last_messages
+    stable.symlink_to(second.start_pty())  # plugged back, maybe as another ttyUSBn
+    payment = desk.pay("S2", 2000)
+    if payment.state == NOT_CHARGED:  # the request went to the dead line: try again
+        payment = desk.pay("S2-again", 2000)
+    assert payment.state == PAID
+    assert [c.amount for c in second.charged()] == [2000]
+    line.close()
+    second.stop()

@@ -8,17 +8,25 @@ is ever sent into a dead socket.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import termios
 
 from hal.card.zvt.client import ZvtClient
 from hal.card.zvt.framing import FrameReader
-from hal.card.zvt.transport import SerialTransport, TcpTransport
+from hal.card.zvt.transport import LinkLost, SerialTransport, TcpTransport
 
 
 class SerialLink:
+    """Opened by a stable name (``/dev/serial/by-id/...``): after a USB unplug and replug
+    the adapter gets a new ttyUSBn, the stable name follows it, and the link opens it
+    again on the next reconnect - no restart."""
+
     def __init__(
         self, device: str, *, baudrate: int = 9600, ack_timeout: float = 5.0, **client_options
     ) -> None:
+        self.device, self.baudrate, self.ack_timeout = device, baudrate, ack_timeout
+        self.options = client_options
         self.transport = SerialTransport.open(device, baudrate=baudrate, ack_timeout=ack_timeout)
         self._client = ZvtClient(self.transport, **client_options)
 
@@ -27,12 +35,24 @@ class SerialLink:
         return self._client
 
     def reconnect(self) -> ZvtClient:
-        reset = getattr(self.transport.port, "reset_input_buffer", None)
-        if reset:
-            reset()
+        try:
+            self.transport.port.reset_input_buffer()
+        except (OSError, ValueError, AttributeError, termios.error):  # the line is gone
+            self._reopen()
         self.transport.reader = FrameReader()
         self.transport._queue.clear()
         return self._client
+
+    def _reopen(self) -> None:
+        with contextlib.suppress(OSError):
+            self.transport.close()
+        try:
+            self.transport = SerialTransport.open(
+                self.device, baudrate=self.baudrate, ack_timeout=self.ack_timeout
+            )
+        except OSError as exc:  # not plugged back yet: the caller tries again later
+            raise LinkLost(f"{self.device} is not there: {exc}") from None
+        self._client.transport = self.transport
 
     def close(self) -> None:
         self.transport.close()

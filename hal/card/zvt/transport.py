@@ -62,7 +62,7 @@ class SerialTransport:
                 raise LinkTimeout("no answer from the card terminal")
             try:
                 data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # pyserial: SerialException is an OSError
                 raise LinkLost(f"serial line lost: {exc}") from None
             if data:
                 self._queue.extend(self.reader.feed(data))
