@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from hal.card.zvt.apdu import ApduError
 from hal.card.zvt.client import Outcome, Refused, ZvtClient
 from hal.card.zvt.transport import LinkError
 
@@ -85,68 +86,86 @@ class CardPaymentDesk:
         self.records = records
         self.recovery_tries = recovery_tries
         self.recovery_pause = recovery_pause
-        self.last_receipt: int | None = None
+        # the terminal's last transaction before this payment, as (receipt, trace):
+        # None while unknown - then a recovery cannot tell old from new and says so
+        self.baseline: tuple[int, int] | None = None
 
     @property
     def client(self) -> ZvtClient:
         return self.link.client
 
-    def learn_last_receipt(self) -> None:
-        """Ask the terminal for its last transaction, so a later recovery can tell a new
-        one from an old one. Done at start, and after every payment from its outcome."""
+    def learn_baseline(self) -> None:
+        """Ask the terminal for its last transaction (repeat receipt), so a recovery can
+        tell a new one from an old one. Left unknown when the terminal gives none."""
         outcome = self.client.repeat_receipt()
-        self.last_receipt = outcome.receipt_number if outcome.completed else 0
+        if outcome.completed and outcome.receipt_number is not None:
+            self.baseline = (outcome.receipt_number, outcome.trace_number or 0)
 
     def pay(self, payment_id: str, amount: int) -> CardPayment:
-        if self.last_receipt is None:
-            self.learn_last_receipt()
+        if self.baseline is None:
+            try:
+                self.learn_baseline()
+            except (LinkError, Refused) as exc:
+                log.warning("card terminal: last transaction unknown (%s)", exc)
         self.records.pending(payment_id, amount)  # before anything is sent
         try:
             outcome = self.client.authorise(amount)
         except Refused as exc:
             return self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
-        except LinkError as exc:
+        except (LinkError, ApduError) as exc:
             log.warning("card payment %s: link failed (%s); asking the terminal", payment_id, exc)
             return self._recover(payment_id, amount, str(exc))
         if outcome.approved:
-            self.last_receipt = outcome.receipt_number
+            self.baseline = (outcome.receipt_number or 0, outcome.trace_number or 0)
             return self._resolve(payment_id, amount, PAID, outcome, "approved")
+        self.baseline = None  # a decline may have used a receipt number: learn it again
         return self._resolve(payment_id, amount, DECLINED, outcome, outcome.message)
 
     def _recover(self, payment_id: str, amount: int, failure: str) -> CardPayment:
+        """Find out what the money did. Paid: the terminal's last transaction is approved,
+        for this amount, and newer than the baseline. Not charged: the terminal is idle
+        and its last transaction is the baseline. Anything else: unknown, for the cashier."""
+        baseline, self.baseline = self.baseline, None  # re-learned after this payment
+        if baseline is None:
+            return self._unknown(payment_id, amount)
         for attempt in range(self.recovery_tries):
             if attempt:
                 time.sleep(self.recovery_pause)
             try:
-                last = self.link.reconnect().repeat_receipt()
-            except (LinkError, Refused) as exc:
+                client = self.link.reconnect()
+                if client.status_enquiry().terminal_status not in (0, None):
+                    continue  # still busy with something: ask again
+                last = client.repeat_receipt()
+            except (LinkError, Refused, ApduError) as exc:
                 log.warning("card payment %s: terminal not reachable yet (%s)", payment_id, exc)
                 continue
-            ours = (
-                last.completed
-                and last.amount == amount
-                and last.receipt_number is not None
-                and last.receipt_number != self.last_receipt
-            )
-            if ours:
-                self.last_receipt = last.receipt_number
+            if not last.completed or last.receipt_number is None or last.amount is None:
+                continue  # no clear answer: ask again
+            this = (last.receipt_number, last.trace_number or 0)
+            if this == baseline:
+                return self._resolve(
+                    payment_id,
+                    amount,
+                    NOT_CHARGED,
+                    None,
+                    f"not charged: the link failed before the payment ({failure})",
+                )
+            if last.approved and last.amount == amount:
+                self.baseline = this
                 return self._resolve(
                     payment_id, amount, PAID, last, "approved (confirmed after the link failed)"
                 )
-            return self._resolve(
-                payment_id,
-                amount,
-                NOT_CHARGED,
-                None,
-                f"not charged: the link failed before the payment ({failure})",
-            )
+            break  # a newer transaction that is not this payment: a person must look
+        return self._unknown(payment_id, amount)
+
+    def _unknown(self, payment_id: str, amount: int) -> CardPayment:
         return self._resolve(
             payment_id,
             amount,
             UNKNOWN,
             None,
-            "the card terminal cannot be reached: check its display or printout before "
-            "taking another payment",
+            "the card terminal cannot say what happened: check its display or printout "
+            "before taking another payment",
         )
 
     def _resolve(

@@ -39,3 +39,20 @@ def test_tlv_container_lengths():
 def test_garbage_is_refused(raw):
     with pytest.raises(ApduError):
         bmp.decode(bytes.fromhex(raw))
+
+
+def test_masked_pan_never_shows_more_than_6_and_4():
+    assert bmp.masked_pan(bytes.fromhex("476173EEEEEE0119")) == "476173******0119"
+    # a terminal that sends the whole number (or track 2 data) is masked here anyway
+    # track 2 data (ecrterm sample): cut at the D separator, the rest dropped
+    assert bmp.masked_pan(bytes.fromhex("5966666666D20021220100")) == "5966666666"
+    assert bmp.masked_pan(bytes.fromhex("4761739001010119")) == "476173******0119"
+
+
+def test_partial_decode_keeps_the_fields_before_an_unknown_tag():
+    data = bmp.encode(bmp.RESULT, b"\x00") + bmp.amount(2040) + bytes.fromhex("F7 00 01")
+    with pytest.raises(ApduError):
+        bmp.decode(data)
+    fields = bmp.decode(data, partial=True)
+    assert fields[bmp.RESULT] == b"\x00" and bmp.bcd_field(fields, bmp.AMOUNT) == 2040
+    assert bmp.decode(bytes.fromhex("AA 261123 3A 0123"))[0xAA] == bytes.fromhex("261123")

@@ -7,6 +7,8 @@ Tag ``06`` holds a TLV container with a BER length.
 
 from __future__ import annotations
 
+import contextlib
+
 from hal.card.zvt.apdu import ApduError, bcd, from_bcd
 
 AMOUNT, TRACE, TIME, DATE, EXPIRY, CARD_SEQ = 0x04, 0x0B, 0x0C, 0x0D, 0x0E, 0x17
@@ -19,6 +21,8 @@ FIXED = {
     0x02: 1,
     0x03: 1,
     0x05: 1,
+    0x3A: 2,  # CVV (never kept)
+    0xAA: 3,  # date YYMMDD
     AMOUNT: 6,
     TRACE: 3,
     TIME: 3,
@@ -90,9 +94,18 @@ def _ber_length(n: int) -> bytes:
     return bytes([0x82]) + n.to_bytes(2, "big")
 
 
-def decode(data: bytes) -> dict[int, bytes]:
-    """All BMPs in ``data``, by tag. Raises :class:`ApduError` on anything malformed."""
-    fields: dict[int, bytes] = {}
+def decode(data: bytes, *, partial: bool = False) -> dict[int, bytes]:
+    """All BMPs in ``data``, by tag. Raises :class:`ApduError` on anything malformed; with
+    ``partial``, returns the fields read before an unknown or broken one instead."""
+    if partial:
+        fields: dict[int, bytes] = {}
+        with contextlib.suppress(ApduError):
+            _decode_into(data, fields)
+        return fields
+    return _decode_into(data, {})
+
+
+def _decode_into(data: bytes, fields: dict[int, bytes]) -> dict[int, bytes]:
     i = 0
     while i < len(data):
         tag = data[i]
@@ -128,9 +141,15 @@ def amount(minor: int) -> bytes:
 
 
 def masked_pan(value: bytes) -> str:
-    """A PAN BMP (BCD, masked digits as ``E`` nibbles, ``F`` padding) as ``4761 73** ...``."""
-    text = value.hex().upper().rstrip("F")
-    return text.replace("E", "*")
+    """A PAN BMP (BCD; ``E`` nibbles masked by the terminal, ``F`` padding) as a masked
+    number that never shows more than the first 6 and last 4 digits, whatever the
+    terminal sent - track data after a ``D`` separator is dropped."""
+    text = value.hex().upper().split("D")[0].rstrip("F")
+    digits = [c if c.isdigit() else "*" for c in text]
+    keep = {i for i in range(min(6, len(digits)))} | set(
+        range(max(0, len(digits) - 4), len(digits))
+    )
+    return "".join(c if i in keep else "*" for i, c in enumerate(digits))
 
 
 def bcd_field(fields: dict[int, bytes], tag: int) -> int | None:

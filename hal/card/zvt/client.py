@@ -158,7 +158,8 @@ class ZvtClient:
             if self.on_status:
                 self.on_status(code, intermediate_text(code))
         elif message.command == STATUS_INFO:
-            self._status_information(bmp.decode(message.data), outcome)
+            # fields before an unknown tag still count: a new BMP must not hide the result
+            self._status_information(bmp.decode(message.data, partial=True), outcome)
         elif message.command == PRINT_LINE:
             outcome.receipt_lines.append(message.data[1:].decode("cp437", "replace"))
         elif message.command == PRINT_BLOCK:

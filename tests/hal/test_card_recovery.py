@@ -1,0 +1,88 @@
+"""The recovery decisions of the card desk, one by one, with a scripted terminal."""
+
+from __future__ import annotations
+
+from hal.card.payments import NOT_CHARGED, PAID, UNKNOWN, CardPaymentDesk, MemoryRecords
+from hal.card.zvt.client import Outcome
+from hal.card.zvt.transport import LinkTimeout
+
+
+def done(receipt, trace, amount, result=0):
+    return Outcome(
+        completed=True,
+        result_code=result,
+        amount=amount,
+        receipt_number=receipt,
+        trace_number=trace,
+    )
+
+
+class ScriptedClient:
+    """authorise() loses the link; repeat_receipt()/status_enquiry() answer from a script."""
+
+    def __init__(self, receipts, statuses=None):
+        self.receipts = list(receipts)
+        self.statuses = list(statuses or [])
+
+    def authorise(self, amount):
+        raise LinkTimeout("waiting for the result: no answer")
+
+    def repeat_receipt(self):
+        return self.receipts.pop(0)
+
+    def status_enquiry(self):
+        status = self.statuses.pop(0) if self.statuses else 0
+        return Outcome(completed=True, terminal_status=status)
+
+
+class Link:
+    def __init__(self, client):
+        self._client = client
+
+    @property
+    def client(self):
+        return self._client
+
+    def reconnect(self):
+        return self._client
+
+
+def pay(receipts, statuses=None, amount=5000):
+    desk = CardPaymentDesk(
+        Link(ScriptedClient(receipts, statuses)),
+        MemoryRecords(),
+        recovery_tries=3,
+        recovery_pause=0,
+    )
+    return desk.pay("P", amount).state
+
+
+def test_a_newer_approved_transaction_of_this_amount_is_ours():
+    assert pay([done(7, 70, 100), done(8, 71, 5000)]) == PAID
+
+
+def test_the_baseline_again_means_not_charged():
+    assert pay([done(7, 70, 100), done(7, 70, 100)]) == NOT_CHARGED
+
+
+def test_a_newer_declined_attempt_of_the_same_amount_is_not_paid():
+    assert pay([done(7, 70, 100), done(8, 71, 5000, result=0x05)]) == UNKNOWN
+
+
+def test_a_newer_transaction_of_another_amount_is_for_a_person_to_judge():
+    assert pay([done(7, 70, 100), done(8, 71, 4999)]) == UNKNOWN
+
+
+def test_the_same_receipt_number_after_an_end_of_day_reset_is_told_apart_by_trace():
+    # receipt numbers start again at 1 after end of day; the trace number does not
+    assert pay([done(1, 70, 5000), done(1, 90, 5000)]) == PAID
+
+
+def test_an_unknown_baseline_never_concludes():
+    aborted = Outcome(completed=False, result_code=0x83)
+    assert pay([aborted, done(3, 3, 5000)]) == UNKNOWN
+
+
+def test_a_busy_terminal_is_asked_again_and_an_unclear_answer_is_not_taken():
+    no_amount = Outcome(completed=True, receipt_number=8)  # print lines only, no 04 0F
+    assert pay([done(7, 70, 100), no_amount, done(8, 71, 5000)], statuses=[0x9C, 0, 0]) == PAID
