@@ -59,7 +59,7 @@ def test_shipped_config_loads():
         ),
         (
             lambda d: d["hardware"]["printer"].update(codepage="CP9999"),
-            "hardware.printer.codepage: 'CP9999' is not one of TM-T20II's",
+            "hardware.printer.codepage: 'CP9999' cannot be encoded here",
         ),
         (
             lambda d: d["hardware"]["printer"].update(logo="/nonexistent.png"),

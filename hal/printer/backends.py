@@ -14,6 +14,7 @@ from hal.printer.document import Document
 from hal.printer.escpos_render import profile_columns, render_escpos
 from hal.printer.interface import PrinterError
 from hal.printer.preview import interpret, render_png
+from hal.printer.raster_text import python_codec
 from hal.printer.status import StatusError, read_status
 
 
@@ -126,6 +127,13 @@ def check_printer_config(cfg: dict[str, Any]) -> None:
     except KeyError:
         raise ValueError(f"profile: python-escpos has no printer profile {profile!r}") from None
     codepage = cfg.get("codepage", "CP437")
+    try:
+        python_codec(codepage)
+    except LookupError:
+        raise ValueError(
+            f"codepage: {codepage!r} cannot be encoded here; use CP437, CP850, "
+            "CP858, CP866 or CP1252"
+        ) from None
     if codepage not in pages:
         raise ValueError(
             f"codepage: {codepage!r} is not one of {profile}'s: {', '.join(sorted(pages))}"

@@ -148,6 +148,11 @@ def restore(
     there was none). The terminal must not be running.
     """
     info = inspect(source, key, public_key)
+    # the backup is copied in and on disk before the live file is touched: a pulled
+    # stick or a full disk leaves the current database where it was
+    incoming = database.with_name(database.name + ".restoring")
+    shutil.copyfile(source, incoming)
+    _fsync(incoming)
     kept = None
     if database.exists():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -156,9 +161,6 @@ def restore(
             part = database.with_name(database.name + suffix)
             if part.exists():
                 os.replace(part, kept.with_name(kept.name + suffix))
-    incoming = database.with_name(database.name + ".restoring")
-    shutil.copyfile(source, incoming)
-    _fsync(incoming)
     os.replace(incoming, database)
     _fsync_dir(database.parent)
     return info, kept

@@ -30,10 +30,11 @@ class Argon2Params:
     lanes: int = 4
 
     def weaker_than(self, other: Argon2Params) -> bool:
-        return (self.memory_cost, self.iterations, self.lanes) < (
-            other.memory_cost,
-            other.iterations,
-            other.lanes,
+        """Any parameter below the current one: the hash is re-made at the next right PIN."""
+        return (
+            self.memory_cost < other.memory_cost
+            or self.iterations < other.iterations
+            or self.lanes < other.lanes
         )
 
 

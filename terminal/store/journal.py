@@ -64,6 +64,10 @@ SCHEMA = [
         BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
     f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
         BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+    # only the next seq may be inserted: no gaps, and no INSERT OR REPLACE of an old one
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_next_seq BEFORE INSERT ON {TABLE}
+        WHEN NEW.seq != (SELECT IFNULL(MAX(seq), 0) + 1 FROM {TABLE})
+        BEGIN SELECT RAISE(ABORT, 'the journal only takes the next seq'); END""",
 ]
 _LAST = f"SELECT seq, hash, grand_total FROM {TABLE} ORDER BY seq DESC LIMIT 1"
 _INSERT = (

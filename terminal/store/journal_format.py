@@ -45,7 +45,9 @@ def entry_document(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def entry_hash(prev_hash: bytes, entry: Mapping[str, Any]) -> bytes:
-    if "payload_json" in entry:  # the stored canonical payload text: no decode/encode trip
+    # the stored canonical payload text (read from the database): no decode/encode trip;
+    # an entry that carries a decoded payload is always hashed from that payload
+    if "payload" not in entry and "payload_json" in entry:
         return hashlib.sha256(prev_hash + _document_bytes(entry)).digest()
     return hashlib.sha256(prev_hash + canonical_json(entry_document(entry))).digest()
 

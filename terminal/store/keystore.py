@@ -56,15 +56,21 @@ class FileKeyStore:
     def open_or_create(
         cls, directory: Path, random: Callable[[int], bytes] = os.urandom
     ) -> FileKeyStore:
-        """Open the store, generating any key that does not exist yet (first start)."""
+        """Open the store; on a terminal's first start (no key at all), make the keys.
+
+        A store with some keys missing is refused, never completed: a new pepper or
+        signing key would silently lock out every cashier and break the journal.
+        """
         directory = Path(directory)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(directory, 0o700)
         store = cls(directory)
-        for name in KEY_NAMES:
-            path = store._path(name)
-            if not path.exists():
-                _write_private(path, random(KEY_BYTES))
+        present = [n for n in KEY_NAMES if store._path(n).exists()]
+        if present and len(present) < len(KEY_NAMES):
+            return cls.open_existing(directory)  # names what is missing
+        if not present:
+            for name in KEY_NAMES:
+                _write_private(store._path(name), random(KEY_BYTES))
         return store
 
     @classmethod

@@ -198,3 +198,30 @@ def test_a_payload_with_non_ascii_text_hashes_the_same_both_ways(terminal):
     prev = bytes.fromhex(decoded[-2]["hash"]) if len(decoded) > 1 else GENESIS
     assert entry_hash(prev, decoded[-1]) == entry_hash(prev, raw[-1])
     assert terminal.pos.journal.verify().ok
+
+
+def test_only_the_next_seq_can_be_inserted(journaled):
+    db = journaled.pos.db
+    row = "'T01','k','sale','2026-01-01T00:00:00.000+00:00',0,'{}','00','00','00'"
+    with pytest.raises(IntegrityError, match="next seq"):
+        db.execute_sql(f"INSERT INTO journal VALUES (9, {row})")  # a gap
+    with pytest.raises(IntegrityError, match="next seq"):
+        db.execute_sql(f"INSERT OR REPLACE INTO journal VALUES (2, {row})")  # rewriting seq 2
+    assert journaled.pos.journal.verify().ok
+
+
+def test_the_offline_verifier_hashes_the_payload_it_shows(journaled, settings, tmp_path):
+    import json  # noqa: PLC0415
+
+    from terminal.store.journal_format import key_id as kid  # noqa: PLC0415
+    from terminal.store.journal_format import load_public_key, verify_entries  # noqa: PLC0415
+
+    out = tmp_path / "audit"
+    admin.journal_export(settings, out)
+    entries = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    original = json.dumps(entries[1]["payload"], sort_keys=True, separators=(",", ":"))
+    entries[1]["payload_json"] = original  # smuggled next to an edited payload
+    entries[1]["payload"]["total"] = 1
+    key = load_public_key((out / "journal-public-key.pem").read_bytes())
+    verdict = verify_entries(entries, {kid(key): key})
+    assert not verdict.ok and verdict.first_bad_seq == 2

@@ -173,3 +173,19 @@ def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path)
     assert not PinHasher(None, FAST_TEST_PARAMS).matches("1357", row.pin_hash, peppered=False)
     with pytest.raises(MigrationError, match="already encrypted"):
         encrypt_plaintext_database(settings.database_path, keys.key("database"))
+
+
+def test_a_key_store_with_keys_missing_is_refused_not_completed(tmp_path):
+    FileKeyStore.open_or_create(tmp_path / "keys")
+    (tmp_path / "keys" / "pin_pepper.key").unlink()
+    with pytest.raises(KeyStoreError, match="missing pin_pepper"):
+        FileKeyStore.open_or_create(tmp_path / "keys")
+    assert not (tmp_path / "keys" / "pin_pepper.key").exists()
+
+
+def test_weaker_in_any_parameter_is_upgraded():
+    from terminal.store.cashiers import Argon2Params  # noqa: PLC0415
+
+    current = Argon2Params(65536, 3, 4)
+    assert Argon2Params(131072, 2, 4).weaker_than(current)  # more memory, fewer passes
+    assert not Argon2Params(65536, 3, 4).weaker_than(current)
