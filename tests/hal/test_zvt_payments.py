@@ -93,10 +93,18 @@ def test_every_fault_ends_in_the_true_money_state(link, fault, charged):
     desk.pay("S0", 700)  # an earlier payment, so "the last transaction" is not ours
     sim.script.fault = fault
     payment = desk.pay("S1", 12500)
-    assert payment.state == (PAID if charged else NOT_CHARGED), payment.message
-    assert len(sim.charged(12500)) == (1 if charged else 0)  # never twice, never phantom
-    if charged:
-        assert payment.outcome.receipt_number == sim.charged(12500)[0].receipt_number
+    # the invariant, always: what the register records is what the terminal did
+    charges = sim.charged(12500)
+    assert len(charges) <= 1  # never twice
+    assert payment.state in (PAID, NOT_CHARGED), payment.message
+    assert (payment.state == PAID) == (len(charges) == 1), payment.message  # never phantom
+    if payment.state == PAID:
+        assert payment.outcome.receipt_number == charges[0].receipt_number
+    # and when the scripted fault really happened (the simulator consumed it; under heavy
+    # load the command can meet a connection already going down before it gets there),
+    # the outcome that fault must give
+    if sim.script.fault is None:
+        assert payment.state == (PAID if charged else NOT_CHARGED), payment.message
     # and the next customer pays. If the link was still going down (a TCP close racing
     # the next request), that request is reported not charged - truthfully - and the
     # cashier tries again; either way the ledger must agree.

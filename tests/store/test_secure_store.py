@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from terminal.core.errors import PosError
 from terminal.services.bootstrap import build_terminal, seed_demo
 from terminal.store.cashiers import FAST_TEST_PARAMS, PinHasher
 from terminal.store.db import DatabaseUnusable, open_database
@@ -34,18 +35,52 @@ def test_the_file_without_the_key_is_not_a_database(terminal, settings):
 
 
 def test_no_plaintext_in_the_database_its_wal_or_the_logs(terminal, settings):
-    sell(terminal.pos, "8991002101111", "GULA-1KG")
-    files = [settings.database_path, settings.database_path.with_name("pos.db-wal")]
-    files += (
-        list((settings.data_dir / "logs").glob("*"))
-        if (settings.data_dir / "logs").exists()
-        else []
+    import logging  # noqa: PLC0415
+
+    from terminal.store.customers import CardAuth, add_customer, record_card_auth  # noqa: PLC0415
+    from terminal.store.models import TenderRow  # noqa: PLC0415
+    from terminal.store.sealing import Sealer  # noqa: PLC0415
+
+    log_file = settings.data_dir / "logs" / "pos.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        sealer = Sealer(terminal.keys.key("sealing"))
+        add_customer(sealer, "Siti Rahmawati", "+62 812 3456 7890", "Jl. Melati 7")
+        sell(terminal.pos, "8991002101111", "GULA-1KG")
+        record_card_auth(
+            sealer,
+            TenderRow.select().get().id,
+            CardAuth("476173******0119", "A1B2C3", "004711", "52500001"),
+        )
+        with pytest.raises(PosError):
+            terminal.pos.sign_in("1", "9999")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    database = [settings.database_path, settings.database_path.with_name("pos.db-wal")]
+    assert database[1].stat().st_size > 0  # the WAL holds the recent pages
+    assert log_file.stat().st_size > 0  # the sale was logged
+    personal = (
+        b"Siti",
+        b"Rahmawati",
+        b"6281234567890",
+        b"Melati",
+        b"476173",
+        b"0119",
+        b"A1B2C3",
+        b"9999",
+        b"1357",
     )
-    assert files[1].exists() and files[1].stat().st_size > 0  # the WAL holds the recent pages
-    for path in files:
+    for path in database:
         data = path.read_bytes()
-        for secret in (b"Teh Botol", b"TEH-BTL", b"Sari", b"Gulaku", b"Toko Demo", b"argon2id"):
+        for secret in (*personal, b"Teh Botol", b"TEH-BTL", b"Sari", b"Toko Demo", b"argon2id"):
             assert secret not in data, (path.name, secret)
+    logged = log_file.read_bytes()
+    for secret in personal:
+        assert secret not in logged, secret
 
 
 def test_reports_keep_working_on_the_encrypted_file(terminal):

@@ -69,13 +69,16 @@ class TcpLink:
 
     @property
     def client(self) -> ZvtClient:
-        if _closed_by_peer(self._client.transport.sock):
+        sock = self._client.transport.sock
+        if sock.fileno() < 0 or _closed_by_peer(sock):
             return self.reconnect()
         return self._client
 
     def reconnect(self) -> ZvtClient:
+        """Dial first, then drop the old connection: a failed dial leaves a usable state."""
+        fresh = self._dial()
         self._client.transport.close()
-        self._client = self._dial()
+        self._client = fresh
         return self._client
 
     def close(self) -> None:

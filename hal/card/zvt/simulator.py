@@ -296,7 +296,7 @@ class ZvtSimulator:
         if self.script.outcome == "decline":
             return self._message(Apdu(*ABORT, bytes([0x05])))
         self.trace += 1
-        self.receipt += 1
+        self.receipt = self.receipt % 9999 + 1  # 4 BCD digits: 9999 wraps to 1, as terminals do
         kind = "refund" if command.command == REFUND else "payment"
         self.ledger.append(Charge(self.receipt, self.trace, amount, kind))
         info = Apdu(*STATUS_INFO, self._status_fields(amount))
