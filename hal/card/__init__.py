@@ -18,6 +18,7 @@ from typing import Any
 from hal.card.payments import CardPayment, CardPaymentDesk, MemoryRecords, PaymentRecords
 from hal.card.zvt.link import SerialLink, TcpLink
 from hal.card.zvt.simulator import Script, ZvtSimulator
+from hal.card.zvt.transport import LinkLost
 
 BACKENDS = ("simulator", "zvt-serial", "zvt-tcp")
 CURRENCY_NUMBERS = {"IDR": 360, "MNT": 496, "CNY": 156}
@@ -38,6 +39,36 @@ def check_card_config(cfg: dict[str, Any]) -> None:
     password = int(cfg.get("password", 0))
     if not 0 <= password <= 999999:
         raise ValueError("password: the terminal's 6-digit password")
+
+
+class LazyLink:
+    """Opens the real link at first use: a card terminal that is off or unplugged when the
+    POS starts must not stop it from starting (cash sales go on)."""
+
+    def __init__(self, open_link) -> None:
+        self._open = open_link
+        self._link = None
+
+    def _started(self):
+        if self._link is None:
+            try:
+                self._link = self._open()
+            except OSError as exc:  # pyserial's SerialException is one too
+                raise LinkLost(f"card terminal not connected: {exc}") from None
+        return self._link
+
+    @property
+    def client(self):
+        return self._started().client
+
+    def reconnect(self):
+        if self._link is None:
+            return self._started().client
+        return self._link.reconnect()
+
+    def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
 
 
 class SimulatorLink:
@@ -90,9 +121,11 @@ def make_card_terminal(
     if backend == "simulator":
         link = SimulatorLink(float(cfg.get("approve_after", 2.0)), options)
     elif backend == "zvt-serial":
-        link = SerialLink(cfg["device"], baudrate=int(cfg.get("baudrate", 9600)), **options)
+        link = LazyLink(
+            lambda: SerialLink(cfg["device"], baudrate=int(cfg.get("baudrate", 9600)), **options)
+        )
     elif backend == "zvt-tcp":
-        link = TcpLink(cfg["host"], int(cfg.get("port", 20007)), **options)
+        link = LazyLink(lambda: TcpLink(cfg["host"], int(cfg.get("port", 20007)), **options))
     else:
         raise ValueError(f"hardware.card.backend: unknown {backend!r}")
     return CardPaymentDesk(link, records or MemoryRecords())

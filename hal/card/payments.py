@@ -107,9 +107,13 @@ class CardPaymentDesk:
                 self.learn_baseline()
             except (LinkError, Refused) as exc:
                 log.warning("card terminal: last transaction unknown (%s)", exc)
+        try:
+            client = self.client
+        except LinkError as exc:  # not connected: nothing can have been sent
+            return self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
         self.records.pending(payment_id, amount)  # before anything is sent
         try:
-            outcome = self.client.authorise(amount)
+            outcome = client.authorise(amount)
         except Refused as exc:
             return self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
         except (LinkError, ApduError) as exc:

@@ -86,3 +86,16 @@ def test_an_unknown_baseline_never_concludes():
 def test_a_busy_terminal_is_asked_again_and_an_unclear_answer_is_not_taken():
     no_amount = Outcome(completed=True, receipt_number=8)  # print lines only, no 04 0F
     assert pay([done(7, 70, 100), no_amount, done(8, 71, 5000)], statuses=[0x9C, 0, 0]) == PAID
+
+
+def test_a_terminal_that_is_off_does_not_stop_the_pos_and_charges_nothing(tmp_path):
+    from hal.card import make_card_terminal  # noqa: PLC0415
+
+    # built while the device is absent (the POS starts), refused cleanly at payment time
+    desk = make_card_terminal(
+        {"backend": "zvt-serial", "device": str(tmp_path / "ttyUSB9")}, tmp_path
+    )
+    payment = desk.pay("P1", 5000)
+    assert payment.state == NOT_CHARGED and "not connected" in payment.message
+    desk = make_card_terminal({"backend": "zvt-tcp", "host": "127.0.0.1", "port": 9}, tmp_path)
+    assert desk.pay("P2", 5000).state == NOT_CHARGED
