@@ -124,7 +124,15 @@ def cmd_card(settings: Settings, action: str) -> int:
     desk = make_card_terminal(
         settings.hardware["card"], settings.data_dir, currency=settings.store.currency.code
     )
-    client = desk.client
+    try:
+        client = desk.client
+    except LinkError as exc:
+        print(
+            f"pos-hal: {exc}. Check the cable and power; serial devices are listed under "
+            "/dev/serial/by-id/.",
+            file=sys.stderr,
+        )
+        return 3
     try:
         if action == "status":
             outcome = client.status_enquiry()

@@ -83,4 +83,5 @@ def test_a_missing_serial_card_terminal_is_named(tmp_path, capsys):
     )
     path.write_text(text)
     assert main(["--config", str(path), "card", "status"]) == 3
-    assert "not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "card terminal not connected" in err and "/dev/serial/by-id/" in err
