@@ -97,10 +97,26 @@ class EvdevReader:
                     pass
 
 
-class EvdevScanner:
-    def __init__(self, path: str, pause: float = 0.3) -> None:
-        self.path, self.pause = path, pause
+class _EvdevDevice:
+    """Starts and stops one EvdevReader; subclasses turn events into what they report."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
         self._reader: EvdevReader | None = None
+
+    def _listen(self, on_event: Callable[[int, int, int], None]) -> None:
+        self._reader = EvdevReader(self.path, on_event)
+        self._reader.start()
+
+    def stop(self) -> None:
+        if self._reader:
+            self._reader.stop()
+
+
+class EvdevScanner(_EvdevDevice):
+    def __init__(self, path: str, pause: float = 0.3) -> None:
+        super().__init__(path)
+        self.pause = pause
 
     def start(self, on_scan: Callable[[str], None]) -> None:
         decoder = KeyDecoder(time.monotonic, self.pause)
@@ -110,28 +126,14 @@ class EvdevScanner:
             if scanned:
                 on_scan(scanned)
 
-        self._reader = EvdevReader(self.path, on_event)
-        self._reader.start()
-
-    def stop(self) -> None:
-        if self._reader:
-            self._reader.stop()
+        self._listen(on_event)
 
 
-class EvdevKeypad:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._reader: EvdevReader | None = None
-
+class EvdevKeypad(_EvdevDevice):
     def start(self, on_key: Callable[[str], None]) -> None:
         def on_event(ev_type: int, code: int, value: int) -> None:
             name = keypad_key(ev_type, code, value)
             if name:
                 on_key(name)
 
-        self._reader = EvdevReader(self.path, on_event)
-        self._reader.start()
-
-    def stop(self) -> None:
-        if self._reader:
-            self._reader.stop()
+        self._listen(on_event)

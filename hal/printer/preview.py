@@ -16,9 +16,8 @@ from PIL import Image, ImageDraw
 
 from hal.printer.raster_text import draw_cells
 
-FONT_DIR = Path(__file__).parent / "fonts"
 CODEPAGES = {0: "cp437", 2: "cp850", 3: "cp860", 16: "cp1252", 17: "cp866", 19: "cp858"}
-DOT_W, DOT_H = 12, 24  # font A cell in dots
+DOT_H = 24  # font A line height in dots
 
 
 @dataclass

@@ -144,6 +144,9 @@ class PosService:
         return list_cashiers()
 
     def sign_out(self) -> None:
+        """Sign the cashier out; refused while a sale is open (its lines would be lost)."""
+        if not self.cart.is_empty:
+            raise PosError(N_("Finish the sale, or remove its lines, before signing out"))
         if self.cashier:
             log.info("cashier %s signed out", self.cashier.id)
         self.cashier = None
@@ -173,6 +176,13 @@ class PosService:
         return self.catalogue.search(text)
 
     # -- cash ------------------------------------------------------------------------------
+    def check_payable(self) -> None:
+        """Refuse to take payment for nothing, or without a cashier."""
+        if self.cashier is None:
+            raise PosError(N_("Sign in first"))
+        if self.cart.is_empty:
+            raise PosError(N_("Nothing to pay: scan an item first"))
+
     def cash_payable(self) -> int:
         return cash_payable(self.cart.total, self.settings.store.cash_rounding)
 
@@ -185,10 +195,7 @@ class PosService:
         The receipt is printed only after COMMIT returned; a printer fault leaves the
         sale committed and is reported in the outcome.
         """
-        if self.cashier is None:
-            raise PosError(N_("Sign in first"))
-        if self.cart.is_empty:
-            raise PosError(N_("Nothing to pay: scan an item first"))
+        self.check_payable()
         store = self.settings.store
         payment = take_cash(self.cart.total, tendered, store.currency, store.cash_rounding)
         sale = sale_from_cart(

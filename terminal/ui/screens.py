@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
@@ -200,7 +200,6 @@ class SaleScreen(PosScreen):
     total_text = StringProperty("")
     count_text = StringProperty("")
     selected = NumericProperty(-1)
-    rows = ListProperty([])
 
     def on_kv_post(self, base_widget) -> None:
         self.store_name = self.service.settings.store.name
@@ -347,17 +346,19 @@ class SaleScreen(PosScreen):
         self.go("search")
 
     def _do_pay_cash(self) -> None:
-        if self.service.cart.is_empty:
-            self.say(_("Nothing to pay: scan an item first"), error=True)
+        try:
+            self.service.check_payable()
+        except PosError as exc:
+            self.refuse(exc)
             return
         self.entry = ""
         self.go("payment")
 
     def _do_sign_out(self) -> None:
-        if not self.service.cart.is_empty:
-            self.say(_("Finish the sale, or remove its lines, before signing out"), error=True)
-            return
-        self.router.sign_out()
+        try:
+            self.router.sign_out()
+        except PosError as exc:
+            self.refuse(exc)
 
     def _do_back(self) -> None:
         self.entry = ""

@@ -22,7 +22,6 @@ from hal.card.zvt import bmp
 from hal.card.zvt.apdu import Apdu, ApduError, bcd, from_bcd
 from hal.card.zvt.client import (
     ABORT,
-    ACK_APDU,
     AUTHORISATION,
     COMPLETION,
     END_OF_DAY,
@@ -380,6 +379,3 @@ class ZvtSimulator:
             for c in self.ledger
             if c.kind == "payment" and not c.reversed and (amount is None or c.amount == amount)
         ]
-
-
-ACK = ACK_APDU  # re-exported for scripts that speak to the simulator by hand
