@@ -78,7 +78,8 @@ def test_unknown_numbers_share_one_lock_and_leave_no_trace_of_what_was_typed(ter
     for typed in ("13579", "24680", "11223", "99887", "55667"):
         refused(pos, typed, "1357")
     assert refused(pos, "44556", "1357").startswith("Too many wrong PINs")
-    journal = str(list(read_entries(pos.db)))
+    # Only what the terminal wrote: hashes and signatures are random hex and may contain digits.
+    journal = str([(e["type"], e["ts"], e["payload"]) for e in read_entries(pos.db)])
     for typed in ("13579", "24680", "11223", "99887", "55667", "44556", "1357"):
         assert typed not in journal and typed not in caplog.text
     assert "cashier:unknown" in journal
