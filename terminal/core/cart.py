@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from terminal.core.catalogue import Catalogue, Product, ScanResult, line_amount
 from terminal.core.clock import Clock
 from terminal.core.errors import N_, QuantityError
+from terminal.core.money import split_by_weight
+from terminal.core.pricing import Discount, DiscountError, Promotion, best_promotion
 from terminal.core.taxes import TaxSummary, summarize
 
 MAX_COUNT = 999  # pieces on one line
@@ -23,16 +25,34 @@ class CartLine:
     added_at: datetime
     fixed_amount: int | None = None  # from a price-embedded barcode
     from_label: bool = False  # quantity or price came from a scale label
+    promotion: Promotion | None = None  # set by Cart.reprice
+    promoted: int = 0  # the amount after the promotion
+    discount: Discount | None = None  # the cashier's line discount
+    line_discount: int = 0
+    transaction_share: int = 0  # this line's part of the transaction discount
 
     @property
     def unit_price(self) -> int:
         return self.product.price
 
     @property
-    def amount(self) -> int:
+    def regular_amount(self) -> int:
         if self.fixed_amount is not None:
             return self.fixed_amount
         return line_amount(self.product.price, self.quantity)
+
+    @property
+    def before_transaction_discount(self) -> int:
+        return self.promoted - self.line_discount
+
+    @property
+    def amount(self) -> int:
+        """What the customer pays for this line, and what its tax is computed on."""
+        return self.promoted - self.line_discount - self.transaction_share
+
+    @property
+    def savings(self) -> int:
+        return self.regular_amount - self.amount
 
 
 def parse_quantity(text: str, product: Product) -> Decimal:
@@ -64,11 +84,22 @@ def parse_quantity(text: str, product: Product) -> Decimal:
 
 
 class Cart:
-    def __init__(self, catalogue: Catalogue, clock: Clock, *, prices_include_tax: bool) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        clock: Clock,
+        *,
+        prices_include_tax: bool,
+        promotions: tuple[Promotion, ...] = (),
+    ) -> None:
         self.catalogue = catalogue
         self.clock = clock
         self.prices_include_tax = prices_include_tax
+        self.promotions = promotions
         self.lines: list[CartLine] = []
+        self.member_tier: int | None = None  # the customer's tier rank, None: no member
+        self.transaction_discount: Discount | None = None
+        self.transaction_discount_amount = 0
         self._taxes_key: tuple | None = None
         self._taxes: TaxSummary | None = None
 
@@ -77,6 +108,7 @@ class Cart:
             raise QuantityError(N_("The scale label shows zero: weigh the item again"))
         line = CartLine(scan.product, scan.quantity, self.clock(), scan.amount, scan.from_label)
         self.lines.append(line)
+        self.reprice()
         return line
 
     def add_code(self, code: str) -> CartLine:
@@ -89,14 +121,79 @@ class Cart:
             raise QuantityError(
                 N_("This item's weight or price is on its scale label: weigh it again")
             )
-        line.quantity = parse_quantity(text, line.product)
+        quantity = parse_quantity(text, line.product)
+        old, line.quantity = line.quantity, quantity
+        try:
+            self.reprice()
+        except DiscountError:  # an amount discount now larger than the line
+            line.quantity = old
+            self.reprice()
+            raise
         return line
 
     def remove(self, index: int) -> CartLine:
-        return self.lines.pop(index)
+        line = self.lines.pop(index)
+        try:
+            self.reprice()
+        except DiscountError:  # an amount off the sale, now more than what is left
+            self.transaction_discount = None
+            self.reprice()
+        return line
 
     def clear(self) -> None:
         self.lines.clear()
+        self.transaction_discount = None
+        self.reprice()
+
+    def set_line_discount(self, index: int, discount: Discount | None) -> CartLine:
+        line = self.lines[index]
+        old, line.discount = line.discount, discount
+        try:
+            self.reprice()
+        except DiscountError:
+            line.discount = old
+            self.reprice()
+            raise
+        return line
+
+    def set_transaction_discount(self, discount: Discount | None) -> int:
+        old, self.transaction_discount = self.transaction_discount, discount
+        try:
+            self.reprice()
+        except DiscountError:
+            self.transaction_discount = old
+            self.reprice()
+            raise
+        return self.transaction_discount_amount
+
+    def set_member_tier(self, tier: int | None) -> None:
+        self.member_tier = tier
+        self.reprice()
+
+    def reprice(self) -> None:
+        """Apply promotions, line discounts and the transaction discount (see pricing)."""
+        for line in self.lines:
+            unit = None if line.fixed_amount is not None else line.product.price
+            line.promotion, line.promoted = best_promotion(
+                self.promotions,
+                sku=line.product.sku,
+                category=line.product.category,
+                at=line.added_at,
+                tier=self.member_tier,
+                regular=line.regular_amount,
+                unit_price=unit,
+                quantity=line.quantity,
+            )
+            line.line_discount = line.discount.amount_off(line.promoted) if line.discount else 0
+        bases = [line.before_transaction_discount for line in self.lines]
+        off = self.transaction_discount.amount_off(sum(bases)) if self.transaction_discount else 0
+        self.transaction_discount_amount = off
+        for line, share in zip(self.lines, split_by_weight(off, bases), strict=True):
+            line.transaction_share = share
+
+    @property
+    def subtotal_before_discount(self) -> int:
+        return sum(line.before_transaction_discount for line in self.lines)
 
     @property
     def is_empty(self) -> bool:

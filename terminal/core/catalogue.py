@@ -29,6 +29,7 @@ class Product:
     barcodes: tuple[str, ...] = ()
     sold_by_weight: bool = False
     plu: str | None = None  # item code inside weighed-item barcodes
+    category: str = ""  # for promotions by category
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,22 @@ def round_to_step(amount: int, step: int) -> int:
     if step <= 1:
         return amount
     return round_half_up(Decimal(amount) / step) * step
+
+
+def apportion(total: int, exact: list[Decimal]) -> list[int]:
+    """Split ``total`` units into parts close to ``exact`` (largest-remainder method):
+    each part is its exact share rounded down or up, ties to the first listed."""
+    parts = [int(share) for share in exact]  # shares are >= 0: int() is floor
+    left = total - sum(parts)
+    by_fraction = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in by_fraction[: max(0, left)]:
+        parts[i] += 1
+    return parts
+
+
+def split_by_weight(total: int, weights: list[int]) -> list[int]:
+    """Split ``total`` in proportion to ``weights`` (>= 0), exactly, by largest remainder."""
+    whole = sum(weights)
+    if whole <= 0:
+        return [0] * len(weights)
+    return apportion(total, [Decimal(total) * w / whole for w in weights])

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from terminal.core.money import round_half_up
+from terminal.core.money import apportion, round_half_up
 
 
 @dataclass(frozen=True)
@@ -68,18 +68,8 @@ def _class_taxes(tax_class: TaxClass, amount: int, inclusive: bool) -> tuple[int
     if inclusive:
         exact_net = Decimal(amount) / (1 + factor)
         net = round_half_up(exact_net)
-        return net, _apportion(amount - net, [exact_net * t.rate / 100 for t in tax_class.taxes])
+        return net, apportion(amount - net, [exact_net * t.rate / 100 for t in tax_class.taxes])
     return amount, [round_half_up(Decimal(amount) * t.rate / 100) for t in tax_class.taxes]
-
-
-def _apportion(total: int, exact: list[Decimal]) -> list[int]:
-    """Split ``total`` units into parts close to ``exact`` (largest-remainder method)."""
-    parts = [int(share) for share in exact]  # shares are >= 0: int() is floor
-    left = total - sum(parts)
-    by_fraction = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
-    for i in by_fraction[: max(0, left)]:
-        parts[i] += 1
-    return parts
 
 
 def summarize(lines: Iterable[tuple[TaxClass, int]], *, prices_include_tax: bool) -> TaxSummary:
