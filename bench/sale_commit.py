@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from terminal.config import parse_settings
 from terminal.core.cart import Cart
 from terminal.core.sale import sale_from_cart
-from terminal.core.tender import take_cash
+from terminal.core.tender import finish_with_cash
 from terminal.services.bootstrap import seed_demo
 from terminal.services.demo import demo_products
 from terminal.store.cashiers import FAST_TEST_PARAMS, PinHasher
@@ -63,7 +63,7 @@ def ours(data_dir: Path) -> list[float]:
         cart = Cart(catalogue, lambda: now, prices_include_tax=True)
         for code in codes:
             cart.add_code(code)
-        payment = take_cash(cart.total, cart.total, settings.store.currency)
+        payment = finish_with_cash(cart.total, (), cart.total, settings.store.currency, 1)
         sale = sale_from_cart(
             cart,
             payment,

@@ -7,7 +7,8 @@ message naming the key, before anything starts.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,14 @@ from hal.card import check_card_config
 from hal.drawer import check_drawer_config
 from hal.keypad import BACKENDS as KEYPAD_BACKENDS
 from hal.printer.backends import check_printer_config
+from terminal.core.approval import CATEGORIES, PASSKEY_MODE, SUPERVISOR_MODE
 from terminal.core.barcodes import WeighedFormat
 from terminal.core.errors import ConfigError
 from terminal.core.lockout import LockoutPolicy
+from terminal.core.loyalty import LoyaltyRules, Tier
 from terminal.core.money import Currency, currency
 from terminal.core.numbering import check_terminal_id
+from terminal.core.shift_report import FRAUD_SIGNALS
 from terminal.core.taxes import Tax, TaxClass
 
 LOCALES = ("en", "id")
@@ -35,6 +39,12 @@ DEFAULT_KEYS = {
     "line_up": ["up"],
     "line_down": ["down"],
     "resume_printing": ["f9"],
+    "discount": ["f5"],
+    "cancel_sale": ["f6"],
+    "pay_card": ["f11"],
+    "refund": ["f7"],
+    "shift": ["f8"],
+    "customer": ["f2"],
 }
 
 
@@ -69,6 +79,14 @@ class UiSettings:
 
 
 @dataclass(frozen=True)
+class ApprovalSettings:
+    mode: str = SUPERVISOR_MODE  # passkey | supervisor
+    void_window: timedelta = timedelta(seconds=30)
+    cashier_discount_percent: Decimal = Decimal(0)
+    demo_categories: tuple[str, ...] = ()  # switched on in a new demo database
+
+
+@dataclass(frozen=True)
 class Settings:
     terminal_id: str
     data_dir: Path
@@ -79,6 +97,9 @@ class Settings:
     ui: UiSettings
     security: SecuritySettings
     keys: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_KEYS))
+    approval: ApprovalSettings = field(default_factory=ApprovalSettings)
+    fraud_thresholds: dict[str, int] = field(default_factory=dict)
+    loyalty: LoyaltyRules = field(default_factory=LoyaltyRules)
 
     @property
     def database_path(self) -> Path:
@@ -166,6 +187,57 @@ def _choice(cfg: dict[str, Any], allowed: tuple[str, ...], default: str) -> None
         raise ValueError(f"backend: unknown {backend!r}; use {' or '.join(allowed)}")
 
 
+def _approval(table: dict) -> ApprovalSettings:
+    mode = _get(table, "mode", str, "approval", SUPERVISOR_MODE)
+    if mode not in (PASSKEY_MODE, SUPERVISOR_MODE):
+        raise ConfigError("approval.mode: must be 'passkey' or 'supervisor'")
+    window = _get(table, "void_window_seconds", (int, float), "approval", 30)
+    if window < 0:
+        raise ConfigError("approval.void_window_seconds: must be 0 or more")
+    limit = Decimal(str(_get(table, "cashier_discount_percent", (int, float), "approval", 0)))
+    if not 0 <= limit <= 100:
+        raise ConfigError("approval.cashier_discount_percent: must be from 0 to 100")
+    demo = _get(table, "demo_categories", list, "approval", [])
+    for name in demo:
+        if name not in CATEGORIES:
+            raise ConfigError(f"approval.demo_categories: unknown {name!r}")
+    return ApprovalSettings(mode, timedelta(seconds=window), limit, tuple(demo))
+
+
+def _fraud(table: dict) -> dict[str, int]:
+    thresholds = {}
+    for key, value in table.items():
+        if key not in FRAUD_SIGNALS:
+            raise ConfigError(f"fraud.{key}: unknown; known: {', '.join(FRAUD_SIGNALS)}")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"fraud.{key}: expected a whole number, 0 or more")
+        thresholds[key] = value
+    return thresholds
+
+
+def _loyalty(table: dict) -> LoyaltyRules:
+    earn_per = _get(table, "earn_per", int, "loyalty", 10000)
+    point_value = _get(table, "point_value", int, "loyalty", 100)
+    if earn_per < 1 or point_value < 1:
+        raise ConfigError("loyalty.earn_per and loyalty.point_value: must be 1 or more")
+    tiers = []
+    for rank, spec in enumerate(_get(table, "tiers", list, "loyalty", []), start=1):
+        at = f"loyalty.tiers[{rank - 1}]"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{at}: expected a table")
+        tiers.append(Tier(rank, _get(spec, "name", str, at), _get(spec, "min_points", int, at)))
+    return LoyaltyRules(earn_per, point_value, tuple(tiers) or LoyaltyRules().tiers)
+
+
+def _denominations(st: dict, cur: Currency) -> Currency:
+    notes = _get(st, "denominations", list, "store", [])
+    if not notes:
+        return cur
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in notes):
+        raise ConfigError("store.denominations: whole amounts in minor units, above 0")
+    return replace(cur, denominations=tuple(sorted(set(notes))))
+
+
 def parse_settings(doc: dict[str, Any]) -> Settings:
     term = _get(doc, "terminal", dict, "")
     try:
@@ -187,7 +259,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         name=_get(st, "name", str, "store"),
         address=tuple(_get(st, "address", list, "store", [])),
         tax_id=_get(st, "tax_id", str, "store", ""),
-        currency=currency(_get(st, "currency", str, "store")),
+        currency=_denominations(st, currency(_get(st, "currency", str, "store"))),
         locale=locale,
         timezone=timezone,
         prices_include_tax=_get(st, "prices_include_tax", bool, "store", True),
@@ -247,6 +319,9 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         ),
         security=security,
         keys=_keys(_get(doc, "keys", dict, "", {})),
+        approval=_approval(_get(doc, "approval", dict, "", {})),
+        fraud_thresholds=_fraud(_get(doc, "fraud", dict, "", {})),
+        loyalty=_loyalty(_get(doc, "loyalty", dict, "", {})),
     )
 
 

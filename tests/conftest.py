@@ -38,7 +38,24 @@ def clock():
 
 @pytest.fixture
 def terminal(settings, clock):
+    """A terminal whose shift is open (float 0), nobody signed in."""
+    built = build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS)
+    with_open_shift(built)
+    return built
+
+
+@pytest.fixture
+def closed_terminal(settings, clock):
+    """A terminal as it starts in the morning: no shift open."""
     return build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS)
+
+
+def with_open_shift(built, opening_float: int = 0):
+    pos = built.pos
+    pos.sign_in("1", "1357")
+    built.shifts.open(opening_float)
+    pos.sign_out()
+    return built
 
 
 @pytest.fixture

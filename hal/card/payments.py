@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from hal.card.zvt.apdu import ApduError
-from hal.card.zvt.client import Outcome, Refused, ZvtClient
+from hal.card.zvt.client import Outcome, Refused, StatusCallback, ZvtClient
 from hal.card.zvt.transport import LinkError
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,36 @@ class CardPaymentDesk:
         if outcome.completed and outcome.receipt_number is not None:
             self.baseline = (outcome.receipt_number, outcome.trace_number or 0)
 
-    def pay(self, payment_id: str, amount: int) -> CardPayment:
+    def pay(
+        self, payment_id: str, amount: int, on_status: StatusCallback | None = None
+    ) -> CardPayment:
+        """Charge ``amount``: paid, declined, not charged, or unknown (see the rules)."""
+        return self._transact(payment_id, amount, lambda c: c.authorise(amount), on_status)
+
+    def refund(
+        self, payment_id: str, amount: int, on_status: StatusCallback | None = None
+    ) -> CardPayment:
+        """Give ``amount`` back to the card (06 31), under the same rules: after a lost link
+        the refund is never sent again; ``paid`` means the refund went through."""
+        return self._transact(payment_id, amount, lambda c: c.refund(amount), on_status)
+
+    def reverse(
+        self,
+        payment_id: str,
+        receipt_number: int,
+        amount: int,
+        on_status: StatusCallback | None = None,
+    ) -> CardPayment:
+        """Cancel a payment of today's batch by its receipt number (06 30)."""
+        return self._transact(payment_id, amount, lambda c: c.reversal(receipt_number), on_status)
+
+    def _transact(
+        self,
+        payment_id: str,
+        amount: int,
+        send: Callable[[ZvtClient], Outcome],
+        on_status: StatusCallback | None,
+    ) -> CardPayment:
         if self.baseline is None:
             try:
                 self.learn_baseline()
@@ -112,13 +142,19 @@ class CardPaymentDesk:
         except LinkError as exc:  # not connected: nothing can have been sent
             return self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
         self.records.pending(payment_id, amount)  # before anything is sent
+        before = getattr(client, "on_status", None)
+        if on_status is not None:
+            client.on_status = on_status
         try:
-            outcome = client.authorise(amount)
+            outcome = send(client)
         except Refused as exc:
             return self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
         except (LinkError, ApduError) as exc:
             log.warning("card payment %s: link failed (%s); asking the terminal", payment_id, exc)
             return self._recover(payment_id, amount, str(exc))
+        finally:
+            if on_status is not None:
+                client.on_status = before
         if outcome.approved:
             self.baseline = (outcome.receipt_number or 0, outcome.trace_number or 0)
             return self._resolve(payment_id, amount, PAID, outcome, "approved")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from terminal.core.cart import Cart
 from terminal.core.taxes import TaxSummary
-from terminal.core.tender import CashPayment
+from terminal.core.tender import Payment
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,10 @@ class SaleLine:
     amount: int
     tax_class: str
     sold_by_weight: bool
+    regular_amount: int = 0  # before promotion and discounts
+    discount: int = 0  # the cashier's discounts on this line (own and its transaction share)
+    promotion: str = ""  # the promotion's name
+    own_discount: int = 0  # the line's own discount (the rest of ``discount`` is its share)
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,13 @@ class Sale:
     created_at: datetime
     lines: tuple[SaleLine, ...]
     taxes: TaxSummary
-    payment: CashPayment
+    payment: Payment
     prices_include_tax: bool
+    shift_id: int | None = None
+    customer_id: str | None = None
+    discount: int = 0  # all discounts the cashier gave on this sale
+    transaction_discount: int = 0
+    points_earned: int = 0
 
     @property
     def total(self) -> int:
@@ -54,13 +63,16 @@ class CommittedSale:
 
 def sale_from_cart(
     cart: Cart,
-    payment: CashPayment,
+    payment: Payment,
     *,
     terminal_id: str,
     cashier_id: int,
     cashier_name: str,
     currency: str,
     created_at: datetime,
+    shift_id: int | None = None,
+    customer_id: str | None = None,
+    points_earned: int = 0,
 ) -> Sale:
     lines = tuple(
         SaleLine(
@@ -71,6 +83,10 @@ def sale_from_cart(
             amount=line.amount,
             tax_class=line.product.tax_class,
             sold_by_weight=line.product.sold_by_weight,
+            regular_amount=line.regular_amount,
+            discount=line.line_discount + line.transaction_share,
+            promotion=line.promotion.name if line.promotion else "",
+            own_discount=line.line_discount,
         )
         for line in cart.lines
     )
@@ -84,4 +100,9 @@ def sale_from_cart(
         taxes=cart.taxes(),
         payment=payment,
         prices_include_tax=cart.prices_include_tax,
+        shift_id=shift_id,
+        customer_id=customer_id,
+        discount=sum(line.discount for line in lines),
+        transaction_discount=cart.transaction_discount_amount,
+        points_earned=points_earned,
     )

@@ -61,3 +61,86 @@ def quick_tenders(payable: int, currency: Currency, count: int = 4) -> list[int]
         if multiple > payable and multiple - payable < max(currency.denominations):
             amounts.add(multiple)
     return sorted(amounts)[:count]
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """What is kept of an approved card payment: never the full PAN, track data or PIN."""
+
+    masked_pan: str
+    auth_code: str
+    trace_number: int | None
+    receipt_number: int | None
+    card_terminal_id: str
+    receipt_lines: tuple[str, ...] = ()  # the card terminal's receipt, for the customer's
+
+
+@dataclass(frozen=True)
+class Tender:
+    kind: str  # cash | card | points
+    amount: int  # applied to the sale
+    tendered: int = 0  # cash handed over
+    change: int = 0
+    card: CardDetails | None = None
+    points: int = 0  # points redeemed
+    payment_id: str = ""  # card: the payment's record
+
+
+@dataclass(frozen=True)
+class Payment:
+    """All tenders of one sale. ``rounding`` is the cash rounding of the cash part."""
+
+    total: int
+    tenders: tuple[Tender, ...]
+
+    @property
+    def payable(self) -> int:
+        return sum(t.amount for t in self.tenders)
+
+    @property
+    def rounding(self) -> int:
+        return self.payable - self.total
+
+    @property
+    def tendered(self) -> int:
+        return sum(t.tendered for t in self.tenders if t.kind == "cash")
+
+    @property
+    def change(self) -> int:
+        return sum(t.change for t in self.tenders if t.kind == "cash")
+
+    def paid_by(self, kind: str) -> int:
+        return sum(t.amount for t in self.tenders if t.kind == kind)
+
+
+def remaining(total: int, tenders: tuple[Tender, ...]) -> int:
+    """What is left to pay after the tenders taken so far (card, points)."""
+    return total - sum(t.amount for t in tenders)
+
+
+def check_part_amount(total: int, tenders: tuple[Tender, ...], amount: int, currency: Currency):
+    """A card or points part of a split payment: above zero, not above what is left."""
+    left = remaining(total, tenders)
+    if amount <= 0:
+        raise TenderError(N_("An amount above zero, please"))
+    if amount > left:
+        raise TenderError(
+            N_("{amount} is more than the {left} left to pay"),
+            amount=currency.format(amount),
+            left=currency.format(left),
+        )
+    return amount
+
+
+def finish_with_cash(
+    total: int, tenders: tuple[Tender, ...], tendered: int, currency: Currency, cash_rounding: int
+) -> Payment:
+    """The cash that completes a payment; cash rounding applies to the cash part only."""
+    cash = take_cash(remaining(total, tenders), tendered, currency, cash_rounding)
+    return Payment(total, (*tenders, Tender("cash", cash.payable, cash.tendered, cash.change)))
+
+
+def finish_without_cash(total: int, tenders: tuple[Tender, ...]) -> Payment:
+    if remaining(total, tenders) != 0:
+        raise TenderError(N_("The payment is not complete"))
+    return Payment(total, tenders)

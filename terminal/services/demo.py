@@ -6,11 +6,24 @@ check digits are computed, so every code scans as a valid EAN-13/EAN-8/UPC-A.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from decimal import Decimal
+
 from terminal.core.barcodes import gs1_check_digit
 from terminal.core.catalogue import Product
+from terminal.core.pricing import Promotion
 
 DEMO_CASHIER = (1, "Sari", "cashier", "1357")
 DEMO_SUPERVISOR = (2, "Budi", "supervisor", "2580")
+# name, phone, address, member card barcode
+DEMO_MEMBER = ("Dewi Lestari", "0812-3456-7890", "Jl. Melati 5, Jakarta", "MBR0001")
+# the category passkeys of the demo store (used when [approval] mode = "passkey")
+DEMO_PASSKEYS = {
+    "unpaid_orders": "314159",
+    "paid_orders": "271828",
+    "discounts": "161803",
+    "customers": "141421",
+}
 
 
 def gtin(body: str) -> str:
@@ -65,9 +78,46 @@ _WEIGHED = [
 ]
 
 
+_CATEGORIES = {"INDOMIE-G": "noodles", "INDOMIE-S": "noodles", "SEDAAP-G": "noodles"}
+
+
+def demo_promotions(now: datetime) -> list[Promotion]:
+    """A running week of offers: noodles 10% off, a member price on tea, Gold-tier coffee."""
+    start, end = now - timedelta(days=1), now + timedelta(days=7)
+    return [
+        Promotion(
+            "NOODLE10",
+            "Promo mi instan 10%",
+            start,
+            end,
+            categories=frozenset({"noodles"}),
+            percent=Decimal(10),
+        ),
+        Promotion(
+            "TEH-MEMBER",
+            "Harga member",
+            start,
+            end,
+            skus=frozenset({"TEH-BTL"}),
+            fixed_price=5000,
+            members_only=True,
+        ),
+        Promotion(
+            "KOPI-GOLD",
+            "Gold: kopi 20%",
+            start,
+            end,
+            skus=frozenset({"KOPI-KPL", "KOPI-ABC"}),
+            percent=Decimal(20),
+            members_only=True,
+            min_tier=2,
+        ),
+    ]
+
+
 def demo_products() -> list[Product]:
     products = [
-        Product(sku, name, price, tax, (gtin(body),))
+        Product(sku, name, price, tax, (gtin(body),), category=_CATEGORIES.get(sku, ""))
         for sku, name, price, tax, body in _ITEMS + _SHORT
     ]
     products += [

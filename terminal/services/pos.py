@@ -8,37 +8,65 @@ from dataclasses import dataclass
 
 from peewee import Database, DatabaseError
 
+from hal.card.payments import DECLINED, PAID, CardPaymentDesk
 from hal.drawer import CashDrawer
 from hal.drawer.safety import DrawerCommands
 from hal.printer import Printer, PrinterError
 from terminal.config import Settings
+from terminal.core.approval import (
+    DISCOUNTS,
+    UNPAID_ORDERS,
+    Approval,
+    check_approval,
+)
 from terminal.core.cart import Cart, CartLine
 from terminal.core.catalogue import Catalogue, Product
 from terminal.core.clock import Clock, system_clock
 from terminal.core.errors import N_, PosError
-from terminal.core.lockout import after_failure, after_success
+from terminal.core.pricing import Discount, Promotion
 from terminal.core.sale import CommittedSale, sale_from_cart
-from terminal.core.tender import cash_payable, quick_tenders, take_cash
-from terminal.i18n import translator
-from terminal.services.receipt import build_receipt
-from terminal.store import print_queue
-from terminal.store.cashiers import (
-    Cashier,
-    PinHasher,
-    cashier_exists,
-    check_pin,
-    list_cashiers,
-    load_failures,
-    save_failures,
+from terminal.core.shift_report import counts_by_cashier, crossed_threshold
+from terminal.core.tender import (
+    CardDetails,
+    Payment,
+    Tender,
+    cash_payable,
+    check_part_amount,
+    finish_with_cash,
+    finish_without_cash,
+    quick_tenders,
+    remaining,
 )
-from terminal.store.journal import Journal
+from terminal.i18n import translator
+from terminal.services.approvals import Approvals, Guard, operator_subject
+from terminal.services.customer_desk import CustomerDesk
+from terminal.services.receipt import build_receipt
+from terminal.services.refunds import Refunds
+from terminal.services.shifts import Shifts
+from terminal.store import print_queue
+from terminal.store.cashiers import Cashier, PinHasher, check_pin, list_cashiers
+from terminal.store.customers import Customer
+from terminal.store.journal import Journal, read_entries
 from terminal.store.sales import commit_sale
+from terminal.store.sealing import Sealer
+from terminal.store.shifts import Shift, current_shift
 
 log = logging.getLogger(__name__)
 
 
 class SignInError(PosError):
     pass
+
+
+_WATCHED_TYPES = ("line_void", "order_cancel", "refund", "no_sale", "discount_override")
+
+
+VOID_REASONS = {
+    "mistake": N_("Scanned by mistake"),
+    "changed_mind": N_("Customer changed mind"),
+    "wrong_price": N_("Wrong price"),
+    "damaged": N_("Damaged"),
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +91,10 @@ class PosService:
         journal: Journal,
         hasher: PinHasher,
         clock: Clock = system_clock,
+        *,
+        sealer: Sealer | None = None,
+        card: CardPaymentDesk | None = None,
+        promotions: tuple[Promotion, ...] = (),
     ) -> None:
         self.settings = settings
         self.db = db
@@ -72,9 +104,20 @@ class PosService:
         self.printer = printer
         self.drawer = drawer  # (through the property below)
         self.clock = clock
+        self.sealer = sealer
+        self.card = card
+        self.promotions = promotions
+        self.guard = Guard(settings, db, journal, clock)
+        self.approvals = Approvals(settings, self.guard, hasher)
         self.cashier: Cashier | None = None
+        self.customer: Customer | None = None
+        self.customer_points = 0
+        self.tenders: tuple[Tender, ...] = ()  # card and points parts taken so far
         self.cart = self._new_cart()
         self.receipt_gettext = translator(settings.store.locale).gettext
+        self.shifts = Shifts(self)
+        self.refunds = Refunds(self)
+        self.customers = CustomerDesk(self)
 
     @property
     def drawer(self) -> CashDrawer:
@@ -85,9 +128,19 @@ class PosService:
         self.drawer_commands = DrawerCommands(drawer, time.monotonic)
 
     def _new_cart(self) -> Cart:
+        self.customer = None
+        self.customer_points = 0
+        self.tenders = ()
         return Cart(
-            self.catalogue, self.clock, prices_include_tax=self.settings.store.prices_include_tax
+            self.catalogue,
+            self.clock,
+            prices_include_tax=self.settings.store.prices_include_tax,
+            promotions=self.promotions,
         )
+
+    @property
+    def shift(self) -> Shift | None:
+        return current_shift(self.settings.terminal_id)
 
     @property
     def currency(self):
@@ -104,36 +157,12 @@ class PosService:
         wrong = SignInError(N_("Wrong cashier number or PIN"))
         if not operator.isdigit() or len(operator) > 6:
             raise wrong
-        # What was typed as the number may hold a PIN (typed ahead of Enter): only a known
-        # cashier's number is ever written down; all unknown numbers share one subject.
-        subject = f"cashier:{int(operator)}" if cashier_exists(int(operator)) else "cashier:unknown"
-        now = self.clock()
-        state = load_failures(subject)
-        if state.is_locked(now):
-            self.journal.append("failed_pin", {"subject": subject, "locked": True}, now)
-            raise SignInError(
-                N_("Too many wrong PINs: try again in {seconds} s"),
-                seconds=state.seconds_left(now),
-            )
-        cashier = check_pin(self.hasher, int(operator), pin) if pin.isdigit() else None
-        with self.db.atomic():
-            if cashier is None:
-                state = after_failure(state, self.settings.security.lockout, now)
-                save_failures(subject, state)
-                self.journal.append(
-                    "failed_pin", {"subject": subject, "failures": state.failures}, now
-                )
-                if state.is_locked(now):
-                    self.journal.append(
-                        "lockout",
-                        {"subject": subject, "until": state.locked_until.isoformat()},
-                        now,
-                    )
-            else:
-                save_failures(subject, after_success())
-        if cashier is None:
-            log.info("sign-in refused for %s", subject)
-            raise wrong
+        number = int(operator)
+        cashier = self.guard.check(
+            operator_subject(number),
+            lambda: check_pin(self.hasher, number, pin) if pin.isdigit() else None,
+            wrong,
+        )
         self.cashier = cashier
         self.cart = self._new_cart()
         log.info("cashier %s signed in", cashier.id)
@@ -169,46 +198,267 @@ class PosService:
     def set_quantity(self, index: int, text: str) -> CartLine:
         return self.cart.set_quantity(index, text)
 
-    def remove_line(self, index: int) -> CartLine:
-        return self.cart.remove(index)
-
     def search(self, text: str) -> list[Product]:
         return self.catalogue.search(text)
 
-    # -- cash ------------------------------------------------------------------------------
+    # -- voids, cancellation, discounts (issue 5) ----------------------------------------------
+    def require_cashier(self) -> Cashier:
+        if self.cashier is None:
+            raise PosError(N_("Sign in first"))
+        return self.cashier
+
+    def shift_id(self) -> int | None:
+        shift = self.shift
+        return shift.id if shift else None
+
+    def void_needs_approval(self, index: int) -> bool:
+        line = self.cart.lines[index]
+        return self.approvals.policy.line_void_needs_approval(line.added_at, self.clock())
+
+    def void_line(self, index: int, reason: str, approval: Approval | None = None) -> CartLine:
+        """Void a line of the open order. Within the void window it is free; after it,
+        the unpaid-orders approval is needed when that category is on. Always journaled."""
+        cashier = self.require_cashier()
+        if reason not in VOID_REASONS:
+            raise PosError(N_("Choose a reason"))
+        line = self.cart.lines[index]
+        now = self.clock()
+        policy = self.approvals.policy
+        late = policy.line_void_is_late(line.added_at, now)
+        if policy.line_void_needs_approval(line.added_at, now):
+            approval = check_approval(approval, UNPAID_ORDERS, N_("void a line"))
+        if self.tenders:
+            raise PosError(N_("A card payment is already taken: finish the payment first"))
+        payload = {
+            "cashier": cashier.id,
+            "shift": self.shift_id(),
+            "sku": line.product.sku,
+            "quantity": str(line.quantity),
+            "amount": line.amount,
+            "reason": reason,
+            "late": late,
+            "seconds": round((now - line.added_at).total_seconds(), 1),
+        }
+        if approval is not None:
+            payload.update(approval.journal_fields())
+        with self.db.atomic():
+            self.journal.append("line_void", payload, now)
+            self.cart.remove(index)
+        self.watch("line_void", cashier, now)
+        log.info("line voided: %s (%s)", line.product.sku, reason)
+        return line
+
+    def remove_line(self, index: int) -> CartLine:
+        """(The foundation's remove: a void by mistake.)"""
+        return self.void_line(index, "mistake")
+
+    def cancel_sale(self, reason: str, approval: Approval | None = None) -> int:
+        """Cancel the whole open order (seed 004: Cancel, approve, confirm). Nothing was
+        charged, nothing leaves stock; the journal records it. Returns the lines dropped."""
+        cashier = self.require_cashier()
+        if self.cart.is_empty:
+            raise PosError(N_("The sale is empty"))
+        if reason not in VOID_REASONS:
+            raise PosError(N_("Choose a reason"))
+        if self.tenders:
+            raise PosError(N_("A card payment is already taken: finish the sale, then refund it"))
+        if self.approvals.policy.requires(UNPAID_ORDERS):
+            approval = check_approval(approval, UNPAID_ORDERS, N_("cancel the order"))
+        now = self.clock()
+        payload = {
+            "cashier": cashier.id,
+            "shift": self.shift_id(),
+            "lines": len(self.cart.lines),
+            "total": self.cart.total,
+            "skus": [line.product.sku for line in self.cart.lines],
+            "reason": reason,
+        }
+        if approval is not None:
+            payload.update(approval.journal_fields())
+        count = len(self.cart.lines)
+        self.journal.append("order_cancel", payload, now)
+        self.cart = self._new_cart()
+        self.watch("order_cancel", cashier, now)
+        return count
+
+    def discount(
+        self, discount: Discount | None, index: int | None = None, approval: Approval | None = None
+    ) -> int:
+        """Give (or with None, take back) a discount on line ``index`` or, with None, on
+        the sale. Beyond the cashier's limit the discounts approval is needed when that
+        category is on; such an override is journaled on its own. Returns the amount off."""
+        cashier = self.require_cashier()
+        if discount is not None:
+            if index is None:
+                base = self.cart.subtotal_before_discount
+            else:
+                base = self.cart.lines[index].promoted
+            if self.approvals.policy.discount_needs_approval(discount.percent_of(base)):
+                approval = check_approval(approval, DISCOUNTS, N_("a discount beyond your limit"))
+            else:
+                approval = None
+        if index is None:
+            off = self.cart.set_transaction_discount(discount)
+        else:
+            off = self.cart.set_line_discount(index, discount).line_discount
+        if discount is not None and approval is not None:
+            now = self.clock()
+            payload = {
+                "cashier": cashier.id,
+                "shift": self.shift_id(),
+                "scope": "sale" if index is None else "line",
+                "sku": None if index is None else self.cart.lines[index].product.sku,
+                "amount": off,
+                **discount.journal_fields(),
+                **approval.journal_fields(),
+            }
+            self.journal.append("discount_override", payload, now)
+            self.watch("discount_override", cashier, now)
+        return off
+
+    def watch(self, _kind: str, cashier: Cashier, now) -> None:
+        """Fraud signals (seed 003): count this cashier's watched events in the shift and
+        journal a signal when one goes beyond its threshold."""
+        thresholds = self.settings.fraud_thresholds
+        shift = self.shift
+        if not thresholds or shift is None:
+            return
+        since = self._shift_first_seq(shift)
+        entries = read_entries(self.db, since=since, types=_WATCHED_TYPES)
+        counts = counts_by_cashier(e for e in entries if e["payload"].get("shift") == shift.id).get(
+            cashier.id, {}
+        )
+        for signal, count in counts.items():
+            if crossed_threshold(count, thresholds.get(signal, 0)):
+                self.journal.append(
+                    "fraud_signal",
+                    {
+                        "cashier": cashier.id,
+                        "shift": shift.id,
+                        "signal": signal,
+                        "count": count,
+                        "threshold": thresholds[signal],
+                    },
+                    now,
+                )
+                log.warning("fraud signal: %s for cashier %s", signal, cashier.id)
+
+    def _shift_first_seq(self, shift: Shift) -> int:
+        for entry in read_entries(self.db, types=("shift_open",)):
+            if entry["payload"].get("shift") == shift.id:
+                return entry["seq"]
+        return 0
+
+    # -- customers ------------------------------------------------------------------------------
+    def attach_customer(self, customer: Customer | None, points: int = 0, tier: int | None = None):
+        """The customer of this sale: member prices by tier, points on the receipt."""
+        self.customer = customer
+        self.customer_points = points if customer else 0
+        self.cart.set_member_tier(tier if customer else None)
+
+    # -- payment ---------------------------------------------------------------------------------
     def check_payable(self) -> None:
-        """Refuse to take payment for nothing, or without a cashier."""
+        """Refuse to take payment for nothing, without a cashier, or without a shift."""
         if self.cashier is None:
             raise PosError(N_("Sign in first"))
         if self.cart.is_empty:
             raise PosError(N_("Nothing to pay: scan an item first"))
+        if self.shift is None:
+            raise PosError(N_("Open the shift first (count the opening float)"))
+
+    @property
+    def left_to_pay(self) -> int:
+        return remaining(self.cart.total, self.tenders)
 
     def cash_payable(self) -> int:
-        return cash_payable(self.cart.total, self.settings.store.cash_rounding)
+        return cash_payable(self.left_to_pay, self.settings.store.cash_rounding)
 
     def quick_tenders(self) -> list[int]:
         return quick_tenders(self.cash_payable(), self.currency)
 
     def pay_cash(self, tendered: int) -> SaleOutcome:
-        """Take cash: COMMIT the sale, then open the drawer and print the receipt.
+        """Take cash for what is left: COMMIT the sale, then open the drawer and print.
 
         The receipt is printed only after COMMIT returned; a printer fault leaves the
         sale committed and is reported in the outcome.
         """
         self.check_payable()
         store = self.settings.store
-        payment = take_cash(self.cart.total, tendered, store.currency, store.cash_rounding)
+        payment = finish_with_cash(
+            self.cart.total, self.tenders, tendered, store.currency, store.cash_rounding
+        )
+        return self._complete(payment, open_drawer=True)
+
+    def pay_card(self, amount: int | None = None, on_status=None) -> SaleOutcome | None:
+        """Charge the card terminal ``amount`` (default: all that is left). Approved and
+        nothing left: the sale completes (the outcome); approved with something left: None,
+        the rest is paid by cash or another card. Declined or not charged: refused with the
+        terminal's reason, and the cashier is back on the payment screen."""
+        self.check_payable()
+        if self.card is None:
+            raise PosError(N_("No card terminal is configured"))
+        amount = self.left_to_pay if amount is None else amount
+        check_part_amount(self.cart.total, self.tenders, amount, self.currency)
+        payment_id = f"{self.settings.terminal_id}-{self.clock().strftime('%Y%m%d%H%M%S%f')}"
+        result = self.card.pay(payment_id, amount, on_status)
+        if result.state != PAID:
+            if result.state == DECLINED:
+                raise PosError(N_("Card declined: {reason}"), reason=result.message)
+            if result.state == "not-charged":
+                raise PosError(N_("Card not charged: {reason}"), reason=result.message)
+            raise PosError(
+                N_(
+                    "The card terminal cannot say whether it charged: check its display or "
+                    "printout before taking another payment"
+                )
+            )
+        out = result.outcome
+        details = CardDetails(
+            masked_pan=out.masked_pan,
+            auth_code=out.auth_code,
+            trace_number=out.trace_number,
+            receipt_number=out.receipt_number,
+            card_terminal_id=str(out.terminal_id or ""),
+            receipt_lines=tuple(out.receipt_lines),
+        )
+        self.tenders = (
+            *self.tenders,
+            Tender("card", amount, card=details, payment_id=payment_id),
+        )
+        log.info("card payment approved: %d", amount)
+        if self.left_to_pay == 0:
+            return self._complete(finish_without_cash(self.cart.total, self.tenders))
+        return None
+
+    def redeem_points(self, points: int) -> int:
+        """Pay part of the sale with the customer's points; returns the amount they pay."""
+        self.check_payable()
+        if self.customer is None:
+            raise PosError(N_("Find the customer first"))
+        spent = sum(t.points for t in self.tenders)
+        value = self.settings.loyalty.redeem(points, self.customer_points - spent, self.left_to_pay)
+        self.tenders = (*self.tenders, Tender("points", value, points=points))
+        return value
+
+    def _complete(self, payment: Payment, *, open_drawer: bool = False) -> SaleOutcome:
+        cashier = self.require_cashier()
+        paid_in_money = payment.payable - payment.paid_by("points")
         sale = sale_from_cart(
             self.cart,
             payment,
             terminal_id=self.settings.terminal_id,
-            cashier_id=self.cashier.id,
-            cashier_name=self.cashier.name,
-            currency=store.currency.code,
+            cashier_id=cashier.id,
+            cashier_name=cashier.name,
+            currency=self.settings.store.currency.code,
             created_at=self.clock(),
+            shift_id=self.shift_id(),
+            customer_id=self.customer.id if self.customer else None,
+            points_earned=self.settings.loyalty.earned(paid_in_money) if self.customer else 0,
         )
         try:
-            committed = commit_sale(self.db, sale, self.journal, receipt=self._render_receipt)
+            committed = commit_sale(
+                self.db, sale, self.journal, receipt=self._render_receipt, sealer=self.sealer
+            )
         except DatabaseError as exc:
             log.error("sale not saved: %s", exc)
             raise PosError(
@@ -218,24 +468,31 @@ class PosService:
         log.info("sale %s committed, total %d", committed.label, payment.payable)
         self.cart = self._new_cart()
         # From here the sale is on disk: nothing below may lose it or stop the cashier.
-        try:  # one pulse per sale: the sale's label is the command's id
-            self.drawer_commands.open(committed.label, issued_at=time.monotonic())
-        except Exception as exc:  # any device fault; the sale stands
-            log.error("drawer did not open after %s: %s", committed.label, exc)
-        data, error = self._print_job(committed.print_job)
+        if open_drawer or payment.paid_by("cash"):
+            try:  # one pulse per sale: the sale's label is the command's id
+                self.drawer_commands.open(committed.label, issued_at=time.monotonic())
+            except Exception as exc:  # any device fault; the sale stands
+                log.error("drawer did not open after %s: %s", committed.label, exc)
+        data, error = self.print_job(committed.print_job)
         return SaleOutcome(committed, data, error)
 
     def _render_receipt(self, committed: CommittedSale) -> bytes:
+        balance = None
+        if self.customer is not None:  # the member's points after this sale
+            sale = committed.sale
+            spent = sum(t.points for t in sale.payment.tenders)
+            balance = self.customer_points - spent + sale.points_earned
         doc = build_receipt(
             committed,
             self.settings.store,
             self.receipt_gettext,
             columns=self.printer.columns,
             logo=self.settings.hardware["printer"].get("logo", ""),
+            customer_points=balance,
         )
         return self.printer.render(doc)
 
-    def _print_job(self, job_id: int) -> tuple[bytes | None, str | None]:
+    def print_job(self, job_id: int) -> tuple[bytes | None, str | None]:
         """Send one queued job: (bytes printed, None) or (None, why not)."""
         job = print_queue.job(self.db, job_id)
         if job.state == "failed" and not job.data:  # could not even be rendered
@@ -265,7 +522,7 @@ class PosService:
         once. Returns (how many printed, why the next one did not)."""
         printed = 0
         for job in print_queue.waiting(self.db):
-            _data, error = self._print_job(job.id)
+            _data, error = self.print_job(job.id)
             if error:
                 return printed, error
             printed += 1

@@ -24,7 +24,11 @@ def build_receipt(
     *,
     columns: int = 48,
     logo: str = "",
+    copy: int = 0,
+    customer_points: int | None = None,
 ) -> Document:
+    """``copy``: 0 for the original, n for the n-th reprint (marked COPY n).
+    ``customer_points``: the member's balance after this sale, when a member bought."""
     _ = gettext
     sale = done.sale
     cur = store.currency
@@ -32,6 +36,8 @@ def build_receipt(
     doc = Document(columns=columns)
     if logo:
         doc.logo(logo)
+    if copy:
+        doc.line(_("COPY {n}").format(n=copy), align="center", bold=True, size="tall")
     doc.line(store.name, align="center", bold=True, size="tall")
     for text in store.address:
         doc.line(text, align="center")
@@ -46,12 +52,22 @@ def build_receipt(
     )
     doc.rule()
     for line in sale.lines:
+        # the line at its regular price, then what came off it
+        shown = line.regular_amount or line.amount
         if line.quantity == 1 and not line.sold_by_weight:
-            doc.pair(line.name, money(line.amount))
+            doc.pair(line.name, money(shown))
         else:
             doc.line(line.name)
             qty = format_quantity(line.quantity, line.sold_by_weight, cur.decimal_sep)
-            doc.pair(f"  {qty} x {money(line.unit_price)}", money(line.amount))
+            doc.pair(f"  {qty} x {money(line.unit_price)}", money(shown))
+        promo = shown - line.amount - line.discount
+        if line.promotion and promo:
+            doc.pair(f"  {line.promotion}", money(-promo))
+        own = line.own_discount
+        if own:
+            doc.pair("  " + _("Discount"), money(-own))
+    if sale.transaction_discount:
+        doc.pair(_("Discount on the sale"), money(-sale.transaction_discount))
     doc.rule()
     taxes = sale.taxes
     if not sale.prices_include_tax:
@@ -63,8 +79,18 @@ def build_receipt(
     if payment.rounding:
         doc.pair(_("Cash rounding"), money(payment.rounding))
         doc.pair(_("To pay"), money(payment.payable), bold=True)
-    doc.pair(_("Cash"), money(payment.tendered))
-    doc.pair(_("Change"), money(payment.change), bold=True)
+    for tender in payment.tenders:
+        if tender.kind == "card":
+            pan = tender.card.masked_pan if tender.card else ""
+            doc.pair(_("Card") + (f" {pan[-8:]}" if pan else ""), money(tender.amount))
+        elif tender.kind == "points":
+            doc.pair(_("Points ({n})").format(n=tender.points), money(tender.amount))
+    if payment.paid_by("cash"):
+        doc.pair(_("Cash"), money(payment.tendered))
+        doc.pair(_("Change"), money(payment.change), bold=True)
+    savings = sum((line.regular_amount or line.amount) - line.amount for line in sale.lines)
+    if savings > 0:
+        doc.line(_("You saved {amount}").format(amount=money(savings)), align="center")
     if sale.prices_include_tax and taxes.per_rate:
         doc.rule()
         doc.line(_("Prices include tax:"))
@@ -73,6 +99,15 @@ def build_receipt(
                 f"  {r.tax.name} {_rate(r.tax.rate)}% " + _("of {base}").format(base=money(r.base)),
                 money(r.amount),
             )
+    if customer_points is not None:
+        doc.rule()
+        doc.pair(_("Points earned"), str(sale.points_earned))
+        doc.pair(_("Points balance"), str(customer_points))
+    for tender in payment.tenders:
+        if tender.card and tender.card.receipt_lines:
+            doc.rule()
+            for text in tender.card.receipt_lines:
+                doc.line(text)
     doc.rule()
     doc.pair(_("Journal {seq}").format(seq=done.journal_seq), done.journal_hash)
     doc.line(_("Return code"), align="center")

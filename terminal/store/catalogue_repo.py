@@ -23,6 +23,7 @@ def save_products(products: Iterable[Product]) -> int:
                 tax_class=p.tax_class,
                 sold_by_weight=p.sold_by_weight,
                 plu=p.plu,
+                category=p.category,
             ).execute()
             BarcodeRow.delete().where(BarcodeRow.product == p.sku).execute()
             for code in p.barcodes:
@@ -44,6 +45,7 @@ def load_catalogue(tax_classes: dict[str, TaxClass], formats: list[WeighedFormat
             barcodes=tuple(codes.get(row.sku, ())),
             sold_by_weight=row.sold_by_weight,
             plu=row.plu,
+            category=row.category,
         )
         for row in ProductRow.select().where(ProductRow.active == True).order_by(ProductRow.name)  # noqa: E712
     ]

@@ -21,6 +21,9 @@ class Customer:
     name: str
     phone: str | None
     address: str | None
+    member_code: str | None = None
+    points: int = 0
+    lifetime_points: int = 0
 
 
 def add_customer(
@@ -30,6 +33,7 @@ def add_customer(
     address: str | None = None,
     at: datetime | None = None,
     customer_id: str | None = None,
+    member_code: str | None = None,
 ) -> Customer:
     """Add a customer; ``customer_id`` only when moving one from another terminal."""
     customer_id = customer_id or secrets.token_hex(8)
@@ -46,8 +50,9 @@ def add_customer(
         address=seal("address", address),
         phone_index=sealer.blind_index("phone", digits) if digits else None,
         created_at=(at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None),
+        member_code=member_code or None,
     )
-    return Customer(customer_id, name, digits, address)
+    return Customer(customer_id, name, digits, address, member_code or None)
 
 
 def get_customer(sealer: Sealer, customer_id: str) -> Customer:
@@ -57,13 +62,75 @@ def get_customer(sealer: Sealer, customer_id: str) -> Customer:
         value = getattr(row, column)
         return sealer.open(TABLE, column, row.id, bytes(value)) if value is not None else None
 
-    return Customer(row.id, unseal("name"), unseal("phone"), unseal("address"))
+    return Customer(
+        row.id,
+        unseal("name"),
+        unseal("phone"),
+        unseal("address"),
+        row.member_code,
+        row.points,
+        row.lifetime_points,
+    )
+
+
+def _live():
+    return CustomerRow.select(CustomerRow.id).where(CustomerRow.deleted == False)  # noqa: E712
 
 
 def find_by_phone(sealer: Sealer, phone: str) -> list[Customer]:
     index = sealer.blind_index("phone", normalise_phone(phone))
-    rows = CustomerRow.select(CustomerRow.id).where(CustomerRow.phone_index == index)
+    rows = _live().where(CustomerRow.phone_index == index)
     return [get_customer(sealer, row.id) for row in rows]
+
+
+def find_by_member_code(sealer: Sealer, code: str) -> Customer | None:
+    row = _live().where(CustomerRow.member_code == code.strip().upper()).first()
+    return get_customer(sealer, row.id) if row else None
+
+
+def find_by_name(sealer: Sealer, text: str, limit: int = 20) -> list[Customer]:
+    """Names are sealed, so each is opened and compared here (a shop's customers number
+    in the thousands: milliseconds)."""
+    wanted = text.strip().casefold()
+    found = []
+    for row in _live().order_by(CustomerRow.created_at):
+        customer = get_customer(sealer, row.id)
+        if wanted and wanted in customer.name.casefold():
+            found.append(customer)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def update_customer(
+    sealer: Sealer, customer_id: str, name: str, phone: str | None, address: str | None
+) -> Customer:
+    name = check_name(name)
+    digits = normalise_phone(phone) if phone else None
+
+    def seal(column: str, value: str | None) -> bytes | None:
+        return sealer.seal(TABLE, column, customer_id, value) if value is not None else None
+
+    CustomerRow.update(
+        name=seal("name", name),
+        phone=seal("phone", digits),
+        address=seal("address", address),
+        phone_index=sealer.blind_index("phone", digits) if digits else None,
+    ).where(CustomerRow.id == customer_id).execute()
+    return get_customer(sealer, customer_id)
+
+
+def delete_customer(sealer: Sealer, customer_id: str) -> None:
+    """Forget the person: personal data is overwritten; the row stays so old sales that
+    name its id still resolve (to no one)."""
+    CustomerRow.update(
+        name=sealer.seal(TABLE, "name", customer_id, "-"),
+        phone=None,
+        address=None,
+        phone_index=None,
+        member_code=None,
+        deleted=True,
+    ).where(CustomerRow.id == customer_id).execute()
 
 
 @dataclass(frozen=True)

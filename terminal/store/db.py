@@ -86,11 +86,11 @@ def open_database(
             "sales; restore the last backup with `pos-terminal restore`."
         )
     database.initialize(db)
+    if not fresh:  # older tables get their new columns before indexes on them are made
+        schema.upgrade(db)
     db.create_tables(models.ALL_MODELS, safe=True)
     create_journal(db)
     create_queue(db)
     if fresh:
         db.execute_sql(f"PRAGMA user_version = {schema.VERSION}")
-    else:
-        schema.upgrade(db)
     return db

@@ -44,6 +44,12 @@ EVENT_TYPES = frozenset(
         "start",
         "stop",
         "correction",
+        "cash_in",
+        "cash_out",
+        "reprint",
+        "fraud_signal",
+        "customer_change",
+        "card_unsettled",
     }
 )
 
@@ -199,10 +205,18 @@ def fast_signature_check() -> journal_format.BatchCheck:
     return check
 
 
-def read_entries(db: Database, *, decode: bool = True) -> Iterator[dict[str, Any]]:
+def read_entries(
+    db: Database, *, decode: bool = True, since: int = 0, types: tuple[str, ...] = ()
+) -> Iterator[dict[str, Any]]:
     """Entries in storage order (rowid). ``decode=False`` keeps the payload as its stored
-    canonical JSON text (``payload_json``), which is all verification needs."""
-    cursor = db.execute_sql(_ALL)
+    canonical JSON text (``payload_json``), which is all verification needs. ``since``:
+    only entries with ``seq >= since``; ``types``: only these event types."""
+    if since or types:
+        where = ["seq >= ?"] + ([f"type IN ({', '.join('?' * len(types))})"] if types else [])
+        sql = _ALL.replace(" ORDER BY", f" WHERE {' AND '.join(where)} ORDER BY")
+        cursor = db.execute_sql(sql, (since, *types))
+    else:
+        cursor = db.execute_sql(_ALL)
     while rows := cursor.fetchmany(5000):  # in batches: reading and verifying overlap less
         for row in rows:
             seq, terminal_id, kid, etype, ts, total, payload, prev, digest, sig = row

@@ -30,6 +30,8 @@ class ProductRow(BaseModel):
     sold_by_weight = BooleanField(default=False)
     plu = CharField(null=True, unique=True)
     active = BooleanField(default=True)
+    category = CharField(default="")
+    stock_milli = IntegerField(null=True)  # thousandths on hand; NULL: stock not kept
 
     class Meta:
         table_name = "product"
@@ -91,6 +93,11 @@ class SaleRow(BaseModel):
     total = IntegerField()
     rounding = IntegerField(default=0)  # cash rounding added to the total
     return_code = CharField(unique=True)
+    shift_id = IntegerField(null=True)
+    customer_id = CharField(null=True)
+    discount = IntegerField(default=0)  # discounts the cashier gave (promotions are prices)
+    points_earned = IntegerField(default=0)
+    reprints = IntegerField(default=0)  # copies printed after the original
 
     class Meta:
         table_name = "sale"
@@ -109,6 +116,9 @@ class SaleLineRow(BaseModel):
     unit_price = IntegerField()
     amount = IntegerField()
     tax_class = CharField()
+    regular_amount = IntegerField(default=0)
+    discount = IntegerField(default=0)
+    promotion = CharField(default="")
 
     class Meta:
         table_name = "sale_line"
@@ -130,10 +140,12 @@ class SaleTaxRow(BaseModel):
 
 class TenderRow(BaseModel):
     sale = ForeignKeyField(SaleRow, backref="tenders", on_delete="CASCADE")
-    kind = CharField()  # cash
+    kind = CharField()  # cash | card | points
     amount = IntegerField()  # applied to the sale
     tendered = IntegerField()
     change = IntegerField()
+    points = IntegerField(default=0)
+    receipt_number = IntegerField(null=True)  # card: the card terminal's, for a reversal
 
     class Meta:
         table_name = "tender"
@@ -148,6 +160,10 @@ class CustomerRow(BaseModel):
     address = BlobField(null=True)
     phone_index = CharField(null=True, index=True)
     created_at = DateTimeField()
+    member_code = CharField(null=True, unique=True)  # the member card's barcode
+    points = IntegerField(default=0)
+    lifetime_points = IntegerField(default=0)
+    deleted = BooleanField(default=False)
 
     class Meta:
         table_name = "customer"
@@ -166,6 +182,105 @@ class CardAuthRow(BaseModel):
         table_name = "card_auth"
 
 
+class PasskeyRow(BaseModel):
+    """A passkey category (seed 000): on or off, and its 6-digit code's Argon2id hash."""
+
+    category = CharField(primary_key=True)
+    enabled = BooleanField(default=False)
+    code_hash = TextField(null=True)
+
+    class Meta:
+        table_name = "passkey"
+
+
+class ShiftRow(BaseModel):
+    terminal_id = CharField()
+    cashier_id = IntegerField()
+    opened_at = DateTimeField()
+    opening_float = IntegerField()
+    closed_at = DateTimeField(null=True)
+    expected = IntegerField(null=True)
+    counted = IntegerField(null=True)
+    variance = IntegerField(null=True)
+    counts = TextField(null=True)  # JSON: denomination -> count
+
+    class Meta:
+        table_name = "shift"
+
+
+class RefundRow(BaseModel):
+    terminal_id = CharField()
+    number = IntegerField()
+    created_at = DateTimeField()
+    sale = ForeignKeyField(SaleRow, null=True, backref="refunds")  # NULL: without a receipt
+    cashier_id = IntegerField()
+    shift_id = IntegerField(null=True)
+    amount = IntegerField()
+    reason = CharField()
+    approved_by = CharField(null=True)
+    points_back = IntegerField(default=0)
+
+    class Meta:
+        table_name = "refund"
+        indexes = ((("terminal_id", "number"), True),)
+
+
+class RefundLineRow(BaseModel):
+    refund = ForeignKeyField(RefundRow, backref="lines", on_delete="CASCADE")
+    position = IntegerField()  # the sale line's position (0 without a receipt)
+    sku = CharField()
+    name = CharField()
+    quantity_milli = IntegerField()
+    amount = IntegerField()
+    tax_class = CharField()
+    restock = BooleanField()
+
+    class Meta:
+        table_name = "refund_line"
+
+
+class RefundTenderRow(BaseModel):
+    refund = ForeignKeyField(RefundRow, backref="tenders", on_delete="CASCADE")
+    kind = CharField()  # cash | card
+    amount = IntegerField()
+    receipt_number = IntegerField(null=True)
+
+    class Meta:
+        table_name = "refund_tender"
+
+
+class CardPaymentRow(BaseModel):
+    """A card payment, refund or reversal as sent to the card terminal: written as
+    pending *before* the request goes out, then resolved (see hal.card.payments)."""
+
+    payment_id = CharField(primary_key=True)
+    kind = CharField()  # payment | refund | reversal
+    amount = IntegerField()
+    state = CharField()  # pending | paid | declined | not-charged | unknown
+    created_at = DateTimeField()
+    receipt_number = IntegerField(null=True)
+    settled = BooleanField(default=False)  # attached to a committed sale or refund
+
+    class Meta:
+        table_name = "card_payment"
+
+
+class PromotionRow(BaseModel):
+    code = CharField(primary_key=True)
+    name = CharField()
+    start = DateTimeField()  # UTC
+    end = DateTimeField()
+    skus = TextField(default="")  # space-separated
+    categories = TextField(default="")
+    percent = CharField(null=True)
+    fixed_price = IntegerField(null=True)
+    members_only = BooleanField(default=False)
+    min_tier = IntegerField(default=0)
+
+    class Meta:
+        table_name = "promotion"
+
+
 ALL_MODELS = [
     ProductRow,
     BarcodeRow,
@@ -178,4 +293,11 @@ ALL_MODELS = [
     TenderRow,
     CustomerRow,
     CardAuthRow,
+    PasskeyRow,
+    ShiftRow,
+    RefundRow,
+    RefundLineRow,
+    RefundTenderRow,
+    CardPaymentRow,
+    PromotionRow,
 ]

@@ -17,9 +17,21 @@ from peewee import Database
 
 from terminal.core.numbering import return_code, transaction_label
 from terminal.core.sale import CommittedSale, Sale
+from terminal.core.tender import Tender
 from terminal.store import print_queue
+from terminal.store.customers import CardAuth, record_card_auth
 from terminal.store.journal import Journal
-from terminal.store.models import CounterRow, SaleLineRow, SaleRow, SaleTaxRow, TenderRow
+from terminal.store.models import (
+    CardPaymentRow,
+    CounterRow,
+    CustomerRow,
+    ProductRow,
+    SaleLineRow,
+    SaleRow,
+    SaleTaxRow,
+    TenderRow,
+)
+from terminal.store.sealing import Sealer
 
 Receipt = Callable[[CommittedSale], bytes]
 _COUNTER = CounterRow._meta.table_name
@@ -30,25 +42,40 @@ _NEXT_NUMBER = (
 )
 _INSERT_SALE = (
     f"INSERT INTO {SaleRow._meta.table_name} (terminal_id, number, created_at, cashier_id,"
-    " currency, prices_include_tax, net, tax, total, rounding, return_code)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " currency, prices_include_tax, net, tax, total, rounding, return_code, shift_id,"
+    " customer_id, discount, points_earned, reprints)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
 )
 _INSERT_LINE = (
     f"INSERT INTO {SaleLineRow._meta.table_name} (sale_id, position, sku, name, quantity_milli,"
-    " unit_price, amount, tax_class) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " unit_price, amount, tax_class, regular_amount, discount, promotion)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_TAKE_STOCK = (
+    f"UPDATE {ProductRow._meta.table_name} SET stock_milli = stock_milli - ?"
+    " WHERE sku = ? AND stock_milli IS NOT NULL"
+)
+_CUSTOMER_POINTS = (
+    f"UPDATE {CustomerRow._meta.table_name} SET points = points + ? - ?,"
+    " lifetime_points = lifetime_points + ? WHERE id = ?"
+)
+_SETTLE_CARD = f"UPDATE {CardPaymentRow._meta.table_name} SET settled = 1 WHERE payment_id = ?"
 _INSERT_TAX = (
     f"INSERT INTO {SaleTaxRow._meta.table_name} (sale_id, code, name, rate, base, amount)"
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_TENDER = (
-    f"INSERT INTO {TenderRow._meta.table_name} (sale_id, kind, amount, tendered, change)"
-    " VALUES (?, ?, ?, ?, ?)"
+    f"INSERT INTO {TenderRow._meta.table_name} (sale_id, kind, amount, tendered, change,"
+    " points, receipt_number) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 
 def commit_sale(
-    db: Database, sale: Sale, journal: Journal, receipt: Receipt | None = None
+    db: Database,
+    sale: Sale,
+    journal: Journal,
+    receipt: Receipt | None = None,
+    sealer: Sealer | None = None,
 ) -> CommittedSale:
     """Store ``sale`` with its journal entry and return it with its gapless number.
 
@@ -59,6 +86,9 @@ def commit_sale(
     ``receipt`` renders the committed sale's receipt; its print job is written in the same
     transaction. A receipt that cannot be rendered (a missing logo) does not stop the sale:
     its job is stored as failed, with the reason.
+
+    Stock is taken for products whose stock is kept; card tenders get their authorisation
+    sealed (``sealer``) and their payment record marked as settled.
     """
     created = sale.created_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
     payment = sale.payment
@@ -82,6 +112,10 @@ def commit_sale(
                 payment.payable,
                 payment.rounding,
                 code,
+                sale.shift_id,
+                sale.customer_id,
+                sale.discount,
+                sale.points_earned,
             ),
         )
         sale_id = cursor.lastrowid
@@ -97,9 +131,15 @@ def commit_sale(
                     line.unit_price,
                     line.amount,
                     line.tax_class,
+                    line.regular_amount,
+                    line.discount,
+                    line.promotion,
                 )
                 for i, line in enumerate(sale.lines, start=1)
             ],
+        )
+        cursor.executemany(
+            _TAKE_STOCK, [(int(line.quantity * 1000), line.sku) for line in sale.lines]
         )
         cursor.executemany(
             _INSERT_TAX,
@@ -108,9 +148,37 @@ def commit_sale(
                 for r in sale.taxes.per_rate
             ],
         )
-        cursor.execute(
-            _INSERT_TENDER, (sale_id, "cash", payment.payable, payment.tendered, payment.change)
-        )
+        for tender in payment.tenders:
+            card = tender.card
+            cursor.execute(
+                _INSERT_TENDER,
+                (
+                    sale_id,
+                    tender.kind,
+                    tender.amount,
+                    tender.tendered,
+                    tender.change,
+                    tender.points,
+                    card.receipt_number if card else None,
+                ),
+            )
+            if card is not None:
+                if sealer is None:
+                    raise ValueError("a card tender needs the sealer for its authorisation")
+                auth = CardAuth(
+                    card.masked_pan,
+                    card.auth_code,
+                    str(card.trace_number or ""),
+                    card.card_terminal_id,
+                )
+                record_card_auth(sealer, cursor.lastrowid, auth)
+            if tender.payment_id:
+                cursor.execute(_SETTLE_CARD, (tender.payment_id,))
+        if sale.customer_id:
+            spent = sum(t.points for t in payment.tenders)
+            cursor.execute(
+                _CUSTOMER_POINTS, (sale.points_earned, spent, sale.points_earned, sale.customer_id)
+            )
         label = transaction_label(sale.terminal_id, number)
         entry = journal.append(
             "sale", journal_payload(sale, number, code), sale.created_at, amount=payment.payable
@@ -140,6 +208,7 @@ def journal_payload(sale: Sale, number: int, code: str) -> dict:
                 "unit_price": line.unit_price,
                 "amount": line.amount,
                 "tax_class": line.tax_class,
+                "discount": line.discount,
             }
             for line in sale.lines
         ],
@@ -151,12 +220,21 @@ def journal_payload(sale: Sale, number: int, code: str) -> dict:
         "tax": sale.taxes.tax,
         "rounding": sale.payment.rounding,
         "total": sale.payment.payable,
-        "tenders": [
-            {
-                "kind": "cash",
-                "amount": sale.payment.payable,
-                "tendered": sale.payment.tendered,
-                "change": sale.payment.change,
-            }
-        ],
+        "tenders": [tender_payload(t) for t in sale.payment.tenders],
+        "shift": sale.shift_id,
+        "customer": sale.customer_id,
+        "discount": sale.discount,
+        "points_earned": sale.points_earned,
     }
+
+
+def tender_payload(tender: Tender) -> dict:
+    """A tender for the journal: for a card, its receipt number, never card data."""
+    out = {"kind": tender.kind, "amount": tender.amount}
+    if tender.kind == "cash":
+        out.update(tendered=tender.tendered, change=tender.change)
+    elif tender.kind == "card" and tender.card:
+        out["receipt_number"] = tender.card.receipt_number
+    elif tender.kind == "points":
+        out["points"] = tender.points
+    return out

@@ -103,7 +103,15 @@ def export_bundle(
         records.append(
             {
                 "table": "customer",
-                "row": {"id": c.id, "name": c.name, "phone": c.phone, "address": c.address},
+                "row": {
+                    "id": c.id,
+                    "name": c.name,
+                    "phone": c.phone,
+                    "address": c.address,
+                    "member_code": c.member_code,
+                    "points": c.points,
+                    "lifetime_points": c.lifetime_points,
+                },
             }
         )
         if progress:
@@ -175,15 +183,25 @@ def import_bundle(
     if db.execute_sql("SELECT COUNT(*) FROM sale").fetchone()[0]:
         raise TransferError("this terminal already has sales: import only into a new terminal")
     with db.atomic():
-        db.execute_sql("DELETE FROM barcode")
-        db.execute_sql("DELETE FROM product")
+        # a new terminal holds only its demo data, which the imported data replaces
+        for table in ("barcode", "product", "customer", "promotion"):
+            db.execute_sql(f'DELETE FROM "{table}"')
         for n, record in enumerate(records, start=1):
             table, row = record["table"], record["row"]
             if table == "customer":
                 c = customer_store.add_customer(
-                    sealer, row["name"], row["phone"], row["address"], customer_id=row["id"]
+                    sealer,
+                    row["name"],
+                    row["phone"],
+                    row["address"],
+                    customer_id=row["id"],
+                    member_code=row.get("member_code"),
                 )
                 assert c.id == row["id"]
+                db.execute_sql(
+                    "UPDATE customer SET points = ?, lifetime_points = ? WHERE id = ?",
+                    (row.get("points", 0), row.get("lifetime_points", 0), c.id),
+                )
             elif table == "cashier":
                 db.execute_sql(
                     "INSERT OR REPLACE INTO cashier (id, name, role, pin_hash, active, peppered)"

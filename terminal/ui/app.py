@@ -19,8 +19,12 @@ from kivy.lang import Builder
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from terminal.config import Settings
+from terminal.core.approval import ApprovalNeeded
+from terminal.core.errors import PosError
+from terminal.i18n import _
 from terminal.services.pos import PosService, SaleOutcome
 from terminal.ui.keymap import ENTER_KEYS, KeyMap
+from terminal.ui.refund_screen import RefundScreen
 from terminal.ui.screens import PaymentScreen, SaleScreen, SearchScreen, SignInScreen
 
 log = logging.getLogger(__name__)
@@ -44,12 +48,14 @@ class PosRoot(ScreenManager):
         self.keymap = KeyMap(settings.keys)
         self.screenshot_dir = settings.ui.screenshot_dir
         self.last_outcome: SaleOutcome | None = None
+        self.panels: list = []  # open prompts, the newest gets the keys
         self._swallow_text = False
         for cls, name in (
             (SignInScreen, "signin"),
             (SaleScreen, "sale"),
             (PaymentScreen, "payment"),
             (SearchScreen, "search"),
+            (RefundScreen, "refund"),
         ):
             self.add_widget(cls(pos, self, name=name))
         self.current = "signin"
@@ -68,9 +74,51 @@ class PosRoot(ScreenManager):
         """Poll the devices (every 5 s, and after each sale) and show what is wrong."""
         self.get_screen("sale").show_health(self.service.health())
 
+    @property
+    def target(self):
+        """Where keys go: the newest open prompt, else the screen."""
+        return self.panels[-1] if self.panels else self.current_screen
+
+    def push_panel(self, panel) -> None:
+        self.panels.append(panel)
+        self.screenshot(f"panel-{type(panel).__name__}")
+
+    def pop_panel(self, panel) -> None:
+        if panel in self.panels:
+            self.panels.remove(panel)
+
+    def with_approval(self, action, on_done, *, on_cancel=None) -> None:
+        """Run ``action(approval)``: first without approval; if the shop's rules ask for
+        one, the approval prompt opens inline and the action runs again with it.
+        Refusals are shown on the current screen; cancel returns to where one was."""
+        from terminal.ui.panels import ApprovalPanel  # noqa: PLC0415 - panels import screens
+
+        screen = self.current_screen
+        try:
+            result = action(None)
+        except ApprovalNeeded as need:
+
+            def approved(approval) -> None:
+                try:
+                    done = action(approval)
+                except PosError as exc:
+                    screen.refuse(exc)
+                    return
+                on_done(done)
+
+            screen.say(_("Waiting for a supervisor's approval"))
+            ApprovalPanel(
+                self, need, approved, on_cancel=on_cancel or (lambda: screen.say(""))
+            ).show()
+            return
+        except PosError as exc:
+            screen.refuse(exc)
+            return
+        on_done(result)
+
     def _on_key_down(self, _window, key: int, _scancode, _codepoint, modifiers) -> bool:
         name = _KEY_NAMES.get(key, "")
-        screen = self.current_screen
+        screen = self.target
         # SDL sends a key's text right after its key-down; a new key-down means the
         # previous key typed nothing (F-keys, arrows), so nothing is left to swallow.
         self._swallow_text = False
@@ -91,15 +139,17 @@ class PosRoot(ScreenManager):
         if self._swallow_text:
             self._swallow_text = False
             return
-        self.current_screen.on_text(text)
+        self.target.on_text(text)
 
     # -- events from the screens and the scanner -------------------------------------------
     def scan(self, code: str) -> None:
         """A code from a scanner backend that is not a keyboard (simulator pipe, serial)."""
-        self.current_screen.on_scan(code)
+        self.target.on_scan(code)
 
     def signed_in(self, cashier) -> None:
         self.current = "sale"
+        if self.service.shift is None:
+            self.get_screen("sale").ask_opening_float()
 
     def sign_out(self) -> None:
         self.service.sign_out()

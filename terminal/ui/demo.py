@@ -28,6 +28,10 @@ def run_demo(pos: PosService, settings: Settings, out_dir: Path) -> list[Path]:
     ui.type(pin)
     ui.key("enter")
     ui.wait_until(lambda: root.current == "sale", "the sale screen")
+    if root.panels:  # no shift open yet: the opening float is asked first
+        shots.append(ui.screenshot(out_dir / "1b-opening-float.png"))
+        ui.type("500000")
+        ui.key("enter")
     for code in (
         "8991002101111",
         "8991002101111",

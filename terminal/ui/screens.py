@@ -4,6 +4,8 @@ shows what comes back; every rule (prices, taxes, tender, PINs) lives below them
 from __future__ import annotations
 
 import logging
+import threading
+from decimal import Decimal
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
@@ -13,8 +15,9 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
 from terminal.core.errors import N_, PosError
+from terminal.core.pricing import AMOUNT, DISCOUNT_REASONS, PERCENT, Discount
 from terminal.i18n import _, ngettext
-from terminal.services.pos import PosService
+from terminal.services.pos import VOID_REASONS, PosService
 from terminal.services.receipt import format_quantity
 
 log = logging.getLogger(__name__)
@@ -191,6 +194,7 @@ HEALTH_TEXTS = {
 
 class SaleScreen(PosScreen):
     health_text = StringProperty("")
+    customer_text = StringProperty("")
     store_name = StringProperty("")
     cashier_name = StringProperty("")
     entry = StringProperty("")
@@ -208,6 +212,7 @@ class SaleScreen(PosScreen):
     def on_pre_enter(self) -> None:
         cashier = self.service.cashier
         self.cashier_name = _("Cashier: {name}").format(name=cashier.name) if cashier else ""
+        self.show_customer()
         self.refresh()
 
     def money(self, amount: int) -> str:
@@ -224,6 +229,8 @@ class SaleScreen(PosScreen):
         for i, line in enumerate(cart.lines):
             qty = format_quantity(line.quantity, line.product.sold_by_weight, sep)
             detail = f"{qty} x {self.money(line.unit_price)}"
+            if line.savings:
+                detail += "  -" + self.money(line.savings)
             row = CartRow(
                 self.select,
                 name=line.product.name,
@@ -333,14 +340,211 @@ class SaleScreen(PosScreen):
         self.refresh()
 
     def _do_remove_line(self) -> None:
+        """Void the selected line: choose the reason, then the approval if it is late."""
+        from terminal.ui.panels import ChoicePanel  # noqa: PLC0415 - panels import this module
+
         index = self._current_index()
         if index is None:
             return
-        line = self.service.remove_line(index)
-        self.say(_("Removed: {name}").format(name=line.product.name))
+        line = self.service.cart.lines[index]
+        options = [(key, _(text)) for key, text in VOID_REASONS.items()]
+        ChoicePanel(
+            self.router,
+            _("Void {name}: why?").format(name=line.product.name),
+            options,
+            lambda reason: self.router.with_approval(
+                lambda approval: self.service.void_line(index, reason, approval), self._voided
+            ),
+        ).show()
+
+    def _voided(self, line) -> None:
+        self.say(_("Voided: {name}").format(name=line.product.name))
         self.last_name = self.last_amount = ""
-        self.selected = min(index, len(self.service.cart.lines) - 1)
+        self.selected = min(self.selected, len(self.service.cart.lines) - 1)
         self.refresh()
+
+    def _do_cancel_sale(self) -> None:
+        from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
+
+        if self.service.cart.is_empty:
+            self.say(_("The sale is empty"), error=True)
+            return
+        options = [(key, _(text)) for key, text in VOID_REASONS.items()]
+
+        def cancelled(count: int) -> None:
+            self.change_text = self.last_name = self.last_amount = ""
+            self.selected = -1
+            self.say(
+                ngettext(
+                    "Order cancelled: {n} line, nothing charged",
+                    "Order cancelled: {n} lines, nothing charged",
+                    count,
+                ).format(n=count)
+            )
+            self.refresh()
+
+        ChoicePanel(
+            self.router,
+            _("Cancel the whole order? Choose the reason"),
+            options,
+            lambda reason: self.router.with_approval(
+                lambda approval: self.service.cancel_sale(reason, approval), cancelled
+            ),
+        ).show()
+
+    def _do_discount(self) -> None:
+        """The typed value (10% or an amount) off the selected line or the whole sale."""
+        from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
+
+        if self.service.cart.is_empty:
+            self.say(_("The sale is empty"), error=True)
+            return
+        text, self.entry = self.entry.strip(), ""
+        if not text:
+            self.say(_("Type the discount (10% or an amount), then press Discount"), error=True)
+            return
+        try:
+            if text.endswith("%"):
+                kind, value = PERCENT, Decimal(text[:-1].replace(",", "."))
+            else:
+                kind, value = AMOUNT, Decimal(self.service.currency.parse(text))
+        except (ArithmeticError, ValueError):
+            self.say(_("{text} is not a discount").format(text=text), error=True)
+            return
+        index = self._current_index()
+
+        def given(off: int) -> None:
+            self.say(_("Discount {amount} given").format(amount=self.money(off)))
+            self.refresh()
+
+        def with_reason(scope: str, reason: str) -> None:
+            try:
+                discount = Discount(kind, value, reason)
+            except PosError as exc:
+                self.refuse(exc)
+                return
+            target = index if scope == "line" else None
+            self.router.with_approval(
+                lambda approval: self.service.discount(discount, target, approval), given
+            )
+
+        def with_scope(scope: str) -> None:
+            ChoicePanel(
+                self.router,
+                _("Reason for the discount"),
+                [(key, _(label)) for key, label in DISCOUNT_REASONS.items()],
+                lambda reason: with_reason(scope, reason),
+            ).show()
+
+        name = self.service.cart.lines[index].product.name
+        ChoicePanel(
+            self.router,
+            _("Discount {value} on").format(value=text),
+            [("line", _("This line: {name}").format(name=name)), ("sale", _("The whole sale"))],
+            with_scope,
+        ).show()
+
+    def _do_customer(self) -> None:
+        """Find the customer by member card, phone or name (typed, or scanned into the
+        prompt), and attach them to the sale: member prices and points follow."""
+        from terminal.ui.panels import ChoicePanel, EntryPanel  # noqa: PLC0415
+
+        desk = self.service.customers
+
+        def attach(customer) -> None:
+            desk.attach(customer)
+            self.show_customer()
+            self.refresh()
+
+        def search(text: str) -> str | None:
+            found = desk.find(text)
+            if not found:
+                return _("No customer found for {text}").format(text=text)
+            if len(found) == 1:
+                attach(found[0])
+                return None
+            options = [(c.id, f"{c.name} {c.member_code or ''}") for c in found[:8]]
+            by_id = {c.id: c for c in found}
+            Clock.schedule_once(
+                lambda _dt: ChoicePanel(
+                    self.router, _("Which customer?"), options, lambda cid: attach(by_id[cid])
+                ).show(),
+                0,
+            )
+            return None
+
+        text, self.entry = self.entry.strip(), ""
+        if text:
+            problem = search(text)
+            if problem:
+                self.say(problem, error=True)
+            return
+        EntryPanel(
+            self.router,
+            _("Customer: member card, phone or name"),
+            search,
+            letters=True,
+            accept_scans=True,
+        ).show()
+
+    def show_customer(self) -> None:
+        customer = self.service.customer
+        self.customer_text = (
+            _("{name}: {points} points").format(
+                name=customer.name, points=self.service.customer_points
+            )
+            if customer
+            else ""
+        )
+
+    def ask_opening_float(self) -> None:
+        """No shift is open: the first thing is to count the opening float."""
+        from terminal.ui.panels import EntryPanel  # noqa: PLC0415
+
+        def open_with(text: str) -> str | None:
+            amount = self.service.currency.parse(text or "0")
+            shift = self.service.shifts.open(amount)
+            self.say(
+                _("Shift {n} open, float {amount}").format(n=shift.id, amount=self.money(amount))
+            )
+            return None
+
+        EntryPanel(
+            self.router,
+            _("Open the shift: count the opening float"),
+            open_with,
+            hint=self.money(0),
+        ).show()
+
+    def _do_shift(self) -> None:
+        from terminal.ui.shift_menu import open_shift_menu  # noqa: PLC0415
+
+        open_shift_menu(self)
+
+    def _do_refund(self) -> None:
+        if not self.service.cart.is_empty:
+            self.say(_("Finish the sale before a refund"), error=True)
+            return
+        self.go("refund")
+
+    def _do_more(self) -> None:
+        from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
+
+        actions = [
+            ("discount", _("Discount")),
+            ("cancel_sale", _("Cancel order")),
+            ("customer", _("Customer")),
+            ("refund", _("Refund")),
+            ("shift", _("Shift and reports")),
+            ("resume_printing", _("Print waiting receipts")),
+        ]
+        labelled = [(a, f"{label}  ({self.key_label(a)})") for a, label in actions]
+        ChoicePanel(self.router, _("More"), labelled, self.on_action).show()
+
+    def _do_pay_card(self) -> None:
+        self._do_pay_cash()
+        if self.manager.current == "payment":
+            self.manager.get_screen("payment").pay_card()
 
     def _do_search(self) -> None:
         self.go("search")
@@ -381,6 +585,8 @@ class SaleScreen(PosScreen):
 
 
 class PaymentScreen(PosScreen):
+    card_busy = BooleanProperty(False)
+    card_status = StringProperty("")
     due_text = StringProperty("")
     due_detail = StringProperty("")
     tendered_text = StringProperty("")
@@ -396,7 +602,7 @@ class PaymentScreen(PosScreen):
         payable = pos.cash_payable()
         self.typed = ""
         self.due_text = cur.format(payable)
-        total = pos.cart.total
+        total = pos.left_to_pay
         self.due_detail = (
             _("Total {total}, cash rounding {rounding}").format(
                 total=cur.format(total), rounding=cur.format(payable - total)
@@ -404,6 +610,10 @@ class PaymentScreen(PosScreen):
             if payable != total
             else _("Total {total}").format(total=cur.format(total))
         )
+        if pos.tenders:
+            self.due_detail += "  " + _("(card {paid} in)").format(
+                paid=cur.format(pos.cart.total - total)
+            )
         self.say("")
         quick = self.ids.quick
         quick.clear_widgets()
@@ -444,6 +654,8 @@ class PaymentScreen(PosScreen):
         self.typed = ""
 
     def on_enter_key(self) -> None:
+        if self.card_busy:
+            return
         if not self.typed:
             self.say(_("Type the amount received, or press Exact"), error=True)
             return
@@ -455,15 +667,75 @@ class PaymentScreen(PosScreen):
         self.pay(amount)
 
     def on_action(self, action: str) -> None:
+        if self.card_busy:
+            return  # the card terminal has the customer: wait for its answer
         if action == "back":
+            if self.service.tenders:
+                self.say(_("A card payment is already in: take the rest"), error=True)
+                return
             self.go("sale")
         elif action == "pay_cash":  # the pay key again: exact amount
             self.pay(self.service.cash_payable())
+        elif action == "pay_card":
+            self.pay_card()
+
+    def pay_card(self) -> None:
+        """Send the typed amount (or all that is left) to the card terminal. It runs on a
+        thread; the terminal's progress messages show here as they come."""
+        if self.card_busy:
+            return
+        amount = None
+        if self.typed:
+            try:
+                amount = self.service.currency.parse(self.typed)
+            except ArithmeticError:
+                self.say(_("{text} is not an amount").format(text=self.typed), error=True)
+                return
+        self.typed = ""
+        self.card_busy = True
+        self.card_status = _("Card: follow the card terminal")
+        self.say(_("Sent to the card terminal"))
+
+        def status(_code: int, text: str) -> None:
+            Clock.schedule_once(lambda _dt: setattr(self, "card_status", _(text)), 0)
+
+        def run() -> None:
+            try:
+                outcome, error = self.service.pay_card(amount, on_status=status), None
+            except PosError as exc:
+                outcome, error = None, exc
+            except Exception as exc:  # a fault must not leave the screen waiting
+                log.exception("card payment failed")
+                outcome, error = (
+                    None,
+                    PosError(N_("Card payment failed: {reason}"), reason=str(exc)),
+                )
+            Clock.schedule_once(lambda _dt: self._card_done(outcome, error), 0)
+
+        threading.Thread(target=run, name="card-payment", daemon=True).start()
+
+    def _card_done(self, outcome, error) -> None:
+        self.card_busy = False
+        self.card_status = ""
+        if error is not None:
+            self.refuse(error)
+            return
+        if outcome is not None:
+            self.router.sale_done(outcome)
+            return
+        self.on_pre_enter()  # approved, something left to pay
+        self.say(
+            _("Card approved; {left} left to pay").format(
+                left=self.service.currency.format(self.service.left_to_pay)
+            )
+        )
 
     def on_scan(self, code: str) -> None:
         self.say(_("Finish the payment or go back before scanning"), error=True)
 
     def pay(self, tendered: int) -> None:
+        if self.card_busy:
+            return
         try:
             outcome = self.service.pay_cash(tendered)
         except PosError as exc:

@@ -113,6 +113,9 @@ def test_cash_sale_in_the_running_app(display, tmp_path):
         xdotool("type", "--delay", "30", "1357")
         xdotool("key", "Return")
         wait_for(lambda: logged("cashier 1 signed in"), "sign-in")
+        xdotool("type", "--delay", "30", "200000")  # no shift open yet: the opening float
+        xdotool("key", "Return")
+        wait_for(lambda: logged("shift 1 opened"), "the shift to open")
 
         with open(data / "sim" / "scanner", "w") as pipe:  # the simulated scanner
             pipe.write("8991002101111\n")

@@ -21,6 +21,8 @@ def main(data_dir: str) -> None:
     settings = parse_settings(doc)
     pos = build_terminal(settings, pin_params=FAST_TEST_PARAMS).pos
     pos.sign_in("1", "1357")
+    if pos.shift is None:  # (still open after a kill)
+        pos.shifts.open(0)
     codes = ["8991002101111", "GULA-1KG", "INDOMIE-G"]
     i = 0
     while True:

@@ -17,7 +17,7 @@ from tests.conftest import open_reader
 
 @pytest.fixture
 def journaled(terminal):
-    """A terminal with a start entry and three sales (journal seq 1..4)."""
+    """A terminal with a start entry, the shift's opening and three sales (seq 1..5)."""
     pos = terminal.pos
     pos.sign_in("1", "1357")
     for code, cash in (("8991002101111", 10000), ("GULA-1KG", 20000), ("TEH-BTL", 5500)):
@@ -41,17 +41,25 @@ def test_sales_are_journaled_with_a_perpetual_grand_total(journaled):
     entries = list(read_entries(journaled.pos.db))
     assert [(e["seq"], e["type"]) for e in entries] == [
         (1, "start"),
-        (2, "sale"),
+        (2, "shift_open"),
         (3, "sale"),
         (4, "sale"),
+        (5, "sale"),
     ]
-    assert [e["grand_total"] for e in entries] == [0, 5500, 23000, 28500]
-    sale = entries[1]["payload"]
+    assert [e["grand_total"] for e in entries] == [0, 0, 5500, 23000, 28500]
+    sale = entries[2]["payload"]
     assert sale["number"] == 1 and sale["total"] == 5500
     assert sale["lines"] == [
-        {"sku": "TEH-BTL", "quantity": "1", "unit_price": 5500, "amount": 5500, "tax_class": "PPN"}
+        {
+            "sku": "TEH-BTL",
+            "quantity": "1",
+            "unit_price": 5500,
+            "amount": 5500,
+            "tax_class": "PPN",
+            "discount": 0,
+        }
     ]
-    assert entries[1]["ts"] == "2026-11-23T03:00:00.000+00:00"
+    assert entries[2]["ts"] == "2026-11-23T03:00:00.000+00:00"
     assert journaled.pos.journal.verify().ok
 
 
@@ -59,7 +67,7 @@ def test_the_receipt_carries_the_journal_seq_and_short_hash(journaled):
     _name, data = journaled.pos.printer.jobs[-1]
     entry = list(read_entries(journaled.pos.db))[-1]
     line = next(ln for ln in interpret(data).lines if ln.startswith("Jurnal"))
-    assert line.split() == ["Jurnal", "4", entry["hash"][:8].upper()]
+    assert line.split() == ["Jurnal", "5", entry["hash"][:8].upper()]
 
 
 def test_update_and_delete_are_refused(journaled):
@@ -77,41 +85,41 @@ def test_update_and_delete_are_refused(journaled):
         (
             [
                 "UPDATE journal SET payload = replace(payload, '\"total\":5500', '\"total\":5501')"
-                " WHERE seq = 2"
+                " WHERE seq = 3"
             ],
-            2,
+            3,
             "content changed",
         ),
         # the grand total, outside the payload, is covered too
-        (["UPDATE journal SET grand_total = 1 WHERE seq = 3"], 3, "content changed"),
+        (["UPDATE journal SET grand_total = 1 WHERE seq = 4"], 4, "content changed"),
         # a deleted entry
-        (["DELETE FROM journal WHERE seq = 3"], 3, "missing"),
+        (["DELETE FROM journal WHERE seq = 4"], 4, "missing"),
         # two entries swapped: each takes the other's seq
         (
             [
-                "UPDATE journal SET seq = -3 WHERE seq = 3",
-                "UPDATE journal SET seq = 3 WHERE seq = 4",
-                "UPDATE journal SET seq = 4 WHERE seq = -3",
+                "UPDATE journal SET seq = -4 WHERE seq = 4",
+                "UPDATE journal SET seq = 4 WHERE seq = 5",
+                "UPDATE journal SET seq = 5 WHERE seq = -4",
             ],
-            3,
+            4,
             "does not follow",
         ),
         # a signature copied from another entry
         (
             [
-                "UPDATE journal SET signature = (SELECT signature FROM journal WHERE seq = 2)"
-                " WHERE seq = 3"
+                "UPDATE journal SET signature = (SELECT signature FROM journal WHERE seq = 3)"
+                " WHERE seq = 4"
             ],
-            3,
+            4,
             "bad signature",
         ),
         # an entry rebuilt elsewhere and chained on: its prev_hash no longer follows
         (
             [
-                "UPDATE journal SET prev_hash = (SELECT hash FROM journal WHERE seq = 1)"
-                " WHERE seq = 3"
+                "UPDATE journal SET prev_hash = (SELECT hash FROM journal WHERE seq = 2)"
+                " WHERE seq = 4"
             ],
-            3,
+            4,
             "does not follow",
         ),
     ],
@@ -128,7 +136,7 @@ def test_tampering_is_detected_and_named(journaled, statements, seq, reason):
 
 def test_verify_command_exit_codes(journaled, settings, capsys):
     assert admin.journal_verify(settings) == 0
-    assert "journal OK: 4 entries" in capsys.readouterr().out
+    assert "journal OK: 5 entries" in capsys.readouterr().out
     tamper(journaled, "DELETE FROM journal WHERE seq = 2")
     assert admin.journal_verify(settings) == 1
     assert "journal BROKEN at seq 2: missing" in capsys.readouterr().out
@@ -160,18 +168,18 @@ def test_export_verifies_offline_with_only_cryptography(journaled, settings, tmp
 
     result = run()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "journal OK: 4 entries" in result.stdout
+    assert "journal OK: 5 entries" in result.stdout
     lines = (out / "journal.jsonl").read_text().splitlines()
-    lines[2] = lines[2].replace('"amount": 17500', '"amount": 17400')
+    lines[3] = lines[3].replace('"amount": 17500', '"amount": 17400')
     (out / "journal.jsonl").write_text("\n".join(lines) + "\n")
     result = run()
     assert result.returncode == 1
-    assert "journal BROKEN at seq 3: content changed" in result.stdout
-    lines[2], lines[3] = lines[3], lines[2].replace('"amount": 17400', '"amount": 17500')
+    assert "journal BROKEN at seq 4: content changed" in result.stdout
+    lines[3], lines[4] = lines[4], lines[3].replace('"amount": 17400', '"amount": 17500')
     (out / "journal.jsonl").write_text("\n".join(lines) + "\n")  # two lines swapped
     result = run()
     assert result.returncode == 1
-    assert "journal BROKEN at seq 3: missing (next entry is seq 4)" in result.stdout
+    assert "journal BROKEN at seq 4: missing (next entry is seq 5)" in result.stdout
 
 
 def test_hashing_from_stored_text_equals_the_canonical_document(journaled):
@@ -219,9 +227,9 @@ def test_the_offline_verifier_hashes_the_payload_it_shows(journaled, settings, t
     out = tmp_path / "audit"
     admin.journal_export(settings, out)
     entries = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
-    original = json.dumps(entries[1]["payload"], sort_keys=True, separators=(",", ":"))
-    entries[1]["payload_json"] = original  # smuggled next to an edited payload
-    entries[1]["payload"]["total"] = 1
+    original = json.dumps(entries[2]["payload"], sort_keys=True, separators=(",", ":"))
+    entries[2]["payload_json"] = original  # smuggled next to an edited payload
+    entries[2]["payload"]["total"] = 1
     key = load_public_key((out / "journal-public-key.pem").read_bytes())
     verdict = verify_entries(entries, {kid(key): key})
-    assert not verdict.ok and verdict.first_bad_seq == 2
+    assert not verdict.ok and verdict.first_bad_seq == 3

@@ -17,7 +17,8 @@ from terminal.store.db import DatabaseUnusable, open_database
 from terminal.store.keystore import KEY_NAMES, FileKeyStore, KeyStoreError, recover_keys
 from terminal.store.migrate import MigrationError, encrypt_plaintext_database
 from terminal.store.models import CashierRow, SaleRow
-from tests.conftest import open_reader
+from terminal.store.sealing import Sealer
+from tests.conftest import open_reader, with_open_shift
 
 
 def sell(pos, *codes, tendered=100000):
@@ -174,7 +175,7 @@ def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path)
     # a database as the foundation issue left it: plaintext SQLite with sales in it, its
     # PINs hashed without a pepper, schema version 1
     db = open_database(settings.database_path, None)
-    seed_demo(PinHasher(None, FAST_TEST_PARAMS))
+    seed_demo(PinHasher(None, FAST_TEST_PARAMS), settings, Sealer(bytes(32)), clock())
     db.execute_sql("UPDATE cashier SET peppered = 0")
     db.execute_sql("PRAGMA user_version = 1")
     db.execute_sql("INSERT INTO counter VALUES ('T01', 2)")
@@ -199,7 +200,7 @@ def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path)
     with pytest.raises(sqlite3.DatabaseError):
         sqlite3.connect(settings.database_path).execute("SELECT 1 FROM sale").fetchall()
     # the terminal starts on it, the cashier signs in with the old PIN, numbering goes on
-    terminal = build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS)
+    terminal = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
     outcome = sell(terminal.pos, "GULA-1KG", tendered=20000)
     assert outcome.committed.number == 3
     # ... and that sign-in re-hashed the PIN with the pepper

@@ -81,6 +81,7 @@ def test_a_replacement_terminal_carries_on(exported, tmp_path, monkeypatch, cloc
     typed(monkeypatch, "2468")
     assert admin.cashier_set_pin(new_settings, 1) == 0
     new.pos.sign_in("1", "2468")
+    new.shifts.open(0)
     new.pos.scan("GULA-1KG")
     assert new.pos.pay_cash(20000).committed.number == 3
 

@@ -1,0 +1,109 @@
+"""Customers at the till: find (member card, phone, name), add, edit, delete - the last
+three with the customers approval when that category is on - and attach to the sale."""
+
+from __future__ import annotations
+
+from terminal.core.approval import CUSTOMERS, Approval, check_approval
+from terminal.core.errors import N_, PosError
+from terminal.store import customers as store
+from terminal.store.customers import Customer
+
+
+class CustomerDesk:
+    def __init__(self, pos) -> None:
+        self.pos = pos
+
+    @property
+    def sealer(self):
+        return self.pos.sealer
+
+    def find(self, text: str) -> list[Customer]:
+        text = text.strip()
+        if not text:
+            return []
+        member = store.find_by_member_code(self.sealer, text)
+        if member:
+            return [member]
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if (
+            digits
+            and len(digits) >= 8
+            and len(digits) == len(text.replace(" ", "").replace("-", "").lstrip("+"))
+        ):
+            try:
+                return store.find_by_phone(self.sealer, text)
+            except PosError:
+                return []
+        return store.find_by_name(self.sealer, text)
+
+    def _approved(self, approval: Approval | None, action: str) -> Approval | None:
+        if self.pos.approvals.policy.requires(CUSTOMERS):
+            return check_approval(approval, CUSTOMERS, action)
+        return approval
+
+    def _journal(self, action: str, customer_id: str, approval: Approval | None) -> None:
+        cashier = self.pos.require_cashier()
+        payload = {"action": action, "customer": customer_id, "cashier": cashier.id}
+        if approval is not None:
+            payload.update(approval.journal_fields())
+        self.pos.journal.append("customer_change", payload, self.pos.clock())
+
+    def add(
+        self,
+        name: str,
+        phone: str | None,
+        address: str | None = None,
+        member_code: str | None = None,
+        approval: Approval | None = None,
+    ) -> Customer:
+        self.pos.require_cashier()
+        approval = self._approved(approval, N_("add a customer"))
+        if member_code and store.find_by_member_code(self.sealer, member_code):
+            raise PosError(N_("This member card is already given to someone"))
+        with self.pos.db.atomic():
+            customer = store.add_customer(
+                self.sealer,
+                name,
+                phone or None,
+                address or None,
+                at=self.pos.clock(),
+                member_code=(member_code or "").strip().upper() or None,
+            )
+            self._journal("add", customer.id, approval)
+        return customer
+
+    def edit(
+        self,
+        customer_id: str,
+        name: str,
+        phone: str | None,
+        address: str | None,
+        approval: Approval | None = None,
+    ) -> Customer:
+        self.pos.require_cashier()
+        approval = self._approved(approval, N_("edit a customer"))
+        with self.pos.db.atomic():
+            customer = store.update_customer(self.sealer, customer_id, name, phone, address)
+            self._journal("edit", customer_id, approval)
+        return customer
+
+    def delete(self, customer_id: str, approval: Approval | None = None) -> None:
+        self.pos.require_cashier()
+        approval = self._approved(approval, N_("delete a customer"))
+        with self.pos.db.atomic():
+            store.delete_customer(self.sealer, customer_id)
+            self._journal("delete", customer_id, approval)
+        if self.pos.customer and self.pos.customer.id == customer_id:
+            self.pos.attach_customer(None)
+
+    def attach(self, customer: Customer | None) -> None:
+        """This sale's customer: tier from lifetime points, member prices follow."""
+        if customer is None:
+            self.pos.attach_customer(None)
+            return
+        fresh = store.get_customer(self.sealer, customer.id)
+        tier = self.pos.settings.loyalty.tier_for(fresh.lifetime_points)
+        self.pos.attach_customer(fresh, fresh.points, tier.rank)
+
+    def tier_name(self, customer: Customer) -> str:
+        return self.pos.settings.loyalty.tier_for(customer.lifetime_points).name

@@ -1,0 +1,302 @@
+"""Refunds and returns of paid sales, and reprints.
+
+Find the sale (its receipt's return code, its number, or date and amount), show what is
+still refundable, refund by line and quantity to the sale's own tenders (card first,
+through the card terminal's refund or reversal; then cash from the drawer), print a
+refund receipt. A return without a receipt always needs the paid-orders approval and a
+reason, and is paid in cash.
+
+A card refund is recorded as pending before it is sent; if the link fails the terminal
+is asked what happened (never sent again). While a card refund of a sale is unresolved,
+no new one is accepted for that sale: never refunded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from peewee import DatabaseError
+
+from hal.card.payments import PAID
+from hal.printer.document import Document
+from terminal.core.approval import PAID_ORDERS, Approval, check_approval
+from terminal.core.catalogue import Product
+from terminal.core.errors import N_, PosError
+from terminal.core.loyalty import proportional_back
+from terminal.core.money import round_to_step
+from terminal.core.refunds import (
+    REFUND_REASONS,
+    RefundError,
+    RefundLine,
+    SoldLine,
+    plan_refund,
+    split_to_tenders,
+)
+from terminal.services.receipt import build_receipt, format_quantity
+from terminal.services.report_doc import TENDER_NAMES
+from terminal.store import print_queue
+from terminal.store.models import CardPaymentRow, SaleRow
+from terminal.store.refunds import (
+    CommittedRefund,
+    PaidSale,
+    commit_refund,
+    find_sale_id,
+    find_sales,
+    load_sale,
+)
+from terminal.store.sales_read import load_committed_sale
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    refund: CommittedRefund
+    print_error: str | None
+
+
+class Refunds:
+    def __init__(self, pos) -> None:
+        self.pos = pos
+
+    # -- finding the sale -----------------------------------------------------------------
+    def find(self, text: str) -> PaidSale:
+        """By the receipt's return code (scanned), or by transaction number (T01-000042
+        or just 42)."""
+        text = text.strip().upper()
+        tid = self.pos.settings.terminal_id
+        sale_id = None
+        if text.startswith("R") and len(text) > 8:
+            sale_id = find_sale_id(tid, return_code=text)
+        if sale_id is None:
+            digits = text.rsplit("-", 1)[-1]
+            if digits.isdigit():
+                sale_id = find_sale_id(tid, number=int(digits))
+        if sale_id is None:
+            raise RefundError(N_("No sale found for {code}"), code=text)
+        return load_sale(sale_id)
+
+    def find_by_day(
+        self, day: datetime, amount: int | None = None, card_last_digits: str = ""
+    ) -> list[PaidSale]:
+        """Sales of one local day, optionally of one total and one card's last digits."""
+        tz = self.pos.settings.store.timezone
+        start = day.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        sales = [
+            load_sale(i)
+            for i in find_sales(day_start=start, day_end=start + timedelta(days=1), amount=amount)
+        ]
+        if card_last_digits:
+            sales = [s for s in sales if self._card_ends_with(s, card_last_digits)]
+        return sales
+
+    def _card_ends_with(self, sale: PaidSale, digits: str) -> bool:
+        done = load_committed_sale(self.pos.db, self.pos.sealer, sale.id)
+        return any(t.card and t.card.masked_pan.endswith(digits) for t in done.sale.payment.tenders)
+
+    # -- refunding --------------------------------------------------------------------------
+    def refund(
+        self,
+        sale: PaidSale,
+        wanted: list[tuple[int, Decimal, bool]],
+        reason: str,
+        approval: Approval | None = None,
+        on_status=None,
+    ) -> RefundOutcome:
+        """Refund (position, quantity, back to stock) of ``sale``."""
+        cashier = self.pos.require_cashier()
+        if reason not in REFUND_REASONS:
+            raise PosError(N_("Choose a reason"))
+        if self.pos.approvals.policy.requires(PAID_ORDERS):
+            approval = check_approval(approval, PAID_ORDERS, N_("refund a paid sale"))
+        sale = load_sale(sale.id)  # what is refundable now, not when the screen was drawn
+        lines = plan_refund(sale.lines, wanted)
+        amount = sum(line.amount for line in lines)
+        split = split_to_tenders(amount, sale.tenders)
+        self._check_no_open_card_refund(sale)
+        split = self._round_cash(split, sale)
+        card_receipts, card_ids = {}, []
+        if split.get("card"):
+            card_ids, card_receipts["card"] = self._card_refund(sale, split["card"], on_status)
+        points_back = proportional_back(sale.points_earned, sale.total, sale.refunded, amount)
+        return self._commit(
+            sale, lines, split, card_receipts, card_ids, cashier, reason, approval, points_back
+        )
+
+    def refund_without_receipt(
+        self,
+        items: list[tuple[Product, Decimal, bool]],
+        reason: str,
+        approval: Approval | None = None,
+    ) -> RefundOutcome:
+        """A return without a receipt: always the paid-orders approval, a reason, cash."""
+        cashier = self.pos.require_cashier()
+        if reason not in REFUND_REASONS:
+            raise PosError(N_("Choose a reason"))
+        approval = check_approval(approval, PAID_ORDERS, N_("a return without a receipt"))
+        if not items:
+            raise RefundError(N_("Choose what to refund"))
+        lines = []
+        for product, quantity, restock in items:
+            amount = round_to_step(int(product.price * quantity), 1)
+            sold = SoldLine(0, product.sku, product.name, quantity, amount, product.tax_class)
+            lines.append(RefundLine(sold, quantity, amount, restock))
+        total = sum(line.amount for line in lines)
+        cash = round_to_step(total, self.pos.settings.store.cash_rounding)
+        return self._commit(None, lines, {"cash": cash}, {}, [], cashier, reason, approval, 0)
+
+    def _round_cash(self, split: dict[str, int], sale: PaidSale) -> dict[str, int]:
+        """Cash goes back in what the drawer can give (the cash step), never more than the
+        sale's cash still not refunded."""
+        if "cash" not in split:
+            return split
+        step = self.pos.settings.store.cash_rounding
+        left = next(t.refundable for t in sale.tenders if t.kind == "cash")
+        cash = round_to_step(split["cash"], step)
+        if cash > left:
+            cash -= step
+        return {**split, "cash": max(0, cash)}
+
+    def _check_no_open_card_refund(self, sale: PaidSale) -> None:
+        open_ones = CardPaymentRow.select().where(
+            CardPaymentRow.payment_id.startswith(f"refund:{sale.label}:")
+            & (CardPaymentRow.settled == False)  # noqa: E712
+            & CardPaymentRow.state.in_([PAID, "unknown", "pending"])
+        )
+        if open_ones.exists():
+            raise RefundError(
+                N_(
+                    "A card refund of this sale is not resolved: check the card terminal's "
+                    "printout, then ask a supervisor"
+                )
+            )
+
+    def _card_refund(self, sale: PaidSale, amount: int, on_status) -> tuple[list[str], int | None]:
+        desk = self.pos.card
+        if desk is None:
+            raise PosError(N_("No card terminal is configured"))
+        now = self.pos.clock()
+        payment_id = f"refund:{sale.label}:{now.strftime('%Y%m%d%H%M%S%f')}"
+        card_paid = next(t for t in sale.tenders if t.kind == "card")
+        same_day = (
+            sale.created_at.astimezone(self.pos.settings.store.timezone).date()
+            == now.astimezone(self.pos.settings.store.timezone).date()
+        )
+        if same_day and amount == card_paid.amount and len(sale.card_receipt_numbers) == 1:
+            # the whole card payment, still in today's batch: a reversal, no refund fee
+            result = desk.reverse(payment_id, sale.card_receipt_numbers[0], amount, on_status)
+        else:
+            result = desk.refund(payment_id, amount, on_status)
+        if result.state != PAID:
+            if result.state == "unknown":
+                raise PosError(
+                    N_(
+                        "The card terminal cannot say whether it refunded: check its "
+                        "printout; nothing was recorded"
+                    )
+                )
+            raise PosError(N_("Card refund refused: {reason}"), reason=result.message)
+        return [payment_id], result.outcome.receipt_number if result.outcome else None
+
+    def _commit(
+        self, sale, lines, split, card_receipts, card_ids, cashier, reason, approval, points_back
+    ):
+        now = self.pos.clock()
+        try:
+            refund = commit_refund(
+                self.pos.db,
+                self.pos.journal,
+                terminal_id=self.pos.settings.terminal_id,
+                sale=sale,
+                lines=lines,
+                tenders=split,
+                card_receipts=card_receipts,
+                card_payment_ids=card_ids,
+                cashier_id=cashier.id,
+                shift_id=self.pos.shift_id(),
+                reason=reason,
+                approved_by=approval.approved_by if approval else None,
+                points_back=points_back,
+                at=now,
+            )
+        except DatabaseError as exc:
+            log.error("refund not saved: %s", exc)
+            raise PosError(
+                N_("The refund was NOT saved ({reason}): give no money, call a technician"),
+                reason=str(exc),
+            ) from None
+        if split.get("cash"):
+            try:
+                self.pos.drawer_commands.open(refund.label, issued_at=time.monotonic())
+            except Exception as exc:  # the refund stands
+                log.error("drawer did not open for %s: %s", refund.label, exc)
+        self.pos.watch("refund", cashier, now)
+        doc = self._refund_receipt(refund, sale, lines, cashier.name, now, reason)
+        error = self._print(refund.label, doc)
+        return RefundOutcome(refund, error)
+
+    def _refund_receipt(self, refund, sale, lines: list[RefundLine], cashier: str, at, reason):
+        pos = self.pos
+        _ = pos.receipt_gettext
+        store = pos.settings.store
+        money = lambda amount: store.currency.format(amount, receipt=True)  # noqa: E731
+        doc = Document(columns=pos.printer.columns)
+        doc.line(store.name, align="center", bold=True, size="tall")
+        doc.line(_("REFUND"), align="center", bold=True, size="tall")
+        doc.pair(
+            _("No. {number}").format(number=refund.label),
+            at.astimezone(store.timezone).strftime("%d-%m-%Y %H:%M"),
+        )
+        doc.line(_("For sale {label}").format(label=sale.label) if sale else _("Without a receipt"))
+        doc.line(_("Cashier: {name}").format(name=cashier))
+        doc.line(_("Reason: {reason}").format(reason=_(REFUND_REASONS[reason])))
+        doc.rule()
+        sep = store.currency.decimal_sep
+        for line in lines:
+            weighed = line.quantity != line.quantity.to_integral_value()
+            doc.line(line.line.name)
+            doc.pair(f"  {format_quantity(line.quantity, weighed, sep)}", money(-line.amount))
+        doc.rule()
+        doc.pair(_("REFUNDED"), money(refund.amount), bold=True, size="tall")
+        for kind, amount in refund.tenders.items():
+            doc.pair(
+                "  " + _(TENDER_NAMES.get(kind, kind)),
+                money(amount),
+            )
+        doc.rule()
+        doc.pair(_("Journal {seq}").format(seq=refund.journal_seq), refund.journal_hash)
+        doc.feed()
+        doc.line(_("Customer signature"), align="left")
+        doc.feed(2)
+        return doc
+
+    def _print(self, name: str, doc: Document) -> str | None:
+        pos = self.pos
+        with pos.db.atomic():
+            job = print_queue.add_job(pos.db.cursor(), name, pos.printer.render(doc), None)
+        return pos.print_job(job)[1]
+
+    # -- reprints ---------------------------------------------------------------------------
+    def reprint(self, sale_id: int) -> tuple[int, str | None]:
+        """Print a sale's receipt again, marked COPY n; journaled. Returns (n, print error)."""
+        pos = self.pos
+        cashier = pos.require_cashier()
+        done = load_committed_sale(pos.db, pos.sealer, sale_id)
+        with pos.db.atomic():
+            SaleRow.update(reprints=SaleRow.reprints + 1).where(SaleRow.id == sale_id).execute()
+            copy = SaleRow.get_by_id(sale_id).reprints
+            pos.journal.append(
+                "reprint", {"sale": done.label, "copy": copy, "cashier": cashier.id}, pos.clock()
+            )
+        doc = build_receipt(
+            done,
+            pos.settings.store,
+            pos.receipt_gettext,
+            columns=pos.printer.columns,
+            copy=copy,
+        )
+        return copy, self._print(f"{done.label}-COPY{copy}", doc)

@@ -1,0 +1,232 @@
+"""The shift's cash and the day's reports: opening float, cash in and out, no-sale
+opens, the X report (no reset), the blind count at close, and the Z report.
+
+Reports are computed from the journal (see ``terminal.core.shift_report``); the Z report's
+totals and the last journal seq it covers are themselves a signed journal entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from terminal.core.approval import Approval
+from terminal.core.errors import N_, PosError
+from terminal.core.shift_report import Report, build_report, count_cash
+from terminal.services.report_doc import build_report_doc
+from terminal.store import print_queue
+from terminal.store.journal import read_entries
+from terminal.store.models import CounterRow
+from terminal.store.shifts import Shift, close_shift, open_shift
+
+log = logging.getLogger(__name__)
+
+CASH_REASONS = {
+    "float_top_up": N_("Float top-up"),
+    "bank_deposit": N_("Bank deposit"),
+    "petty_cash": N_("Petty cash"),
+    "supplier": N_("Supplier paid"),
+}
+NO_SALE_REASONS = {
+    "change": N_("Change for a customer"),
+    "check": N_("Checking the drawer"),
+    "correction": N_("Correcting a mistake"),
+}
+
+
+@dataclass(frozen=True)
+class ClosedShift:
+    shift_id: int
+    expected: int
+    counted: int
+    report: Report
+    print_error: str | None
+
+    @property
+    def variance(self) -> int:
+        return self.counted - self.expected
+
+
+@dataclass(frozen=True)
+class PrintedReport:
+    report: Report
+    number: int | None  # the Z number
+    journal_seq: int
+    print_error: str | None
+
+
+class Shifts:
+    def __init__(self, pos) -> None:
+        self.pos = pos
+
+    @property
+    def current(self) -> Shift | None:
+        return self.pos.shift
+
+    def _cashier(self):
+        return self.pos.require_cashier()
+
+    def open(self, opening_float: int) -> Shift:
+        cashier = self._cashier()
+        if self.current is not None:
+            raise PosError(N_("A shift is already open"))
+        if opening_float < 0:
+            raise PosError(N_("The float cannot be negative"))
+        now = self.pos.clock()
+        with self.pos.db.atomic():
+            shift = open_shift(self.pos.settings.terminal_id, cashier.id, opening_float, now)
+            self.pos.journal.append(
+                "shift_open",
+                {"shift": shift.id, "cashier": cashier.id, "float": opening_float},
+                now,
+            )
+        log.info("shift %s opened", shift.id)
+        return shift
+
+    def _open_shift(self) -> Shift:
+        shift = self.current
+        if shift is None:
+            raise PosError(N_("Open the shift first (count the opening float)"))
+        return shift
+
+    def cash_move(self, kind: str, amount: int, reason: str) -> None:
+        """Cash in (a float top-up) or out (a bank deposit): the drawer opens, journaled."""
+        cashier = self._cashier()
+        shift = self._open_shift()
+        if kind not in ("cash_in", "cash_out"):
+            raise ValueError(kind)
+        if reason not in CASH_REASONS:
+            raise PosError(N_("Choose a reason"))
+        if amount <= 0:
+            raise PosError(N_("An amount above zero, please"))
+        if kind == "cash_out" and amount > self.report().expected_cash:
+            raise PosError(N_("The drawer should not hold that much"))
+        now = self.pos.clock()
+        entry = self.pos.journal.append(
+            kind,
+            {"shift": shift.id, "cashier": cashier.id, "amount": amount, "reason": reason},
+            now,
+        )
+        self._kick(f"{kind}-{entry.seq}")
+
+    def no_sale(self, reason: str, approval: Approval | None = None) -> None:
+        """Open the drawer without a sale: always journaled, approval when configured
+        (the unpaid-orders category), and watched for fraud."""
+        from terminal.core.approval import UNPAID_ORDERS, check_approval  # noqa: PLC0415
+
+        cashier = self._cashier()
+        shift = self._open_shift()
+        if reason not in NO_SALE_REASONS:
+            raise PosError(N_("Choose a reason"))
+        if self.pos.approvals.policy.requires(UNPAID_ORDERS):
+            approval = check_approval(approval, UNPAID_ORDERS, N_("open the drawer"))
+        now = self.pos.clock()
+        payload = {"shift": shift.id, "cashier": cashier.id, "reason": reason}
+        if approval is not None:
+            payload.update(approval.journal_fields())
+        entry = self.pos.journal.append("no_sale", payload, now)
+        self._kick(f"no-sale-{entry.seq}")
+        self.pos.watch("no_sale", cashier, now)
+
+    def _kick(self, command_id: str) -> None:
+        try:
+            self.pos.drawer_commands.open(command_id, issued_at=time.monotonic())
+        except Exception as exc:  # the record stands; the drawer is opened by key
+            log.error("drawer did not open (%s): %s", command_id, exc)
+
+    # -- reports --------------------------------------------------------------------------
+    def _last_z_seq(self) -> int:
+        last = 0
+        for entry in read_entries(self.pos.db, types=("z_report",)):
+            last = entry["payload"]["last_seq"]
+        return last
+
+    def report(self, *, shift_only: bool = True) -> Report:
+        """The open shift's totals (X), or everything since the last Z."""
+        since = self._last_z_seq() + 1
+        entries = read_entries(self.pos.db, since=since)
+        if shift_only and self.current is not None:
+            shift_id = self.current.id
+            entries = (e for e in entries if e["payload"].get("shift") == shift_id)
+        return build_report(entries, self.pos.settings.store.timezone)
+
+    def x_report(self) -> PrintedReport:
+        cashier = self._cashier()
+        report = self.report()
+        now = self.pos.clock()
+        entry = self.pos.journal.append(
+            "x_report", {"cashier": cashier.id, **report.to_payload()}, now
+        )
+        error = self._print(report, _title="X", number=None, seq=entry.seq, at=now)
+        return PrintedReport(report, None, entry.seq, error)
+
+    def close(self, counts: dict[int, int]) -> ClosedShift:
+        """Close the shift with a blind count by denomination. The variance is recorded
+        and shown; it never blocks the close."""
+        cashier = self._cashier()
+        shift = self._open_shift()
+        if not self.pos.cart.is_empty:
+            raise PosError(N_("Finish the sale before closing the shift"))
+        counted = count_cash(counts, self.pos.currency.denominations)
+        report = self.report()
+        expected = report.expected_cash
+        now = self.pos.clock()
+        with self.pos.db.atomic():
+            close_shift(shift.id, now, expected, counted, counts)
+            self.pos.journal.append(
+                "shift_close",
+                {
+                    "shift": shift.id,
+                    "cashier": cashier.id,
+                    "expected": expected,
+                    "counted": counted,
+                    "variance": counted - expected,
+                    "counts": {str(k): v for k, v in sorted(counts.items())},
+                },
+                now,
+            )
+        log.info("shift %s closed, variance %d", shift.id, counted - expected)
+        error = self._print(
+            report, _title="SHIFT", number=shift.id, seq=None, at=now, counted=counted
+        )
+        return ClosedShift(shift.id, expected, counted, report, error)
+
+    def z_report(self) -> PrintedReport:
+        """Close the day: everything since the last Z, numbered, signed in the journal."""
+        cashier = self._cashier()
+        if self.current is not None:
+            raise PosError(N_("Close the shift before the Z report"))
+        report = self.report(shift_only=False)
+        now = self.pos.clock()
+        key = f"{self.pos.settings.terminal_id}:Z"
+        with self.pos.db.atomic("IMMEDIATE"):
+            CounterRow.insert(terminal_id=key, last_number=0).on_conflict_ignore().execute()
+            CounterRow.update(last_number=CounterRow.last_number + 1).where(
+                CounterRow.terminal_id == key
+            ).execute()
+            number = CounterRow.get_by_id(key).last_number
+            payload = {"z_number": number, "cashier": cashier.id, **report.to_payload()}
+            entry = self.pos.journal.append("z_report", payload, now)
+        error = self._print(report, _title="Z", number=number, seq=entry.seq, at=now)
+        return PrintedReport(report, number, entry.seq, error)
+
+    def _print(self, report: Report, *, _title: str, number, seq, at, counted=None) -> str | None:
+        pos = self.pos
+        doc = build_report_doc(
+            report,
+            kind=_title,
+            number=number,
+            journal_seq=seq,
+            at=at,
+            store=pos.settings.store,
+            terminal_id=pos.settings.terminal_id,
+            gettext=pos.receipt_gettext,
+            columns=pos.printer.columns,
+            counted=counted,
+        )
+        name = f"{pos.settings.terminal_id}-{_title}-{number or seq}"
+        with pos.db.atomic():
+            job = print_queue.add_job(pos.db.cursor(), name, pos.printer.render(doc), None)
+        _data, error = pos.print_job(job)
+        return error

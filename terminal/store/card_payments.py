@@ -1,0 +1,54 @@
+"""Card payments as the card terminal saw them, kept in the database (the
+``PaymentRecords`` of ``hal.card.payments``): pending before the request goes out,
+resolved after, settled when the sale or refund that used it is committed.
+
+A row that is ``paid`` but not settled is money the card terminal took (or gave back)
+for which no sale (or refund) was committed - after a crash, say. The terminal shows
+these at start so a supervisor reverses them or rings the sale up again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from hal.card.payments import PAID
+from hal.card.zvt.client import Outcome
+from terminal.store.models import CardPaymentRow
+
+
+class DatabaseRecords:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def pending(self, payment_id: str, amount: int) -> None:
+        # refunds' ids start with "refund:" (see terminal.services.refunds)
+        CardPaymentRow.replace(
+            payment_id=payment_id,
+            kind="refund" if payment_id.startswith("refund:") else "payment",
+            amount=amount,
+            state="pending",
+            created_at=self.clock().astimezone(UTC).replace(tzinfo=None),
+        ).execute()
+
+    def resolved(self, payment_id: str, state: str, outcome: Outcome | None) -> None:
+        CardPaymentRow.update(
+            state=state, receipt_number=outcome.receipt_number if outcome else None
+        ).where(CardPaymentRow.payment_id == payment_id).execute()
+
+
+def unsettled() -> list[CardPaymentRow]:
+    """Card money that moved without a committed sale or refund, and payments whose
+    outcome is unknown: for a supervisor to look at."""
+    return list(
+        CardPaymentRow.select()
+        .where(
+            (CardPaymentRow.settled == False)  # noqa: E712
+            & (CardPaymentRow.state.in_([PAID, "unknown", "pending"]))
+        )
+        .order_by(CardPaymentRow.created_at)
+    )
+
+
+def settle(payment_id: str) -> None:
+    CardPaymentRow.update(settled=True).where(CardPaymentRow.payment_id == payment_id).execute()

@@ -1,0 +1,251 @@
+"""Finding a paid sale again, what of it is still refundable, and committing a refund."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import peewee
+from peewee import Database, fn
+
+from terminal.core.numbering import transaction_label
+from terminal.core.refunds import PaidTender, RefundLine, SoldLine
+from terminal.store.journal import Journal
+from terminal.store.models import (
+    CardPaymentRow,
+    CounterRow,
+    CustomerRow,
+    ProductRow,
+    RefundLineRow,
+    RefundRow,
+    RefundTenderRow,
+    SaleLineRow,
+    SaleRow,
+    TenderRow,
+)
+
+
+@dataclass(frozen=True)
+class PaidSale:
+    id: int
+    number: int
+    label: str
+    created_at: datetime
+    cashier_id: int
+    total: int
+    customer_id: str | None
+    points_earned: int
+    lines: tuple[SoldLine, ...]
+    tenders: tuple[PaidTender, ...]
+    card_receipt_numbers: tuple[int, ...]
+    refunded: int  # money refunded so far
+
+    @property
+    def refundable(self) -> int:
+        return sum(line.refundable_amount for line in self.lines)
+
+
+def find_sale_id(
+    terminal_id: str, *, return_code: str = "", number: int | None = None
+) -> int | None:
+    query = SaleRow.select(SaleRow.id)
+    if return_code:
+        query = query.where(SaleRow.return_code == return_code.strip().upper())
+    elif number is not None:
+        query = query.where((SaleRow.terminal_id == terminal_id) & (SaleRow.number == number))
+    else:
+        return None
+    row = query.first()
+    return row.id if row else None
+
+
+def find_sales(*, day_start: datetime, day_end: datetime, amount: int | None = None) -> list[int]:
+    """Sale ids in a period (UTC), optionally of one total; newest first."""
+    query = SaleRow.select(SaleRow.id).where(
+        (SaleRow.created_at >= day_start.astimezone(UTC).replace(tzinfo=None))
+        & (SaleRow.created_at < day_end.astimezone(UTC).replace(tzinfo=None))
+    )
+    if amount is not None:
+        query = query.where(SaleRow.total == amount)
+    return [row.id for row in query.order_by(SaleRow.id.desc()).limit(50)]
+
+
+def load_sale(sale_id: int) -> PaidSale:
+    sale = SaleRow.get_by_id(sale_id)
+    refunded = {
+        row.position: (row.qty, row.amt)
+        for row in RefundLineRow.select(
+            RefundLineRow.position,
+            fn.SUM(RefundLineRow.quantity_milli).alias("qty"),
+            fn.SUM(RefundLineRow.amount).alias("amt"),
+        )
+        .join(RefundRow)
+        .where(RefundRow.sale == sale_id)
+        .group_by(RefundLineRow.position)
+    }
+    lines = []
+    for row in (
+        SaleLineRow.select().where(SaleLineRow.sale == sale_id).order_by(SaleLineRow.position)
+    ):
+        qty, amt = refunded.get(row.position, (0, 0))
+        lines.append(
+            SoldLine(
+                row.position,
+                row.sku,
+                row.name,
+                Decimal(row.quantity_milli) / 1000,
+                row.amount,
+                row.tax_class,
+                Decimal(qty) / 1000,
+                amt,
+            )
+        )
+    back = {
+        row.kind: row.amt
+        for row in RefundTenderRow.select(
+            RefundTenderRow.kind, fn.SUM(RefundTenderRow.amount).alias("amt")
+        )
+        .join(RefundRow)
+        .where(RefundRow.sale == sale_id)
+        .group_by(RefundTenderRow.kind)
+    }
+    paid: dict[str, int] = {}
+    receipts = []
+    for row in TenderRow.select().where(TenderRow.sale == sale_id):
+        paid[row.kind] = paid.get(row.kind, 0) + row.amount
+        if row.receipt_number is not None:
+            receipts.append(row.receipt_number)
+    tenders = tuple(PaidTender(kind, amount, back.get(kind, 0)) for kind, amount in paid.items())
+    return PaidSale(
+        sale.id,
+        sale.number,
+        transaction_label(sale.terminal_id, sale.number),
+        sale.created_at.replace(tzinfo=UTC),
+        sale.cashier_id,
+        sale.total,
+        sale.customer_id,
+        sale.points_earned,
+        tuple(lines),
+        tenders,
+        tuple(receipts),
+        sum(back.values()),
+    )
+
+
+def _next_number(cursor, key: str) -> int:
+    table = CounterRow._meta.table_name
+    cursor.execute(
+        f"INSERT OR IGNORE INTO {table} (terminal_id, last_number) VALUES (?, 0)", (key,)
+    )
+    return cursor.execute(
+        f"UPDATE {table} SET last_number = last_number + 1 WHERE terminal_id = ?"
+        " RETURNING last_number",
+        (key,),
+    ).fetchone()[0]
+
+
+@dataclass(frozen=True)
+class CommittedRefund:
+    number: int
+    label: str
+    amount: int
+    tenders: dict[str, int]
+    journal_seq: int
+    journal_hash: str
+
+
+def commit_refund(
+    db: Database,
+    journal: Journal,
+    *,
+    terminal_id: str,
+    sale: PaidSale | None,
+    lines: list[RefundLine],
+    tenders: dict[str, int],
+    card_receipts: dict[str, int | None],
+    card_payment_ids: list[str],
+    cashier_id: int,
+    shift_id: int | None,
+    reason: str,
+    approved_by: int | str | None,
+    points_back: int,
+    at: datetime,
+) -> CommittedRefund:
+    """One transaction: the refund's number, rows, stock back, settled card refunds,
+    points taken back, and its journal entry (which lowers the grand total)."""
+    amount = sum(line.amount for line in lines)
+    with db.atomic("IMMEDIATE"), peewee.__exception_wrapper__:
+        cursor = db.cursor()
+        number = _next_number(cursor, f"{terminal_id}:refund")
+        label = "R-" + transaction_label(terminal_id, number)
+        refund = RefundRow.create(
+            terminal_id=terminal_id,
+            number=number,
+            created_at=at.astimezone(UTC).replace(tzinfo=None),
+            sale=sale.id if sale else None,
+            cashier_id=cashier_id,
+            shift_id=shift_id,
+            amount=amount,
+            reason=reason,
+            approved_by=None if approved_by is None else str(approved_by),
+            points_back=points_back,
+        )
+        for line in lines:
+            RefundLineRow.create(
+                refund=refund,
+                position=line.line.position,
+                sku=line.line.sku,
+                name=line.line.name,
+                quantity_milli=int(line.quantity * 1000),
+                amount=line.amount,
+                tax_class=line.line.tax_class,
+                restock=line.restock,
+            )
+            if line.restock:
+                ProductRow.update(
+                    stock_milli=ProductRow.stock_milli + int(line.quantity * 1000)
+                ).where(
+                    (ProductRow.sku == line.line.sku) & ProductRow.stock_milli.is_null(False)
+                ).execute()
+        for kind, part in tenders.items():
+            RefundTenderRow.create(
+                refund=refund, kind=kind, amount=part, receipt_number=card_receipts.get(kind)
+            )
+        for payment_id in card_payment_ids:
+            CardPaymentRow.update(settled=True).where(
+                CardPaymentRow.payment_id == payment_id
+            ).execute()
+        if sale and sale.customer_id and points_back:
+            CustomerRow.update(
+                points=CustomerRow.points - points_back,
+                lifetime_points=CustomerRow.lifetime_points - points_back,
+            ).where(CustomerRow.id == sale.customer_id).execute()
+        entry = journal.append(
+            "refund",
+            {
+                "number": number,
+                "sale": sale.label if sale else None,
+                "with_receipt": sale is not None,
+                "cashier": cashier_id,
+                "shift": shift_id,
+                "amount": amount,
+                "tenders": tenders,
+                "reason": reason,
+                "approved_by": approved_by,
+                "points_back": points_back,
+                "lines": [
+                    {
+                        "position": line.line.position,
+                        "sku": line.line.sku,
+                        "quantity": str(line.quantity),
+                        "amount": line.amount,
+                        "restock": line.restock,
+                    }
+                    for line in lines
+                ],
+            },
+            at,
+            amount=-amount,
+        )
+    return CommittedRefund(number, label, amount, tenders, entry.seq, entry.short_hash)

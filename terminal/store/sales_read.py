@@ -1,0 +1,95 @@
+"""A committed sale read back from its rows, for a reprint (marked COPY)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from decimal import Decimal
+
+from terminal.core.numbering import transaction_label
+from terminal.core.sale import CommittedSale, Sale, SaleLine
+from terminal.core.taxes import RateTotal, Tax, TaxSummary
+from terminal.core.tender import CardDetails, Payment, Tender
+from terminal.store.customers import card_auth
+from terminal.store.models import (
+    CardAuthRow,
+    CashierRow,
+    ProductRow,
+    SaleLineRow,
+    SaleRow,
+    SaleTaxRow,
+    TenderRow,
+)
+from terminal.store.sealing import Sealer
+
+_JOURNAL_OF_SALE = (
+    "SELECT seq, hash FROM journal WHERE type = 'sale'"
+    " AND json_extract(payload, '$.number') = ? AND terminal_id = ?"
+)
+
+
+def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
+    row = SaleRow.get_by_id(sale_id)
+    weighed = {
+        p.sku
+        for p in ProductRow.select(ProductRow.sku).where(ProductRow.sold_by_weight == True)  # noqa: E712
+    }
+    lines = tuple(
+        SaleLine(
+            sku=ln.sku,
+            name=ln.name,
+            quantity=Decimal(ln.quantity_milli) / 1000,
+            unit_price=ln.unit_price,
+            amount=ln.amount,
+            tax_class=ln.tax_class,
+            sold_by_weight=ln.sku in weighed or ln.quantity_milli % 1000 != 0,
+            regular_amount=ln.regular_amount,
+            discount=ln.discount,
+            promotion=ln.promotion,
+            own_discount=ln.discount,
+        )
+        for ln in SaleLineRow.select()
+        .where(SaleLineRow.sale == sale_id)
+        .order_by(SaleLineRow.position)
+    )
+    rates = tuple(
+        RateTotal(Tax(t.code, t.name, Decimal(t.rate)), t.base, t.amount)
+        for t in SaleTaxRow.select().where(SaleTaxRow.sale == sale_id)
+    )
+    taxes = TaxSummary(row.net, row.tax, row.net + row.tax, rates)
+    tenders = []
+    for t in TenderRow.select().where(TenderRow.sale == sale_id).order_by(TenderRow.id):
+        card = None
+        if CardAuthRow.get_or_none(CardAuthRow.tender == t.id) is not None:
+            auth = card_auth(sealer, t.id)
+            card = CardDetails(
+                auth.masked_pan,
+                auth.auth_code,
+                int(auth.trace_number) if auth.trace_number.isdigit() else None,
+                t.receipt_number,
+                auth.card_terminal_id,
+            )
+        tenders.append(Tender(t.kind, t.amount, t.tendered, t.change, card, t.points))
+    sale = Sale(
+        terminal_id=row.terminal_id,
+        cashier_id=row.cashier_id,
+        cashier_name=CashierRow.get_by_id(row.cashier_id).name,
+        currency=row.currency,
+        created_at=row.created_at.replace(tzinfo=UTC),
+        lines=lines,
+        taxes=taxes,
+        payment=Payment(row.total - row.rounding, tuple(tenders)),
+        prices_include_tax=row.prices_include_tax,
+        shift_id=row.shift_id,
+        customer_id=row.customer_id,
+        discount=row.discount,
+        points_earned=row.points_earned,
+    )
+    seq, digest = db.execute_sql(_JOURNAL_OF_SALE, (row.number, row.terminal_id)).fetchone()
+    return CommittedSale(
+        sale,
+        row.number,
+        transaction_label(row.terminal_id, row.number),
+        row.return_code,
+        seq,
+        digest[:8].upper(),
+    )

@@ -1,0 +1,329 @@
+"""Inline prompts over the current screen: a choice (reasons, menus), a typed entry
+(amounts, codes), the supervisor's approval, and the blind count. While one is open the
+key router sends keys and keypad taps to it; Esc (the back key) cancels it and returns
+the cashier to where they were."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+
+from terminal.core.approval import PASSKEY_MODE, ApprovalNeeded
+from terminal.core.errors import PosError
+from terminal.i18n import _
+from terminal.ui.screens import Keypad, PosButton
+
+
+class Panel(ModalView):
+    title = StringProperty("")
+    message = StringProperty("")
+    message_is_error = BooleanProperty(False)
+
+    def __init__(self, router, title: str, on_cancel: Callable[[], None] | None = None, **kw):
+        self.router = router
+        self._on_cancel = on_cancel
+        super().__init__(auto_dismiss=False, size_hint=(0.94, 0.94), **kw)
+        self.title = title
+        self.frame = BoxLayout(orientation="vertical", padding="8dp", spacing="6dp")
+        self.heading = Label(
+            text=title, bold=True, font_size="18sp", size_hint_y=None, height="34dp"
+        )
+        self.note = Label(font_size="14sp", size_hint_y=None, height="40dp")
+        self.bind(
+            message=lambda *_a: self._show_message(),
+            message_is_error=lambda *_a: self._show_message(),
+        )
+        self.frame.add_widget(self.heading)
+        self.frame.add_widget(self.note)
+        self.body = BoxLayout(spacing="6dp")
+        self.frame.add_widget(self.body)
+        self.buttons = BoxLayout(size_hint_y=None, height="52dp", spacing="6dp")
+        self.cancel_button = PosButton(text=_("Cancel") + "\nEsc")
+        self.cancel_button.bind(on_release=lambda _b: self.cancel())
+        self.buttons.add_widget(self.cancel_button)
+        self.frame.add_widget(self.buttons)
+        self.add_widget(self.frame)
+
+    def _show_message(self) -> None:
+        self.note.text = self.message
+        self.note.color = (1, 0.5, 0.45, 1) if self.message_is_error else (0.7, 0.95, 0.75, 1)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.message, self.message_is_error = text, error
+
+    def show(self) -> Panel:
+        self.router.push_panel(self)
+        self.open(animation=False)
+        return self
+
+    def close(self) -> None:
+        self.router.pop_panel(self)
+        self.dismiss(animation=False)
+
+    def cancel(self) -> None:
+        self.close()
+        if self._on_cancel:
+            self._on_cancel()
+
+    # the router's hooks
+    def on_text(self, text: str) -> None:
+        pass
+
+    def on_backspace(self) -> None:
+        pass
+
+    def on_enter_key(self) -> None:
+        pass
+
+    def on_action(self, action: str) -> None:
+        if action == "back":
+            self.cancel()
+
+    def on_scan(self, code: str) -> None:
+        """A scan while a prompt is open is not for the prompt (a member card for the
+        customer search is: see EntryPanel's ``accept_scans``)."""
+        self.say(_("Finish or cancel this first; the scan was not used"), error=True)
+
+    def on_keypad(self, key: str) -> None:
+        if key == "OK":
+            self.on_enter_key()
+        elif key == "C":
+            self.on_clear()
+        else:
+            self.on_text(key)
+
+    def on_clear(self) -> None:
+        pass
+
+
+class ChoicePanel(Panel):
+    """Pick one of a few options: by touch, or by its number on the keyboard."""
+
+    def __init__(self, router, title, options: list[tuple[str, str]], on_choose, on_cancel=None):
+        super().__init__(router, title, on_cancel)
+        self.options = options
+        self._on_choose = on_choose
+        grid = GridLayout(cols=2, spacing="6dp")
+        self.option_buttons: dict[str, PosButton] = {}
+        for n, (key, label) in enumerate(options, start=1):
+            button = PosButton(text=f"{n}  {label}")
+            button.bind(on_release=lambda _b, k=key: self.choose(k))
+            self.option_buttons[key] = button
+            grid.add_widget(button)
+        self.body.add_widget(grid)
+
+    def choose(self, key: str) -> None:
+        self.close()
+        self._on_choose(key)
+
+    def on_text(self, text: str) -> None:
+        if text.isdigit() and 1 <= int(text) <= len(self.options):
+            self.choose(self.options[int(text) - 1][0])
+
+
+class EntryPanel(Panel):
+    """Type a value (an amount, a code, a name) with the keyboard or the keypad.
+    ``on_ok(text)`` returns None when done, or the message to show and stay."""
+
+    value = StringProperty("")
+
+    def __init__(
+        self,
+        router,
+        title,
+        on_ok,
+        *,
+        hint="",
+        secret=False,
+        letters=False,
+        accept_scans=False,
+        on_cancel=None,
+    ):
+        super().__init__(router, title, on_cancel)
+        self.accept_scans = accept_scans
+        self._on_ok = on_ok
+        self.secret = secret
+        self.letters = letters
+        self.hint = hint
+        left = BoxLayout(orientation="vertical", spacing="6dp")
+        self.field = Label(font_size="24sp", bold=True)
+        left.add_widget(self.field)
+        self.body.add_widget(left)
+        self.keypad = Keypad(size_hint_x=0.5, size_hint_y=1)
+        self.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
+        self.body.add_widget(self.keypad)
+        ok = PosButton(text=_("OK") + "\nENTER", background_color=(0.1, 0.55, 0.3, 1))
+        ok.bind(on_release=lambda _b: self.on_enter_key())
+        self.ok_button = ok
+        self.buttons.add_widget(ok)
+        self.bind(value=lambda *_a: self._redraw())
+        self._redraw()
+
+    def _redraw(self) -> None:
+        shown = "\u2022" * len(self.value) if self.secret else self.value
+        self.field.text = shown or self.hint
+        self.field.color = (1, 1, 1, 1) if self.value else (0.55, 0.58, 0.62, 1)
+
+    def on_text(self, text: str) -> None:
+        allowed = (
+            text if self.letters else "".join(ch for ch in text if ch.isdigit() or ch in ".,%")
+        )
+        self.value = (self.value + allowed)[:40]
+
+    def on_backspace(self) -> None:
+        self.value = self.value[:-1]
+
+    def on_clear(self) -> None:
+        self.value = ""
+
+    def on_scan(self, code: str) -> None:
+        if not self.accept_scans:
+            super().on_scan(code)
+            return
+        self.value = code
+        self.on_enter_key()
+
+    def on_enter_key(self) -> None:
+        text = self.value
+        try:
+            problem = self._on_ok(text)
+        except PosError as exc:
+            problem = exc.translated(_)
+        if problem:
+            if self.secret:
+                self.value = ""
+            self.say(problem, error=True)
+            return
+        if self in self.router.panels:
+            self.close()
+
+
+class ApprovalPanel(EntryPanel):
+    """The supervisor's approval, inline: the category passkey, or (supervisor mode) the
+    supervisor's number - a button per supervisor - then their own PIN."""
+
+    def __init__(self, router, need: ApprovalNeeded, on_approved, on_cancel=None):
+        service = router.service
+        self.service = service
+        self.need = need
+        self._on_approved = on_approved
+        self.passkey_mode = service.approvals.mode == PASSKEY_MODE
+        self.supervisor = ""
+        title = _("Supervisor approval: {action}").format(action=_(need.action))
+        hint = _("Category passkey") if self.passkey_mode else _("Supervisor number")
+        super().__init__(router, title, self._check, hint=hint, on_cancel=on_cancel)
+        if not self.passkey_mode:
+            self.secret = False
+            for supervisor in [c for c in service.cashiers() if c.is_supervisor][:4]:
+                button = PosButton(text=f"{supervisor.id}  {supervisor.name}")
+                button.bind(on_release=lambda _b, s=supervisor: self.pick(str(s.id)))
+                self.buttons.add_widget(button, index=1)
+        else:
+            self.secret = True
+        self._redraw()
+
+    def pick(self, number: str) -> None:
+        self.supervisor, self.value = number, ""
+        self.secret = True
+        self.hint = _("PIN of supervisor {n}").format(n=number)
+        self.say("")
+        self._redraw()
+
+    def _check(self, text: str) -> str | None:
+        if not self.passkey_mode and not self.supervisor:
+            if not text:
+                return _("Choose the supervisor")
+            self.pick(text)
+            return ""  # stay: now the PIN
+        cashier = self.service.cashier
+        approval = self.service.approvals.approve(
+            self.need.category, cashier, text, supervisor=self.supervisor
+        )
+        self.close()
+        self._on_approved(approval)
+        return None
+
+    def on_enter_key(self) -> None:
+        text = self.value
+        try:
+            problem = self._check(text)
+        except PosError as exc:
+            self.value = ""
+            self.say(exc.translated(_), error=True)
+            return
+        if problem:
+            self.say(problem, error=True)
+
+
+class CountPanel(Panel):
+    """The blind count at shift close: how many of each note and coin, typed row by row
+    (Enter moves on), never showing what the drawer should hold."""
+
+    def __init__(self, router, title, denominations, currency, on_done, on_cancel=None):
+        super().__init__(router, title, on_cancel)
+        self.denominations = sorted(denominations, reverse=True)
+        self.currency = currency
+        self._on_done = on_done
+        self.counts = {d: "" for d in self.denominations}
+        self.row = 0
+        grid = GridLayout(cols=2, spacing="2dp")
+        self.cells: dict[int, PosButton] = {}
+        for i, value in enumerate(self.denominations):
+            cell = PosButton(font_size="14sp")
+            cell.bind(on_release=lambda _b, n=i: self.select(n))
+            self.cells[value] = cell
+            grid.add_widget(cell)
+        self.body.add_widget(grid)
+        self.keypad = Keypad(size_hint_x=0.45, size_hint_y=1)
+        self.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
+        self.body.add_widget(self.keypad)
+        done = PosButton(text=_("Close the shift"), background_color=(0.1, 0.55, 0.3, 1))
+        done.bind(on_release=lambda _b: self.finish())
+        self.done_button = done
+        self.buttons.add_widget(done)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        total = 0
+        for i, value in enumerate(self.denominations):
+            count = self.counts[value]
+            total += value * int(count or 0)
+            self.cells[value].text = f"{self.currency.format(value)}  x {count or '-'}"
+            self.cells[value].background_color = (
+                (0.2, 0.4, 0.6, 1) if i == self.row else (0.26, 0.31, 0.38, 1)
+            )
+        self.say(_("Counted: {total}").format(total=self.currency.format(total)))
+
+    def select(self, row: int) -> None:
+        self.row = row
+        self._redraw()
+
+    def on_text(self, text: str) -> None:
+        value = self.denominations[self.row]
+        self.counts[value] = (self.counts[value] + "".join(c for c in text if c.isdigit()))[:4]
+        self._redraw()
+
+    def on_backspace(self) -> None:
+        value = self.denominations[self.row]
+        self.counts[value] = self.counts[value][:-1]
+        self._redraw()
+
+    def on_clear(self) -> None:
+        self.counts[self.denominations[self.row]] = ""
+        self._redraw()
+
+    def on_enter_key(self) -> None:
+        if self.row < len(self.denominations) - 1:
+            self.select(self.row + 1)
+        else:
+            self.finish()
+
+    def finish(self) -> None:
+        counts = {value: int(n) for value, n in self.counts.items() if n}
+        self.close()
+        self._on_done(counts)

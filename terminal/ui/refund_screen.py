@@ -1,0 +1,185 @@
+"""Refunds: scan the receipt's return code (or type the transaction number), see what is
+still refundable, choose lines and quantities, refund to the sale's own tenders."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from kivy.properties import NumericProperty, StringProperty
+
+from terminal.core.errors import PosError
+from terminal.core.refunds import REFUND_REASONS
+from terminal.i18n import _
+from terminal.services.receipt import format_quantity
+from terminal.ui.screens import CartRow, PosScreen
+
+
+class RefundScreen(PosScreen):
+    sale_text = StringProperty("")
+    entry = StringProperty("")
+    total_text = StringProperty("")
+    selected = NumericProperty(-1)
+
+    def on_kv_post(self, base_widget) -> None:
+        self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
+
+    def on_pre_enter(self) -> None:
+        self.sale = None
+        self.chosen: dict[int, tuple[Decimal, bool]] = {}  # position: (quantity, restock)
+        self.entry = ""
+        self.selected = -1
+        self.sale_text = _("Scan the receipt's return code, or type the transaction number")
+        self.say("")
+        self.refresh()
+
+    def money(self, amount: int) -> str:
+        return self.service.currency.format(amount)
+
+    def refresh(self) -> None:
+        grid = self.ids.lines
+        grid.clear_widgets()
+        total = 0
+        if self.sale is not None:
+            sep = self.service.currency.decimal_sep
+            for i, line in enumerate(self.sale.lines):
+                qty, restock = self.chosen.get(line.position, (Decimal(0), True))
+                left = format_quantity(line.refundable_quantity, False, sep)
+                detail = _("{left} refundable").format(left=left)
+                amount = ""
+                if qty:
+                    amount = self.money(-line.refund_amount(qty))
+                    total += line.refund_amount(qty)
+                    detail = _("refund {qty}{stock}").format(
+                        qty=format_quantity(qty, False, sep),
+                        stock="" if restock else " " + _("(damaged)"),
+                    )
+                grid.add_widget(
+                    CartRow(
+                        self.select,
+                        name=line.name,
+                        detail=detail,
+                        amount=amount,
+                        index=i,
+                        selected=i == self.selected,
+                    )
+                )
+        self.total_text = _("Refund") + "  " + self.money(total)
+
+    def select(self, index: int) -> None:
+        self.selected = index
+        self.refresh()
+
+    # -- input ---------------------------------------------------------------------------------
+    def on_text(self, text: str) -> None:
+        self.entry = (self.entry + text)[:30]
+
+    def on_backspace(self) -> None:
+        self.entry = self.entry[:-1]
+
+    def on_clear(self) -> None:
+        self.entry = ""
+
+    def on_scan(self, code: str) -> None:
+        try:
+            self.sale = self.service.refunds.find(code)
+        except PosError as exc:
+            self.refuse(exc)
+            return
+        self.chosen = {}
+        self.selected = 0
+        self.sale_text = _("Sale {label}: {total}, {left} still refundable").format(
+            label=self.sale.label,
+            total=self.money(self.sale.total),
+            left=self.money(self.sale.refundable),
+        )
+        self.say(_("Choose a line, type the quantity, press Enter"))
+        self.refresh()
+
+    def on_enter_key(self) -> None:
+        text, self.entry = self.entry.strip(), ""
+        if self.sale is None:
+            if text:
+                self.on_scan(text)
+            return
+        if self.selected < 0:
+            return
+        line = self.sale.lines[self.selected]
+        try:
+            qty = Decimal(text.replace(",", ".")) if text else line.refundable_quantity
+        except InvalidOperation:
+            self.say(_("{text} is not a quantity").format(text=text), error=True)
+            return
+        if qty < 0 or qty > line.refundable_quantity:
+            self.say(
+                _("Only {left} of {name} can still be refunded").format(
+                    left=str(line.refundable_quantity.normalize()), name=line.name
+                ),
+                error=True,
+            )
+            return
+        restock = self.chosen.get(line.position, (0, True))[1]
+        self.chosen[line.position] = (qty, restock)
+        if not qty:
+            del self.chosen[line.position]
+        self.say("")
+        self.refresh()
+
+    def on_action(self, action: str) -> None:
+        handler = getattr(self, f"_do_{action}", None)
+        if handler:
+            handler()
+
+    def _do_back(self) -> None:
+        self.go("sale")
+
+    def _do_line_up(self) -> None:
+        if self.sale:
+            self.select(max(0, self.selected - 1))
+
+    def _do_line_down(self) -> None:
+        if self.sale:
+            self.select(min(len(self.sale.lines) - 1, self.selected + 1))
+
+    def toggle_restock(self) -> None:
+        if self.sale is None or self.selected < 0:
+            return
+        position = self.sale.lines[self.selected].position
+        if position in self.chosen:
+            qty, restock = self.chosen[position]
+            self.chosen[position] = (qty, not restock)
+            self.refresh()
+
+    def confirm(self) -> None:
+        from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
+
+        if self.sale is None or not self.chosen:
+            self.say(_("Choose what to refund"), error=True)
+            return
+        wanted = [(pos, qty, restock) for pos, (qty, restock) in sorted(self.chosen.items())]
+        sale = self.sale
+
+        def done(outcome) -> None:
+            self.go("sale")
+            sale_screen = self.manager.get_screen("sale")
+            message = _("Refund {label}: {amount} back").format(
+                label=outcome.refund.label, amount=self.money(outcome.refund.amount)
+            )
+            if outcome.print_error:
+                message += " " + _("(receipt not printed: {reason})").format(
+                    reason=outcome.print_error
+                )
+            sale_screen.say(message, error=bool(outcome.print_error))
+            self.router.screenshot("refund-done")
+
+        def with_reason(reason: str) -> None:
+            self.say(_("Refunding..."))
+            self.router.with_approval(
+                lambda approval: self.service.refunds.refund(sale, wanted, reason, approval), done
+            )
+
+        ChoicePanel(
+            self.router,
+            _("Reason for the refund"),
+            [(k, _(v)) for k, v in REFUND_REASONS.items()],
+            with_reason,
+        ).show()

@@ -1,0 +1,179 @@
+"""Issue 5's flows in the real app under Xvfb, driven by keys, taps and the keypad, with
+a screenshot of each step saved (tests/ui/screenshots is written when POS_SHOTS is set,
+else a temporary directory)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hal.printer.preview import interpret
+from terminal.store.journal import read_entries
+from tests.ui.test_cash_sale_ui import SUGAR, TEA, sign_in
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def shots(tmp_path):
+    where = Path(os.environ.get("POS_SHOTS", tmp_path / "shots"))
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+def panel(root):
+    assert root.panels, "a prompt should be open"
+    return root.panels[-1]
+
+
+def tap_digits(ui, keypad, digits):
+    for digit in digits:
+        ui.tap(keypad.buttons[digit])
+
+
+def journal(pos, kind):
+    return [e["payload"] for e in read_entries(pos.db, types=(kind,))]
+
+
+def test_late_void_approved_by_a_supervisor_on_the_keypad(app, terminal, clock, shots):
+    root, ui = app
+    sign_in(root, ui)
+    ui.scan(TEA)
+    ui.scan(SUGAR)
+    clock.advance(30.1)  # the tea was added more than 30 s ago
+    sale = root.get_screen("sale")
+    sale.select(0)
+    ui.frames(2)
+    ui.tap(sale.ids.remove_button)  # Void
+    reasons = panel(root)
+    ui.screenshot(shots / "void-1-reason.png")
+    ui.tap(reasons.option_buttons["changed_mind"])
+    approval = panel(root)
+    assert "Supervisor approval" in approval.heading.text
+    ui.screenshot(shots / "void-2-approval.png")
+    supervisor_button = next(b for b in approval.buttons.children if b.text.startswith("2 "))
+    ui.tap(supervisor_button)
+    tap_digits(ui, approval.keypad, "1111")  # a wrong PIN: refused, the prompt stays
+    ui.tap(approval.ok_button)
+    assert "Wrong supervisor number or PIN" in approval.note.text and root.panels
+    ui.screenshot(shots / "void-3-wrong-pin.png")
+    tap_digits(ui, approval.keypad, "2580")
+    assert approval.field.text == "\u2022" * 4  # the PIN never shows
+    ui.tap(approval.ok_button)
+    ui.wait_until(lambda: not root.panels, "the prompt to close")
+    assert [line.product.sku for line in terminal.pos.cart.lines] == ["GULA-1KG"]
+    assert "Voided" in sale.message
+    ui.screenshot(shots / "void-4-done.png")
+    (void,) = journal(terminal.pos, "line_void")
+    assert (void["late"], void["asked_by"], void["approved_by"]) == (True, 1, 2)
+
+
+def test_cancel_returns_to_where_the_cashier_was(app, terminal, clock):
+    root, ui = app
+    sign_in(root, ui)
+    ui.scan(TEA)
+    clock.advance(60)
+    ui.key("delete")
+    ui.type("1")  # the first reason
+    assert "Supervisor approval" in panel(root).heading.text
+    ui.key("escape")
+    assert not root.panels and root.current == "sale"
+    assert len(terminal.pos.cart.lines) == 1 and not journal(terminal.pos, "line_void")
+
+
+def test_partial_refund_by_scanning_the_return_code(app, terminal, shots):
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui)
+    ui.scan(TEA)
+    ui.type("3")
+    ui.key("numpadmul")  # 3 teas
+    ui.scan(SUGAR)
+    ui.key("f12")
+    ui.key("f12")  # exact
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    sold = root.last_outcome.committed
+    ui.key("f7")  # refund
+    assert root.current == "refund"
+    refund = root.get_screen("refund")
+    ui.scan(sold.return_code)  # the receipt's barcode, by the wedge scanner
+    assert refund.sale is not None and refund.sale.label == sold.label
+    ui.type("2")
+    ui.key("enter")  # two of the three teas (line 1 is selected)
+    ui.screenshot(shots / "refund-1-chosen.png")
+    assert "11.000" in refund.total_text
+    ui.tap(refund.ids.refund_button)
+    ui.tap(panel(root).option_buttons["defective"])
+    approval = panel(root)
+    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
+    tap_digits(ui, approval.keypad, "2580")
+    ui.tap(approval.ok_button)
+    ui.wait_until(lambda: root.current == "sale", "back on the sale screen")
+    ui.screenshot(shots / "refund-2-done.png")
+    (entry,) = journal(pos, "refund")
+    assert entry["amount"] == 11000 and entry["lines"][0]["quantity"] == "2"
+    assert pos.refunds.find(sold.return_code).refundable == 5500 + 17500
+    text = "\n".join(interpret(pos.printer.jobs[-1][1]).lines)
+    assert "PENGEMBALIAN" in text and "11.000" in text  # (the receipt is in Indonesian)
+
+
+def test_card_declined_then_approved(app, terminal, shots):
+    root, ui = app
+    terminal.card.link.approve_after = 0.2
+    sim = terminal.card.link.client and terminal.card.link.simulator
+    sim.script.progress = [(0x0A, 0.2)]  # "insert card"
+    sign_in(root, ui)
+    ui.scan(SUGAR)
+    ui.key("f12")
+    payment = root.get_screen("payment")
+    sim.script.outcome = "decline"
+    ui.tap(payment.ids.card_button)
+    ui.wait_until(lambda: payment.card_status == "insert card", "the card terminal's message")
+    ui.screenshot(shots / "card-1-insert-card.png")
+    ui.wait_until(lambda: not payment.card_busy, "the card terminal's answer")
+    assert root.current == "payment" and "Card declined" in payment.message
+    ui.screenshot(shots / "card-2-declined.png")
+    sim.script.outcome = "approve"
+    ui.key("f11")
+    ui.wait_until(lambda: root.last_outcome is not None, "the approval")
+    assert root.current == "sale"
+    ui.screenshot(shots / "card-3-approved.png")
+    assert [c.amount for c in sim.charged()] == [17500]  # charged once, for the approval
+    tenders = root.last_outcome.committed.sale.payment.tenders
+    assert [(t.kind, t.amount) for t in tenders] == [("card", 17500)]
+
+
+def test_shift_closed_with_a_variance(app, terminal, shots):
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui)
+    ui.scan(SUGAR)
+    ui.key("f12")
+    ui.type("20000")
+    ui.key("enter")
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    ui.key("f8")  # shift menu
+    menu = panel(root)
+    ui.tap(menu.option_buttons["close"])
+    count = panel(root)
+    ui.screenshot(shots / "shift-1-count.png")
+    # 17,500 expected (float 0); counted: one 10,000 and one 5,000 -> 2,500 short
+    for value, n in ((10000, "1"), (5000, "1")):
+        count.select(count.denominations.index(value))
+        ui.type(n)
+    ui.screenshot(shots / "shift-2-counted.png")
+    ui.tap(count.done_button)
+    ui.wait_until(lambda: not root.panels, "the count to close")
+    sale = root.get_screen("sale")
+    assert "-Rp 2.500" in sale.message and sale.message_is_error
+    ui.screenshot(shots / "shift-3-closed.png")
+    (close,) = journal(pos, "shift_close")
+    assert (close["expected"], close["counted"], close["variance"]) == (17500, 15000, -2500)
+    assert pos.shift is None
+    # the Z report, from the same menu
+    ui.key("f8")
+    ui.tap(panel(root).option_buttons["z"])
+    text = "\n".join(interpret(pos.printer.jobs[-1][1]).lines)
+    assert "LAPORAN Z 1" in text and "17.500" in text
