@@ -15,6 +15,7 @@ from hal.printer import Printer, PrinterError
 from terminal.config import Settings
 from terminal.core.approval import (
     DISCOUNTS,
+    PAID_ORDERS,
     UNPAID_ORDERS,
     Approval,
     check_approval,
@@ -43,7 +44,7 @@ from terminal.services.customer_desk import CustomerDesk
 from terminal.services.receipt import build_receipt
 from terminal.services.refunds import Refunds
 from terminal.services.shifts import Shifts
-from terminal.store import print_queue
+from terminal.store import card_payments, print_queue
 from terminal.store.cashiers import Cashier, PinHasher, check_pin, list_cashiers
 from terminal.store.customers import Customer
 from terminal.store.journal import Journal, read_entries
@@ -440,6 +441,11 @@ class PosService:
         self.tenders = (*self.tenders, Tender("points", value, points=points))
         return value
 
+    def complete_paid(self) -> SaleOutcome:
+        """Complete a sale whose card and points parts cover it all."""
+        self.check_payable()
+        return self._complete(finish_without_cash(self.cart.total, self.tenders))
+
     def _complete(self, payment: Payment, *, open_drawer: bool = False) -> SaleOutcome:
         cashier = self.require_cashier()
         paid_in_money = payment.payable - payment.paid_by("points")
@@ -527,6 +533,47 @@ class PosService:
                 return printed, error
             printed += 1
         return printed, None
+
+    def unsettled_card_payments(self) -> list[str]:
+        """Card money that moved (or may have) without a committed sale or refund - after
+        a crash mid-sale, say: for a supervisor to check on the card terminal and reverse."""
+        return [
+            f"{row.payment_id} ({self.currency.format(row.amount)}, {row.state})"
+            for row in card_payments.unsettled()
+        ]
+
+    def resolve_unsettled(self, payment_id: str, approval: Approval | None = None) -> str:
+        """A supervisor settles a card payment that has no sale: an approved one is reversed
+        on the card terminal; one whose outcome is unknown is marked as checked (the
+        supervisor looked at the terminal's printout). Always approved, always journaled."""
+        cashier = self.require_cashier()
+        approval = check_approval(approval, PAID_ORDERS, N_("settle a card payment without a sale"))
+        row = card_payments.get(payment_id)
+        if row.state == PAID and row.kind == "payment" and row.receipt_number is not None:
+            if self.card is None:
+                raise PosError(N_("No card terminal is configured"))
+            result = self.card.reverse(f"reversal:{payment_id}", row.receipt_number, row.amount)
+            if result.state != PAID:
+                raise PosError(N_("Card reversal refused: {reason}"), reason=result.message)
+            done = "reversed"
+            card_payments.settle(f"reversal:{payment_id}")
+        else:
+            done = "checked"
+        with self.db.atomic():
+            card_payments.settle(payment_id)
+            self.journal.append(
+                "card_unsettled",
+                {
+                    "payment": payment_id,
+                    "amount": row.amount,
+                    "state": row.state,
+                    "done": done,
+                    "cashier": cashier.id,
+                    **approval.journal_fields(),
+                },
+                self.clock(),
+            )
+        return done
 
     def interrupted_receipts(self) -> list[str]:
         """Receipts that were being printed when the terminal stopped: check the printer."""

@@ -24,7 +24,7 @@ from peewee import DatabaseError
 from hal.card.payments import PAID
 from hal.printer.document import Document
 from terminal.core.approval import PAID_ORDERS, Approval, check_approval
-from terminal.core.catalogue import Product
+from terminal.core.catalogue import Product, line_amount
 from terminal.core.errors import N_, PosError
 from terminal.core.loyalty import proportional_back
 from terminal.core.money import round_to_step
@@ -142,7 +142,7 @@ class Refunds:
             raise RefundError(N_("Choose what to refund"))
         lines = []
         for product, quantity, restock in items:
-            amount = round_to_step(int(product.price * quantity), 1)
+            amount = line_amount(product.price, quantity)
             sold = SoldLine(0, product.sku, product.name, quantity, amount, product.tax_class)
             lines.append(RefundLine(sold, quantity, amount, restock))
         total = sum(line.amount for line in lines)

@@ -20,6 +20,7 @@ def build_report_doc(
     number: int | None,
     journal_seq: int | None,
     at: datetime,
+    journal_hash: str = "",
     store: StoreSettings,
     terminal_id: str,
     gettext: Gettext,
@@ -88,6 +89,6 @@ def build_report_doc(
             )
     if journal_seq is not None:
         doc.rule()
-        doc.pair(_("Journal {seq}").format(seq=journal_seq), _("signed"))
+        doc.pair(_("Journal {seq}").format(seq=journal_seq), journal_hash or _("signed"))
     doc.feed()
     return doc

@@ -158,7 +158,7 @@ class Shifts:
         entry = self.pos.journal.append(
             "x_report", {"cashier": cashier.id, **report.to_payload()}, now
         )
-        error = self._print(report, _title="X", number=None, seq=entry.seq, at=now)
+        error = self._print(report, kind="X", number=None, entry=entry, at=now)
         return PrintedReport(report, None, entry.seq, error)
 
     def close(self, counts: dict[int, int]) -> ClosedShift:
@@ -187,9 +187,7 @@ class Shifts:
                 now,
             )
         log.info("shift %s closed, variance %d", shift.id, counted - expected)
-        error = self._print(
-            report, _title="SHIFT", number=shift.id, seq=None, at=now, counted=counted
-        )
+        error = self._print(report, kind="SHIFT", number=shift.id, at=now, counted=counted)
         return ClosedShift(shift.id, expected, counted, report, error)
 
     def z_report(self) -> PrintedReport:
@@ -208,16 +206,19 @@ class Shifts:
             number = CounterRow.get_by_id(key).last_number
             payload = {"z_number": number, "cashier": cashier.id, **report.to_payload()}
             entry = self.pos.journal.append("z_report", payload, now)
-        error = self._print(report, _title="Z", number=number, seq=entry.seq, at=now)
+        error = self._print(report, kind="Z", number=number, entry=entry, at=now)
         return PrintedReport(report, number, entry.seq, error)
 
-    def _print(self, report: Report, *, _title: str, number, seq, at, counted=None) -> str | None:
+    def _print(
+        self, report: Report, *, kind: str, number, entry=None, at, counted=None
+    ) -> str | None:
         pos = self.pos
         doc = build_report_doc(
             report,
-            kind=_title,
+            kind=kind,
             number=number,
-            journal_seq=seq,
+            journal_seq=entry.seq if entry else None,
+            journal_hash=entry.short_hash if entry else "",
             at=at,
             store=pos.settings.store,
             terminal_id=pos.settings.terminal_id,
@@ -225,7 +226,7 @@ class Shifts:
             columns=pos.printer.columns,
             counted=counted,
         )
-        name = f"{pos.settings.terminal_id}-{_title}-{number or seq}"
+        name = f"{pos.settings.terminal_id}-{kind}-{number or (entry.seq if entry else 0)}"
         with pos.db.atomic():
             job = print_queue.add_job(pos.db.cursor(), name, pos.printer.render(doc), None)
         _data, error = pos.print_job(job)

@@ -22,10 +22,10 @@ class DatabaseRecords:
         self.clock = clock
 
     def pending(self, payment_id: str, amount: int) -> None:
-        # refunds' ids start with "refund:" (see terminal.services.refunds)
+        # refunds' ids start with "refund:", reversals' with "reversal:"
         CardPaymentRow.replace(
             payment_id=payment_id,
-            kind="refund" if payment_id.startswith("refund:") else "payment",
+            kind=payment_id.split(":", 1)[0] if ":" in payment_id else "payment",
             amount=amount,
             state="pending",
             created_at=self.clock().astimezone(UTC).replace(tzinfo=None),
@@ -52,3 +52,7 @@ def unsettled() -> list[CardPaymentRow]:
 
 def settle(payment_id: str) -> None:
     CardPaymentRow.update(settled=True).where(CardPaymentRow.payment_id == payment_id).execute()
+
+
+def get(payment_id: str) -> CardPaymentRow:
+    return CardPaymentRow.get_by_id(payment_id)

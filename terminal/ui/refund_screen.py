@@ -25,6 +25,8 @@ class RefundScreen(PosScreen):
 
     def on_pre_enter(self) -> None:
         self.sale = None
+        self.without_receipt: list[list] = []  # [product, quantity, restock]
+        self.no_receipt = False
         self.chosen: dict[int, tuple[Decimal, bool]] = {}  # position: (quantity, restock)
         self.entry = ""
         self.selected = -1
@@ -39,6 +41,24 @@ class RefundScreen(PosScreen):
         grid = self.ids.lines
         grid.clear_widgets()
         total = 0
+        if self.no_receipt:
+            sep = self.service.currency.decimal_sep
+            for i, (product, qty, restock) in enumerate(self.without_receipt):
+                amount = int(product.price * qty)
+                total += amount
+                stock = "" if restock else " " + _("(damaged)")
+                grid.add_widget(
+                    CartRow(
+                        self.select,
+                        name=product.name,
+                        detail=_("refund {qty}{stock}").format(
+                            qty=format_quantity(qty, product.sold_by_weight, sep), stock=stock
+                        ),
+                        amount=self.money(-amount),
+                        index=i,
+                        selected=i == self.selected,
+                    )
+                )
         if self.sale is not None:
             sep = self.service.currency.decimal_sep
             for i, line in enumerate(self.sale.lines):
@@ -79,7 +99,28 @@ class RefundScreen(PosScreen):
     def on_clear(self) -> None:
         self.entry = ""
 
+    def start_without_receipt(self) -> None:
+        """A return without a receipt: scan the items; the paid-orders approval and a
+        reason are always asked, and the money is cash."""
+        self.sale = None
+        self.no_receipt = True
+        self.without_receipt = []
+        self.sale_text = _("Without a receipt: scan each item returned")
+        self.say("")
+        self.refresh()
+
     def on_scan(self, code: str) -> None:
+        if self.no_receipt:
+            try:
+                scan = self.service.catalogue.lookup(code)
+            except PosError as exc:
+                self.refuse(exc)
+                return
+            self.without_receipt.append([scan.product, scan.quantity, True])
+            self.selected = len(self.without_receipt) - 1
+            self.say("")
+            self.refresh()
+            return
         try:
             self.sale = self.service.refunds.find(code)
         except PosError as exc:
@@ -97,6 +138,10 @@ class RefundScreen(PosScreen):
 
     def on_enter_key(self) -> None:
         text, self.entry = self.entry.strip(), ""
+        if self.no_receipt:
+            if text:
+                self.on_scan(text)
+            return
         if self.sale is None:
             if text:
                 self.on_scan(text)
@@ -141,6 +186,11 @@ class RefundScreen(PosScreen):
             self.select(min(len(self.sale.lines) - 1, self.selected + 1))
 
     def toggle_restock(self) -> None:
+        if self.no_receipt and 0 <= self.selected < len(self.without_receipt):
+            item = self.without_receipt[self.selected]
+            item[2] = not item[2]
+            self.refresh()
+            return
         if self.sale is None or self.selected < 0:
             return
         position = self.sale.lines[self.selected].position
@@ -152,11 +202,24 @@ class RefundScreen(PosScreen):
     def confirm(self) -> None:
         from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
 
-        if self.sale is None or not self.chosen:
-            self.say(_("Choose what to refund"), error=True)
-            return
-        wanted = [(pos, qty, restock) for pos, (qty, restock) in sorted(self.chosen.items())]
-        sale = self.sale
+        if self.no_receipt:
+            if not self.without_receipt:
+                self.say(_("Choose what to refund"), error=True)
+                return
+            items = [tuple(item) for item in self.without_receipt]
+
+            def refund(reason, approval):
+                return self.service.refunds.refund_without_receipt(items, reason, approval)
+
+        else:
+            if self.sale is None or not self.chosen:
+                self.say(_("Choose what to refund"), error=True)
+                return
+            wanted = [(pos, qty, restock) for pos, (qty, restock) in sorted(self.chosen.items())]
+            sale = self.sale
+
+            def refund(reason, approval):
+                return self.service.refunds.refund(sale, wanted, reason, approval)
 
         def done(outcome) -> None:
             self.go("sale")
@@ -173,9 +236,7 @@ class RefundScreen(PosScreen):
 
         def with_reason(reason: str) -> None:
             self.say(_("Refunding..."))
-            self.router.with_approval(
-                lambda approval: self.service.refunds.refund(sale, wanted, reason, approval), done
-            )
+            self.router.with_approval(lambda approval: refund(reason, approval), done)
 
         ChoicePanel(
             self.router,

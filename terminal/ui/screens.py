@@ -214,6 +214,15 @@ class SaleScreen(PosScreen):
         self.cashier_name = _("Cashier: {name}").format(name=cashier.name) if cashier else ""
         self.show_customer()
         self.refresh()
+        unsettled = self.service.unsettled_card_payments()
+        if unsettled and self.service.cart.is_empty and not self.message:
+            self.say(
+                _(
+                    "Card payment without a sale: {which}. Check the card terminal's "
+                    "printout; a supervisor reverses it"
+                ).format(which=", ".join(unsettled[:2])),
+                error=True,
+            )
 
     def money(self, amount: int) -> str:
         return self.service.currency.format(amount)
@@ -445,47 +454,10 @@ class SaleScreen(PosScreen):
         ).show()
 
     def _do_customer(self) -> None:
-        """Find the customer by member card, phone or name (typed, or scanned into the
-        prompt), and attach them to the sale: member prices and points follow."""
-        from terminal.ui.panels import ChoicePanel, EntryPanel  # noqa: PLC0415
-
-        desk = self.service.customers
-
-        def attach(customer) -> None:
-            desk.attach(customer)
-            self.show_customer()
-            self.refresh()
-
-        def search(text: str) -> str | None:
-            found = desk.find(text)
-            if not found:
-                return _("No customer found for {text}").format(text=text)
-            if len(found) == 1:
-                attach(found[0])
-                return None
-            options = [(c.id, f"{c.name} {c.member_code or ''}") for c in found[:8]]
-            by_id = {c.id: c for c in found}
-            Clock.schedule_once(
-                lambda _dt: ChoicePanel(
-                    self.router, _("Which customer?"), options, lambda cid: attach(by_id[cid])
-                ).show(),
-                0,
-            )
-            return None
+        from terminal.ui.customer_menu import open_customer_menu  # noqa: PLC0415
 
         text, self.entry = self.entry.strip(), ""
-        if text:
-            problem = search(text)
-            if problem:
-                self.say(problem, error=True)
-            return
-        EntryPanel(
-            self.router,
-            _("Customer: member card, phone or name"),
-            search,
-            letters=True,
-            accept_scans=True,
-        ).show()
+        open_customer_menu(self, text)
 
     def show_customer(self) -> None:
         customer = self.service.customer
@@ -537,9 +509,67 @@ class SaleScreen(PosScreen):
             ("refund", _("Refund")),
             ("shift", _("Shift and reports")),
             ("resume_printing", _("Print waiting receipts")),
+            ("reprint", _("Reprint a receipt")),
+            ("passkeys", _("Passkeys (supervisor)")),
+            ("unsettled", _("Card payments without a sale")),
         ]
-        labelled = [(a, f"{label}  ({self.key_label(a)})") for a, label in actions]
+        labelled = [
+            (a, f"{label}  ({self.key_label(a)})" if self.key_label(a) else label)
+            for a, label in actions
+        ]
         ChoicePanel(self.router, _("More"), labelled, self.on_action).show()
+
+    def _do_passkeys(self) -> None:
+        from terminal.ui.settings_menu import open_passkey_settings  # noqa: PLC0415
+
+        open_passkey_settings(self)
+
+    def _do_unsettled(self) -> None:
+        from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
+
+        unsettled = self.service.unsettled_card_payments()
+        if not unsettled:
+            self.say(_("Every card payment belongs to a sale"))
+            return
+
+        def settle(label: str) -> None:
+            payment_id = label.split(" ", 1)[0]
+            self.router.with_approval(
+                lambda approval: self.service.resolve_unsettled(payment_id, approval),
+                lambda done: self.say(
+                    _("Card payment {id}: {done}").format(id=payment_id, done=done)
+                ),
+            )
+
+        ChoicePanel(
+            self.router, _("Card payments without a sale"), [(u, u) for u in unsettled[:8]], settle
+        ).show()
+
+    def _do_reprint(self) -> None:
+        """Scan the receipt's return code (or type its number): it prints again, COPY n."""
+        from terminal.ui.panels import EntryPanel  # noqa: PLC0415
+
+        def reprint(text: str) -> str | None:
+            sale = self.service.refunds.find(text)
+            copy, error = self.service.refunds.reprint(sale.id)
+            if error:
+                self.say(
+                    _("Copy {n} of {label} not printed: {reason}").format(
+                        n=copy, label=sale.label, reason=error
+                    ),
+                    error=True,
+                )
+            else:
+                self.say(_("Copy {n} of {label} printed").format(n=copy, label=sale.label))
+            return None
+
+        EntryPanel(
+            self.router,
+            _("Reprint: scan the return code or type the number"),
+            reprint,
+            letters=True,
+            accept_scans=True,
+        ).show()
 
     def _do_pay_card(self) -> None:
         self._do_pay_cash()
@@ -585,6 +615,7 @@ class SaleScreen(PosScreen):
 
 
 class PaymentScreen(PosScreen):
+    member_points = NumericProperty(-1)  # the customer's points, -1: no member
     card_busy = BooleanProperty(False)
     card_status = StringProperty("")
     due_text = StringProperty("")
@@ -599,6 +630,8 @@ class PaymentScreen(PosScreen):
     def on_pre_enter(self) -> None:
         pos = self.service
         cur = pos.currency
+        spent = sum(t.points for t in pos.tenders)
+        self.member_points = pos.customer_points - spent if pos.customer else -1
         payable = pos.cash_payable()
         self.typed = ""
         self.due_text = cur.format(payable)
@@ -611,7 +644,7 @@ class PaymentScreen(PosScreen):
             else _("Total {total}").format(total=cur.format(total))
         )
         if pos.tenders:
-            self.due_detail += "  " + _("(card {paid} in)").format(
+            self.due_detail += "  " + _("({paid} already paid)").format(
                 paid=cur.format(pos.cart.total - total)
             )
         self.say("")
@@ -678,6 +711,39 @@ class PaymentScreen(PosScreen):
             self.pay(self.service.cash_payable())
         elif action == "pay_card":
             self.pay_card()
+
+    def redeem_points(self) -> None:
+        """The typed number of points (or as many as cover what is left) pay part."""
+        pos = self.service
+        if self.member_points <= 0:
+            self.say(_("No points to redeem"), error=True)
+            return
+        value = pos.settings.loyalty.point_value
+        wanted = (
+            int(self.typed)
+            if self.typed.isdigit()
+            else min(self.member_points, pos.left_to_pay // value)
+        )
+        self.typed = ""
+        try:
+            amount = pos.redeem_points(wanted)
+        except PosError as exc:
+            self.refuse(exc)
+            return
+        if pos.left_to_pay == 0:
+            try:
+                outcome = pos.complete_paid()
+            except PosError as exc:
+                self.refuse(exc)
+                return
+            self.router.sale_done(outcome)
+            return
+        self.on_pre_enter()
+        self.say(
+            _("{points} points pay {amount}").format(
+                points=wanted, amount=pos.currency.format(amount)
+            )
+        )
 
     def pay_card(self) -> None:
         """Send the typed amount (or all that is left) to the card terminal. It runs on a

@@ -417,3 +417,44 @@ def test_fraud_signal_when_a_cashier_goes_beyond_a_threshold(shop, clock):
     }
     report = pos.shifts.report()
     assert report.fraud == [signal]
+
+
+def test_stock_leaves_with_sales_and_comes_back_with_undamaged_refunds(shop):
+    pos = shop.pos
+    pos.db.execute_sql("UPDATE product SET stock_milli = 10000 WHERE sku = 'TEH-BTL'")
+
+    def stock():
+        return pos.db.execute_sql("SELECT stock_milli FROM product WHERE sku='TEH-BTL'").fetchone()[
+            0
+        ]
+
+    pos.scan(TEH)
+    pos.cancel_sale(
+        "mistake", pos.approvals.approve(UNPAID_ORDERS, pos.cashier, "2580", supervisor="2")
+    )
+    assert stock() == 10000  # a cancelled order never took stock
+    sold = sell(pos, TEH, quantity="3")
+    assert stock() == 7000
+    approval = lambda: pos.approvals.approve(PAID_ORDERS, pos.cashier, "2580", supervisor="2")  # noqa: E731
+    sale = pos.refunds.find(sold.label)
+    pos.refunds.refund(sale, [(1, D(1), True)], "changed_mind", approval())
+    assert stock() == 8000
+    pos.refunds.refund(sale, [(1, D(1), False)], "defective", approval())  # damaged
+    assert stock() == 8000
+
+
+def test_a_card_payment_without_a_sale_is_shown_and_reversed_by_a_supervisor(shop):
+    pos = shop.pos
+    sim = shop.card.link.simulator
+    # the terminal died between the card's approval and the sale's COMMIT
+    assert shop.card.pay("T01-crash", 17500).state == "paid"
+    (waiting,) = pos.unsettled_card_payments()
+    assert waiting.startswith("T01-crash (Rp 17.500, paid)")
+    with pytest.raises(ApprovalNeeded):
+        pos.resolve_unsettled("T01-crash")
+    approval = pos.approvals.approve(PAID_ORDERS, pos.cashier, "2580", supervisor="2")
+    assert pos.resolve_unsettled("T01-crash", approval) == "reversed"
+    assert sim.charged(17500) == []  # the money went back
+    assert pos.unsettled_card_payments() == []
+    (entry,) = journal(pos, "card_unsettled")
+    assert (entry["done"], entry["approved_by"]) == ("reversed", 2)

@@ -177,3 +177,97 @@ def test_shift_closed_with_a_variance(app, terminal, shots):
     ui.tap(panel(root).option_buttons["z"])
     text = "\n".join(interpret(pos.printer.jobs[-1][1]).lines)
     assert "LAPORAN Z 1" in text and "17.500" in text
+
+
+def test_supervisor_switches_a_passkey_category_off(app, terminal, clock, shots):
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui, "2", "2580")  # the supervisor
+    sale = root.get_screen("sale")
+    ui.tap(sale.ids.more_button)
+    ui.tap(panel(root).option_buttons["passkeys"])
+    settings = panel(root)
+    assert "on" in settings.option_buttons["unpaid_orders"].text
+    ui.screenshot(shots / "passkeys.png")
+    ui.tap(settings.option_buttons["unpaid_orders"])
+    assert "unpaid_orders" not in pos.approvals.policy.enabled
+    ui.scan(TEA)
+    clock.advance(60)
+    ui.key("delete")
+    ui.type("1")
+    assert not root.panels and pos.cart.is_empty  # late, but no approval asked any more
+
+
+def test_customer_added_at_the_till_then_points_pay_part(app, terminal, shots):
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui)
+    ui.key("f2")  # customer
+    ui.type("Rina")
+    ui.key("enter")  # nobody: offered to add
+    ui.tap(panel(root).option_buttons["add"])
+    ui.frames(2)
+    assert panel(root).value == "Rina"  # the name typed is kept
+    ui.type(" Wati")
+    ui.key("enter")
+    ui.frames(2)
+    ui.type("081311112222")
+    ui.key("enter")
+    ui.frames(2)
+    approval = panel(root)  # customers is on: the supervisor approves
+    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
+    tap_digits(ui, approval.keypad, "2580")
+    ui.tap(approval.ok_button)
+    ui.wait_until(lambda: pos.customer is not None, "the customer on the sale")
+    assert pos.customer.name == "Rina Wati"
+    assert "Rina Wati" in root.get_screen("sale").customer_text
+    ui.screenshot(shots / "customer-added.png")
+    # the demo member has points: she pays part of a sale with them
+    pos.customers.attach(pos.customers.find("MBR0001")[0])
+    pos.db.execute_sql("UPDATE customer SET points = 50 WHERE member_code = 'MBR0001'")
+    pos.customers.attach(pos.customers.find("MBR0001")[0])
+    ui.scan(SUGAR)
+    ui.key("f12")
+    payment = root.get_screen("payment")
+    assert payment.member_points == 50
+    ui.type("30")
+    ui.tap(payment.ids.points_button)
+    assert pos.left_to_pay == 17500 - 3000
+    ui.screenshot(shots / "points.png")
+    ui.key("f12")  # exact cash for the rest
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    tenders = root.last_outcome.committed.sale.payment.tenders
+    assert [(t.kind, t.amount) for t in tenders] == [("points", 3000), ("cash", 14500)]
+
+
+def test_return_without_a_receipt_and_a_reprint(app, terminal, shots):
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui)
+    ui.scan(TEA)
+    ui.key("f12")
+    ui.key("f12")
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    sold = root.last_outcome.committed
+    sale = root.get_screen("sale")
+    ui.tap(sale.ids.more_button)
+    ui.tap(panel(root).option_buttons["reprint"])
+    ui.scan(sold.return_code)
+    assert "1" in sale.message and sold.label in sale.message
+    assert "SALINAN 1" in "\n".join(interpret(pos.printer.jobs[-1][1]).lines)
+    ui.key("f7")
+    refund = root.get_screen("refund")
+    ui.tap(refund.ids.no_receipt_button)
+    ui.scan(SUGAR)
+    ui.tap(refund.ids.restock_button)  # damaged: not back to stock
+    ui.screenshot(shots / "no-receipt.png")
+    ui.tap(refund.ids.refund_button)
+    ui.tap(panel(root).option_buttons["defective"])
+    approval = panel(root)  # always, without a receipt
+    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
+    tap_digits(ui, approval.keypad, "2580")
+    ui.tap(approval.ok_button)
+    ui.wait_until(lambda: root.current == "sale", "back on the sale screen")
+    (entry,) = journal(pos, "refund")
+    assert entry["with_receipt"] is False and entry["lines"][0]["restock"] is False
+    assert entry["tenders"] == {"cash": 17500}
