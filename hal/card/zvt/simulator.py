@@ -3,9 +3,12 @@ byte, on a pseudo-terminal (as a serial line) or on TCP.
 
 It is scripted: approve, decline, busy, slow PIN entry with progress messages; and it can
 be told to misbehave once: NAK the next frame, send a frame with a bad CRC, not ACK a
-command, or drop the link at a given step. It keeps a ledger of what it charged, which is
-what the tests compare the register's records with: never charged twice, never marked
-paid when not charged.
+command, or drop the link at a given step. A fault belongs to the next command that arrives
+after it was set (NAK: the next frame), never to the tail of a dialogue still running - on
+TCP the register is done as soon as it has sent its last ACK, before the terminal has read
+it; the faults that happened are listed with the command each one hit. It keeps a ledger of
+what it charged, which is what the tests compare the register's records with: never charged
+twice, never marked paid when not charged.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import socket
 import threading
 import time
 import tty
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hal.card.zvt import bmp
@@ -34,7 +38,7 @@ from hal.card.zvt.client import (
     STATUS_ENQUIRY,
     STATUS_INFO,
 )
-from hal.card.zvt.framing import NAK, FrameReader
+from hal.card.zvt.framing import NAK, FrameEvent, FrameReader
 from hal.card.zvt.transport import LinkError, LinkLost, SerialTransport, TcpTransport
 
 DROP_STEPS = ("after-command", "after-answer", "after-status", "after-result", "after-completion")
@@ -91,19 +95,20 @@ class _FdPort:
 class _FaultySerial(SerialTransport):
     """The simulator's serial side, able to NAK one good frame or corrupt one CRC."""
 
-    nak_next = False
     corrupt_next = False
 
-    def receive(self, timeout: float) -> bytes:
-        if not self.nak_next:
-            return super().receive(timeout)
-        deadline = time.monotonic() + timeout
-        while True:  # the next good frame is answered NAK instead of ACK, as if damaged
-            event = self._next_event(deadline)
-            if event.kind == "apdu":
-                self.nak_next = False
-                self._write(bytes([NAK]))
-                return super().receive(timeout)  # the sender's repeat, ACKed
+    def __init__(self, port, nak_wanted: Callable[[bytes], bool]) -> None:
+        super().__init__(port)
+        self.nak_wanted = nak_wanted  # asked as each good frame arrives, so a NAK set
+        # while the simulator waits in receive() still meets the very next frame
+
+    def _next_event(self, deadline: float) -> FrameEvent:
+        while True:
+            event = super()._next_event(deadline)
+            if event.kind == "apdu" and self.nak_wanted(event.apdu):
+                self._write(bytes([NAK]))  # answered as if damaged: the sender repeats it
+                continue
+            return event
 
     def _write(self, data: bytes) -> None:
         if self.corrupt_next and len(data) > 4:
@@ -124,6 +129,7 @@ class ZvtSimulator:
         self.receipt = 0
         self.last_messages: list[bytes] = []  # of the last payment, for repeat receipt
         self.commands: list[tuple[int, int]] = []
+        self.faults: list[tuple[str, bytes]] = []  # faults that happened, and the APDU hit
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._transport = None
@@ -132,6 +138,8 @@ class ZvtSimulator:
         self.device: str | None = None
         self._away_until = 0.0
         self.address: tuple[str, int] | None = None
+        self._armed: str | None = None  # the scripted fault when this command arrived
+        self._raw = b""  # this command
 
     # -- running ---------------------------------------------------------------------------
     def start_pty(self) -> str:
@@ -142,7 +150,7 @@ class ZvtSimulator:
         self.device = os.ttyname(slave)
         self._slave = slave  # kept open so the line does not hang up between sessions
         self._port = _FdPort(master)
-        self._transport = _FaultySerial(self._port)
+        self._transport = _FaultySerial(self._port, self._take_nak)
         self._start(self._serve_serial)
         return self.device
 
@@ -169,8 +177,6 @@ class ZvtSimulator:
 
     def _serve_serial(self) -> None:
         while not self._stop.is_set():
-            if self._fault("nak"):
-                self._transport.nak_next = True  # the next command frame gets a NAK
             try:
                 apdu = self._transport.receive(0.2)
             except LinkError:
@@ -200,8 +206,20 @@ class ZvtSimulator:
 
     # -- the dialogue ----------------------------------------------------------------------
     def _fault(self, name: str) -> bool:
-        if self.script.fault == name:
+        """Use up the scripted fault ``name`` - only if it was set before this command
+        arrived. One set later (the register has its completion and goes on, while this
+        side is still at its last step or waiting for the last ACK) is the next command's."""
+        if self.script.fault == name and self._armed == name:
+            self.script.fault = self._armed = None
+            self.faults.append((name, self._raw))
+            return True
+        return False
+
+    def _take_nak(self, apdu: bytes) -> bool:
+        """Serial: NAK this good frame if the script says so (whenever it was set)."""
+        if self.script.fault == "nak":
             self.script.fault = None
+            self.faults.append(("nak", apdu))
             return True
         return False
 
@@ -231,8 +249,7 @@ class ZvtSimulator:
 
     def _handle(self, raw: bytes) -> bool:
         """One command from the register. False when the link was dropped."""
-        if self._fault("no-ack"):
-            return True  # (the frame was ACKed at the transport; the command is ignored)
+        self._armed, self._raw = self.script.fault, raw  # set from now on: the next command's
         try:
             command = Apdu.parse(raw)
         except ApduError:
@@ -240,6 +257,8 @@ class ZvtSimulator:
             return True
         if command.cls in (0x80, 0x84):  # a stray acknowledgement is not a command
             return True
+        if self._fault("no-ack"):
+            return True  # (the frame was ACKed at the transport; the command is ignored)
         self.commands.append(command.command)
         if not isinstance(self._transport, _FaultySerial):  # TCP has no frames to spoil
             for name in ("nak", "bad-crc"):
