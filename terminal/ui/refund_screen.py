@@ -99,6 +99,46 @@ class RefundScreen(PosScreen):
     def on_clear(self) -> None:
         self.entry = ""
 
+    def find(self) -> None:
+        """No receipt to scan: today's sales of an amount, or paid with a card ending so."""
+        from terminal.ui.panels import ChoicePanel, EntryPanel  # noqa: PLC0415
+
+        refunds = self.service.refunds
+
+        def show(found) -> str | None:
+            if not found:
+                return _("No sale found today")
+            tz = self.service.settings.store.timezone
+            options = [
+                (s.label, f"{s.label}  {s.created_at.astimezone(tz):%H:%M}  {self.money(s.total)}")
+                for s in found[:8]
+            ]
+            ChoicePanel(self.router, _("Which sale?"), options, self.on_scan).show()
+            return None
+
+        def by_amount(text: str) -> str | None:
+            return show(
+                refunds.find_by_day(
+                    self.service.clock(), amount=self.service.currency.parse(text or "0")
+                )
+            )
+
+        def by_card(text: str) -> str | None:
+            return show(refunds.find_by_day(self.service.clock(), card_last_digits=text))
+
+        def ask(how: str) -> None:
+            if how == "amount":
+                EntryPanel(self.router, _("Today's sales of this amount"), by_amount).show()
+            else:
+                EntryPanel(self.router, _("Today's card sales ending in"), by_card).show()
+
+        ChoicePanel(
+            self.router,
+            _("Find the sale"),
+            [("amount", _("By amount (today)")), ("card", _("By the card's last digits (today)"))],
+            ask,
+        ).show()
+
     def start_without_receipt(self) -> None:
         """A return without a receipt: scan the items; the paid-orders approval and a
         reason are always asked, and the money is cash."""

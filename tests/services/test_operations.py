@@ -4,6 +4,7 @@ the ZVT simulator on a pseudo-terminal, the simulated printer and drawer."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -458,3 +459,21 @@ def test_a_card_payment_without_a_sale_is_shown_and_reversed_by_a_supervisor(sho
     assert pos.unsettled_card_payments() == []
     (entry,) = journal(pos, "card_unsettled")
     assert (entry["done"], entry["approved_by"]) == ("reversed", 2)
+
+
+def test_find_a_sale_by_day_amount_or_the_cards_last_digits(shop, clock):
+    pos = shop.pos
+    cash_sale = sell(pos, GULA)
+    pos.scan(TEH)
+    card_sale = pos.pay_card().committed
+    clock.advance(24 * 3600)
+    sell(pos, GULA)  # the next day
+    day = clock() - timedelta(days=1)
+    assert [s.label for s in pos.refunds.find_by_day(day)] == [card_sale.label, cash_sale.label]
+    assert [s.label for s in pos.refunds.find_by_day(day, amount=17500)] == [cash_sale.label]
+    assert [s.label for s in pos.refunds.find_by_day(day, card_last_digits="0119")] == [
+        card_sale.label
+    ]
+    assert pos.refunds.find_by_day(day, card_last_digits="1234") == []
+    with pytest.raises(RefundError, match="No sale found"):
+        pos.refunds.find("RT0199999999X")

@@ -271,3 +271,22 @@ def test_return_without_a_receipt_and_a_reprint(app, terminal, shots):
     (entry,) = journal(pos, "refund")
     assert entry["with_receipt"] is False and entry["lines"][0]["restock"] is False
     assert entry["tenders"] == {"cash": 17500}
+
+
+def test_a_sale_found_without_its_receipt_by_amount(app, terminal):
+    root, ui = app
+    sign_in(root, ui)
+    ui.scan(SUGAR)
+    ui.key("f12")
+    ui.key("f12")
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    label = root.last_outcome.committed.label
+    ui.key("f7")
+    refund = root.get_screen("refund")
+    ui.tap(refund.ids.find_button)
+    ui.tap(panel(root).option_buttons["amount"])
+    ui.type("17500")
+    ui.key("enter")
+    ui.frames(2)
+    ui.tap(panel(root).option_buttons[label])
+    assert refund.sale is not None and refund.sale.label == label and not root.panels

@@ -1,0 +1,61 @@
+"""A terminal's existing database (schema 2, as the secure-store issue left it) is brought
+to schema 3 at the next start, keeping its sales, and sells on with the new features."""
+
+from __future__ import annotations
+
+from terminal.services.bootstrap import build_terminal
+from terminal.store import schema
+from terminal.store.cashiers import FAST_TEST_PARAMS
+from tests.conftest import open_reader, with_open_shift
+
+NEW_TABLES = (
+    "passkey",
+    "shift",
+    "refund",
+    "refund_line",
+    "refund_tender",
+    "card_payment",
+    "promotion",
+)
+
+
+def as_schema_2(terminal) -> None:
+    """Take schema 3's additions out of a database, as a version-2 terminal has it."""
+    con = open_reader(terminal)
+    for (name,) in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%member_code%'"
+    ).fetchall():
+        con.execute(f'DROP INDEX "{name}"')
+    for table, column, _kind in schema.ADDED_IN_3:
+        con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    for table in NEW_TABLES:
+        con.execute(f'DROP TABLE "{table}"')
+    con.execute("PRAGMA user_version = 2")
+    con.commit()
+    con.close()
+
+
+def test_a_version_2_database_is_upgraded_and_sells_on(terminal, settings, clock):
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    pos.pay_cash(20000)
+    pos.db.close()
+    as_schema_2(terminal)
+    con = open_reader(terminal)
+    assert "reprints" not in {r[1] for r in con.execute("PRAGMA table_info(sale)")}
+    con.close()
+
+    again = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
+    con = open_reader(again)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 3
+    for table, column, _kind in schema.ADDED_IN_3:
+        assert column in {r[1] for r in con.execute(f'PRAGMA table_info("{table}")')}, column
+    con.close()
+    pos = again.pos
+    pos.sign_in("1", "1357")
+    pos.scan("GULA-1KG")
+    assert pos.pay_cash(20000).committed.number == 2  # numbering carries on
+    old = pos.refunds.find("T01-000001")
+    assert old.refundable == 17500  # the old sale can be refunded
+    assert pos.journal.verify().ok
