@@ -32,6 +32,7 @@ from terminal.store.db import open_database
 from terminal.store.journal import Journal
 from terminal.store.keystore import FileKeyStore
 from terminal.store.sales import commit_sale
+from terminal.store.sealing import Sealer
 
 SALES = 300
 # five different demo products, by their barcodes
@@ -51,12 +52,17 @@ def ours(data_dir: Path) -> list[float]:
     keys = FileKeyStore.open_or_create(data_dir / "keys")
     db = open_database(settings.database_path, keys.key("database"))
     journal = Journal(db, "T01", keys.journal_private_key())
-    seed_demo(PinHasher(keys.key("pin_pepper"), FAST_TEST_PARAMS))
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    seed_demo(
+        PinHasher(keys.key("pin_pepper"), FAST_TEST_PARAMS),
+        settings,
+        Sealer(keys.key("sealing")),
+        now,
+    )
     catalogue = load_catalogue(settings.tax_classes, settings.weighed_formats)
     codes = [c for c in CODES if _known(catalogue, c)][:5]
     while len(codes) < 5:
         codes.append(codes[0])
-    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     times = []
     for _ in range(SALES):
         start = time.perf_counter()
