@@ -9,7 +9,7 @@ it is the fen (0.01 yuan).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from terminal.core.errors import ConfigError
 
@@ -43,7 +43,10 @@ class Currency:
         cleaned = text.strip().replace(self.thousands_sep, "")
         cleaned = cleaned.replace(self.decimal_sep, ".").replace(" ", "")
         value = Decimal(cleaned)
-        return int((value * 10**self.exponent).to_integral_value(ROUND_HALF_UP))
+        if not value.is_finite() or -value.as_tuple().exponent > self.exponent:
+            # "50,000" in rupiah is not Rp 50: more decimals typed than the currency has
+            raise InvalidOperation(f"{text!r}: more decimals than {self.code} has")
+        return int(value * 10**self.exponent)
 
 
 CURRENCIES: dict[str, Currency] = {

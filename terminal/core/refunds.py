@@ -7,9 +7,10 @@ so that the refunds of a whole line add up to exactly what was paid for it:
 
     refund(q) = round(paid * (already + q) / sold) - refunded so far
 
-Money goes back to the sale's own tenders: card first, up to what the card paid less
-what was already refunded to it, then cash (a cash refund is the easy way to take money
-out of a drawer; a card refund leaves a trace at the bank).
+Money goes back to the sale's own tenders (see :func:`refund_money`): points in
+proportion to what they paid, then the card up to what it paid less what was already
+refunded to it, then cash (a cash refund is the easy way to take money out of a drawer;
+a card refund leaves a trace at the bank).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from terminal.core.errors import N_, PosError
-from terminal.core.money import round_half_up
+from terminal.core.money import round_half_up, round_to_step
 
 REFUND_REASONS = {
     "defective": N_("Defective"),
@@ -105,16 +106,58 @@ def plan_refund(
     return plan
 
 
-def split_to_tenders(amount: int, tenders: Iterable[PaidTender]) -> dict[str, int]:
-    """How much of ``amount`` goes back to each tender kind: card first, then cash."""
-    left = amount
+def refund_money(
+    amount: int,
+    tenders: Iterable[PaidTender],
+    *,
+    lines_total: int,
+    lines_refunded: int,
+    completes: bool,
+    points_spent: int = 0,
+    point_value: int = 1,
+    cash_step: int = 1,
+) -> tuple[dict[str, int], int]:
+    """How ``amount`` (the refunded lines' money) goes back: ({tender: amount}, points).
+
+    - Points paid part of the sale: that part comes back as points, in proportion (on the
+      running total, so a whole refund gives back exactly the points spent).
+    - Then the card, up to what it paid and was not yet given back.
+    - Then cash, rounded to the cash step, never more than the sale's cash not yet given
+      back; the refund that completes the sale gives exactly what is left of its cash, so
+      rounding never leaves a refund impossible or a few rupiah owed.
+    """
+    by_kind: dict[str, PaidTender] = {}
+    for t in tenders:
+        known = by_kind.get(t.kind)
+        by_kind[t.kind] = (
+            PaidTender(t.kind, known.amount + t.amount, known.refunded + t.refunded) if known else t
+        )
     split: dict[str, int] = {}
-    ordered = sorted(tenders, key=lambda t: t.kind != "card")
-    for tender in ordered:
-        part = min(left, tender.refundable)
-        if part > 0:
-            split[tender.kind] = split.get(tender.kind, 0) + part
-            left -= part
-    if left > 0:
-        raise RefundError(N_("This is more than what was paid and is not yet refunded"))
-    return split
+    points_back = 0
+    if points_spent and "points" in by_kind:
+        before = round_half_up(Decimal(points_spent) * lines_refunded / lines_total)
+        after = round_half_up(Decimal(points_spent) * (lines_refunded + amount) / lines_total)
+        points_back = min(after - before, by_kind["points"].refundable // point_value)
+        if completes:
+            points_back = by_kind["points"].refundable // point_value
+        if points_back:
+            split["points"] = points_back * point_value
+    rest = max(0, amount - split.get("points", 0))
+    card = by_kind.get("card")
+    if card and card.refundable > 0 and rest > 0:
+        split["card"] = min(rest, card.refundable)
+        rest -= split["card"]
+    cash = by_kind.get("cash")
+    if rest > 0 or (completes and cash and cash.refundable > 0):
+        if cash is None:
+            raise RefundError(N_("This is more than what was paid and is not yet refunded"))
+        if completes:
+            given = cash.refundable
+        else:
+            given = round_to_step(rest, cash_step)
+            while given > cash.refundable:
+                given -= cash_step
+            given = max(0, given)
+        if given:
+            split["cash"] = given
+    return split, points_back

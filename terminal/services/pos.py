@@ -20,13 +20,13 @@ from terminal.core.approval import (
     Approval,
     check_approval,
 )
-from terminal.core.cart import Cart, CartLine
+from terminal.core.cart import Cart, CartLine, parse_quantity
 from terminal.core.catalogue import Catalogue, Product
 from terminal.core.clock import Clock, system_clock
 from terminal.core.errors import N_, PosError
-from terminal.core.pricing import Discount, Promotion
+from terminal.core.pricing import AMOUNT, PERCENT, Discount, Promotion
 from terminal.core.sale import CommittedSale, sale_from_cart
-from terminal.core.shift_report import counts_by_cashier, crossed_threshold
+from terminal.core.shift_report import counts_by_cashier, crossed_threshold, fraud_signal_of
 from terminal.core.tender import (
     CardDetails,
     Payment,
@@ -57,9 +57,6 @@ log = logging.getLogger(__name__)
 
 class SignInError(PosError):
     pass
-
-
-_WATCHED_TYPES = ("line_void", "order_cancel", "refund", "no_sale", "discount_override")
 
 
 VOID_REASONS = {
@@ -196,8 +193,41 @@ class PosService:
     def add_product(self, product: Product) -> CartLine:
         return self.scan(product.sku)
 
-    def set_quantity(self, index: int, text: str) -> CartLine:
-        return self.cart.set_quantity(index, text)
+    def set_quantity(self, index: int, text: str, approval: Approval | None = None) -> CartLine:
+        """Set a line's quantity. Lowering it voids part of the line, under the void rules:
+        free within the void window, the unpaid-orders approval after it; journaled."""
+        line = self.cart.lines[index]
+        before = line.quantity
+        if line.from_label:
+            return self.cart.set_quantity(index, text)  # (refused there, with the reason)
+        wanted = parse_quantity(text, line.product)
+        if wanted >= before:
+            return self.cart.set_quantity(index, text)
+        cashier = self.require_cashier()
+        if self.tenders:
+            raise PosError(N_("A card payment is already taken: finish the payment first"))
+        now = self.clock()
+        policy = self.approvals.policy
+        if policy.line_void_needs_approval(line.added_at, now):
+            approval = check_approval(approval, UNPAID_ORDERS, N_("lower a quantity"))
+        amount_before = line.amount
+        self.cart.set_quantity(index, text)
+        payload = {
+            "cashier": cashier.id,
+            "shift": self.shift_id(),
+            "sku": line.product.sku,
+            "quantity": str(before - wanted),
+            "lowered_to": str(wanted),
+            "amount": amount_before - line.amount,
+            "reason": "quantity",
+            "late": policy.line_void_is_late(line.added_at, now),
+            "seconds": round((now - line.added_at).total_seconds(), 1),
+        }
+        if approval is not None:
+            payload.update(approval.journal_fields())
+        self.journal.append("line_void", payload, now)
+        self.watch("line_void", payload, cashier, now)
+        return line
 
     def search(self, text: str) -> list[Product]:
         return self.catalogue.search(text)
@@ -211,10 +241,6 @@ class PosService:
     def shift_id(self) -> int | None:
         shift = self.shift
         return shift.id if shift else None
-
-    def void_needs_approval(self, index: int) -> bool:
-        line = self.cart.lines[index]
-        return self.approvals.policy.line_void_needs_approval(line.added_at, self.clock())
 
     def void_line(self, index: int, reason: str, approval: Approval | None = None) -> CartLine:
         """Void a line of the open order. Within the void window it is free; after it,
@@ -245,13 +271,9 @@ class PosService:
         with self.db.atomic():
             self.journal.append("line_void", payload, now)
             self.cart.remove(index)
-        self.watch("line_void", cashier, now)
+        self.watch("line_void", payload, cashier, now)
         log.info("line voided: %s (%s)", line.product.sku, reason)
         return line
-
-    def remove_line(self, index: int) -> CartLine:
-        """(The foundation's remove: a void by mistake.)"""
-        return self.void_line(index, "mistake")
 
     def cancel_sale(self, reason: str, approval: Approval | None = None) -> int:
         """Cancel the whole open order (seed 004: Cancel, approve, confirm). Nothing was
@@ -279,7 +301,7 @@ class PosService:
         count = len(self.cart.lines)
         self.journal.append("order_cancel", payload, now)
         self.cart = self._new_cart()
-        self.watch("order_cancel", cashier, now)
+        self.watch("order_cancel", payload, cashier, now)
         return count
 
     def discount(
@@ -294,6 +316,11 @@ class PosService:
                 base = self.cart.subtotal_before_discount
             else:
                 base = self.cart.lines[index].promoted
+            if discount.kind == AMOUNT:
+                # kept as its share of what it was given on: lines voided or lowered later
+                # shrink it with them, so it can never outgrow the cashier's limit
+                discount.amount_off(base)  # (refused when more than the base)
+                discount = Discount(PERCENT, discount.value * 100 / base, discount.reason)
             if self.approvals.policy.discount_needs_approval(discount.percent_of(base)):
                 approval = check_approval(approval, DISCOUNTS, N_("a discount beyond your limit"))
             else:
@@ -314,35 +341,34 @@ class PosService:
                 **approval.journal_fields(),
             }
             self.journal.append("discount_override", payload, now)
-            self.watch("discount_override", cashier, now)
+            self.watch("discount_override", payload, cashier, now)
         return off
 
-    def watch(self, _kind: str, cashier: Cashier, now) -> None:
-        """Fraud signals (seed 003): count this cashier's watched events in the shift and
-        journal a signal when one goes beyond its threshold."""
-        thresholds = self.settings.fraud_thresholds
+    def watch(self, kind: str, payload: dict, cashier: Cashier, now) -> None:
+        """Fraud signals (seed 003): after a watched event, count this cashier's events of
+        the same kind in the shift and journal a signal when the count first goes beyond
+        its threshold (once: the next events of that kind do not repeat it)."""
+        signal = fraud_signal_of({"type": kind, "payload": payload})
+        threshold = self.settings.fraud_thresholds.get(signal, 0) if signal else 0
         shift = self.shift
-        if not thresholds or shift is None:
+        if not threshold or shift is None:
             return
-        since = self._shift_first_seq(shift)
-        entries = read_entries(self.db, since=since, types=_WATCHED_TYPES)
-        counts = counts_by_cashier(e for e in entries if e["payload"].get("shift") == shift.id).get(
-            cashier.id, {}
-        )
-        for signal, count in counts.items():
-            if crossed_threshold(count, thresholds.get(signal, 0)):
-                self.journal.append(
-                    "fraud_signal",
-                    {
-                        "cashier": cashier.id,
-                        "shift": shift.id,
-                        "signal": signal,
-                        "count": count,
-                        "threshold": thresholds[signal],
-                    },
-                    now,
-                )
-                log.warning("fraud signal: %s for cashier %s", signal, cashier.id)
+        entries = read_entries(self.db, since=self._shift_first_seq(shift), types=(kind,))
+        mine = (e for e in entries if e["payload"].get("shift") == shift.id)
+        count = counts_by_cashier(mine).get(cashier.id, {}).get(signal, 0)
+        if crossed_threshold(count, threshold):
+            self.journal.append(
+                "fraud_signal",
+                {
+                    "cashier": cashier.id,
+                    "shift": shift.id,
+                    "signal": signal,
+                    "count": count,
+                    "threshold": threshold,
+                },
+                now,
+            )
+            log.warning("fraud signal: %s for cashier %s", signal, cashier.id)
 
     def _shift_first_seq(self, shift: Shift) -> int:
         for entry in read_entries(self.db, types=("shift_open",)):

@@ -34,7 +34,7 @@ from terminal.core.refunds import (
     RefundLine,
     SoldLine,
     plan_refund,
-    split_to_tenders,
+    refund_money,
 )
 from terminal.services.receipt import build_receipt, format_quantity
 from terminal.services.report_doc import TENDER_NAMES
@@ -113,19 +113,44 @@ class Refunds:
             raise PosError(N_("Choose a reason"))
         if self.pos.approvals.policy.requires(PAID_ORDERS):
             approval = check_approval(approval, PAID_ORDERS, N_("refund a paid sale"))
+        self._need_shift()
         sale = load_sale(sale.id)  # what is refundable now, not when the screen was drawn
         lines = plan_refund(sale.lines, wanted)
         amount = sum(line.amount for line in lines)
-        split = split_to_tenders(amount, sale.tenders)
+        refunded_before = sum(line.refunded_amount for line in sale.lines)
+        lines_total = sum(line.amount for line in sale.lines)
+        split, points_returned = refund_money(
+            amount,
+            sale.tenders,
+            lines_total=lines_total,
+            lines_refunded=refunded_before,
+            completes=refunded_before + amount == lines_total,
+            points_spent=sale.points_spent,
+            point_value=self.pos.settings.loyalty.point_value,
+            cash_step=self.pos.settings.store.cash_rounding,
+        )
         self._check_no_open_card_refund(sale)
-        split = self._round_cash(split, sale)
         card_receipts, card_ids = {}, []
         if split.get("card"):
             card_ids, card_receipts["card"] = self._card_refund(sale, split["card"], on_status)
-        points_back = proportional_back(sale.points_earned, sale.total, sale.refunded, amount)
+        points_back = proportional_back(sale.points_earned, lines_total, refunded_before, amount)
         return self._commit(
-            sale, lines, split, card_receipts, card_ids, cashier, reason, approval, points_back
+            sale,
+            lines,
+            split,
+            card_receipts,
+            card_ids,
+            cashier,
+            reason,
+            approval,
+            points_back,
+            points_returned,
         )
+
+    def _need_shift(self) -> None:
+        """Refunds take money out of the drawer: they belong to an open shift."""
+        if self.pos.shift is None:
+            raise PosError(N_("Open the shift first (count the opening float)"))
 
     def refund_without_receipt(
         self,
@@ -146,20 +171,9 @@ class Refunds:
             sold = SoldLine(0, product.sku, product.name, quantity, amount, product.tax_class)
             lines.append(RefundLine(sold, quantity, amount, restock))
         total = sum(line.amount for line in lines)
+        self._need_shift()
         cash = round_to_step(total, self.pos.settings.store.cash_rounding)
-        return self._commit(None, lines, {"cash": cash}, {}, [], cashier, reason, approval, 0)
-
-    def _round_cash(self, split: dict[str, int], sale: PaidSale) -> dict[str, int]:
-        """Cash goes back in what the drawer can give (the cash step), never more than the
-        sale's cash still not refunded."""
-        if "cash" not in split:
-            return split
-        step = self.pos.settings.store.cash_rounding
-        left = next(t.refundable for t in sale.tenders if t.kind == "cash")
-        cash = round_to_step(split["cash"], step)
-        if cash > left:
-            cash -= step
-        return {**split, "cash": max(0, cash)}
+        return self._commit(None, lines, {"cash": cash}, {}, [], cashier, reason, approval, 0, 0)
 
     def _check_no_open_card_refund(self, sale: PaidSale) -> None:
         open_ones = CardPaymentRow.select().where(
@@ -203,7 +217,17 @@ class Refunds:
         return [payment_id], result.outcome.receipt_number if result.outcome else None
 
     def _commit(
-        self, sale, lines, split, card_receipts, card_ids, cashier, reason, approval, points_back
+        self,
+        sale,
+        lines,
+        split,
+        card_receipts,
+        card_ids,
+        cashier,
+        reason,
+        approval,
+        points_back,
+        points_returned,
     ):
         now = self.pos.clock()
         try:
@@ -221,6 +245,7 @@ class Refunds:
                 reason=reason,
                 approved_by=approval.approved_by if approval else None,
                 points_back=points_back,
+                points_returned=points_returned,
                 at=now,
             )
         except DatabaseError as exc:
@@ -234,7 +259,7 @@ class Refunds:
                 self.pos.drawer_commands.open(refund.label, issued_at=time.monotonic())
             except Exception as exc:  # the refund stands
                 log.error("drawer did not open for %s: %s", refund.label, exc)
-        self.pos.watch("refund", cashier, now)
+        self.pos.watch("refund", {"with_receipt": sale is not None}, cashier, now)
         doc = self._refund_receipt(refund, sale, lines, cashier.name, now, reason)
         error = self._print(refund.label, doc)
         return RefundOutcome(refund, error)
@@ -262,11 +287,11 @@ class Refunds:
             doc.pair(f"  {format_quantity(line.quantity, weighed, sep)}", money(-line.amount))
         doc.rule()
         doc.pair(_("REFUNDED"), money(refund.amount), bold=True, size="tall")
+        given = sum(refund.tenders.values())
+        if given != refund.amount:  # cash goes back in what the drawer can give
+            doc.pair(_("Cash rounding"), money(given - refund.amount))
         for kind, amount in refund.tenders.items():
-            doc.pair(
-                "  " + _(TENDER_NAMES.get(kind, kind)),
-                money(amount),
-            )
+            doc.pair("  " + _(TENDER_NAMES.get(kind, kind)), money(amount))
         doc.rule()
         doc.pair(_("Journal {seq}").format(seq=refund.journal_seq), refund.journal_hash)
         doc.feed()

@@ -127,7 +127,7 @@ class Shifts:
             payload.update(approval.journal_fields())
         entry = self.pos.journal.append("no_sale", payload, now)
         self._kick(f"no-sale-{entry.seq}")
-        self.pos.watch("no_sale", cashier, now)
+        self.pos.watch("no_sale", payload, cashier, now)
 
     def _kick(self, command_id: str) -> None:
         try:

@@ -40,6 +40,7 @@ class PaidSale:
     tenders: tuple[PaidTender, ...]
     card_receipt_numbers: tuple[int, ...]
     refunded: int  # money refunded so far
+    points_spent: int = 0  # points that paid part of it
 
     @property
     def refundable(self) -> int:
@@ -112,8 +113,10 @@ def load_sale(sale_id: int) -> PaidSale:
     }
     paid: dict[str, int] = {}
     receipts = []
+    points_spent = 0
     for row in TenderRow.select().where(TenderRow.sale == sale_id):
         paid[row.kind] = paid.get(row.kind, 0) + row.amount
+        points_spent += row.points
         if row.receipt_number is not None:
             receipts.append(row.receipt_number)
     tenders = tuple(PaidTender(kind, amount, back.get(kind, 0)) for kind, amount in paid.items())
@@ -130,6 +133,7 @@ def load_sale(sale_id: int) -> PaidSale:
         tenders,
         tuple(receipts),
         sum(back.values()),
+        points_spent,
     )
 
 
@@ -171,6 +175,7 @@ def commit_refund(
     approved_by: int | str | None,
     points_back: int,
     at: datetime,
+    points_returned: int = 0,
 ) -> CommittedRefund:
     """One transaction: the refund's number, rows, stock back, settled card refunds,
     points taken back, and its journal entry (which lowers the grand total)."""
@@ -216,9 +221,10 @@ def commit_refund(
             CardPaymentRow.update(settled=True).where(
                 CardPaymentRow.payment_id == payment_id
             ).execute()
-        if sale and sale.customer_id and points_back:
+        if sale and sale.customer_id and (points_back or points_returned):
+            # earned points taken back; points that paid for the goods given back
             CustomerRow.update(
-                points=CustomerRow.points - points_back,
+                points=CustomerRow.points - points_back + points_returned,
                 lifetime_points=CustomerRow.lifetime_points - points_back,
             ).where(CustomerRow.id == sale.customer_id).execute()
         entry = journal.append(
@@ -234,6 +240,7 @@ def commit_refund(
                 "reason": reason,
                 "approved_by": approved_by,
                 "points_back": points_back,
+                "points_returned": points_returned,
                 "lines": [
                     {
                         "position": line.line.position,

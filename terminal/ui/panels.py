@@ -194,6 +194,8 @@ class EntryPanel(Panel):
             problem = self._on_ok(text)
         except PosError as exc:
             problem = exc.translated(_)
+        except (ArithmeticError, ValueError):  # an amount that does not parse
+            problem = _("{text} is not an amount").format(text=text)
         if problem:
             if self.secret:
                 self.value = ""

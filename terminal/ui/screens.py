@@ -339,14 +339,15 @@ class SaleScreen(PosScreen):
             self.say(_("Type the quantity first, then press Qty"), error=True)
             return
         text, self.entry = self.entry, ""
-        try:
-            line = self.service.set_quantity(index, text)
-        except PosError as exc:
-            self.refuse(exc)
-            return
-        self.last_name, self.last_amount = line.product.name, self.money(line.amount)
-        self.say("")
-        self.refresh()
+
+        def done(line) -> None:
+            self.last_name, self.last_amount = line.product.name, self.money(line.amount)
+            self.say("")
+            self.refresh()
+
+        self.router.with_approval(
+            lambda approval: self.service.set_quantity(index, text, approval), done
+        )
 
     def _do_remove_line(self) -> None:
         """Void the selected line: choose the reason, then the approval if it is late."""

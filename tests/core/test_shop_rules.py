@@ -26,7 +26,7 @@ from terminal.core.catalogue import Catalogue
 from terminal.core.loyalty import LoyaltyError, LoyaltyRules, Tier, proportional_back
 from terminal.core.money import split_by_weight
 from terminal.core.pricing import AMOUNT, PERCENT, Discount, DiscountError, Promotion
-from terminal.core.refunds import PaidTender, RefundError, SoldLine, plan_refund, split_to_tenders
+from terminal.core.refunds import PaidTender, RefundError, SoldLine, plan_refund, refund_money
 from terminal.core.shift_report import (
     CountError,
     build_report,
@@ -221,10 +221,44 @@ def test_refund_requests_are_checked_all_or_nothing():
 
 def test_refund_money_goes_to_the_card_first_then_cash():
     tenders = [PaidTender("cash", 30000), PaidTender("card", 50000, refunded=20000)]
-    assert split_to_tenders(20000, tenders) == {"card": 20000}
-    assert split_to_tenders(45000, tenders) == {"card": 30000, "cash": 15000}
+    common = dict(lines_total=80000, lines_refunded=20000, completes=False, cash_step=100)
+    assert refund_money(20000, tenders, **common) == ({"card": 20000}, 0)
+    assert refund_money(45050, tenders, **common) == ({"card": 30000, "cash": 15100}, 0)
     with pytest.raises(RefundError):
-        split_to_tenders(60001, tenders)
+        refund_money(5000, [PaidTender("card", 5000, refunded=5000)], **common)
+
+
+def test_cash_rounding_never_makes_a_refund_impossible():
+    # 6,210 of lines paid in cash as 6,200 (rounded down); three lines of 2,070
+    paid = PaidTender("cash", 6200)
+    common = dict(lines_total=6210, cash_step=100)
+    first, _ = refund_money(2070, [paid], lines_refunded=0, completes=False, **common)
+    assert first == {"cash": 2100}
+    paid = PaidTender("cash", 6200, refunded=2100)
+    second, _ = refund_money(2070, [paid], lines_refunded=2070, completes=False, **common)
+    assert second == {"cash": 2100}
+    paid = PaidTender("cash", 6200, refunded=4200)
+    last, _ = refund_money(2070, [paid], lines_refunded=4140, completes=True, **common)
+    assert last == {"cash": 2000}  # exactly what is left: 6,200 in all
+    whole, _ = refund_money(
+        6210, [PaidTender("cash", 6200)], lines_refunded=0, completes=True, **common
+    )
+    assert whole == {"cash": 6200}
+
+
+def test_points_spent_come_back_as_points_in_proportion():
+    tenders = [PaidTender("points", 5000), PaidTender("cash", 90500)]
+    common = dict(lines_total=95500, points_spent=50, point_value=100, cash_step=100)
+    split, points = refund_money(17500, tenders, lines_refunded=0, completes=False, **common)
+    assert points == 9 and split == {"points": 900, "cash": 16600}  # 50 x 17.5/95.5 = 9.16
+    rest, points = refund_money(
+        78000,
+        [PaidTender("points", 5000, 900), PaidTender("cash", 90500, 16600)],
+        lines_refunded=17500,
+        completes=True,
+        **common,
+    )
+    assert points == 41 and rest == {"points": 4100, "cash": 73900}  # all back, exactly
 
 
 # -- reports, shift cash, fraud ------------------------------------------------------------
