@@ -45,6 +45,7 @@ class SoldLine:
     tax_class: str
     refunded_quantity: Decimal = Decimal(0)
     refunded_amount: int = 0
+    by_weight: bool = False
 
     @property
     def refundable_quantity(self) -> Decimal:
@@ -57,6 +58,14 @@ class SoldLine:
     def refund_amount(self, quantity: Decimal) -> int:
         if quantity <= 0:
             raise RefundError(N_("A refund quantity is more than zero"))
+        step = Decimal("0.001") if self.by_weight else Decimal(1)
+        if quantity % step:
+            raise RefundError(
+                N_("{name} is refunded in whole pieces")
+                if not self.by_weight
+                else N_("{name} is refunded in steps of 1 g"),
+                name=self.name,
+            )
         if quantity > self.refundable_quantity:
             raise RefundError(
                 N_("Only {left} of {name} can still be refunded"),

@@ -89,12 +89,16 @@ class Report:
     cash_in: int = 0
     cash_out: int = 0
     opening_float: int = 0
+    shifts_closed: int = 0
+    counted_total: int = 0
+    variance_total: int = 0
     fraud: list[dict] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)  # fraud-watched events per kind
 
     @property
     def expected_cash(self) -> int:
-        """What the drawer should hold: float, cash taken, cash given back, in and out."""
+        """What the drawer should hold: float, cash taken, cash given back, in and out.
+        (Meaningful for one shift: a day's Z report shows the shifts' counts instead.)"""
         return (
             self.opening_float
             + self.by_tender.get("cash", 0)
@@ -121,6 +125,7 @@ class Report:
             "cash_in": self.cash_in,
             "cash_out": self.cash_out,
             "expected_cash": self.expected_cash,
+            "shifts_closed": [self.shifts_closed, self.counted_total, self.variance_total],
             "fraud_signals": len(self.fraud),
         }
 
@@ -168,6 +173,10 @@ def build_report(entries: Iterable[dict], tz: tzinfo) -> Report:
             report.refunds_total += p["amount"]
             for tender, amount in p["tenders"].items():
                 report.refunds_by_tender[tender] = report.refunds_by_tender.get(tender, 0) + amount
+            for tax in p.get("taxes", []):  # the tax totals are of sales less refunds
+                slot = report.by_tax.setdefault(f"{tax['code']} {tax['rate']}", [0, 0])
+                slot[0] -= tax["base"]
+                slot[1] -= tax["amount"]
         elif kind == "discount_override":
             report.discount_overrides += 1
         elif kind == "no_sale":
@@ -178,6 +187,10 @@ def build_report(entries: Iterable[dict], tz: tzinfo) -> Report:
             report.cash_out += p["amount"]
         elif kind == "shift_open":
             report.opening_float += p["float"]
+        elif kind == "shift_close":
+            report.shifts_closed += 1
+            report.counted_total += p["counted"]
+            report.variance_total += p["variance"]
         elif kind == "fraud_signal":
             report.fraud.append(p)
     return report

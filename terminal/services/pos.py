@@ -467,6 +467,49 @@ class PosService:
         self.tenders = (*self.tenders, Tender("points", value, points=points))
         return value
 
+    def cancel_payment(self, approval: Approval | None = None) -> int:
+        """Take back the card and points parts of a payment in progress (the customer
+        changed their mind, or cannot pay the rest): card parts are reversed on the card
+        terminal, points simply not spent. The order stays open. Returns parts undone."""
+        cashier = self.require_cashier()
+        if not self.tenders:
+            return 0
+        if self.approvals.policy.requires(UNPAID_ORDERS):
+            approval = check_approval(approval, UNPAID_ORDERS, N_("take back a card payment"))
+        kept = []
+        undone = []
+        for tender in self.tenders:
+            if tender.kind == "card":
+                receipt = tender.card.receipt_number if tender.card else None
+                reversal = f"reversal:{tender.payment_id}"
+                result = (
+                    self.card.reverse(reversal, receipt, tender.amount)
+                    if self.card is not None and receipt is not None
+                    else None
+                )
+                if result is None or result.state != PAID:
+                    kept.append(tender)
+                    continue
+                with self.db.atomic():
+                    card_payments.settle(tender.payment_id)
+                    card_payments.settle(reversal)
+            undone.append(tender)
+        self.tenders = tuple(kept)
+        payload = {
+            "cashier": cashier.id,
+            "shift": self.shift_id(),
+            "undone": [{"kind": t.kind, "amount": t.amount} for t in undone],
+        }
+        if approval is not None:
+            payload.update(approval.journal_fields())
+        self.journal.append("payment_cancel", payload, self.clock())
+        if kept:
+            raise PosError(
+                N_("The card terminal did not reverse {n} card payment(s): try again"),
+                n=len(kept),
+            )
+        return len(undone)
+
     def complete_paid(self) -> SaleOutcome:
         """Complete a sale whose card and points parts cover it all."""
         self.check_payable()
@@ -582,11 +625,12 @@ class PosService:
             if result.state != PAID:
                 raise PosError(N_("Card reversal refused: {reason}"), reason=result.message)
             done = "reversed"
-            card_payments.settle(f"reversal:{payment_id}")
         else:
             done = "checked"
         with self.db.atomic():
             card_payments.settle(payment_id)
+            if done == "reversed":
+                card_payments.settle(f"reversal:{payment_id}")
             self.journal.append(
                 "card_unsettled",
                 {

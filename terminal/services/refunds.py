@@ -36,6 +36,7 @@ from terminal.core.refunds import (
     plan_refund,
     refund_money,
 )
+from terminal.core.taxes import summarize
 from terminal.services.receipt import build_receipt, format_quantity
 from terminal.services.report_doc import TENDER_NAMES
 from terminal.store import print_queue
@@ -51,6 +52,22 @@ from terminal.store.refunds import (
 from terminal.store.sales_read import load_committed_sale
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    sale: PaidSale
+    lines: list[RefundLine]
+    split: dict[str, int]  # tender: money back
+    cashier: object
+    reason: str
+    approval: Approval | None
+    points_back: int  # earned points taken back
+    points_returned: int  # spent points given back
+
+    @property
+    def uses_card(self) -> bool:
+        return bool(self.split.get("card"))
 
 
 @dataclass(frozen=True)
@@ -86,10 +103,13 @@ class Refunds:
         """Sales of one local day, optionally of one total and one card's last digits."""
         tz = self.pos.settings.store.timezone
         start = day.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        sales = [
-            load_sale(i)
-            for i in find_sales(day_start=start, day_end=start + timedelta(days=1), amount=amount)
-        ]
+        ids = find_sales(
+            day_start=start,
+            day_end=start + timedelta(days=1),
+            amount=amount,
+            limit=None if card_last_digits else 50,  # card digits are checked one by one
+        )
+        sales = [load_sale(i) for i in ids]
         if card_last_digits:
             sales = [s for s in sales if self._card_ends_with(s, card_last_digits)]
         return sales
@@ -108,6 +128,17 @@ class Refunds:
         on_status=None,
     ) -> RefundOutcome:
         """Refund (position, quantity, back to stock) of ``sale``."""
+        return self.execute(self.prepare(sale, wanted, reason, approval), on_status)
+
+    def prepare(
+        self,
+        sale: PaidSale,
+        wanted: list[tuple[int, Decimal, bool]],
+        reason: str,
+        approval: Approval | None = None,
+    ) -> RefundPlan:
+        """Every check, nothing sent or written: the app asks approval here, then runs
+        :meth:`execute` (which may wait on the card terminal) off the UI thread."""
         cashier = self.pos.require_cashier()
         if reason not in REFUND_REASONS:
             raise PosError(N_("Choose a reason"))
@@ -130,22 +161,47 @@ class Refunds:
             cash_step=self.pos.settings.store.cash_rounding,
         )
         self._check_no_open_card_refund(sale)
-        card_receipts, card_ids = {}, []
-        if split.get("card"):
-            card_ids, card_receipts["card"] = self._card_refund(sale, split["card"], on_status)
         points_back = proportional_back(sale.points_earned, lines_total, refunded_before, amount)
+        return RefundPlan(
+            sale, lines, split, cashier, reason, approval, points_back, points_returned
+        )
+
+    def execute(self, plan: RefundPlan, on_status=None) -> RefundOutcome:
+        """The card part through the card terminal (never sent twice), then COMMIT."""
+        card_receipts, card_ids = {}, []
+        if plan.split.get("card"):
+            card_ids, card_receipts["card"] = self._card_refund(
+                plan.sale, plan.split["card"], on_status
+            )
         return self._commit(
-            sale,
-            lines,
-            split,
+            plan.sale,
+            plan.lines,
+            plan.split,
             card_receipts,
             card_ids,
-            cashier,
-            reason,
-            approval,
-            points_back,
-            points_returned,
+            plan.cashier,
+            plan.reason,
+            plan.approval,
+            plan.points_back,
+            plan.points_returned,
         )
+
+    def _taxes(self, lines: list[RefundLine]) -> list[dict]:
+        """The tax in the refunded money, per rate (the reports net it off the sales')."""
+        settings = self.pos.settings
+        classes = settings.tax_classes
+        summary = summarize(
+            (
+                (classes[line.line.tax_class], line.amount)
+                for line in lines
+                if line.line.tax_class in classes
+            ),
+            prices_include_tax=settings.store.prices_include_tax,
+        )
+        return [
+            {"code": r.tax.code, "rate": str(r.tax.rate), "base": r.base, "amount": r.amount}
+            for r in summary.per_rate
+        ]
 
     def _need_shift(self) -> None:
         """Refunds take money out of the drawer: they belong to an open shift."""
@@ -246,6 +302,7 @@ class Refunds:
                 approved_by=approval.approved_by if approval else None,
                 points_back=points_back,
                 points_returned=points_returned,
+                taxes=self._taxes(lines),
                 at=now,
             )
         except DatabaseError as exc:

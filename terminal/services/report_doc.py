@@ -26,7 +26,10 @@ def build_report_doc(
     gettext: Gettext,
     columns: int = 48,
     counted: int | None = None,
+    show_expected: bool = True,
 ) -> Document:
+    """``show_expected``: False on an X report a cashier prints, so the blind count at
+    the shift's close stays blind."""
     _ = gettext
     money = lambda amount: store.currency.format(amount, receipt=True)  # noqa: E731
     doc = Document(columns=columns)
@@ -68,10 +71,16 @@ def build_report_doc(
     doc.pair(_("Refunds"), f"{report.refunds}  {money(report.refunds_total)}")
     doc.pair(_("No-sale opens"), str(report.no_sale_opens))
     doc.rule()
-    doc.pair(_("Opening float"), money(report.opening_float))
+    if kind != "Z":
+        doc.pair(_("Opening float"), money(report.opening_float))
     doc.pair(_("Cash in"), money(report.cash_in))
     doc.pair(_("Cash out"), money(report.cash_out))
-    doc.pair(_("Expected cash"), money(report.expected_cash), bold=True)
+    if kind == "Z":  # several shifts: each was counted at its close
+        doc.pair(_("Shifts closed"), str(report.shifts_closed))
+        doc.pair(_("Counted cash"), money(report.counted_total))
+        doc.pair(_("Variance"), money(report.variance_total), bold=True)
+    elif show_expected:
+        doc.pair(_("Expected cash"), money(report.expected_cash), bold=True)
     if counted is not None:
         doc.pair(_("Counted cash"), money(counted), bold=True)
         doc.pair(_("Variance"), money(counted - report.expected_cash), bold=True)

@@ -158,7 +158,14 @@ class Shifts:
         entry = self.pos.journal.append(
             "x_report", {"cashier": cashier.id, **report.to_payload()}, now
         )
-        error = self._print(report, kind="X", number=None, entry=entry, at=now)
+        error = self._print(
+            report,
+            kind="X",
+            number=None,
+            entry=entry,
+            at=now,
+            show_expected=cashier.is_supervisor,
+        )
         return PrintedReport(report, None, entry.seq, error)
 
     def close(self, counts: dict[int, int]) -> ClosedShift:
@@ -210,7 +217,15 @@ class Shifts:
         return PrintedReport(report, number, entry.seq, error)
 
     def _print(
-        self, report: Report, *, kind: str, number, entry=None, at, counted=None
+        self,
+        report: Report,
+        *,
+        kind: str,
+        number,
+        entry=None,
+        at,
+        counted=None,
+        show_expected: bool = True,
     ) -> str | None:
         pos = self.pos
         doc = build_report_doc(
@@ -225,6 +240,7 @@ class Shifts:
             gettext=pos.receipt_gettext,
             columns=pos.printer.columns,
             counted=counted,
+            show_expected=show_expected,
         )
         name = f"{pos.settings.terminal_id}-{kind}-{number or (entry.seq if entry else 0)}"
         with pos.db.atomic():

@@ -24,6 +24,7 @@ class Customer:
     member_code: str | None = None
     points: int = 0
     lifetime_points: int = 0
+    deleted: bool = False
 
 
 def add_customer(
@@ -70,6 +71,7 @@ def get_customer(sealer: Sealer, customer_id: str) -> Customer:
         row.member_code,
         row.points,
         row.lifetime_points,
+        row.deleted,
     )
 
 

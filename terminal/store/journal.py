@@ -50,6 +50,7 @@ EVENT_TYPES = frozenset(
         "fraud_signal",
         "customer_change",
         "card_unsettled",
+        "payment_cancel",
     }
 )
 

@@ -117,7 +117,8 @@ class SaleLineRow(BaseModel):
     amount = IntegerField()
     tax_class = CharField()
     regular_amount = IntegerField(default=0)
-    discount = IntegerField(default=0)
+    discount = IntegerField(default=0)  # all discounts on the line, its sale share included
+    own_discount = IntegerField(default=0)  # the line's own discount
     promotion = CharField(default="")
 
     class Meta:

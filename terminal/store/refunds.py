@@ -61,7 +61,9 @@ def find_sale_id(
     return row.id if row else None
 
 
-def find_sales(*, day_start: datetime, day_end: datetime, amount: int | None = None) -> list[int]:
+def find_sales(
+    *, day_start: datetime, day_end: datetime, amount: int | None = None, limit: int | None = 50
+) -> list[int]:
     """Sale ids in a period (UTC), optionally of one total; newest first."""
     query = SaleRow.select(SaleRow.id).where(
         (SaleRow.created_at >= day_start.astimezone(UTC).replace(tzinfo=None))
@@ -69,7 +71,10 @@ def find_sales(*, day_start: datetime, day_end: datetime, amount: int | None = N
     )
     if amount is not None:
         query = query.where(SaleRow.total == amount)
-    return [row.id for row in query.order_by(SaleRow.id.desc()).limit(50)]
+    query = query.order_by(SaleRow.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [row.id for row in query]
 
 
 def load_sale(sale_id: int) -> PaidSale:
@@ -84,6 +89,10 @@ def load_sale(sale_id: int) -> PaidSale:
         .join(RefundRow)
         .where(RefundRow.sale == sale_id)
         .group_by(RefundLineRow.position)
+    }
+    weighed = {
+        p.sku
+        for p in ProductRow.select(ProductRow.sku).where(ProductRow.sold_by_weight == True)  # noqa: E712
     }
     lines = []
     for row in (
@@ -100,6 +109,7 @@ def load_sale(sale_id: int) -> PaidSale:
                 row.tax_class,
                 Decimal(qty) / 1000,
                 amt,
+                by_weight=row.sku in weighed,
             )
         )
     back = {
@@ -176,6 +186,7 @@ def commit_refund(
     points_back: int,
     at: datetime,
     points_returned: int = 0,
+    taxes: list[dict] | None = None,
 ) -> CommittedRefund:
     """One transaction: the refund's number, rows, stock back, settled card refunds,
     points taken back, and its journal entry (which lowers the grand total)."""
@@ -241,6 +252,7 @@ def commit_refund(
                 "approved_by": approved_by,
                 "points_back": points_back,
                 "points_returned": points_returned,
+                "taxes": taxes or [],
                 "lines": [
                     {
                         "position": line.line.position,

@@ -48,8 +48,8 @@ _INSERT_SALE = (
 )
 _INSERT_LINE = (
     f"INSERT INTO {SaleLineRow._meta.table_name} (sale_id, position, sku, name, quantity_milli,"
-    " unit_price, amount, tax_class, regular_amount, discount, promotion)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " unit_price, amount, tax_class, regular_amount, discount, own_discount, promotion)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _TAKE_STOCK = (
     f"UPDATE {ProductRow._meta.table_name} SET stock_milli = stock_milli - ?"
@@ -133,6 +133,7 @@ def commit_sale(
                     line.tax_class,
                     line.regular_amount,
                     line.discount,
+                    line.own_discount,
                     line.promotion,
                 )
                 for i, line in enumerate(sale.lines, start=1)

@@ -45,7 +45,7 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
             regular_amount=ln.regular_amount,
             discount=ln.discount,
             promotion=ln.promotion,
-            own_discount=ln.discount,
+            own_discount=ln.own_discount,
         )
         for ln in SaleLineRow.select()
         .where(SaleLineRow.sale == sale_id)
@@ -82,9 +82,13 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
         shift_id=row.shift_id,
         customer_id=row.customer_id,
         discount=row.discount,
+        transaction_discount=sum(ln.discount - ln.own_discount for ln in lines),
         points_earned=row.points_earned,
     )
-    seq, digest = db.execute_sql(_JOURNAL_OF_SALE, (row.number, row.terminal_id)).fetchone()
+    found = db.execute_sql(_JOURNAL_OF_SALE, (row.number, row.terminal_id)).fetchone()
+    if found is None:  # sold on the terminal this one replaced: its journal is archived
+        found = _archived_entry(db, row.number, row.terminal_id)
+    seq, digest = found
     return CommittedSale(
         sale,
         row.number,
@@ -93,3 +97,18 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
         seq,
         digest[:8].upper(),
     )
+
+
+def _archived_entry(db, number: int, terminal_id: str) -> tuple[int, str]:
+    tables = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "journal_archive" in tables:
+        row = db.execute_sql(
+            "SELECT seq, json_extract(entry, '$.hash') FROM journal_archive"
+            " WHERE json_extract(entry, '$.type') = 'sale'"
+            " AND json_extract(entry, '$.payload.number') = ?"
+            " AND json_extract(entry, '$.terminal_id') = ?",
+            (number, terminal_id),
+        ).fetchone()
+        if row:
+            return row
+    return 0, "--------"

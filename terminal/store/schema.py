@@ -34,6 +34,7 @@ ADDED_IN_3 = [
     ("sale", "reprints", "INTEGER NOT NULL DEFAULT 0"),
     ("sale_line", "regular_amount", "INTEGER NOT NULL DEFAULT 0"),
     ("sale_line", "discount", "INTEGER NOT NULL DEFAULT 0"),
+    ("sale_line", "own_discount", "INTEGER NOT NULL DEFAULT 0"),
     ("sale_line", "promotion", "VARCHAR(255) NOT NULL DEFAULT ''"),
     ("tender", "points", "INTEGER NOT NULL DEFAULT 0"),
     ("tender", "receipt_number", "INTEGER"),

@@ -41,7 +41,21 @@ from terminal.store.sealing import Sealer
 MAGIC = b"POSX1"
 Progress = Callable[[int, int], None]
 # tables copied as they are, in an order that satisfies their foreign keys
-PLAIN_TABLES = ("product", "barcode", "counter", "sale", "sale_line", "sale_tax", "tender")
+PLAIN_TABLES = (
+    "product",
+    "barcode",
+    "promotion",
+    "counter",
+    "shift",
+    "sale",
+    "sale_line",
+    "sale_tax",
+    "tender",
+    "card_payment",
+    "refund",
+    "refund_line",
+    "refund_tender",
+)
 ARCHIVE_SCHEMA = """CREATE TABLE IF NOT EXISTS journal_archive (
     key_id TEXT NOT NULL, public_key TEXT NOT NULL, seq INTEGER NOT NULL,
     entry TEXT NOT NULL, PRIMARY KEY (key_id, seq))"""
@@ -96,6 +110,11 @@ def export_bundle(
     cashiers = [{k: r[k] for k in ("id", "name", "role")} for r in _rows(db, "cashier")]
     counts["cashier"] = len(cashiers)
     records.extend({"table": "cashier", "row": row} for row in cashiers)
+    # passkey categories: on or off. Their codes' hashes are peppered with this terminal's
+    # pepper, useless elsewhere: a supervisor sets new codes on the new terminal.
+    switches = [{"category": r["category"], "enabled": r["enabled"]} for r in _rows(db, "passkey")]
+    counts["passkey"] = len(switches)
+    records.extend({"table": "passkey", "row": row} for row in switches)
     customer_ids = [r["id"] for r in _rows(db, "customer")]
     counts["customer"] = len(customer_ids)
     for n, customer_id in enumerate(customer_ids, start=1):
@@ -111,6 +130,7 @@ def export_bundle(
                     "member_code": c.member_code,
                     "points": c.points,
                     "lifetime_points": c.lifetime_points,
+                    "deleted": c.deleted,
                 },
             }
         )
@@ -184,7 +204,7 @@ def import_bundle(
         raise TransferError("this terminal already has sales: import only into a new terminal")
     with db.atomic():
         # a new terminal holds only its demo data, which the imported data replaces
-        for table in ("barcode", "product", "customer", "promotion"):
+        for table in ("barcode", "product", "customer", "promotion", "passkey", "shift"):
             db.execute_sql(f'DELETE FROM "{table}"')
         for n, record in enumerate(records, start=1):
             table, row = record["table"], record["row"]
@@ -199,8 +219,19 @@ def import_bundle(
                 )
                 assert c.id == row["id"]
                 db.execute_sql(
-                    "UPDATE customer SET points = ?, lifetime_points = ? WHERE id = ?",
-                    (row.get("points", 0), row.get("lifetime_points", 0), c.id),
+                    "UPDATE customer SET points = ?, lifetime_points = ?, deleted = ? WHERE id = ?",
+                    (
+                        row.get("points", 0),
+                        row.get("lifetime_points", 0),
+                        int(row.get("deleted", False)),
+                        c.id,
+                    ),
+                )
+            elif table == "passkey":
+                db.execute_sql(
+                    "INSERT OR REPLACE INTO passkey (category, enabled, code_hash)"
+                    " VALUES (?, ?, NULL)",
+                    (row["category"], row["enabled"]),
                 )
             elif table == "cashier":
                 db.execute_sql(
@@ -217,6 +248,11 @@ def import_bundle(
                 )
             if progress and n % 500 == 0:
                 progress(n, len(records))
+        # a shift left open on the old terminal was never counted: it ends here, uncounted
+        db.execute_sql(
+            "UPDATE shift SET closed_at = ? WHERE closed_at IS NULL",
+            (datetime.now(UTC).replace(tzinfo=None).isoformat(" "),),
+        )
         db.execute_sql(ARCHIVE_SCHEMA)
         pem = header["journal_public_key"]
         db.execute_sql("DELETE FROM journal_archive WHERE key_id = ?", (public_key_id(old_key),))
@@ -227,7 +263,7 @@ def import_bundle(
             )
         after = {
             t: db.execute_sql(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
-            for t in (*PLAIN_TABLES, "cashier", "customer")
+            for t in (*PLAIN_TABLES, "cashier", "customer", "passkey")
         }
         expected = {t: counts[t] for t in after}
         if after != expected:

@@ -219,14 +219,13 @@ class ApprovalPanel(EntryPanel):
         title = _("Supervisor approval: {action}").format(action=_(need.action))
         hint = _("Category passkey") if self.passkey_mode else _("Supervisor number")
         super().__init__(router, title, self._check, hint=hint, on_cancel=on_cancel)
+        # dots from the first digit: a PIN typed where the number goes never shows
+        self.secret = True
         if not self.passkey_mode:
-            self.secret = False
             for supervisor in [c for c in service.cashiers() if c.is_supervisor][:4]:
                 button = PosButton(text=f"{supervisor.id}  {supervisor.name}")
                 button.bind(on_release=lambda _b, s=supervisor: self.pick(str(s.id)))
                 self.buttons.add_widget(button, index=1)
-        else:
-            self.secret = True
         self._redraw()
 
     def pick(self, number: str) -> None:
@@ -238,8 +237,11 @@ class ApprovalPanel(EntryPanel):
 
     def _check(self, text: str) -> str | None:
         if not self.passkey_mode and not self.supervisor:
-            if not text:
-                return _("Choose the supervisor")
+            supervisors = {str(c.id) for c in self.service.cashiers() if c.is_supervisor}
+            if text not in supervisors:
+                # perhaps a PIN typed first: never shown back, never kept
+                self.value = ""
+                return _("Choose the supervisor first: tap the name or type the number")
             self.pick(text)
             return ""  # stay: now the PIN
         cashier = self.service.cashier

@@ -3,18 +3,25 @@ still refundable, choose lines and quantities, refund to the sale's own tenders.
 
 from __future__ import annotations
 
+import logging
+import threading
 from decimal import Decimal, InvalidOperation
 
-from kivy.properties import NumericProperty, StringProperty
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from terminal.core.errors import PosError
+from terminal.core.errors import N_, PosError
 from terminal.core.refunds import REFUND_REASONS
 from terminal.i18n import _
 from terminal.services.receipt import format_quantity
+from terminal.services.refunds import RefundOutcome
 from terminal.ui.screens import CartRow, PosScreen
+
+log = logging.getLogger(__name__)
 
 
 class RefundScreen(PosScreen):
+    busy = BooleanProperty(False)  # a card refund is running
     sale_text = StringProperty("")
     entry = StringProperty("")
     total_text = StringProperty("")
@@ -210,6 +217,8 @@ class RefundScreen(PosScreen):
         self.refresh()
 
     def on_action(self, action: str) -> None:
+        if self.busy:
+            return  # the card terminal has the customer
         handler = getattr(self, f"_do_{action}", None)
         if handler:
             handler()
@@ -242,6 +251,8 @@ class RefundScreen(PosScreen):
     def confirm(self) -> None:
         from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
 
+        if self.busy:
+            return
         if self.no_receipt:
             if not self.without_receipt:
                 self.say(_("Choose what to refund"), error=True)
@@ -259,7 +270,7 @@ class RefundScreen(PosScreen):
             sale = self.sale
 
             def refund(reason, approval):
-                return self.service.refunds.refund(sale, wanted, reason, approval)
+                return self.service.refunds.prepare(sale, wanted, reason, approval)
 
         def done(outcome) -> None:
             self.go("sale")
@@ -274,9 +285,51 @@ class RefundScreen(PosScreen):
             sale_screen.say(message, error=bool(outcome.print_error))
             self.router.screenshot("refund-done")
 
+        def run(prepared) -> None:
+            """A return without a receipt is done already; a plan is executed on a
+            thread when the card terminal takes part (the customer presents the card)."""
+            if isinstance(prepared, RefundOutcome):
+                done(prepared)
+                return
+            if not prepared.uses_card:
+                try:
+                    outcome = self.service.refunds.execute(prepared)
+                except PosError as exc:
+                    self.refuse(exc)
+                    return
+                done(outcome)
+                return
+            self.busy = True
+            self.say(_("Card refund: follow the card terminal"))
+
+            def status(_code: int, text: str) -> None:
+                Clock.schedule_once(lambda _dt: self.say(_(text)), 0)
+
+            def work() -> None:
+                try:
+                    outcome, error = self.service.refunds.execute(prepared, status), None
+                except PosError as exc:
+                    outcome, error = None, exc
+                except Exception as exc:  # never leave the screen waiting
+                    log.exception("card refund failed")
+                    outcome, error = (
+                        None,
+                        PosError(N_("Card refund failed: {reason}"), reason=str(exc)),
+                    )
+                Clock.schedule_once(lambda _dt: finished(outcome, error), 0)
+
+            def finished(outcome, error) -> None:
+                self.busy = False
+                if error is not None:
+                    self.refuse(error)
+                else:
+                    done(outcome)
+
+            threading.Thread(target=work, name="card-refund", daemon=True).start()
+
         def with_reason(reason: str) -> None:
             self.say(_("Refunding..."))
-            self.router.with_approval(lambda approval: refund(reason, approval), done)
+            self.router.with_approval(lambda approval: refund(reason, approval), run)
 
         ChoicePanel(
             self.router,

@@ -705,13 +705,32 @@ class PaymentScreen(PosScreen):
             return  # the card terminal has the customer: wait for its answer
         if action == "back":
             if self.service.tenders:
-                self.say(_("A card payment is already in: take the rest"), error=True)
+                self._offer_cancel_payment()
                 return
             self.go("sale")
         elif action == "pay_cash":  # the pay key again: exact amount
             self.pay(self.service.cash_payable())
         elif action == "pay_card":
             self.pay_card()
+
+    def _offer_cancel_payment(self) -> None:
+        """Back with a card or points part in: take it back (card reversed), or stay."""
+        from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
+
+        def undone(_n: int) -> None:
+            self.go("sale")
+            self.manager.get_screen("sale").say(_("Payment taken back; the order is open"))
+
+        def chosen(key: str) -> None:
+            if key == "undo":
+                self.router.with_approval(self.service.cancel_payment, undone)
+
+        ChoicePanel(
+            self.router,
+            _("A card or points payment is already in"),
+            [("undo", _("Take it back (card reversed)")), ("stay", _("Take the rest"))],
+            chosen,
+        ).show()
 
     def redeem_points(self) -> None:
         """The typed number of points (or as many as cover what is left) pay part."""

@@ -206,7 +206,10 @@ def test_refund_of_a_discounted_line_gives_back_what_was_paid(catalogue, clock):
 
 
 def test_refund_requests_are_checked_all_or_nothing():
-    lines = [SoldLine(1, "A", "A", D(2), 2000, "PPN"), SoldLine(2, "B", "B", D("0.5"), 21000, "X")]
+    lines = [
+        SoldLine(1, "A", "A", D(2), 2000, "PPN"),
+        SoldLine(2, "B", "B", D("0.5"), 21000, "X", by_weight=True),
+    ]
     with pytest.raises(RefundError):
         plan_refund(lines, [(1, D(1), True), (3, D(1), True)])
     with pytest.raises(RefundError):
@@ -217,6 +220,10 @@ def test_refund_requests_are_checked_all_or_nothing():
         plan_refund(lines, [])
     (weighed,) = plan_refund(lines, [(2, D("0.25"), False)])
     assert weighed.amount == 10500
+    with pytest.raises(RefundError, match="whole pieces"):
+        plan_refund(lines, [(1, D("0.5"), True)])  # half a bottle
+    with pytest.raises(RefundError, match="1 g"):
+        plan_refund(lines, [(2, D("0.0005"), True)])
 
 
 def test_refund_money_goes_to_the_card_first_then_cash():
@@ -359,3 +366,26 @@ def test_points_taken_back_over_partial_refunds_add_up():
         parts.append(proportional_back(7, 10000, before, refund))
         before += refund
     assert sum(parts) == 7 and parts == [2, 3, 2]
+
+
+def test_report_nets_refund_taxes_and_sums_closed_shifts():
+    entries = [
+        entry(1, "shift_open", {"float": 100000}),
+        sale(2, 1, 11100, [{"kind": "cash", "amount": 11100}]),
+        entry(
+            3,
+            "refund",
+            {
+                "amount": 5550,
+                "tenders": {"cash": 5600},
+                "taxes": [{"code": "PPN", "rate": "11", "base": 5000, "amount": 550}],
+            },
+        ),
+        entry(4, "shift_close", {"counted": 105000, "variance": -500, "expected": 105500}),
+        entry(5, "shift_open", {"float": 105000}),
+        entry(6, "shift_close", {"counted": 105000, "variance": 0, "expected": 105000}),
+    ]
+    report = build_report(entries, ZoneInfo("Asia/Jakarta"))
+    assert report.by_tax == {"PPN 11": [10000 - 5000, 1110 - 550]}
+    assert (report.shifts_closed, report.counted_total, report.variance_total) == (2, 210000, -500)
+    assert report.to_payload()["shifts_closed"] == [2, 210000, -500]

@@ -558,3 +558,21 @@ def test_typed_amounts_with_too_many_decimals_are_refused():
     assert currency("CNY").parse("12.5") == 1250
     with pytest.raises(ArithmeticError):
         currency("CNY").parse("12.505")
+
+
+def test_a_card_part_taken_back_is_reversed_and_the_order_stays_open(shop):
+    pos = shop.pos
+    sim = shop.card.link.simulator
+    pos.scan(GULA)
+    pos.scan(TEH)
+    assert pos.pay_card(10000) is None
+    assert [c.amount for c in sim.charged()] == [10000]
+    with pytest.raises(ApprovalNeeded):
+        pos.cancel_payment()
+    approval = pos.approvals.approve(UNPAID_ORDERS, pos.cashier, "2580", supervisor="2")
+    assert pos.cancel_payment(approval) == 1
+    assert sim.charged() == [] and pos.tenders == () and len(pos.cart.lines) == 2
+    assert pos.unsettled_card_payments() == []
+    (entry,) = journal(pos, "payment_cancel")
+    assert entry["undone"] == [{"kind": "card", "amount": 10000}]
+    assert pos.pay_cash(30000).committed.sale.payment.paid_by("card") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -41,6 +42,11 @@ def exported(terminal, settings, tmp_path, monkeypatch):
     for code in ("GULA-1KG", "8991002101111"):
         pos.scan(code)
         pos.pay_cash(50000)
+    # the sugar came back: a refund the replacement must know about
+    approval = pos.approvals.approve("paid_orders", pos.cashier, "2580", supervisor="2")
+    pos.refunds.refund(
+        pos.refunds.find("T01-000001"), [(1, Decimal(1), True)], "defective", approval
+    )
     bundle = tmp_path / "toko.posx"
     typed(monkeypatch, PASSPHRASE)
     assert admin.export(settings, bundle) == 0
@@ -84,6 +90,20 @@ def test_a_replacement_terminal_carries_on(exported, tmp_path, monkeypatch, cloc
     new.shifts.open(0)
     new.pos.scan("GULA-1KG")
     assert new.pos.pay_cash(20000).committed.number == 3
+    # what was refunded there is not refundable here; the old receipt reprints
+    assert new.pos.refunds.find("T01-000001").refundable == 0
+    assert new.pos.refunds.find("T01-000002").refundable == 5500
+    assert new.pos.refunds.reprint(new.pos.refunds.find("T01-000002").id)[0] == 1
+    # promotions came along; the passkey switches too, their codes are set anew
+    con = open_reader(new)
+    assert con.execute("SELECT COUNT(*) FROM promotion").fetchone()[0] == 3
+    assert (
+        con.execute(
+            "SELECT COUNT(*) FROM passkey WHERE enabled = 1 AND code_hash IS NULL"
+        ).fetchone()[0]
+        == 4
+    )
+    con.close()
 
 
 def test_bad_imports_are_refused_and_change_nothing(

@@ -290,3 +290,32 @@ def test_a_sale_found_without_its_receipt_by_amount(app, terminal):
     ui.frames(2)
     ui.tap(panel(root).option_buttons[label])
     assert refund.sale is not None and refund.sale.label == label and not root.panels
+
+
+def test_card_refund_runs_while_the_screen_shows_the_terminal(app, terminal):
+    root, ui = app
+    pos = terminal.pos
+    terminal.card.link.approve_after = 0.2
+    sim = terminal.card.link.client and terminal.card.link.simulator
+    sign_in(root, ui)
+    ui.scan(SUGAR)
+    ui.scan(TEA)
+    ui.key("f12")
+    ui.key("f11")  # all by card
+    ui.wait_until(lambda: root.last_outcome is not None, "the card sale")
+    sold = root.last_outcome.committed
+    ui.key("f7")
+    refund = root.get_screen("refund")
+    ui.scan(sold.return_code)
+    ui.key("down")
+    ui.key("enter")  # the tea, whole line
+    ui.tap(refund.ids.refund_button)
+    ui.tap(panel(root).option_buttons["defective"])
+    approval = panel(root)
+    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
+    tap_digits(ui, approval.keypad, "2580")
+    ui.tap(approval.ok_button)
+    assert refund.busy  # the card terminal has the customer; the window keeps drawing
+    ui.wait_until(lambda: root.current == "sale", "the refund to finish")
+    assert [c.amount for c in sim.ledger if c.kind == "refund"] == [5500]
+    assert journal(pos, "refund")[0]["tenders"] == {"card": 5500}
