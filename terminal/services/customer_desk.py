@@ -36,6 +36,10 @@ class CustomerDesk:
                 return []
         return store.find_by_name(self.sealer, text)
 
+    def find_member(self, code: str) -> Customer | None:
+        """The member whose card this is (a scan on the sale screen), if any."""
+        return store.find_by_member_code(self.sealer, code)
+
     def _approved(self, approval: Approval | None, action: str) -> Approval | None:
         if self.pos.approvals.policy.requires(CUSTOMERS):
             return check_approval(approval, CUSTOMERS, action)

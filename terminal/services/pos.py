@@ -611,13 +611,40 @@ class PosService:
             for row in card_payments.unsettled()
         ]
 
-    def resolve_unsettled(self, payment_id: str, approval: Approval | None = None) -> str:
-        """A supervisor settles a card payment that has no sale: an approved one is reversed
-        on the card terminal; one whose outcome is unknown is marked as checked (the
-        supervisor looked at the terminal's printout). Always approved, always journaled."""
+    def resolve_unsettled(
+        self, payment_id: str, approval: Approval | None = None, went_through: bool | None = None
+    ) -> str:
+        """A supervisor settles card money that has no sale or refund recorded:
+
+        - a payment the terminal approved is reversed on the card terminal;
+        - a refund that went through (the terminal said so, or - outcome unknown - the
+          supervisor read it on the terminal's printout: ``went_through``) is recorded as
+          the refund it was sent for; one that did not is closed, nothing recorded;
+        - anything else is marked as checked.
+        Always approved, always journaled."""
         cashier = self.require_cashier()
         approval = check_approval(approval, PAID_ORDERS, N_("settle a card payment without a sale"))
         row = card_payments.get(payment_id)
+        if row.kind == "refund" and row.plan:
+            done_refund = row.state == PAID or (row.state != PAID and went_through)
+            if row.state != PAID and went_through is None:
+                raise PosError(N_("Did the card refund go through? Check the printout"))
+            if done_refund:
+                outcome = self.refunds.record_card_refund(payment_id, approval)
+                self.journal.append(
+                    "card_unsettled",
+                    {
+                        "payment": payment_id,
+                        "amount": row.amount,
+                        "state": row.state,
+                        "done": "refund recorded",
+                        "refund": outcome.refund.label,
+                        "cashier": cashier.id,
+                        **approval.journal_fields(),
+                    },
+                    self.clock(),
+                )
+                return "refund recorded"
         if row.state == PAID and row.kind == "payment" and row.receipt_number is not None:
             if self.card is None:
                 raise PosError(N_("No card terminal is configured"))

@@ -13,6 +13,7 @@ no new one is accepted for that sale: never refunded twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from terminal.core.refunds import (
 from terminal.core.taxes import summarize
 from terminal.services.receipt import build_receipt, format_quantity
 from terminal.services.report_doc import TENDER_NAMES
-from terminal.store import print_queue
+from terminal.store import card_payments, print_queue
 from terminal.store.models import CardPaymentRow, SaleRow
 from terminal.store.refunds import (
     CommittedRefund,
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RefundPlan:
     sale: PaidSale
+    wanted: list[tuple[int, Decimal, bool]]
     lines: list[RefundLine]
     split: dict[str, int]  # tender: money back
     cashier: object
@@ -163,16 +165,14 @@ class Refunds:
         self._check_no_open_card_refund(sale)
         points_back = proportional_back(sale.points_earned, lines_total, refunded_before, amount)
         return RefundPlan(
-            sale, lines, split, cashier, reason, approval, points_back, points_returned
+            sale, wanted, lines, split, cashier, reason, approval, points_back, points_returned
         )
 
     def execute(self, plan: RefundPlan, on_status=None) -> RefundOutcome:
         """The card part through the card terminal (never sent twice), then COMMIT."""
         card_receipts, card_ids = {}, []
         if plan.split.get("card"):
-            card_ids, card_receipts["card"] = self._card_refund(
-                plan.sale, plan.split["card"], on_status
-            )
+            card_ids, card_receipts["card"] = self._card_refund(plan, on_status)
         return self._commit(
             plan.sale,
             plan.lines,
@@ -245,12 +245,25 @@ class Refunds:
                 )
             )
 
-    def _card_refund(self, sale: PaidSale, amount: int, on_status) -> tuple[list[str], int | None]:
+    def _card_refund(self, plan: RefundPlan, on_status) -> tuple[list[str], int | None]:
         desk = self.pos.card
         if desk is None:
             raise PosError(N_("No card terminal is configured"))
+        sale, amount = plan.sale, plan.split["card"]
         now = self.pos.clock()
         payment_id = f"refund:{sale.label}:{now.strftime('%Y%m%d%H%M%S%f')}"
+        card_payments.record_plan(
+            payment_id,
+            amount,
+            {
+                "sale": sale.id,
+                "wanted": [[p, str(q), r] for p, q, r in plan.wanted],
+                "reason": plan.reason,
+                "cashier": plan.cashier.id,
+                "approved_by": plan.approval.approved_by if plan.approval else None,
+            },
+            now,
+        )
         card_paid = next(t for t in sale.tenders if t.kind == "card")
         same_day = (
             sale.created_at.astimezone(self.pos.settings.store.timezone).date()
@@ -266,7 +279,8 @@ class Refunds:
                 raise PosError(
                     N_(
                         "The card terminal cannot say whether it refunded: check its "
-                        "printout; nothing was recorded"
+                        "printout; a supervisor records it under More > Card payments "
+                        "without a sale"
                     )
                 )
             raise PosError(N_("Card refund refused: {reason}"), reason=result.message)
@@ -307,6 +321,15 @@ class Refunds:
             )
         except DatabaseError as exc:
             log.error("refund not saved: %s", exc)
+            if card_ids:
+                raise PosError(
+                    N_(
+                        "The card refund went through but was NOT saved ({reason}): give "
+                        "no cash; a supervisor records it under More > Card payments "
+                        "without a sale"
+                    ),
+                    reason=str(exc),
+                ) from None
             raise PosError(
                 N_("The refund was NOT saved ({reason}): give no money, call a technician"),
                 reason=str(exc),
@@ -361,6 +384,47 @@ class Refunds:
         with pos.db.atomic():
             job = print_queue.add_job(pos.db.cursor(), name, pos.printer.render(doc), None)
         return pos.print_job(job)[1]
+
+    def record_card_refund(self, payment_id: str, approval: Approval) -> RefundOutcome:
+        """A card refund that went through without being recorded (a lost link, a failed
+        COMMIT): record it now, from the plan kept when it was sent, with the card amount
+        the terminal refunded."""
+        row = card_payments.get(payment_id)
+        stored = json.loads(row.plan)
+        cashier = self.pos.require_cashier()
+        sale = load_sale(stored["sale"])
+        wanted = [(p, Decimal(q), r) for p, q, r in stored["wanted"]]
+        lines = plan_refund(sale.lines, wanted)
+        amount = sum(line.amount for line in lines)
+        refunded_before = sum(line.refunded_amount for line in sale.lines)
+        lines_total = sum(line.amount for line in sale.lines)
+        split, points_returned = refund_money(
+            amount,
+            sale.tenders,
+            lines_total=lines_total,
+            lines_refunded=refunded_before,
+            completes=refunded_before + amount == lines_total,
+            points_spent=sale.points_spent,
+            point_value=self.pos.settings.loyalty.point_value,
+            cash_step=self.pos.settings.store.cash_rounding,
+        )
+        if split.get("card") != row.amount:
+            raise RefundError(
+                N_("This sale changed since the card refund: record it by hand"),
+            )
+        points_back = proportional_back(sale.points_earned, lines_total, refunded_before, amount)
+        return self._commit(
+            sale,
+            lines,
+            split,
+            {"card": row.receipt_number},
+            [payment_id],
+            cashier,
+            stored["reason"],
+            approval,
+            points_back,
+            points_returned,
+        )
 
     # -- reprints ---------------------------------------------------------------------------
     def reprint(self, sale_id: int) -> tuple[int, str | None]:

@@ -9,6 +9,7 @@ these at start so a supervisor reverses them or rings the sale up again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -22,13 +23,16 @@ class DatabaseRecords:
         self.clock = clock
 
     def pending(self, payment_id: str, amount: int) -> None:
-        # refunds' ids start with "refund:", reversals' with "reversal:"
-        CardPaymentRow.replace(
-            payment_id=payment_id,
-            kind=payment_id.split(":", 1)[0] if ":" in payment_id else "payment",
-            amount=amount,
-            state="pending",
-            created_at=self.clock().astimezone(UTC).replace(tzinfo=None),
+        # refunds' ids start with "refund:", reversals' with "reversal:"; a refund's row may
+        # exist already, holding its plan: it is kept
+        fields = {
+            "kind": payment_id.split(":", 1)[0] if ":" in payment_id else "payment",
+            "amount": amount,
+            "state": "pending",
+            "created_at": self.clock().astimezone(UTC).replace(tzinfo=None),
+        }
+        CardPaymentRow.insert(payment_id=payment_id, **fields).on_conflict(
+            conflict_target=[CardPaymentRow.payment_id], update=fields
         ).execute()
 
     def resolved(self, payment_id: str, state: str, outcome: Outcome | None) -> None:
@@ -56,3 +60,16 @@ def settle(payment_id: str) -> None:
 
 def get(payment_id: str) -> CardPaymentRow:
     return CardPaymentRow.get_by_id(payment_id)
+
+
+def record_plan(payment_id: str, amount: int, plan: dict, at: datetime) -> None:
+    """Before a card refund is sent: what it is for, so that it can be recorded later if
+    the link fails and a supervisor confirms it went through."""
+    CardPaymentRow.replace(
+        payment_id=payment_id,
+        kind="refund",
+        amount=amount,
+        state="pending",
+        created_at=at.astimezone(UTC).replace(tzinfo=None),
+        plan=json.dumps(plan, sort_keys=True),
+    ).execute()

@@ -261,6 +261,7 @@ class CardPaymentRow(BaseModel):
     created_at = DateTimeField()
     receipt_number = IntegerField(null=True)
     settled = BooleanField(default=False)  # attached to a committed sale or refund
+    plan = TextField(null=True)  # a refund: what it pays back, to record it once resolved
 
     class Meta:
         table_name = "card_payment"

@@ -14,7 +14,7 @@ from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
-from terminal.core.errors import N_, PosError
+from terminal.core.errors import N_, PosError, UnknownCode
 from terminal.core.pricing import AMOUNT, DISCOUNT_REASONS, PERCENT, Discount
 from terminal.i18n import _, ngettext
 from terminal.services.pos import VOID_REASONS, PosService
@@ -299,6 +299,16 @@ class SaleScreen(PosScreen):
     def on_scan(self, code: str) -> None:
         try:
             line = self.service.scan(code)
+        except UnknownCode as exc:
+            member = self.service.customers.find_member(code)  # a member card, scanned
+            if member is None:
+                self.refuse(exc)
+                return
+            self.service.customers.attach(member)
+            self.show_customer()
+            self.refresh()
+            self.say(_("Customer {name}").format(name=member.name))
+            return
         except PosError as exc:
             self.refuse(exc)
             return
@@ -533,14 +543,25 @@ class SaleScreen(PosScreen):
             self.say(_("Every card payment belongs to a sale"))
             return
 
-        def settle(label: str) -> None:
-            payment_id = label.split(" ", 1)[0]
+        def resolve(payment_id: str, went_through: bool | None) -> None:
             self.router.with_approval(
-                lambda approval: self.service.resolve_unsettled(payment_id, approval),
+                lambda approval: self.service.resolve_unsettled(payment_id, approval, went_through),
                 lambda done: self.say(
                     _("Card payment {id}: {done}").format(id=payment_id, done=done)
                 ),
             )
+
+        def settle(label: str) -> None:
+            payment_id = label.split(" ", 1)[0]
+            if payment_id.startswith("refund:") and not label.endswith(", paid)"):
+                ChoicePanel(
+                    self.router,
+                    _("Did the card refund go through? Check the printout"),
+                    [("yes", _("Yes: record the refund")), ("no", _("No: nothing was refunded"))],
+                    lambda key: resolve(payment_id, key == "yes"),
+                ).show()
+                return
+            resolve(payment_id, None)
 
         ChoicePanel(
             self.router, _("Card payments without a sale"), [(u, u) for u in unsettled[:8]], settle

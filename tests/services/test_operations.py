@@ -576,3 +576,37 @@ def test_a_card_part_taken_back_is_reversed_and_the_order_stays_open(shop):
     (entry,) = journal(pos, "payment_cancel")
     assert entry["undone"] == [{"kind": "card", "amount": 10000}]
     assert pos.pay_cash(30000).committed.sale.payment.paid_by("card") == 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "refunded"), [("drop-after-result", True), ("drop-after-command", False)]
+)
+def test_a_card_refund_of_unknown_outcome_is_recorded_once_the_supervisor_knows(
+    shop, fault, refunded
+):
+    pos = shop.pos
+    sim = shop.card.link.simulator
+    pos.scan(GULA)
+    pos.scan(TEH)
+    sold = pos.pay_card().committed
+    approval = lambda: pos.approvals.approve(PAID_ORDERS, pos.cashier, "2580", supervisor="2")  # noqa: E731
+    sale = pos.refunds.find(sold.label)
+    shop.card.recovery_tries = 0  # the terminal cannot be asked: the outcome stays unknown
+    sim.script.fault = fault
+    with pytest.raises(PosError, match="cannot say"):
+        pos.refunds.refund(sale, [(2, D(1), True)], "defective", approval())
+    (waiting,) = pos.unsettled_card_payments()
+    payment_id = waiting.split(" ", 1)[0]
+    with pytest.raises(RefundError, match="not resolved"):  # no second refund meanwhile
+        pos.refunds.refund(sale, [(2, D(1), True)], "defective", approval())
+    with pytest.raises(PosError, match="go through"):
+        pos.resolve_unsettled(payment_id, approval())
+    shop.card.recovery_tries = 3
+    done = pos.resolve_unsettled(payment_id, approval(), went_through=refunded)
+    assert done == ("refund recorded" if refunded else "checked")
+    assert pos.unsettled_card_payments() == []
+    assert pos.refunds.find(sold.label).refundable == (17500 if refunded else 23000)
+    assert [c.amount for c in sim.ledger if c.kind == "refund"] == ([5500] if refunded else [])
+    if not refunded:  # now it can be refunded, once
+        pos.refunds.refund(sale, [(2, D(1), True)], "defective", approval())
+        assert [c.amount for c in sim.ledger if c.kind == "refund"] == [5500]

@@ -319,3 +319,14 @@ def test_card_refund_runs_while_the_screen_shows_the_terminal(app, terminal):
     ui.wait_until(lambda: root.current == "sale", "the refund to finish")
     assert [c.amount for c in sim.ledger if c.kind == "refund"] == [5500]
     assert journal(pos, "refund")[0]["tenders"] == {"card": 5500}
+
+
+def test_a_member_card_scanned_on_the_sale_screen_attaches_the_member(app, terminal):
+    root, ui = app
+    sign_in(root, ui)
+    ui.scan("MBR0001")
+    assert terminal.pos.customer is not None and terminal.pos.customer.name == "Dewi Lestari"
+    ui.scan("TEH-BTL")  # the member price follows
+    assert terminal.pos.cart.lines[0].amount == 5000
+    ui.scan("4006381333931")  # an unknown code is still refused, and adds nothing
+    assert "4006381333931" in root.get_screen("sale").message
