@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RefundPlan:
-    sale: PaidSale
+    sale: PaidSale | None  # None: a return without a receipt
     wanted: list[tuple[int, Decimal, bool]]
     lines: list[RefundLine]
     split: dict[str, int]  # tender: money back
@@ -148,6 +148,12 @@ class Refunds:
             approval = check_approval(approval, PAID_ORDERS, N_("refund a paid sale"))
         self._need_shift()
         sale = load_sale(sale.id)  # what is refundable now, not when the screen was drawn
+        plan = self._plan(sale, wanted, cashier, reason, approval)
+        self._check_no_open_card_refund(sale)
+        return plan
+
+    def _plan(self, sale: PaidSale, wanted, cashier, reason: str, approval) -> RefundPlan:
+        """The lines, the money per tender and the points of refunding ``wanted``."""
         lines = plan_refund(sale.lines, wanted)
         amount = sum(line.amount for line in lines)
         refunded_before = sum(line.refunded_amount for line in sale.lines)
@@ -162,7 +168,6 @@ class Refunds:
             point_value=self.pos.settings.loyalty.point_value,
             cash_step=self.pos.settings.store.cash_rounding,
         )
-        self._check_no_open_card_refund(sale)
         points_back = proportional_back(sale.points_earned, lines_total, refunded_before, amount)
         return RefundPlan(
             sale, wanted, lines, split, cashier, reason, approval, points_back, points_returned
@@ -173,18 +178,7 @@ class Refunds:
         card_receipts, card_ids = {}, []
         if plan.split.get("card"):
             card_ids, card_receipts["card"] = self._card_refund(plan, on_status)
-        return self._commit(
-            plan.sale,
-            plan.lines,
-            plan.split,
-            card_receipts,
-            card_ids,
-            plan.cashier,
-            plan.reason,
-            plan.approval,
-            plan.points_back,
-            plan.points_returned,
-        )
+        return self._commit(plan, card_receipts, card_ids)
 
     def _taxes(self, lines: list[RefundLine]) -> list[dict]:
         """The tax in the refunded money, per rate (the reports net it off the sales')."""
@@ -229,7 +223,8 @@ class Refunds:
         total = sum(line.amount for line in lines)
         self._need_shift()
         cash = round_to_step(total, self.pos.settings.store.cash_rounding)
-        return self._commit(None, lines, {"cash": cash}, {}, [], cashier, reason, approval, 0, 0)
+        plan = RefundPlan(None, [], lines, {"cash": cash}, cashier, reason, approval, 0, 0)
+        return self._commit(plan, {}, [])
 
     def _check_no_open_card_refund(self, sale: PaidSale) -> None:
         open_ones = CardPaymentRow.select().where(
@@ -287,18 +282,10 @@ class Refunds:
         return [payment_id], result.outcome.receipt_number if result.outcome else None
 
     def _commit(
-        self,
-        sale,
-        lines,
-        split,
-        card_receipts,
-        card_ids,
-        cashier,
-        reason,
-        approval,
-        points_back,
-        points_returned,
-    ):
+        self, plan: RefundPlan, card_receipts: dict[str, int | None], card_ids: list[str]
+    ) -> RefundOutcome:
+        sale, lines, split, cashier = plan.sale, plan.lines, plan.split, plan.cashier
+        reason, approval = plan.reason, plan.approval
         now = self.pos.clock()
         try:
             refund = commit_refund(
@@ -314,8 +301,8 @@ class Refunds:
                 shift_id=self.pos.shift_id(),
                 reason=reason,
                 approved_by=approval.approved_by if approval else None,
-                points_back=points_back,
-                points_returned=points_returned,
+                points_back=plan.points_back,
+                points_returned=plan.points_returned,
                 taxes=self._taxes(lines),
                 at=now,
             )
@@ -391,40 +378,17 @@ class Refunds:
         the terminal refunded."""
         row = card_payments.get(payment_id)
         stored = json.loads(row.plan)
-        cashier = self.pos.require_cashier()
-        sale = load_sale(stored["sale"])
         wanted = [(p, Decimal(q), r) for p, q, r in stored["wanted"]]
-        lines = plan_refund(sale.lines, wanted)
-        amount = sum(line.amount for line in lines)
-        refunded_before = sum(line.refunded_amount for line in sale.lines)
-        lines_total = sum(line.amount for line in sale.lines)
-        split, points_returned = refund_money(
-            amount,
-            sale.tenders,
-            lines_total=lines_total,
-            lines_refunded=refunded_before,
-            completes=refunded_before + amount == lines_total,
-            points_spent=sale.points_spent,
-            point_value=self.pos.settings.loyalty.point_value,
-            cash_step=self.pos.settings.store.cash_rounding,
-        )
-        if split.get("card") != row.amount:
-            raise RefundError(
-                N_("This sale changed since the card refund: record it by hand"),
-            )
-        points_back = proportional_back(sale.points_earned, lines_total, refunded_before, amount)
-        return self._commit(
-            sale,
-            lines,
-            split,
-            {"card": row.receipt_number},
-            [payment_id],
-            cashier,
+        plan = self._plan(
+            load_sale(stored["sale"]),
+            wanted,
+            self.pos.require_cashier(),
             stored["reason"],
             approval,
-            points_back,
-            points_returned,
         )
+        if plan.split.get("card") != row.amount:
+            raise RefundError(N_("This sale changed since the card refund: record it by hand"))
+        return self._commit(plan, {"card": row.receipt_number}, [payment_id])
 
     # -- reprints ---------------------------------------------------------------------------
     def reprint(self, sale_id: int) -> tuple[int, str | None]:

@@ -16,10 +16,10 @@ from kivy.uix.modalview import ModalView
 from terminal.core.approval import PASSKEY_MODE, ApprovalNeeded
 from terminal.core.errors import PosError
 from terminal.i18n import _
-from terminal.ui.screens import Keypad, PosButton
+from terminal.ui.screens import KeyHooks, Keypad, PosButton
 
 
-class Panel(ModalView):
+class Panel(KeyHooks, ModalView):
     title = StringProperty("")
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
@@ -70,16 +70,7 @@ class Panel(ModalView):
         if self._on_cancel:
             self._on_cancel()
 
-    # the router's hooks
-    def on_text(self, text: str) -> None:
-        pass
-
-    def on_backspace(self) -> None:
-        pass
-
-    def on_enter_key(self) -> None:
-        pass
-
+    # the router's hooks (the rest: KeyHooks)
     def on_action(self, action: str) -> None:
         if action == "back":
             self.cancel()
@@ -88,17 +79,6 @@ class Panel(ModalView):
         """A scan while a prompt is open is not for the prompt (a member card for the
         customer search is: see EntryPanel's ``accept_scans``)."""
         self.say(_("Finish or cancel this first; the scan was not used"), error=True)
-
-    def on_keypad(self, key: str) -> None:
-        if key == "OK":
-            self.on_enter_key()
-        elif key == "C":
-            self.on_clear()
-        else:
-            self.on_text(key)
-
-    def on_clear(self) -> None:
-        pass
 
 
 class ChoicePanel(Panel):

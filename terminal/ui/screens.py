@@ -70,7 +70,40 @@ class CartRow(BoxLayout):
         return super().on_touch_down(touch)
 
 
-class PosScreen(Screen):
+class KeyHooks:
+    """What the key router calls on a screen or an open prompt; each overrides what it
+    uses. (The Enter key's hook is on_enter_key: Kivy's Screen already has an on_enter
+    event, fired on every visit.)"""
+
+    def on_text(self, text: str) -> None:
+        pass
+
+    def on_backspace(self) -> None:
+        pass
+
+    def on_enter_key(self) -> None:
+        pass
+
+    def on_action(self, action: str) -> None:
+        pass
+
+    def on_scan(self, code: str) -> None:
+        pass
+
+    def on_keypad(self, key: str) -> None:
+        """The on-screen keypad: digits type, C clears, OK is Enter."""
+        if key == "OK":
+            self.on_enter_key()
+        elif key == "C":
+            self.on_clear()
+        else:
+            self.on_text(key)
+
+    def on_clear(self) -> None:
+        pass
+
+
+class PosScreen(KeyHooks, Screen):
     """Common handling: messages, the key labels, and the hooks the key router calls."""
 
     message = StringProperty("")
@@ -93,33 +126,8 @@ class PosScreen(Screen):
     def go(self, name: str) -> None:
         self.manager.current = name
 
-    # hooks the router calls; screens override what they use. (The Enter key's hook is
-    # on_enter_key: Kivy's Screen already has an on_enter event, fired on every visit.)
-    def on_text(self, text: str) -> None:
-        pass
-
-    def on_backspace(self) -> None:
-        pass
-
-    def on_enter_key(self) -> None:
-        pass
-
-    def on_action(self, action: str) -> None:
-        pass
-
     def on_scan(self, code: str) -> None:
         self.say(_("Sign in first"), error=True)
-
-    def on_keypad(self, key: str) -> None:
-        if key == "OK":
-            self.on_enter_key()
-        elif key == "C":
-            self.on_clear()
-        else:
-            self.on_text(key)
-
-    def on_clear(self) -> None:
-        pass
 
 
 class SignInScreen(PosScreen):

@@ -33,6 +33,14 @@ def tap_digits(ui, keypad, digits):
         ui.tap(keypad.buttons[digit])
 
 
+def supervisor_approves(root, ui):
+    """Budi (2) approves on the prompt's keypad: his button, his PIN, OK."""
+    approval = panel(root)
+    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
+    tap_digits(ui, approval.keypad, "2580")
+    ui.tap(approval.ok_button)
+
+
 def journal(pos, kind):
     return [e["payload"] for e in read_entries(pos.db, types=(kind,))]
 
@@ -106,10 +114,7 @@ def test_partial_refund_by_scanning_the_return_code(app, terminal, shots):
     assert "11.000" in refund.total_text
     ui.tap(refund.ids.refund_button)
     ui.tap(panel(root).option_buttons["defective"])
-    approval = panel(root)
-    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
-    tap_digits(ui, approval.keypad, "2580")
-    ui.tap(approval.ok_button)
+    supervisor_approves(root, ui)
     ui.wait_until(lambda: root.current == "sale", "back on the sale screen")
     ui.screenshot(shots / "refund-2-done.png")
     (entry,) = journal(pos, "refund")
@@ -214,10 +219,7 @@ def test_customer_added_at_the_till_then_points_pay_part(app, terminal, shots):
     ui.type("081311112222")
     ui.key("enter")
     ui.frames(2)
-    approval = panel(root)  # customers is on: the supervisor approves
-    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
-    tap_digits(ui, approval.keypad, "2580")
-    ui.tap(approval.ok_button)
+    supervisor_approves(root, ui)  # customers is on: the supervisor approves
     ui.wait_until(lambda: pos.customer is not None, "the customer on the sale")
     assert pos.customer.name == "Rina Wati"
     assert "Rina Wati" in root.get_screen("sale").customer_text
@@ -263,10 +265,7 @@ def test_return_without_a_receipt_and_a_reprint(app, terminal, shots):
     ui.screenshot(shots / "no-receipt.png")
     ui.tap(refund.ids.refund_button)
     ui.tap(panel(root).option_buttons["defective"])
-    approval = panel(root)  # always, without a receipt
-    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
-    tap_digits(ui, approval.keypad, "2580")
-    ui.tap(approval.ok_button)
+    supervisor_approves(root, ui)  # always, without a receipt
     ui.wait_until(lambda: root.current == "sale", "back on the sale screen")
     (entry,) = journal(pos, "refund")
     assert entry["with_receipt"] is False and entry["lines"][0]["restock"] is False
@@ -311,10 +310,7 @@ def test_card_refund_runs_while_the_screen_shows_the_terminal(app, terminal):
     ui.key("enter")  # the tea, whole line
     ui.tap(refund.ids.refund_button)
     ui.tap(panel(root).option_buttons["defective"])
-    approval = panel(root)
-    ui.tap(next(b for b in approval.buttons.children if b.text.startswith("2 ")))
-    tap_digits(ui, approval.keypad, "2580")
-    ui.tap(approval.ok_button)
+    supervisor_approves(root, ui)
     assert refund.busy  # the card terminal has the customer; the window keeps drawing
     ui.wait_until(lambda: root.current == "sale", "the refund to finish")
     assert [c.amount for c in sim.ledger if c.kind == "refund"] == [5500]
