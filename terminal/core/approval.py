@@ -71,21 +71,31 @@ class ApprovalPolicy:
         return self.requires(DISCOUNTS) and percent > self.cashier_discount_percent
 
 
-@dataclass(frozen=True)
+@dataclass
 class Approval:
-    """A given approval, for one category and one action: the journal records both who
-    asked and who approved."""
+    """A given approval: for one category, for the action it was asked for (when it was
+    asked by one: ``action``), and for one use. The journal records who asked and who
+    approved."""
 
     category: str
     asked_by: int  # the signed-in cashier
     approved_by: int | str  # a supervisor's number, or BY_PASSKEY
+    action: str = ""  # the action it was given for; empty: any of its category
+    spent: bool = False
 
     def journal_fields(self) -> dict:
         return {"asked_by": self.asked_by, "approved_by": self.approved_by}
 
 
 def check_approval(approval: Approval | None, category: str, action: str) -> Approval:
-    """The approval for ``category``, or :class:`ApprovalNeeded`."""
-    if approval is None or approval.category != category:
+    """Spend ``approval`` on this action, or raise :class:`ApprovalNeeded`: none given, one
+    for another category or another action, or one already used."""
+    if (
+        approval is None
+        or approval.spent
+        or approval.category != category
+        or (approval.action and approval.action != action)
+    ):
         raise ApprovalNeeded(category, action)
+    approval.spent = True
     return approval

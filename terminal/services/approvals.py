@@ -107,7 +107,7 @@ class Approvals:
         )
 
     def approve(
-        self, category: str, asked_by: Cashier, code: str, supervisor: str = ""
+        self, category: str, asked_by: Cashier, code: str, supervisor: str = "", action: str = ""
     ) -> Approval:
         """An approval for one action: the category's passkey, or (supervisor mode) a
         supervisor's number and own PIN. A supervisor signed in approves with their PIN
@@ -119,7 +119,7 @@ class Approvals:
                 lambda: True if passkeys.check_code(self.hasher, category, code) else None,
                 wrong,
             )
-            return Approval(category, asked_by.id, BY_PASSKEY)
+            return Approval(category, asked_by.id, BY_PASSKEY, action)
         wrong = CodeRefused(N_("Wrong supervisor number or PIN"))
         if not supervisor.isdigit() or len(supervisor) > 6:
             raise wrong
@@ -130,7 +130,7 @@ class Approvals:
             return found if found and found.is_supervisor else None
 
         approver = self.guard.check(operator_subject(number), attempt, wrong)
-        return Approval(category, asked_by.id, approver.id)
+        return Approval(category, asked_by.id, approver.id, action)
 
     def configure(
         self, actor: Cashier | None, category: str, *, enabled: bool, code: str | None, at

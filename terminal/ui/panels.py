@@ -226,7 +226,7 @@ class ApprovalPanel(EntryPanel):
             return ""  # stay: now the PIN
         cashier = self.service.cashier
         approval = self.service.approvals.approve(
-            self.need.category, cashier, text, supervisor=self.supervisor
+            self.need.category, cashier, text, supervisor=self.supervisor, action=self.need.action
         )
         self.close()
         self._on_approved(approval)

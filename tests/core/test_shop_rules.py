@@ -69,6 +69,15 @@ def test_discount_limit():
     assert not ApprovalPolicy().discount_needs_approval(D(50))
 
 
+def test_an_approval_is_for_one_action_and_one_use():
+    given = Approval(UNPAID_ORDERS, asked_by=1, approved_by=2, action="void a line")
+    with pytest.raises(ApprovalNeeded):
+        check_approval(given, UNPAID_ORDERS, "cancel the order")  # asked for another action
+    assert check_approval(given, UNPAID_ORDERS, "void a line") is given
+    with pytest.raises(ApprovalNeeded):
+        check_approval(given, UNPAID_ORDERS, "void a line")  # spent
+
+
 def test_an_approval_is_for_its_own_category():
     given = Approval(PAID_ORDERS, asked_by=1, approved_by=BY_PASSKEY)
     with pytest.raises(ApprovalNeeded) as err:
