@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from hal.scanner.decode import EV_KEY, KEY_DOWN, KeyDecoder
 
@@ -112,8 +113,14 @@ class _EvdevDevice:
         if self._reader:
             self._reader.stop()
 
+    def health(self) -> list[str]:
+        """Missing while its device node is gone (unplugged)."""
+        return [] if Path(self.path).exists() else [f"{self.kind}-missing"]
+
 
 class EvdevScanner(_EvdevDevice):
+    kind = "scanner"
+
     def __init__(self, path: str, pause: float = 0.3) -> None:
         super().__init__(path)
         self.pause = pause
@@ -130,6 +137,8 @@ class EvdevScanner(_EvdevDevice):
 
 
 class EvdevKeypad(_EvdevDevice):
+    kind = "keypad"
+
     def start(self, on_key: Callable[[str], None]) -> None:
         def on_event(ev_type: int, code: int, value: int) -> None:
             name = keypad_key(ev_type, code, value)

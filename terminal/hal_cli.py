@@ -4,6 +4,8 @@
     pos-hal [--config FILE] print-test              a status ticket on the receipt printer
     pos-hal [--config FILE] drawer                  one opening pulse
     pos-hal [--config FILE] scan [--count N]        show codes as the scanner delivers them
+    pos-hal [--config FILE] keypad [--count N]      show keys as the keypad delivers them
+                                                    (digits masked: a PIN never shows)
     pos-hal [--config FILE] card status|diagnose|end-of-day
 
 Errors name the fix: a missing device says where it was looked for; a permission problem
@@ -25,6 +27,7 @@ from hal.card import make_card_terminal
 from hal.card.zvt.client import Refused
 from hal.card.zvt.transport import LinkError
 from hal.drawer import make_drawer
+from hal.keypad import make_keypad
 from hal.printer.backends import make_printer
 from hal.printer.document import Document
 from hal.printer.interface import PrinterError
@@ -120,6 +123,36 @@ def cmd_scan(settings: Settings, count: int, timeout: float) -> int:
     return 0
 
 
+def masked(key: str) -> str:
+    """A keypad key as the tester shows it: digits as a dot, so a PIN typed while testing
+    is never on the screen; other keys by name."""
+    return "\u2022 (a digit)" if key.isdigit() else key
+
+
+def cmd_keypad(settings: Settings, count: int, timeout: float) -> int:
+    keypad = make_keypad(settings.hardware["keypad"], settings.data_dir)
+    if settings.hardware["keypad"].get("backend", "keyboard") == "keyboard":
+        print("a keyboard keypad types into the focused window: press keys here, then Enter")
+        typed = input()
+        print("keys: " + " ".join(masked(ch) for ch in typed) + " enter")
+        return 0
+    keys: queue.Queue[str] = queue.Queue()
+    keypad.start(keys.put)
+    print(f"waiting for {count} key(s), {timeout:.0f} s at most ...")
+    try:
+        for _ in range(count):
+            try:
+                print(f"key: {masked(keys.get(timeout=timeout))}")
+            except queue.Empty:
+                print("no key arrived", file=sys.stderr)
+                return 1
+    finally:
+        stop = getattr(keypad, "stop", None)
+        if stop:
+            stop()
+    return 0
+
+
 def cmd_card(settings: Settings, action: str) -> int:
     desk = make_card_terminal(
         settings.hardware["card"], settings.data_dir, currency=settings.store.currency.code
@@ -173,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     scan = commands.add_parser("scan")
     scan.add_argument("--count", type=int, default=1)
     scan.add_argument("--timeout", type=float, default=60.0)
+    keypad = commands.add_parser("keypad")
+    keypad.add_argument("--count", type=int, default=4)
+    keypad.add_argument("--timeout", type=float, default=60.0)
     commands.add_parser("card").add_argument("action", choices=["status", "diagnose", "end-of-day"])
     args = parser.parse_args(argv)
     try:
@@ -189,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_drawer(settings)
         if args.command == "scan":
             return cmd_scan(settings, args.count, args.timeout)
+        if args.command == "keypad":
+            return cmd_keypad(settings, args.count, args.timeout)
         return cmd_card(settings, args.action)
     except OSError as exc:
         print(f"pos-hal: {device_problem(exc, args.command, exc.filename or '')}", file=sys.stderr)

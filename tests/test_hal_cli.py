@@ -85,3 +85,31 @@ def test_a_missing_serial_card_terminal_is_named(tmp_path, capsys):
     assert main(["--config", str(path), "card", "status"]) == 3
     err = capsys.readouterr().err
     assert "card terminal not connected" in err and "/dev/serial/by-id/" in err
+
+
+def test_keypad_tester_masks_digits(config, capsys, monkeypatch):
+    from hal.keypad import SimulatorKeypad  # noqa: PLC0415
+
+    keypad = SimulatorKeypad()
+    started = threading.Event()
+    real_start = keypad.start
+
+    def start(on_key):
+        real_start(on_key)
+        started.set()
+
+    keypad.start = start
+    monkeypatch.setattr("terminal.hal_cli.make_keypad", lambda cfg, data_dir: keypad)
+    text = config.read_text().replace('backend = "keyboard"', 'backend = "simulator"', 1)
+    config.write_text(text)
+
+    def fingers():
+        started.wait(5)
+        for key in ("2", "5", "8", "enter"):
+            keypad.press(key)
+
+    threading.Thread(target=fingers).start()
+    assert main(["--config", str(config), "keypad", "--count", "4", "--timeout", "5"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("key: \u2022 (a digit)") == 3 and "key: enter" in out
+    assert "2" not in out.replace("4 key(s)", "").split("most ...")[1]  # no digit shown

@@ -90,6 +90,7 @@ class CardPaymentDesk:
         # the terminal's last transaction before this payment, as (receipt, trace):
         # None while unknown - then a recovery cannot tell old from new and says so
         self.baseline: tuple[int, int] | None = None
+        self.offline = False
 
     @property
     def client(self) -> ZvtClient:
@@ -140,7 +141,9 @@ class CardPaymentDesk:
         try:
             client = self.client
         except LinkError as exc:  # not connected: nothing can have been sent
-            return self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
+            payment = self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
+            self.offline = True
+            return payment
         self.records.pending(payment_id, amount)  # before anything is sent
         before = getattr(client, "on_status", None)
         if on_status is not None:
@@ -208,8 +211,14 @@ class CardPaymentDesk:
             "before taking another payment",
         )
 
+    def health(self) -> list[str]:
+        """``card-offline`` after a payment found the terminal unreachable, until one
+        reaches it again (the terminal is never polled: it may be busy with a customer)."""
+        return ["card-offline"] if self.offline else []
+
     def _resolve(
         self, payment_id: str, amount: int, state: str, outcome: Outcome | None, message: str
     ) -> CardPayment:
+        self.offline = state == UNKNOWN  # asked in vain after a lost link
         self.records.resolved(payment_id, state, outcome)
         return CardPayment(payment_id, amount, state, outcome, message)

@@ -68,11 +68,18 @@ class SimulatorScanner:
 
 
 class SerialScanner:
-    """A scanner in serial (CDC-ACM) mode, on a line such as /dev/serial/by-id/usb-..."""
+    """A scanner in serial (CDC-ACM) mode, on a line such as /dev/serial/by-id/usb-...
 
-    def __init__(self, device: str, baudrate: int = 9600, pause: float = 0.3) -> None:
-        self.device, self.baudrate, self.pause = device, baudrate, pause
-        self._stopping = False
+    Unplugged, it is reported missing (:meth:`health`) and looked for again every
+    ``retry`` seconds; plugged back, it is picked up without restarting the app (the
+    by-id path stays the same across replugs)."""
+
+    def __init__(
+        self, device: str, baudrate: int = 9600, pause: float = 0.3, retry: float = 1.0
+    ) -> None:
+        self.device, self.baudrate, self.pause, self.retry = device, baudrate, pause, retry
+        self.connected = False
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self, on_scan: ScanHandler) -> None:
@@ -80,20 +87,44 @@ class SerialScanner:
 
         from hal.scanner.decode import LineDecoder  # noqa: PLC0415
 
-        port = serial.Serial(self.device, baudrate=self.baudrate, timeout=0.1)
-        decoder = LineDecoder(time.monotonic, self.pause)
+        def open_port():
+            try:
+                return serial.Serial(self.device, baudrate=self.baudrate, timeout=0.1)
+            except (OSError, serial.SerialException):
+                return None
+
+        first = open_port()  # opened before start returns: the first scan is not lost
+        self.connected = first is not None
 
         def read() -> None:
-            while not self._stopping:
-                for code in decoder.feed(port.read(64)):
-                    on_scan(code)
-            port.close()
+            port = first
+            while not self._stopping.is_set():
+                if port is None:
+                    port = open_port()
+                if port is None:
+                    self.connected = False
+                    self._stopping.wait(self.retry)
+                    continue
+                self.connected = True
+                decoder = LineDecoder(time.monotonic, self.pause)
+                try:
+                    while not self._stopping.is_set():
+                        for code in decoder.feed(port.read(64)):
+                            on_scan(code)
+                except (OSError, serial.SerialException):
+                    self.connected = False  # unplugged: look for it again
+                finally:
+                    port.close()
+                    port = None
 
         self._thread = threading.Thread(target=read, daemon=True, name="scanner-serial")
         self._thread.start()
 
+    def health(self) -> list[str]:
+        return [] if self.connected else ["scanner-missing"]
+
     def stop(self) -> None:
-        self._stopping = True
+        self._stopping.set()
 
 
 def make_scanner(

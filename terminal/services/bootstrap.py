@@ -111,10 +111,7 @@ def build_terminal(
         promotions=load_promotions(),
     )
     journal.append("start", {"catalogue_products": len(catalogue.products)}, clock())
-    return Terminal(
-        pos,
-        make_scanner(hw["scanner"], settings.data_dir),
-        make_keypad(hw["keypad"], settings.data_dir),
-        card,
-        keys,
-    )
+    scanner = make_scanner(hw["scanner"], settings.data_dir)
+    keypad = make_keypad(hw["keypad"], settings.data_dir)
+    pos.devices = {"scanner": scanner, "keypad": keypad}
+    return Terminal(pos, scanner, keypad, card, keys)

@@ -113,6 +113,7 @@ class PosService:
         self.tenders: tuple[Tender, ...] = ()  # card and points parts taken so far
         self.cart = self._new_cart()
         self.receipt_gettext = translator(settings.store.locale).gettext
+        self.devices: dict[str, object] = {}  # scanner, keypad: for their health
         self.shifts = Shifts(self)
         self.refunds = Refunds(self)
         self.customers = CustomerDesk(self)
@@ -584,13 +585,20 @@ class PosService:
         return data, None
 
     def health(self) -> list[str]:
-        """Device health events for the screen (and, later, the fleet)."""
-        check = getattr(self.printer, "health", None)
-        try:
-            return check() if check else []
-        except Exception as exc:  # a health check must never stop a sale
-            log.warning("printer health check failed: %s", exc)
-            return ["printer-offline"]
+        """Device health events for the screen (and, later, the fleet): the printer's
+        status, the card terminal, and any scanner or keypad that can go missing."""
+        events: list[str] = []
+        devices = [("printer", self.printer), ("card", self.card), *self.devices.items()]
+        for name, device in devices:
+            check = getattr(device, "health", None)
+            if check is None:
+                continue
+            try:
+                events += check()
+            except Exception as exc:  # a health check must never stop a sale
+                log.warning("%s health check failed: %s", name, exc)
+                events.append(f"{name}-offline")
+        return events
 
     def resume_printing(self) -> tuple[int, str | None]:
         """Print the receipts that were refused (paper out, offline), oldest first, each

@@ -197,6 +197,12 @@ HEALTH_TEXTS = {
     "cover-open": N_("Printer: cover open"),
     "printer-offline": N_("Printer: offline"),
     "printer-error": N_("Printer: error"),
+    "card-offline": N_("Card terminal: not reachable"),
+    "scanner-missing": N_("Scanner: not connected"),
+    "scanner-offline": N_("Scanner: check failed"),
+    "keypad-missing": N_("Keypad: not connected"),
+    "keypad-offline": N_("Keypad: check failed"),
+    "drawer-open-too-long": N_("Drawer: open too long"),
 }
 
 

@@ -271,3 +271,9 @@ def test_device_health_shows_on_the_sale_screen(app, terminal):
     terminal.pos.printer.paper_out = False
     root.check_health()
     assert sale.ids.health.text == ""
+    terminal.card.offline = True  # a payment found the card terminal unreachable
+    root.check_health()
+    assert sale.ids.health.text == "Card terminal: not reachable"
+    terminal.card.offline = False
+    root.check_health()
+    assert sale.ids.health.text == ""
