@@ -15,7 +15,7 @@ from hal.printer.escpos_render import profile_columns, render_escpos
 from hal.printer.interface import PrinterError
 from hal.printer.preview import interpret, render_png
 from hal.printer.raster_text import python_codec
-from hal.printer.status import StatusError, read_status
+from hal.printer.status import read_status
 
 
 class EscposPrinter:
@@ -39,18 +39,29 @@ class EscposPrinter:
         except Exception as exc:  # every connection raises its own kind
             raise PrinterError(f"printer did not take the job: {exc}") from exc
         finally:
-            with contextlib.suppress(Exception):  # closing a dead connection may fail too
-                self.connection.close()
+            self._release()
         return data
+
+    def _release(self) -> None:
+        """Close after each job, and forget a failed open: python-escpos opens again only
+        from the 'never opened' state, so a printer unplugged and plugged back would
+        otherwise stay lost until the app restarts."""
+        with contextlib.suppress(Exception):  # closing a dead connection may fail too
+            self.connection.close()
+        if getattr(self.connection, "_device", False) is None:
+            self.connection._device = False
 
     def health(self) -> list[str]:
         """Health events; read with DLE EOT where the connection is a serial line."""
-        port = getattr(self.connection, "device", None)
-        if port is None or not hasattr(port, "reset_input_buffer"):
+        if not isinstance(self.connection, conn.Serial):
             return []  # USB and network status reading: not yet
         try:
+            port = self.connection.device
+            if port is None:
+                raise OSError("not connected")
             return read_status(port).events()
-        except (StatusError, OSError):
+        except Exception:  # unplugged, or answering garbage: looked for again next time
+            self._release()
             return ["printer-offline"]
 
     def send_raw(self, data: bytes) -> None:
@@ -58,6 +69,7 @@ class EscposPrinter:
         try:
             self.connection._raw(data)
         except Exception as exc:
+            self._release()
             raise PrinterError(f"printer did not take the command: {exc}") from exc
 
 
@@ -155,7 +167,10 @@ def make_printer(cfg: dict[str, Any], data_dir: Path) -> EscposPrinter | Simulat
     elif backend == "dummy":
         connection = conn.Dummy()
     elif backend == "usb":
-        connection = conn.Usb(int(cfg["vendor_id"]), int(cfg["product_id"]))
+        # vendor:product, and the serial number when two of one model are plugged in;
+        # a fresh dict each time (python-escpos's default one is shared)
+        usb_args = {"serial_number": str(cfg["serial"])} if cfg.get("serial") else {}
+        connection = conn.Usb(int(cfg["vendor_id"]), int(cfg["product_id"]), usb_args=usb_args)
     elif backend == "serial":
         connection = conn.Serial(cfg["device"], baudrate=int(cfg.get("baudrate", 38400)))
     elif backend == "network":
