@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hal.card import check_card_config
 from hal.drawer import check_drawer_config
+from hal.gpio import PIN_FACTORIES
 from hal.keypad import BACKENDS as KEYPAD_BACKENDS
 from hal.printer.backends import check_printer_config
 from terminal.core.approval import CATEGORIES, PASSKEY_MODE, SUPERVISOR_MODE
@@ -179,6 +180,16 @@ def _check_keypad(cfg: dict[str, Any]) -> None:
     _choice(cfg, KEYPAD_BACKENDS, "keyboard")
     if cfg.get("backend") == "evdev" and "device" not in cfg:
         raise ValueError("device: needed by the evdev backend")
+    if cfg.get("backend") == "matrix":
+        for key in ("rows", "cols"):
+            pins = cfg.get(key)
+            if not isinstance(pins, list) or not all(isinstance(p, int) for p in pins) or not pins:
+                raise ValueError(f"{key}: the BCM pins of the matrix {key}, a list of numbers")
+        keys = cfg.get("keys")
+        if keys is not None and len(keys) != len(cfg["rows"]) * len(cfg["cols"]):
+            raise ValueError("keys: one key name per row and column")
+        if cfg.get("pin_factory", "lgpio") not in PIN_FACTORIES:
+            raise ValueError(f"pin_factory: use {', '.join(PIN_FACTORIES)}")
 
 
 def _choice(cfg: dict[str, Any], allowed: tuple[str, ...], default: str) -> None:

@@ -68,6 +68,11 @@ def cmd_list(settings: Settings) -> int:
         print(f"  {path}")
     if not found:
         print("  no serial or USB printer devices (simulators need none)")
+    printer = make_printer(hw["printer"], settings.data_dir)
+    health = getattr(printer, "health", None)
+    events = health() if health else []
+    print("state:")
+    print(f"  printer  {', '.join(events) if events else 'ok'}")
     return 0
 
 

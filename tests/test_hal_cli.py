@@ -26,6 +26,7 @@ def test_list(config, capsys):
     assert main(["--config", str(config), "list"]) == 0
     out = capsys.readouterr().out
     assert "printer  simulator" in out and "card     simulator" in out
+    assert "state:\n  printer  ok" in out
 
 
 def test_print_test_ticket(config, tmp_path, capsys):

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from hal.gpio import PIN_FACTORIES, pin_factory
+
 
 class CashDrawer(Protocol):
     def open(self) -> None:
@@ -69,7 +71,7 @@ def check_drawer_config(cfg: dict[str, Any]) -> None:
         raise ValueError(f"backend: unknown {backend!r}; use simulator, gpio or printer")
     if not 10 <= int(cfg.get("pulse_ms", 100)) <= 1000:
         raise ValueError("pulse_ms: a solenoid pulse is 10 to 1000 ms")
-    if cfg.get("pin_factory", "lgpio") not in ("lgpio", "rpigpio", "mock"):
+    if cfg.get("pin_factory", "lgpio") not in PIN_FACTORIES:
         raise ValueError("pin_factory: use lgpio, rpigpio or mock")
     if not 0 <= int(cfg.get("pin", 17)) <= 27:
         raise ValueError("pin: a Raspberry Pi BCM pin is 0 to 27")
@@ -85,22 +87,10 @@ def make_drawer(cfg: dict[str, Any], data_dir: Path, printer=None) -> CashDrawer
     if backend == "simulator":
         return SimulatorDrawer(data_dir / "sim" / "drawer.log", pulse_ms)
     if backend == "gpio":
-        factory = None
-        name = cfg.get("pin_factory", "lgpio")
-        if name == "mock":
-            from gpiozero.pins.mock import MockFactory  # noqa: PLC0415 - only for GPIO drawers
-
-            factory = MockFactory()
-        elif name == "lgpio":
-            from gpiozero.pins.lgpio import LGPIOFactory  # noqa: PLC0415 - only for GPIO drawers
-
-            factory = LGPIOFactory()
-        elif name == "rpigpio":
-            from gpiozero.pins.rpigpio import RPiGPIOFactory  # noqa: PLC0415 - only for GPIO drawers
-
-            factory = RPiGPIOFactory()
-        else:
-            raise ValueError(f"hardware.drawer.pin_factory: unknown {name!r}")
+        try:
+            factory = pin_factory(cfg.get("pin_factory", "lgpio"))
+        except ValueError as exc:
+            raise ValueError(f"hardware.drawer.{exc}") from None
         return GpioDrawer(
             int(cfg.get("pin", 17)),
             active_high=bool(cfg.get("active_high", True)),

@@ -1,8 +1,10 @@
 """PIN and function keypads.
 
-Backend ``keyboard``: a USB keypad types into the app like a keyboard (the app maps
-its keys through the ``[keys]`` table). The evdev backend, which grabs the device so
-PIN digits reach no other program, comes with the hardware issue.
+Backends: ``keyboard`` (a USB keypad types into the app like a keyboard; the app maps
+its keys through the ``[keys]`` table), ``evdev`` (the device grabbed, so PIN digits reach
+no other program; also a matrix keypad exposed by the kernel's gpio-matrix-keypad
+overlay), ``matrix`` (a matrix keypad scanned through gpiozero, for boards without the
+overlay), ``simulator``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class SimulatorKeypad:
         self._on_key(key)
 
 
-BACKENDS = ("keyboard", "simulator", "evdev")
+BACKENDS = ("keyboard", "simulator", "evdev", "matrix")
 
 
 def make_keypad(cfg: dict[str, Any], data_dir: Path) -> KeyboardKeypad | SimulatorKeypad:
@@ -52,4 +54,14 @@ def make_keypad(cfg: dict[str, Any], data_dir: Path) -> KeyboardKeypad | Simulat
         from hal.evdev_input import EvdevKeypad  # noqa: PLC0415 - evdev is Pi-only
 
         return EvdevKeypad(cfg["device"])
-    raise ValueError(f"hardware.keypad.backend: unknown {backend!r}; use keyboard or simulator")
+    if backend == "matrix":
+        from hal.gpio import pin_factory  # noqa: PLC0415 - gpiozero only for GPIO keypads
+        from hal.keypad.matrix import DEFAULT_KEYS, MatrixKeypad  # noqa: PLC0415
+
+        return MatrixKeypad(
+            [int(p) for p in cfg["rows"]],
+            [int(p) for p in cfg["cols"]],
+            list(cfg.get("keys", DEFAULT_KEYS)),
+            pin_factory=pin_factory(cfg.get("pin_factory", "lgpio")),
+        )
+    raise ValueError(f"hardware.keypad.backend: unknown {backend!r}; use {', '.join(BACKENDS)}")
