@@ -36,14 +36,33 @@ class GpioDrawer:
     """A drawer solenoid driven through a transistor on a GPIO pin."""
 
     def __init__(
-        self, pin: int, *, active_high: bool = True, pulse_ms: int = 100, pin_factory: Any = None
+        self,
+        pin: int,
+        *,
+        active_high: bool = True,
+        pulse_ms: int = 100,
+        pin_factory: Any = None,
+        sensor_pin: int | None = None,
+        sensor_open_high: bool = True,
     ) -> None:
-        from gpiozero import DigitalOutputDevice  # noqa: PLC0415 - only for GPIO drawers
+        from gpiozero import DigitalInputDevice, DigitalOutputDevice  # noqa: PLC0415
 
         self.pulse_ms = pulse_ms
         self.output = DigitalOutputDevice(
             pin, active_high=active_high, initial_value=False, pin_factory=pin_factory
         )
+        # the drawer's open switch, if wired: raw reads; debounced by DrawerMonitor
+        self.sensor = (
+            DigitalInputDevice(sensor_pin, pull_up=not sensor_open_high, pin_factory=pin_factory)
+            if sensor_pin is not None
+            else None
+        )
+
+    def read_open(self) -> bool | None:
+        """The sensor's raw reading (True: open), or None without a sensor."""
+        if self.sensor is None:
+            return None
+        return bool(self.sensor.is_active)  # (gpiozero accounts for the pull-up)
 
     def open(self) -> None:
         # one pulse, in gpiozero's background thread so the UI does not wait for it
@@ -51,6 +70,8 @@ class GpioDrawer:
 
     def close(self) -> None:
         self.output.close()
+        if self.sensor is not None:
+            self.sensor.close()
 
 
 class PrinterKickDrawer:
@@ -73,8 +94,11 @@ def check_drawer_config(cfg: dict[str, Any]) -> None:
         raise ValueError("pulse_ms: a solenoid pulse is 10 to 1000 ms")
     if cfg.get("pin_factory", "lgpio") not in PIN_FACTORIES:
         raise ValueError("pin_factory: use lgpio, rpigpio or mock")
-    if not 0 <= int(cfg.get("pin", 17)) <= 27:
-        raise ValueError("pin: a Raspberry Pi BCM pin is 0 to 27")
+    for key in ("pin", "sensor_pin"):
+        if (key in cfg or key == "pin") and not 0 <= int(cfg.get(key, 17)) <= 27:
+            raise ValueError(f"{key}: a Raspberry Pi BCM pin is 0 to 27")
+    if not 5 <= float(cfg.get("open_limit_seconds", 60)) <= 3600:
+        raise ValueError("open_limit_seconds: 5 to 3600")
 
 
 def make_drawer(cfg: dict[str, Any], data_dir: Path, printer=None) -> CashDrawer:
@@ -91,10 +115,13 @@ def make_drawer(cfg: dict[str, Any], data_dir: Path, printer=None) -> CashDrawer
             factory = pin_factory(cfg.get("pin_factory", "lgpio"))
         except ValueError as exc:
             raise ValueError(f"hardware.drawer.{exc}") from None
+        sensor = cfg.get("sensor_pin")
         return GpioDrawer(
             int(cfg.get("pin", 17)),
             active_high=bool(cfg.get("active_high", True)),
             pulse_ms=pulse_ms,
             pin_factory=factory,
+            sensor_pin=None if sensor is None else int(sensor),
+            sensor_open_high=bool(cfg.get("sensor_open_high", True)),
         )
     raise ValueError(f"hardware.drawer.backend: unknown {backend!r}; use simulator or gpio")

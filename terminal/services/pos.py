@@ -10,7 +10,7 @@ from peewee import Database, DatabaseError
 
 from hal.card.payments import DECLINED, PAID, CardPaymentDesk
 from hal.drawer import CashDrawer
-from hal.drawer.safety import DrawerCommands
+from hal.drawer.safety import DrawerCommands, DrawerMonitor
 from hal.printer import Printer, PrinterError
 from terminal.config import Settings
 from terminal.core.approval import (
@@ -100,8 +100,8 @@ class PosService:
         self.hasher = hasher
         self.catalogue = catalogue
         self.printer = printer
-        self.drawer = drawer  # (through the property below)
         self.clock = clock
+        self.drawer = drawer  # (through the property below)
         self.sealer = sealer
         self.card = card
         self.promotions = promotions
@@ -125,6 +125,29 @@ class PosService:
     @drawer.setter
     def drawer(self, drawer: CashDrawer) -> None:
         self.drawer_commands = DrawerCommands(drawer, time.monotonic)
+        self.drawer_monitor: DrawerMonitor | None = None
+        read_open = getattr(drawer, "read_open", None)
+        if read_open is not None and read_open() is not None:  # an open sensor is wired
+            limit = float(self.settings.hardware["drawer"].get("open_limit_seconds", 60))
+            self.drawer_monitor = DrawerMonitor(
+                read_open,
+                lambda: self.clock().timestamp(),
+                self._drawer_event,
+                open_limit=limit,
+            )
+        self.drawer_too_long = False
+
+    def _drawer_event(self, event: str) -> None:
+        if event == "drawer-open-too-long":
+            self.drawer_too_long = True
+            log.warning("cash drawer open too long")
+        elif event == "drawer-closed":
+            self.drawer_too_long = False
+
+    def poll_drawer(self) -> None:
+        """Read the drawer's open sensor (the app calls this every 20 ms)."""
+        if self.drawer_monitor is not None:
+            self.drawer_monitor.poll()
 
     def _new_cart(self) -> Cart:
         self.customer = None
@@ -587,7 +610,7 @@ class PosService:
     def health(self) -> list[str]:
         """Device health events for the screen (and, later, the fleet): the printer's
         status, the card terminal, and any scanner or keypad that can go missing."""
-        events: list[str] = []
+        events: list[str] = ["drawer-open-too-long"] if self.drawer_too_long else []
         devices = [("printer", self.printer), ("card", self.card), *self.devices.items()]
         for name, device in devices:
             check = getattr(device, "health", None)

@@ -65,10 +65,17 @@ class PosRoot(ScreenManager):
     def attach(self) -> None:
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
         self._health = Clock.schedule_interval(lambda _dt: self.check_health(), 5.0)
+        self._drawer = (
+            Clock.schedule_interval(lambda _dt: self.service.poll_drawer(), 0.02)
+            if self.service.drawer_monitor is not None
+            else None
+        )
 
     def detach(self) -> None:
         Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
         self._health.cancel()
+        if self._drawer is not None:
+            self._drawer.cancel()
 
     def check_health(self) -> None:
         """Poll the devices (every 5 s, and after each sale) and show what is wrong."""

@@ -610,3 +610,36 @@ def test_a_card_refund_of_unknown_outcome_is_recorded_once_the_supervisor_knows(
     if not refunded:  # now it can be refunded, once
         pos.refunds.refund(sale, [(2, D(1), True)], "defective", approval())
         assert [c.amount for c in sim.ledger if c.kind == "refund"] == [5500]
+
+
+def test_a_drawer_left_open_too_long_shows_until_it_is_closed(settings, clock):
+    hardware = {
+        **settings.hardware,
+        "drawer": {"backend": "gpio", "pin": 17, "sensor_pin": 27, "pin_factory": "mock"},
+    }
+    shop = with_open_shift(
+        build_terminal(
+            dataclasses.replace(settings, hardware=hardware),
+            clock=clock,
+            pin_params=FAST_TEST_PARAMS,
+        )
+    )
+    pos = shop.pos
+    sensor = pos.drawer.sensor.pin  # the open switch, on gpiozero's mock pin factory
+    pos.sign_in("1", "1357")
+    sell(pos, GULA)
+    sensor.drive_high()  # the drawer opens
+    for _ in range(5):  # the monitor debounces (50 ms): polls 20 ms apart
+        pos.poll_drawer()
+        clock.advance(0.02)
+    clock.advance(59)
+    pos.poll_drawer()
+    assert "drawer-open-too-long" not in pos.health()
+    clock.advance(2)
+    pos.poll_drawer()
+    assert "drawer-open-too-long" in pos.health()
+    sensor.drive_low()  # closed
+    for _ in range(5):
+        pos.poll_drawer()
+        clock.advance(0.02)
+    assert "drawer-open-too-long" not in pos.health()
