@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ class EscposPrinter:
 
     def __init__(self, connection: Any, *, profile: str, codepage: str) -> None:
         self.connection = connection
+        # jobs (UI thread) and status polls (the health thread) share one connection
+        self.lock = threading.RLock()
         self.profile = profile
         self.codepage = codepage
         self.columns = profile_columns(profile)
@@ -34,12 +38,13 @@ class EscposPrinter:
         return self.print_bytes(self.render(doc), job_name=job_name)
 
     def print_bytes(self, data: bytes, *, job_name: str = "") -> bytes:
-        try:
-            self.connection._raw(data)
-        except Exception as exc:  # every connection raises its own kind
-            raise PrinterError(f"printer did not take the job: {exc}") from exc
-        finally:
-            self._release()
+        with self.lock:
+            try:
+                self.connection._raw(data)
+            except Exception as exc:  # every connection raises its own kind
+                raise PrinterError(f"printer did not take the job: {exc}") from exc
+            finally:
+                self._release()
         return data
 
     def _release(self) -> None:
@@ -53,24 +58,62 @@ class EscposPrinter:
 
     def health(self) -> list[str]:
         """Health events; read with DLE EOT where the connection is a serial line."""
-        if not isinstance(self.connection, conn.Serial):
-            return []  # USB and network status reading: not yet
-        try:
-            port = self.connection.device
-            if port is None:
-                raise OSError("not connected")
-            return read_status(port).events()
-        except Exception:  # unplugged, or answering garbage: looked for again next time
-            self._release()
-            return ["printer-offline"]
+        if not isinstance(self.connection, conn.Serial | conn.Network):
+            return []  # USB status reading: not yet (pyusb is a Pi-only extra)
+        with self.lock:
+            try:
+                port = self.connection.device
+                if port is None:
+                    raise OSError("not connected")
+                if isinstance(self.connection, conn.Network):
+                    port = SocketPort(port)
+                return read_status(port).events()
+            except Exception:  # unplugged, or answering garbage: looked for again next time
+                self._release()
+                return ["printer-offline"]
 
     def send_raw(self, data: bytes) -> None:
         """Bytes outside a job (the drawer kick)."""
+        with self.lock:
+            try:
+                self.connection._raw(data)
+            except Exception as exc:
+                self._release()
+                raise PrinterError(f"printer did not take the command: {exc}") from exc
+
+
+class SocketPort:
+    """A network printer's socket (port 9100) with the serial port's read, write and
+    reset_input_buffer, for the DLE EOT status reader: most network printers answer
+    status requests on the same connection."""
+
+    def __init__(self, sock: socket.socket, timeout: float = 0.2) -> None:
+        self.sock, self.timeout, self.pending = sock, timeout, b""
+
+    def reset_input_buffer(self) -> None:
+        self.pending = b""
+        self.sock.setblocking(False)
         try:
-            self.connection._raw(data)
-        except Exception as exc:
-            self._release()
-            raise PrinterError(f"printer did not take the command: {exc}") from exc
+            while self.sock.recv(64):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        finally:
+            self.sock.settimeout(self.timeout)
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read(self, size: int = 1) -> bytes:
+        if not self.pending:
+            try:
+                self.pending = self.sock.recv(16)
+            except TimeoutError:
+                return b""
+            if not self.pending:
+                raise OSError("the printer closed the connection")
+        data, self.pending = self.pending[:size], self.pending[size:]
+        return data
 
 
 class SimulatorPrinter:
@@ -174,7 +217,8 @@ def make_printer(cfg: dict[str, Any], data_dir: Path) -> EscposPrinter | Simulat
     elif backend == "serial":
         connection = conn.Serial(cfg["device"], baudrate=int(cfg.get("baudrate", 38400)))
     elif backend == "network":
-        connection = conn.Network(cfg["host"], port=int(cfg.get("port", 9100)))
+        # not python-escpos's 60 s: an unanswered printer must not hold a job that long
+        connection = conn.Network(cfg["host"], port=int(cfg.get("port", 9100)), timeout=5)
     else:
         raise ValueError(
             f"hardware.printer.backend: unknown {backend!r}; "

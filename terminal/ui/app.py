@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 from kivy.app import App
@@ -49,6 +50,8 @@ class PosRoot(ScreenManager):
         self.screenshot_dir = settings.ui.screenshot_dir
         self.last_outcome: SaleOutcome | None = None
         self.panels: list = []  # open prompts, the newest gets the keys
+        self._health_running = False
+        self.health_events: list[str] | None = None  # the last poll's, once it answered
         self._swallow_text = False
         for cls, name in (
             (SignInScreen, "signin"),
@@ -78,8 +81,28 @@ class PosRoot(ScreenManager):
             self._drawer.cancel()
 
     def check_health(self) -> None:
-        """Poll the devices (every 5 s, and after each sale) and show what is wrong."""
-        self.get_screen("sale").show_health(self.service.health())
+        """Poll the devices (every 5 s, and after each sale) and show what is wrong.
+
+        On a thread: a printer that does not answer takes its timeouts there, never on
+        the window. One poll at a time."""
+        if self._health_running:
+            return
+        self._health_running = True
+
+        def poll() -> None:
+            try:
+                events = self.service.health()
+            except Exception as exc:  # a health check must never stop the app
+                log.warning("health check failed: %s", exc)
+                events = []
+            Clock.schedule_once(lambda _dt: self._show_health(events), 0)
+
+        threading.Thread(target=poll, name="health", daemon=True).start()
+
+    def _show_health(self, events: list[str]) -> None:
+        self._health_running = False
+        self.health_events = events
+        self.get_screen("sale").show_health(events)
 
     @property
     def target(self):

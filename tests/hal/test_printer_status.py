@@ -82,3 +82,37 @@ def test_a_silent_printer_times_out(printer_line):
     play_printer(master, {1: None, 2: None, 3: None, 4: None})
     with pytest.raises(StatusError, match="did not answer DLE EOT 1"):
         read_status(port, timeout=0.3)
+
+
+def test_a_network_printer_answers_status_on_its_socket(tmp_path):
+    """Port 9100 played by the test: it answers DLE EOT n, one byte each, paper out."""
+    import socket  # noqa: PLC0415
+
+    from hal.printer.backends import make_printer  # noqa: PLC0415
+
+    server = socket.create_server(("127.0.0.1", 0))
+    replies = {1: 0x12, 2: 0x12 | 0x20, 3: 0x12, 4: 0x12 | 0x60}  # paper out
+
+    def play():
+        peer, _ = server.accept()
+        with peer:
+            buffer = b""
+            while True:
+                chunk = peer.recv(16)
+                if not chunk:
+                    return
+                buffer += chunk
+                while (i := buffer.find(b"\x10\x04")) >= 0 and len(buffer) > i + 2:
+                    peer.sendall(bytes([replies[buffer[i + 2]]]))
+                    buffer = buffer[i + 3 :]
+
+    threading.Thread(target=play, daemon=True).start()
+    host, port = server.getsockname()
+    printer = make_printer({"backend": "network", "host": host, "port": port}, tmp_path)
+    try:
+        assert printer.health() == ["paper-out"]
+    finally:
+        printer.connection.close()
+        server.close()
+    # nobody listening any more: offline, not an exception
+    assert printer.health() == ["printer-offline"]
