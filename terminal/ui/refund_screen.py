@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from kivy.clock import Clock
@@ -114,7 +115,7 @@ class RefundScreen(PosScreen):
 
         def show(found) -> str | None:
             if not found:
-                return _("No sale found today")
+                return _("No sale found")
             tz = self.service.settings.store.timezone
             options = [
                 (s.label, f"{s.label}  {s.created_at.astimezone(tz):%H:%M}  {self.money(s.total)}")
@@ -133,16 +134,30 @@ class RefundScreen(PosScreen):
         def by_card(text: str) -> str | None:
             return show(refunds.find_by_day(self.service.clock(), card_last_digits=text))
 
+        def by_date(text: str) -> str | None:
+            day = parse_day(
+                text, self.service.clock().astimezone(self.service.settings.store.timezone)
+            )
+            if day is None:
+                return _("{text} is not a date (day.month.year)").format(text=text)
+            return show(refunds.find_by_day(day))
+
         def ask(how: str) -> None:
             if how == "amount":
                 EntryPanel(self.router, _("Today's sales of this amount"), by_amount).show()
+            elif how == "date":
+                EntryPanel(self.router, _("Sales of the day (day.month.year)"), by_date).show()
             else:
                 EntryPanel(self.router, _("Today's card sales ending in"), by_card).show()
 
         ChoicePanel(
             self.router,
             _("Find the sale"),
-            [("amount", _("By amount (today)")), ("card", _("By the card's last digits (today)"))],
+            [
+                ("amount", _("By amount (today)")),
+                ("card", _("By the card's last digits (today)")),
+                ("date", _("By date")),
+            ],
             ask,
         ).show()
 
@@ -337,3 +352,14 @@ class RefundScreen(PosScreen):
             [(k, _(v)) for k, v in REFUND_REASONS.items()],
             with_reason,
         ).show()
+
+
+def parse_day(text: str, today: datetime) -> datetime | None:
+    """``23.11.2026`` or ``23.11`` (this year) as a local day; None when it is not one."""
+    parts = [p for p in text.replace(",", ".").split(".") if p]
+    try:
+        day, month = int(parts[0]), int(parts[1])
+        year = int(parts[2]) if len(parts) > 2 else today.year
+        return today.replace(year=year, month=month, day=day, hour=12, minute=0, second=0)
+    except (IndexError, ValueError):
+        return None

@@ -326,3 +326,27 @@ def test_a_member_card_scanned_on_the_sale_screen_attaches_the_member(app, termi
     assert terminal.pos.cart.lines[0].amount == 5000
     ui.scan("4006381333931")  # an unknown code is still refused, and adds nothing
     assert "4006381333931" in root.get_screen("sale").message
+
+
+def test_a_sale_of_another_day_found_by_its_date(app, terminal, clock):
+    root, ui = app
+    sign_in(root, ui)
+    ui.scan(SUGAR)
+    ui.key("f12")
+    ui.key("f12")
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    label = root.last_outcome.committed.label
+    clock.advance(3 * 24 * 3600)  # three days later the customer comes back
+    ui.key("f7")
+    refund = root.get_screen("refund")
+    ui.tap(refund.ids.find_button)
+    ui.tap(panel(root).option_buttons["date"])
+    ui.type("31.2")  # not a date: said so, nothing lost
+    ui.key("enter")
+    assert "not a date" in panel(root).note.text
+    panel(root).value = ""
+    ui.type("23.11.2026")
+    ui.key("enter")
+    ui.frames(2)
+    ui.tap(panel(root).option_buttons[label])
+    assert refund.sale is not None and refund.sale.label == label
