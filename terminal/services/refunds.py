@@ -269,6 +269,8 @@ class Refunds:
             result = desk.reverse(payment_id, sale.card_receipt_numbers[0], amount, on_status)
         else:
             result = desk.refund(payment_id, amount, on_status)
+        if result.state == PAID:
+            self._same_card_or_undo(plan.sale, payment_id, result, on_status)
         if result.state != PAID:
             if result.state == "unknown":
                 raise PosError(
@@ -280,6 +282,41 @@ class Refunds:
                 )
             raise PosError(N_("Card refund refused: {reason}"), reason=result.message)
         return [payment_id], result.outcome.receipt_number if result.outcome else None
+
+    def _same_card_or_undo(self, sale: PaidSale, payment_id: str, result, on_status) -> None:
+        """Money goes back to the card that paid: a refund the terminal made to another
+        card (its last digits differ) is reversed at once, and refused."""
+        shown = (result.outcome.masked_pan if result.outcome else "") or ""
+        paid_with = self._sale_card_digits(sale)
+        if not shown or not paid_with or shown[-4:] in paid_with:
+            return  # the same card, or a terminal that does not say which
+        log.warning("card refund %s went to another card; reversing it", payment_id)
+        receipt = result.outcome.receipt_number
+        undo = self.pos.card.reverse(f"reversal:{payment_id}", receipt, result.amount, on_status)
+        if undo.state == PAID:
+            with self.pos.db.atomic():
+                card_payments.settle(payment_id)
+                card_payments.settle(f"reversal:{payment_id}")
+            raise RefundError(
+                N_(
+                    "Another card was presented: that refund was taken back. Present the "
+                    "card that paid"
+                )
+            )
+        raise RefundError(
+            N_(
+                "Another card was presented and the refund could not be taken back: a "
+                "supervisor settles it under More > Card payments without a sale"
+            )
+        )
+
+    def _sale_card_digits(self, sale: PaidSale) -> set[str]:
+        done = load_committed_sale(self.pos.db, self.pos.sealer, sale.id)
+        return {
+            t.card.masked_pan[-4:]
+            for t in done.sale.payment.tenders
+            if t.card and t.card.masked_pan
+        }
 
     def _commit(
         self, plan: RefundPlan, card_receipts: dict[str, int | None], card_ids: list[str]

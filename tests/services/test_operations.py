@@ -643,3 +643,26 @@ def test_a_drawer_left_open_too_long_shows_until_it_is_closed(settings, clock):
         pos.poll_drawer()
         clock.advance(0.02)
     assert "drawer-open-too-long" not in pos.health()
+
+
+def test_a_refund_to_another_card_is_taken_back(shop):
+    pos = shop.pos
+    sim = shop.card.link.simulator
+    pos.scan(GULA)
+    pos.scan(TEH)
+    sold = pos.pay_card().committed  # paid with the card ending 0119
+    approval = lambda: pos.approvals.approve(PAID_ORDERS, pos.cashier, "2580", supervisor="2")  # noqa: E731
+    sale = pos.refunds.find(sold.label)
+    sim.script.card = "522222EEEEEE4444"  # someone else's card is presented
+    with pytest.raises(RefundError, match="Another card"):
+        pos.refunds.refund(sale, [(2, D(1), True)], "defective", approval())
+    refunds = [c for c in sim.ledger if c.kind == "refund"]
+    assert [(c.amount, c.reversed) for c in refunds] == [(5500, True)]  # taken back
+    assert pos.refunds.find(sold.label).refundable == 23000 and not journal(pos, "refund")
+    assert pos.unsettled_card_payments() == []
+    sim.script.card = "476173EEEEEE0119"  # the card that paid
+    pos.refunds.refund(sale, [(2, D(1), True)], "defective", approval())
+    assert [(c.amount, c.reversed) for c in sim.ledger if c.kind == "refund"] == [
+        (5500, True),
+        (5500, False),
+    ]

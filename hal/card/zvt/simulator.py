@@ -51,6 +51,7 @@ class Script:
     progress: list[tuple[int, float]] = field(default_factory=list)  # (04 FF code, seconds)
     fault: str | None = None  # nak | bad-crc | no-ack | drop-<step>; applies once
     drop_seconds: float = 1.0  # how long a dropped serial line stays silent
+    card: str = "476173EEEEEE0119"  # the card presented: its PAN as the terminal masks it
 
 
 @dataclass
@@ -356,7 +357,7 @@ class ZvtSimulator:
                 bmp.encode(bmp.RECEIPT_NO, bcd(self.receipt, 2)),
                 bmp.encode(bmp.TERMINAL_ID, bcd(self.terminal_id, 4)),
                 bmp.encode(bmp.CARD_TYPE, b"\x06"),
-                bmp.encode(bmp.PAN, bytes.fromhex("476173EEEEEE0119")),
+                bmp.encode(bmp.PAN, bytes.fromhex(self.script.card)),
                 bmp.encode(bmp.AID, f"A{self.trace:05d}".encode().ljust(8, b"\x00")),
             ]
         )
