@@ -42,6 +42,9 @@ def exported(terminal, settings, tmp_path, monkeypatch):
     for code in ("GULA-1KG", "8991002101111"):
         pos.scan(code)
         pos.pay_cash(50000)
+    terminal.card.link.approve_after = 0
+    pos.scan("8991002101111")
+    pos.pay_card()  # sale 3, by card: its sealed authorisation must come along
     # the sugar came back: a refund the replacement must know about
     approval = pos.approvals.approve("paid_orders", pos.cashier, "2580", supervisor="2")
     pos.refunds.refund(
@@ -63,8 +66,8 @@ def test_a_replacement_terminal_carries_on(exported, tmp_path, monkeypatch, cloc
     assert "cashiers are inactive" in capsys.readouterr().out
 
     con = open_reader(new)
-    assert [r[0] for r in con.execute("SELECT number FROM sale ORDER BY number")] == [1, 2]
-    assert con.execute("SELECT COUNT(*) FROM sale_line").fetchone()[0] == 2
+    assert [r[0] for r in con.execute("SELECT number FROM sale ORDER BY number")] == [1, 2, 3]
+    assert con.execute("SELECT COUNT(*) FROM sale_line").fetchone()[0] == 3
     # the customer was sealed again under the new terminal's key
     sealer = Sealer(new.keys.key("sealing"))
     assert [c.name for c in find_by_phone(sealer, "6281234567890")] == ["Siti Rahmawati"]
@@ -89,11 +92,16 @@ def test_a_replacement_terminal_carries_on(exported, tmp_path, monkeypatch, cloc
     new.pos.sign_in("1", "2468")
     new.shifts.open(0)
     new.pos.scan("GULA-1KG")
-    assert new.pos.pay_cash(20000).committed.number == 3
+    assert new.pos.pay_cash(20000).committed.number == 4
     # what was refunded there is not refundable here; the old receipt reprints
     assert new.pos.refunds.find("T01-000001").refundable == 0
     assert new.pos.refunds.find("T01-000002").refundable == 5500
     assert new.pos.refunds.reprint(new.pos.refunds.find("T01-000002").id)[0] == 1
+    # the card sale reprints with its card, unsealed with the new terminal's key
+    assert new.pos.refunds.reprint(new.pos.refunds.find("T01-000003").id)[0] == 1
+    from hal.printer.preview import interpret  # noqa: PLC0415
+
+    assert "****0119" in "\n".join(interpret(new.pos.printer.jobs[-1][1]).lines)
     # promotions came along; the passkey switches too, their codes are set anew
     con = open_reader(new)
     assert con.execute("SELECT COUNT(*) FROM promotion").fetchone()[0] == 3
