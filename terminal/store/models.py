@@ -85,14 +85,14 @@ class SaleRow(BaseModel):
     terminal_id = CharField()
     number = IntegerField()
     created_at = DateTimeField()  # UTC
-    cashier = ForeignKeyField(CashierRow, column_name="cashier_id")
+    cashier = ForeignKeyField(CashierRow, column_name="cashier_id", index=False)
     currency = CharField()
     prices_include_tax = BooleanField()
     net = IntegerField()
     tax = IntegerField()
     total = IntegerField()
     rounding = IntegerField(default=0)  # cash rounding added to the total
-    return_code = CharField(unique=True)
+    return_code = CharField()  # found through (terminal_id, number): see store.refunds
     shift_id = IntegerField(null=True)
     customer_id = CharField(null=True)
     discount = IntegerField(default=0)  # discounts the cashier gave (promotions are prices)
@@ -108,7 +108,8 @@ class SaleRow(BaseModel):
 
 
 class SaleLineRow(BaseModel):
-    sale = ForeignKeyField(SaleRow, backref="lines", on_delete="CASCADE")
+    # indexed by the primary key (sale, position): no index of its own to write
+    sale = ForeignKeyField(SaleRow, backref="lines", on_delete="CASCADE", index=False)
     position = IntegerField()
     sku = CharField()
     name = CharField()
@@ -127,7 +128,7 @@ class SaleLineRow(BaseModel):
 
 
 class SaleTaxRow(BaseModel):
-    sale = ForeignKeyField(SaleRow, backref="taxes", on_delete="CASCADE")
+    sale = ForeignKeyField(SaleRow, backref="taxes", on_delete="CASCADE", index=False)
     code = CharField()
     name = CharField()
     rate = CharField()  # percent as text, exact

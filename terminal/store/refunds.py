@@ -9,7 +9,7 @@ from decimal import Decimal
 import peewee
 from peewee import Database, fn
 
-from terminal.core.numbering import transaction_label
+from terminal.core.numbering import parse_return_code, transaction_label
 from terminal.core.refunds import PaidTender, RefundLine, SoldLine
 from terminal.store.journal import Journal
 from terminal.store.models import (
@@ -52,7 +52,16 @@ def find_sale_id(
 ) -> int | None:
     query = SaleRow.select(SaleRow.id)
     if return_code:
-        query = query.where(SaleRow.return_code == return_code.strip().upper())
+        # the code names its terminal and number: found through that index (the code
+        # itself is not indexed: one index less to write at every sale)
+        ref = parse_return_code(return_code)
+        if ref is None:
+            return None
+        query = query.where(
+            (SaleRow.terminal_id == ref.terminal_id)
+            & (SaleRow.number == ref.number)
+            & (SaleRow.return_code == return_code.strip().upper())
+        )
     elif number is not None:
         query = query.where((SaleRow.terminal_id == terminal_id) & (SaleRow.number == number))
     else:

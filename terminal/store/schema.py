@@ -9,7 +9,7 @@ already exist in an older terminal's database.
 - 3: supervisor operations: product category and stock, sale shift/customer/discount/
   points/reprints, line regular amount/discount/promotion, tender points and card receipt
   number, customer member card/points; new tables passkey, shift, refund*, card_payment,
-  promotion.
+  promotion; four indexes dropped from the sale path (see REDUNDANT_INDEXES).
 """
 
 from __future__ import annotations
@@ -45,6 +45,14 @@ ADDED_IN_3 = [
 ]
 
 
+REDUNDANT_INDEXES = (
+    "salerow_cashier_id",
+    "salerow_return_code",
+    "salelinerow_sale_id",
+    "saletaxrow_sale_id",
+)
+
+
 def upgrade(db: Database) -> int:
     """Bring an existing database to :data:`VERSION`; returns the version it had."""
     found = db.execute_sql("PRAGMA user_version").fetchone()[0]
@@ -55,6 +63,9 @@ def upgrade(db: Database) -> int:
             present = _columns(db, table)
             if present and column not in present:  # (a table not there yet is created whole)
                 db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
+        # indexes the hot sale path no longer writes (each was one more page per COMMIT)
+        for index in REDUNDANT_INDEXES:
+            db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
         cashier = _columns(db, "cashier")
         if cashier and "peppered" not in cashier:
             # rows that exist now were hashed without the pepper (0); new rows get 1
