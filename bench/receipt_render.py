@@ -4,6 +4,7 @@ Mongolia); the baseline is the same lines as plain text without codes."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -14,7 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hal.printer.document import Document
 from hal.printer.escpos_render import render_escpos
 
-RUNS = 30
+# BENCH_QUICK=1: a few rounds only, so the tests can check that the benchmark runs
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+RUNS = 2 if QUICK else 30
 NAMES = {
     "latin (CP437)": ["Teh Botol Sosro 450 ml", "Indomie Goreng", "Gula Pasir 1 kg"],
     "raster (CJK, Mongolian)": ["农夫山泉 矿泉水 550ml", "Өндөг 10 ширхэг", "康师傅 红烧牛肉面"],

@@ -9,6 +9,7 @@ fsync-bound floor of plain sqlite3.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import statistics
 import sys
@@ -34,7 +35,9 @@ from terminal.store.keystore import FileKeyStore
 from terminal.store.sales import commit_sale
 from terminal.store.sealing import Sealer
 
-SALES = 300
+# BENCH_QUICK=1: a few rounds only, so the tests can check that the benchmark runs
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+SALES = 10 if QUICK else 300
 # five different demo products, by their barcodes
 CODES = [p.barcodes[0] for p in demo_products() if p.barcodes][:5]
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,9 +28,11 @@ from terminal.store.journal import Journal, read_entries
 from terminal.store.journal_format import GENESIS, entry_hash
 from terminal.store.reports import period_totals
 
-SALES = 200_000
+# BENCH_QUICK=1: a few rounds only, so the tests can check that the benchmark runs
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+SALES = 2_000 if QUICK else 200_000
 LINES_PER_SALE = 5
-JOURNAL_ENTRIES = 20_000
+JOURNAL_ENTRIES = 200 if QUICK else 20_000
 DAY = datetime(2026, 11, 23)
 
 
@@ -55,8 +57,15 @@ def fill(con) -> None:
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         sales,
     )
-    con.executemany("INSERT INTO sale_line VALUES (?,?,?,?,?,?,?,?)", lines)
-    con.executemany("INSERT INTO sale_tax VALUES (?,?,?,?,?,?)", taxes)
+    con.executemany(
+        "INSERT INTO sale_line (sale_id, position, sku, name, quantity_milli, unit_price,"
+        " amount, tax_class) VALUES (?,?,?,?,?,?,?,?)",
+        lines,
+    )
+    con.executemany(
+        "INSERT INTO sale_tax (sale_id, code, name, rate, base, amount) VALUES (?,?,?,?,?,?)",
+        taxes,
+    )
     con.executemany(
         "INSERT INTO tender (sale_id, kind, amount, tendered, change) VALUES (?,?,?,?,?)", tenders
     )

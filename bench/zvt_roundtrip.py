@@ -23,7 +23,9 @@ import serial
 from hal.card.zvt.link import SerialLink
 from hal.card.zvt.simulator import Script, ZvtSimulator
 
-ROUNDS = 200
+# BENCH_QUICK=1: a few rounds only, so the tests can check that the benchmark runs
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+ROUNDS = 5 if QUICK else 200
 
 
 def zvt_rounds() -> tuple[list[float], int]:

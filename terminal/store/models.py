@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     BlobField,
     BooleanField,
     CharField,
@@ -15,6 +16,10 @@ from peewee import (
 )
 
 from terminal.store.db import database
+
+# columns added in schema 3 get an SQL default too, so rows written by plain SQL (tools,
+# benchmarks, older code paths) never fail on them
+ZERO = SQL("DEFAULT 0")
 
 
 class BaseModel(Model):
@@ -30,7 +35,7 @@ class ProductRow(BaseModel):
     sold_by_weight = BooleanField(default=False)
     plu = CharField(null=True, unique=True)
     active = BooleanField(default=True)
-    category = CharField(default="")
+    category = CharField(default="", constraints=[SQL("DEFAULT ''")])
     stock_milli = IntegerField(null=True)  # thousandths on hand; NULL: stock not kept
 
     class Meta:
@@ -95,9 +100,9 @@ class SaleRow(BaseModel):
     return_code = CharField()  # found through (terminal_id, number): see store.refunds
     shift_id = IntegerField(null=True)
     customer_id = CharField(null=True)
-    discount = IntegerField(default=0)  # discounts the cashier gave (promotions are prices)
-    points_earned = IntegerField(default=0)
-    reprints = IntegerField(default=0)  # copies printed after the original
+    discount = IntegerField(default=0, constraints=[ZERO])  # the cashier's (promotions are prices)
+    points_earned = IntegerField(default=0, constraints=[ZERO])
+    reprints = IntegerField(default=0, constraints=[ZERO])  # copies printed after the original
 
     class Meta:
         table_name = "sale"
@@ -117,10 +122,10 @@ class SaleLineRow(BaseModel):
     unit_price = IntegerField()
     amount = IntegerField()
     tax_class = CharField()
-    regular_amount = IntegerField(default=0)
-    discount = IntegerField(default=0)  # all discounts on the line, its sale share included
-    own_discount = IntegerField(default=0)  # the line's own discount
-    promotion = CharField(default="")
+    regular_amount = IntegerField(default=0, constraints=[ZERO])
+    discount = IntegerField(default=0, constraints=[ZERO])  # all of them, its sale share included
+    own_discount = IntegerField(default=0, constraints=[ZERO])  # the line's own discount
+    promotion = CharField(default="", constraints=[SQL("DEFAULT ''")])
 
     class Meta:
         table_name = "sale_line"
@@ -146,7 +151,7 @@ class TenderRow(BaseModel):
     amount = IntegerField()  # applied to the sale
     tendered = IntegerField()
     change = IntegerField()
-    points = IntegerField(default=0)
+    points = IntegerField(default=0, constraints=[ZERO])
     receipt_number = IntegerField(null=True)  # card: the card terminal's, for a reversal
 
     class Meta:
@@ -163,9 +168,9 @@ class CustomerRow(BaseModel):
     phone_index = CharField(null=True, index=True)
     created_at = DateTimeField()
     member_code = CharField(null=True, unique=True)  # the member card's barcode
-    points = IntegerField(default=0)
-    lifetime_points = IntegerField(default=0)
-    deleted = BooleanField(default=False)
+    points = IntegerField(default=0, constraints=[ZERO])
+    lifetime_points = IntegerField(default=0, constraints=[ZERO])
+    deleted = BooleanField(default=False, constraints=[ZERO])
 
     class Meta:
         table_name = "customer"

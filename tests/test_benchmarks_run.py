@@ -1,0 +1,36 @@
+"""Each benchmark still runs (in its quick mode): a benchmark broken by a change would
+otherwise be found only when someone measures. The figures themselves are not checked
+here: speed is measured by running `make bench`, never asserted in tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("script", "prints"),
+    [
+        ("sale_commit.py", "ratio"),
+        ("secure_store.py", "Journal verify"),
+        ("zvt_roundtrip.py", "ratio"),
+        ("receipt_render.py", "raster"),
+    ],
+)
+def test_benchmark_runs(script, prints):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script)],
+        env=dict(os.environ, BENCH_QUICK="1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert prints in result.stdout
