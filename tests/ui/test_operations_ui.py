@@ -33,6 +33,14 @@ def tap_digits(ui, keypad, digits):
         ui.tap(keypad.buttons[digit])
 
 
+def pay_exact_cash(root, ui):
+    """Pay (F12), the exact amount (F12 again), and wait for the sale to be done."""
+    ui.key("f12")
+    ui.key("f12")
+    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    return root.last_outcome.committed
+
+
 def supervisor_approves(root, ui):
     """Budi (2) approves on the prompt's keypad: his button, his PIN, OK."""
     approval = panel(root)
@@ -247,9 +255,7 @@ def test_return_without_a_receipt_and_a_reprint(app, terminal, shots):
     pos = terminal.pos
     sign_in(root, ui)
     ui.scan(TEA)
-    ui.key("f12")
-    ui.key("f12")
-    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    pay_exact_cash(root, ui)
     sold = root.last_outcome.committed
     sale = root.get_screen("sale")
     ui.tap(sale.ids.more_button)
@@ -276,9 +282,7 @@ def test_a_sale_found_without_its_receipt_by_amount(app, terminal):
     root, ui = app
     sign_in(root, ui)
     ui.scan(SUGAR)
-    ui.key("f12")
-    ui.key("f12")
-    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    pay_exact_cash(root, ui)
     label = root.last_outcome.committed.label
     ui.key("f7")
     refund = root.get_screen("refund")
@@ -332,9 +336,7 @@ def test_a_sale_of_another_day_found_by_its_date(app, terminal, clock):
     root, ui = app
     sign_in(root, ui)
     ui.scan(SUGAR)
-    ui.key("f12")
-    ui.key("f12")
-    ui.wait_until(lambda: root.last_outcome is not None, "the sale")
+    pay_exact_cash(root, ui)
     label = root.last_outcome.committed.label
     clock.advance(3 * 24 * 3600)  # three days later the customer comes back
     ui.key("f7")
