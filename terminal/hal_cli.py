@@ -117,14 +117,23 @@ def cmd_scan(settings: Settings, count: int, timeout: float) -> int:
         for _ in range(count):
             print(f"scanned: {input().strip()}")
         return 0
-    print(f"waiting for {count} scan(s), {timeout:.0f} s at most ...")
-    for _ in range(count):
-        try:
-            print(f"scanned: {codes.get(timeout=timeout)}")
-        except queue.Empty:
-            print("no scan arrived", file=sys.stderr)
-            return 1
-    scanner.stop()
+    return show_arrivals(codes, scanner, "scan", "scanned", str, count, timeout)
+
+
+def show_arrivals(arrived, device, what: str, label: str, shown, count: int, timeout: float):
+    """Print ``count`` things a started device delivers into ``arrived``, then stop it."""
+    print(f"waiting for {count} {what}(s), {timeout:.0f} s at most ...")
+    try:
+        for _ in range(count):
+            try:
+                print(f"{label}: {shown(arrived.get(timeout=timeout))}")
+            except queue.Empty:
+                print(f"no {what} arrived", file=sys.stderr)
+                return 1
+    finally:
+        stop = getattr(device, "stop", None)
+        if stop:
+            stop()
     return 0
 
 
@@ -143,19 +152,7 @@ def cmd_keypad(settings: Settings, count: int, timeout: float) -> int:
         return 0
     keys: queue.Queue[str] = queue.Queue()
     keypad.start(keys.put)
-    print(f"waiting for {count} key(s), {timeout:.0f} s at most ...")
-    try:
-        for _ in range(count):
-            try:
-                print(f"key: {masked(keys.get(timeout=timeout))}")
-            except queue.Empty:
-                print("no key arrived", file=sys.stderr)
-                return 1
-    finally:
-        stop = getattr(keypad, "stop", None)
-        if stop:
-            stop()
-    return 0
+    return show_arrivals(keys, keypad, "key", "key", masked, count, timeout)
 
 
 def cmd_card(settings: Settings, action: str) -> int:

@@ -48,7 +48,6 @@ class ApprovalNeeded(PosError):
 
 @dataclass(frozen=True)
 class ApprovalPolicy:
-    mode: str = PASSKEY_MODE
     enabled: frozenset[str] = frozenset()
     void_window: timedelta = timedelta(seconds=30)
     cashier_discount_percent: Decimal = Decimal(0)  # a cashier's own limit when discounts is on

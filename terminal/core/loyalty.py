@@ -44,6 +44,10 @@ class LoyaltyRules:
         reached = [t for t in self.tiers if lifetime_points >= t.min_points]
         return max(reached, key=lambda t: t.rank) if reached else self.tiers[0]
 
+    def points_to_cover(self, balance: int, due: int) -> int:
+        """As many points as pay for what is left, without paying more than it."""
+        return min(balance, due // self.point_value)
+
     def redeem(self, points: int, balance: int, due: int) -> int:
         """The amount ``points`` pay; refused beyond the balance or beyond what is due."""
         if points <= 0:

@@ -38,6 +38,16 @@ class DiscountError(PosError):
     pass
 
 
+def parse_discount(text: str, currency) -> tuple[str, Decimal]:
+    """What the cashier typed: ``10%`` (a percent) or an amount in the currency."""
+    try:
+        if text.strip().endswith("%"):
+            return PERCENT, Decimal(text.strip()[:-1].replace(",", "."))
+        return AMOUNT, Decimal(currency.parse(text))
+    except (ArithmeticError, ValueError):
+        raise DiscountError(N_("{text} is not a discount"), text=text) from None
+
+
 @dataclass(frozen=True)
 class Promotion:
     code: str

@@ -93,7 +93,6 @@ class Report:
     counted_total: int = 0
     variance_total: int = 0
     fraud: list[dict] = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)  # fraud-watched events per kind
 
     @property
     def expected_cash(self) -> int:
@@ -140,9 +139,6 @@ def build_report(entries: Iterable[dict], tz: tzinfo) -> Report:
         kind, p = entry["type"], entry["payload"]
         report.first_seq = report.first_seq or entry["seq"]
         report.last_seq = entry["seq"]
-        signal = fraud_signal_of(entry)
-        if signal:
-            report.counts[signal] += 1
         if kind == "sale":
             report.sales += 1
             report.sales_total += p["total"]

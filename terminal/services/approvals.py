@@ -100,7 +100,6 @@ class Approvals:
     def policy(self) -> ApprovalPolicy:
         rules = self.settings.approval
         return ApprovalPolicy(
-            mode=rules.mode,
             enabled=passkeys.enabled_categories(),
             void_window=rules.void_window,
             cashier_discount_percent=rules.cashier_discount_percent,

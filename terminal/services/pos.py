@@ -395,10 +395,12 @@ class PosService:
             log.warning("fraud signal: %s for cashier %s", signal, cashier.id)
 
     def _shift_first_seq(self, shift: Shift) -> int:
-        for entry in read_entries(self.db, types=("shift_open",)):
-            if entry["payload"].get("shift") == shift.id:
-                return entry["seq"]
-        return 0
+        row = self.db.execute_sql(
+            "SELECT MIN(seq) FROM journal WHERE type = 'shift_open'"
+            " AND json_extract(payload, '$.shift') = ?",
+            (shift.id,),
+        ).fetchone()
+        return row[0] or 0
 
     # -- customers ------------------------------------------------------------------------------
     def attach_customer(self, customer: Customer | None, points: int = 0, tier: int | None = None):
@@ -481,13 +483,17 @@ class PosService:
             return self._complete(finish_without_cash(self.cart.total, self.tenders))
         return None
 
-    def redeem_points(self, points: int) -> int:
-        """Pay part of the sale with the customer's points; returns the amount they pay."""
+    def redeem_points(self, points: int | None = None) -> int:
+        """Pay part of the sale with the customer's points (None: as many as cover what is
+        left); returns the amount they pay."""
         self.check_payable()
         if self.customer is None:
             raise PosError(N_("Find the customer first"))
-        spent = sum(t.points for t in self.tenders)
-        value = self.settings.loyalty.redeem(points, self.customer_points - spent, self.left_to_pay)
+        rules = self.settings.loyalty
+        balance = self.customer_points - sum(t.points for t in self.tenders)
+        if points is None:
+            points = rules.points_to_cover(balance, self.left_to_pay)
+        value = rules.redeem(points, balance, self.left_to_pay)
         self.tenders = (*self.tenders, Tender("points", value, points=points))
         return value
 

@@ -41,6 +41,7 @@ from terminal.core.taxes import summarize
 from terminal.services.receipt import build_receipt, format_quantity
 from terminal.services.report_doc import TENDER_NAMES
 from terminal.store import card_payments, print_queue
+from terminal.store.customers import sale_card_pans
 from terminal.store.models import CardPaymentRow, SaleRow
 from terminal.store.refunds import (
     CommittedRefund,
@@ -111,14 +112,14 @@ class Refunds:
             amount=amount,
             limit=None if card_last_digits else 50,  # card digits are checked one by one
         )
-        sales = [load_sale(i) for i in ids]
         if card_last_digits:
-            sales = [s for s in sales if self._card_ends_with(s, card_last_digits)]
-        return sales
-
-    def _card_ends_with(self, sale: PaidSale, digits: str) -> bool:
-        done = load_committed_sale(self.pos.db, self.pos.sealer, sale.id)
-        return any(t.card and t.card.masked_pan.endswith(digits) for t in done.sale.payment.tenders)
+            sealer = self.pos.sealer
+            ids = [
+                i
+                for i in ids
+                if any(pan.endswith(card_last_digits) for pan in sale_card_pans(sealer, i))
+            ]
+        return [load_sale(i) for i in ids]
 
     # -- refunding --------------------------------------------------------------------------
     def refund(
@@ -287,7 +288,7 @@ class Refunds:
         """Money goes back to the card that paid: a refund the terminal made to another
         card (its last digits differ) is reversed at once, and refused."""
         shown = (result.outcome.masked_pan if result.outcome else "") or ""
-        paid_with = self._sale_card_digits(sale)
+        paid_with = {pan[-4:] for pan in sale_card_pans(self.pos.sealer, sale.id)}
         if not shown or not paid_with or shown[-4:] in paid_with:
             return  # the same card, or a terminal that does not say which
         log.warning("card refund %s went to another card; reversing it", payment_id)
@@ -309,14 +310,6 @@ class Refunds:
                 "supervisor settles it under More > Card payments without a sale"
             )
         )
-
-    def _sale_card_digits(self, sale: PaidSale) -> set[str]:
-        done = load_committed_sale(self.pos.db, self.pos.sealer, sale.id)
-        return {
-            t.card.masked_pan[-4:]
-            for t in done.sale.payment.tenders
-            if t.card and t.card.masked_pan
-        }
 
     def _commit(
         self, plan: RefundPlan, card_receipts: dict[str, int | None], card_ids: list[str]

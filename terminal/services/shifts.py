@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from terminal.core.approval import Approval
+from terminal.core.approval import UNPAID_ORDERS, Approval, check_approval
 from terminal.core.errors import N_, PosError
 from terminal.core.shift_report import Report, build_report, count_cash
 from terminal.services.report_doc import build_report_doc
@@ -113,8 +113,6 @@ class Shifts:
     def no_sale(self, reason: str, approval: Approval | None = None) -> None:
         """Open the drawer without a sale: always journaled, approval when configured
         (the unpaid-orders category), and watched for fraud."""
-        from terminal.core.approval import UNPAID_ORDERS, check_approval  # noqa: PLC0415
-
         cashier = self._cashier()
         shift = self._open_shift()
         if reason not in NO_SALE_REASONS:

@@ -52,5 +52,13 @@ def load_catalogue(tax_classes: dict[str, TaxClass], formats: list[WeighedFormat
     return Catalogue(products, tax_classes, formats)
 
 
+def weighed_skus(skus: Iterable[str]) -> set[str]:
+    """Which of ``skus`` are sold by weight (for sale lines read back from the store)."""
+    rows = ProductRow.select(ProductRow.sku).where(
+        ProductRow.sku.in_(list(set(skus))) & (ProductRow.sold_by_weight == True)  # noqa: E712
+    )
+    return {row.sku for row in rows}
+
+
 def product_count() -> int:
     return ProductRow.select().count()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from terminal.core.cards import check_masked_pan
 from terminal.core.customers import check_name, normalise_phone
-from terminal.store.models import CardAuthRow, CustomerRow
+from terminal.store.models import CardAuthRow, CustomerRow, TenderRow
 from terminal.store.sealing import Sealer
 
 TABLE = CustomerRow._meta.table_name
@@ -153,6 +153,18 @@ def record_card_auth(sealer: Sealer, tender_id: int, auth: CardAuth) -> None:
         trace_number=sealer.seal(CARD_TABLE, "trace_number", tender_id, auth.trace_number),
         card_terminal_id=auth.card_terminal_id,
     )
+
+
+def sale_card_pans(sealer: Sealer, sale_id: int) -> list[str]:
+    """The masked PANs of the cards that paid a sale (unsealed; never the full number)."""
+    rows = (
+        CardAuthRow.select(CardAuthRow.tender, CardAuthRow.masked_pan)
+        .join(TenderRow)
+        .where(TenderRow.sale == sale_id)
+    )
+    return [
+        sealer.open(CARD_TABLE, "masked_pan", row.tender_id, bytes(row.masked_pan)) for row in rows
+    ]
 
 
 def card_auth(sealer: Sealer, tender_id: int) -> CardAuth:

@@ -11,6 +11,7 @@ from peewee import Database, fn
 
 from terminal.core.numbering import parse_return_code, transaction_label
 from terminal.core.refunds import PaidTender, RefundLine, SoldLine
+from terminal.store.catalogue_repo import weighed_skus
 from terminal.store.journal import Journal
 from terminal.store.models import (
     CardPaymentRow,
@@ -39,7 +40,6 @@ class PaidSale:
     lines: tuple[SoldLine, ...]
     tenders: tuple[PaidTender, ...]
     card_receipt_numbers: tuple[int, ...]
-    refunded: int  # money refunded so far
     points_spent: int = 0  # points that paid part of it
 
     @property
@@ -99,14 +99,12 @@ def load_sale(sale_id: int) -> PaidSale:
         .where(RefundRow.sale == sale_id)
         .group_by(RefundLineRow.position)
     }
-    weighed = {
-        p.sku
-        for p in ProductRow.select(ProductRow.sku).where(ProductRow.sold_by_weight == True)  # noqa: E712
-    }
-    lines = []
-    for row in (
+    rows = list(
         SaleLineRow.select().where(SaleLineRow.sale == sale_id).order_by(SaleLineRow.position)
-    ):
+    )
+    weighed = weighed_skus(row.sku for row in rows)
+    lines = []
+    for row in rows:
         qty, amt = refunded.get(row.position, (0, 0))
         lines.append(
             SoldLine(
@@ -151,7 +149,6 @@ def load_sale(sale_id: int) -> PaidSale:
         tuple(lines),
         tenders,
         tuple(receipts),
-        sum(back.values()),
         points_spent,
     )
 

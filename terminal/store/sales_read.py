@@ -9,11 +9,11 @@ from terminal.core.numbering import transaction_label
 from terminal.core.sale import CommittedSale, Sale, SaleLine
 from terminal.core.taxes import RateTotal, Tax, TaxSummary
 from terminal.core.tender import CardDetails, Payment, Tender
+from terminal.store.catalogue_repo import weighed_skus
 from terminal.store.customers import card_auth
 from terminal.store.models import (
     CardAuthRow,
     CashierRow,
-    ProductRow,
     SaleLineRow,
     SaleRow,
     SaleTaxRow,
@@ -29,10 +29,10 @@ _JOURNAL_OF_SALE = (
 
 def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
     row = SaleRow.get_by_id(sale_id)
-    weighed = {
-        p.sku
-        for p in ProductRow.select(ProductRow.sku).where(ProductRow.sold_by_weight == True)  # noqa: E712
-    }
+    rows = list(
+        SaleLineRow.select().where(SaleLineRow.sale == sale_id).order_by(SaleLineRow.position)
+    )
+    weighed = weighed_skus(ln.sku for ln in rows)
     lines = tuple(
         SaleLine(
             sku=ln.sku,
@@ -47,9 +47,7 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
             promotion=ln.promotion,
             own_discount=ln.own_discount,
         )
-        for ln in SaleLineRow.select()
-        .where(SaleLineRow.sale == sale_id)
-        .order_by(SaleLineRow.position)
+        for ln in rows
     )
     rates = tuple(
         RateTotal(Tax(t.code, t.name, Decimal(t.rate)), t.base, t.amount)

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from terminal.core.catalogue import line_amount
 from terminal.core.errors import N_, PosError
 from terminal.core.refunds import REFUND_REASONS
 from terminal.i18n import _
@@ -52,7 +53,7 @@ class RefundScreen(PosScreen):
         if self.no_receipt:
             sep = self.service.currency.decimal_sep
             for i, (product, qty, restock) in enumerate(self.without_receipt):
-                amount = int(product.price * qty)
+                amount = line_amount(product.price, qty)
                 total += amount
                 stock = "" if restock else " " + _("(damaged)")
                 grid.add_widget(
@@ -216,14 +217,12 @@ class RefundScreen(PosScreen):
         except InvalidOperation:
             self.say(_("{text} is not a quantity").format(text=text), error=True)
             return
-        if qty < 0 or qty > line.refundable_quantity:
-            self.say(
-                _("Only {left} of {name} can still be refunded").format(
-                    left=str(line.refundable_quantity.normalize()), name=line.name
-                ),
-                error=True,
-            )
-            return
+        if qty:
+            try:
+                line.refund_amount(qty)  # the refund rules (how much is left, whole pieces)
+            except PosError as exc:
+                self.refuse(exc)
+                return
         restock = self.chosen.get(line.position, (0, True))[1]
         self.chosen[line.position] = (qty, restock)
         if not qty:

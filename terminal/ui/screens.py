@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from decimal import Decimal
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
@@ -15,7 +14,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
 from terminal.core.errors import N_, PosError, UnknownCode
-from terminal.core.pricing import AMOUNT, DISCOUNT_REASONS, PERCENT, Discount
+from terminal.core.pricing import DISCOUNT_REASONS, Discount, parse_discount
 from terminal.i18n import _, ngettext
 from terminal.services.pos import VOID_REASONS, PosService
 from terminal.services.receipt import format_quantity
@@ -438,12 +437,9 @@ class SaleScreen(PosScreen):
             self.say(_("Type the discount (10% or an amount), then press Discount"), error=True)
             return
         try:
-            if text.endswith("%"):
-                kind, value = PERCENT, Decimal(text[:-1].replace(",", "."))
-            else:
-                kind, value = AMOUNT, Decimal(self.service.currency.parse(text))
-        except (ArithmeticError, ValueError):
-            self.say(_("{text} is not a discount").format(text=text), error=True)
+            kind, value = parse_discount(text, self.service.currency)
+        except PosError as exc:
+            self.refuse(exc)
             return
         index = self._current_index()
 
@@ -773,18 +769,14 @@ class PaymentScreen(PosScreen):
         if self.member_points <= 0:
             self.say(_("No points to redeem"), error=True)
             return
-        value = pos.settings.loyalty.point_value
-        wanted = (
-            int(self.typed)
-            if self.typed.isdigit()
-            else min(self.member_points, pos.left_to_pay // value)
-        )
+        wanted = int(self.typed) if self.typed.isdigit() else None  # None: what covers the rest
         self.typed = ""
         try:
             amount = pos.redeem_points(wanted)
         except PosError as exc:
             self.refuse(exc)
             return
+        wanted = pos.tenders[-1].points
         if pos.left_to_pay == 0:
             try:
                 outcome = pos.complete_paid()
