@@ -643,6 +643,7 @@ def test_a_drawer_left_open_too_long_shows_until_it_is_closed(settings, clock):
         pos.poll_drawer()
         clock.advance(0.02)
     assert "drawer-open-too-long" not in pos.health()
+    pos.drawer.close()  # (gpiozero's pulse thread, before garbage collection does it)
 
 
 def test_a_refund_to_another_card_is_taken_back(shop):
