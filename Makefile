@@ -8,19 +8,21 @@ CONFIG ?= config/pos.toml
 # Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for
 # xvfb-run, libmtdev (Kivy loads it for touch screens and complains without it), and
 # xdotool, which types real X key events into the running app in the end-to-end test.
-TEST_DEBS := xvfb xauth libgl1-mesa-dri libmtdev1 xdotool
+# `make run` with no display runs the app under Xvfb: the same packages but xdotool.
+RUN_DEBS  := xvfb xauth libgl1-mesa-dri libmtdev1
+TEST_DEBS := $(RUN_DEBS) xdotool
 
 .PHONY: run test lint i18n bench clean debs
 
 $(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@scripts/ensure-venv.sh $(PYTHON) $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
 ## Start the terminal in simulator mode (simulated hardware, local database, no broker).
 run: $(VENV)/.installed
-	@scripts/run-simulator.sh $(PY) $(CONFIG)
+	@scripts/run-simulator.sh $(PY) $(CONFIG) $(RUN_DEBS)
 
 ## Install what the tests need and run the whole suite.
 test: debs $(VENV)/.installed

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = 5
+# BENCH_QUICK=1: one run only, so the tests can check that the benchmark runs
+RUNS = 1 if os.environ.get("BENCH_QUICK") == "1" else 5
 
 PROBE = r"""
 import os, sys, time, tomllib

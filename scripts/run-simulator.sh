@@ -9,11 +9,9 @@ config=$2
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
   exec "$py" -m terminal run --config "$config"
 fi
-if ! command -v xvfb-run >/dev/null 2>&1; then
-  echo "No display, and Xvfb is not installed to run without one. Install it with:" >&2
-  echo "  sudo apt-get install -y xvfb xauth libgl1-mesa-dri" >&2
-  exit 1
-fi
+shift 2
+# no display: Xvfb and Mesa are needed (installed as root, else the apt-get line is printed)
+"$(dirname "$0")/ensure-debs.sh" "$@"
 echo "No display: running a scripted cash sale in the app under Xvfb (800x480)."
 xvfb-run -a -s "-screen 0 800x480x24" "$py" -m terminal demo --config "$config"
 echo "Screenshots and the receipt preview (PNG) and ESC/POS stream are listed above."

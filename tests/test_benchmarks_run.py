@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("script", "prints"),
     [
         ("sale_commit.py", "ratio"),
+        ("startup.py", "sale screen"),
         ("secure_store.py", "Journal verify"),
         ("zvt_roundtrip.py", "ratio"),
         ("receipt_render.py", "raster"),

@@ -143,9 +143,15 @@ class SimulatorPrinter:
             raise PrinterError("paper out")
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", job_name or f"job-{len(self.jobs) + 1}")
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        (self.out_dir / f"{name}.escpos").write_bytes(data)
+        # the preview first, then the stream, each renamed into place: whoever sees the
+        # .escpos file (a technician's script, a test) finds both complete
         if self.preview:
-            render_png(interpret(data), self.out_dir / f"{name}.png")
+            partial = self.out_dir / f".{name}.part.png"
+            render_png(interpret(data), partial)
+            partial.replace(self.out_dir / f"{name}.png")
+        partial = self.out_dir / f".{name}.escpos.part"
+        partial.write_bytes(data)
+        partial.replace(self.out_dir / f"{name}.escpos")
         self.jobs.append((name, data))
         return data
 

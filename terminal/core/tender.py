@@ -49,18 +49,24 @@ def take_cash(total: int, tendered: int, currency: Currency, cash_rounding: int 
     return CashPayment(total, payable, tendered, tendered - payable)
 
 
-def quick_tenders(payable: int, currency: Currency, count: int = 4) -> list[int]:
+def quick_tenders(payable: int, currency: Currency, count: int = 5) -> list[int]:
     """Amounts for the quick-tender buttons: the next round amounts a customer hands over.
 
     For each banknote, the smallest multiple of it that covers ``payable``; the
-    distinct ones above ``payable``, smallest first (exact is a button of its own).
+    distinct ones above ``payable`` (exact is a button of its own). When there are
+    more than ``count``, the nearest ones are kept and the last button is the largest
+    note's amount (Rp 100.000 for Rp 62.800), because customers most often pay with
+    the biggest note they have.
     """
     amounts = set()
     for note in currency.denominations:
         multiple = -(-payable // note) * note
         if multiple > payable and multiple - payable < max(currency.denominations):
             amounts.add(multiple)
-    return sorted(amounts)[:count]
+    ordered = sorted(amounts)
+    if len(ordered) <= count:
+        return ordered
+    return [*ordered[: count - 1], ordered[-1]]
 
 
 @dataclass(frozen=True)

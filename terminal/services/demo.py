@@ -78,6 +78,9 @@ _WEIGHED = [
 ]
 
 
+# the kitchen's own short codes, typed by the cashier: internal codes, no check digit
+_MENU_CODES = {"NASI-GRG": ("D01",), "MIE-AYAM": ("D02",), "ES-TEH": ("D03",)}
+
 _CATEGORIES = {"INDOMIE-G": "noodles", "INDOMIE-S": "noodles", "SEDAAP-G": "noodles"}
 
 
@@ -117,7 +120,14 @@ def demo_promotions(now: datetime) -> list[Promotion]:
 
 def demo_products() -> list[Product]:
     products = [
-        Product(sku, name, price, tax, (gtin(body),), category=_CATEGORIES.get(sku, ""))
+        Product(
+            sku,
+            name,
+            price,
+            tax,
+            (gtin(body), *_MENU_CODES.get(sku, ())),
+            category=_CATEGORIES.get(sku, ""),
+        )
         for sku, name, price, tax, body in _ITEMS + _SHORT
     ]
     products += [

@@ -687,7 +687,7 @@ class PaymentScreen(PosScreen):
         )
         exact.bind(on_release=lambda _b: self.pay(payable))
         quick.add_widget(exact)
-        for amount in pos.quick_tenders()[:5]:
+        for amount in pos.quick_tenders():
             button = PosButton(text=cur.format(amount))
             button.bind(on_release=lambda _b, a=amount: self.pay(a))
             quick.add_widget(button)

@@ -37,6 +37,25 @@ def test_unknown_and_misread_codes_are_told_apart(catalogue):
         catalogue.lookup("   ")
 
 
+def test_internal_codes_and_a_numeric_sku_with_no_check_digit(catalogue):
+    """A shop's own labels (any text, any length) are barcodes too; a numeric SKU that is
+    GTIN-shaped but has no valid check digit is still found, not refused as a misread."""
+    shop = Catalogue(
+        [
+            Product("55512345", "Roti Sobek", 12000, "PPN", ("TK-0001", "4711")),
+            Product("TEH-01", "Teh Botol 450ml", 5500, "PPN", ("8991002101111",)),
+        ],
+        catalogue.tax_classes,
+    )
+    assert shop.lookup("TK-0001").product.name == "Roti Sobek"
+    assert shop.lookup("4711").product.name == "Roti Sobek"
+    assert shop.lookup("55512345").product.name == "Roti Sobek"  # 8 digits, check digit wrong
+    with pytest.raises(InvalidBarcode):
+        shop.lookup("55512346")  # 8 digits, wrong check digit, not a SKU: a misread
+    with pytest.raises(UnknownCode):
+        shop.lookup("TK-0002")
+
+
 def test_catalogue_refuses_a_product_with_a_bad_barcode(catalogue):
     with pytest.raises(ValueError, match="bad check digit"):
         Catalogue([Product("X", "X", 1, "PPN", ("4006381333932",))], catalogue.tax_classes)

@@ -44,10 +44,13 @@ def test_a_typing_slip_is_refused():
 
 
 def test_quick_tenders_are_the_next_round_amounts():
-    assert quick_tenders(68328, IDR) == [68400, 68500, 69000, 70000]
+    assert quick_tenders(68328, IDR, count=4) == [68400, 68500, 69000, 100000]
+    # the nearest amounts, and the last button is the biggest note's
+    assert quick_tenders(62800, IDR) == [63000, 64000, 65000, 70000, 100000]
+    assert quick_tenders(130000, IDR) == [140000, 150000, 200000]
     # 100 and 200 both round up to 16600; 5000, 10000 and 20000 all to 20000
     assert quick_tenders(16500, IDR, count=10) == [16600, 17000, 18000, 20000, 50000, 100000]
-    assert quick_tenders(1234, CNY) == [1240, 1250, 1300, 1500]
+    assert quick_tenders(1234, CNY, count=4) == [1240, 1250, 1300, 10000]
 
 
 def test_transaction_label():

@@ -89,6 +89,8 @@ def test_the_readme_examples_scan_as_documented(terminal):
     weighed = re.search(r"`(22\d{11})` is 1\.234 kg of Fuji apples", readme)[1]
     line = terminal.pos.catalogue.lookup(weighed)
     assert (line.product.sku, line.quantity) == ("APEL-FUJI", Decimal("1.234"))
+    menu = re.search(r"type `(\w+)` for Nasi Goreng", readme)[1]
+    assert terminal.pos.catalogue.lookup(menu).product.sku == "NASI-GRG"
     assert "34 products" in readme
     assert len(terminal.pos.catalogue.products) == 34
 

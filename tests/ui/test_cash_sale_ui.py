@@ -29,6 +29,11 @@ def sign_in(root, ui, operator="1", pin="1357"):
     ui.wait_until(lambda: root.current == "sale", "the sale screen")
 
 
+def entered(root, ui):
+    """Kivy enters a screen (its on_enter event) when the transition ends, frames later."""
+    ui.wait_until(lambda: not root.transition.is_active, "the screen to be entered")
+
+
 def all_buttons(widget):
     from kivy.uix.button import Button  # noqa: PLC0415 - Kivy only after the UI conftest
 
@@ -60,7 +65,7 @@ def test_whole_cash_sale_from_the_keyboard(app, terminal, tmp_path):
     ui.key("f12")  # pay cash
     ui.wait_until(lambda: root.current == "payment", "the payment screen")
     payment = root.get_screen("payment")
-    ui.frames(3)  # let Kivy finish entering the screen (its on_enter event)
+    entered(root, ui)
     assert payment.ids.due.text == "To pay  Rp 74.800"  # cash rounding to Rp 100
     assert payment.ids.message.text == ""  # no refusal before the cashier did anything
     ui.type("100000")
@@ -122,7 +127,7 @@ def test_whole_cash_sale_by_touch(app, terminal):
     ui.tap(sale.ids.search_button)
     search = root.get_screen("search")
     assert root.current == "search"
-    ui.frames(3)
+    entered(root, ui)
     assert search.message == "" and search.results == []  # entering picks nothing
     for letter in "KOPI":
         ui.tap(next(b for b in all_buttons(search.ids.letters) if b.text == letter))
@@ -187,6 +192,35 @@ def test_refusals_on_screen_lose_nothing(app, terminal):
     assert [line.product.sku for line in pos.cart.lines] == ["TEH-BTL"]  # the sale is intact
 
 
+def test_search_and_sign_out_from_their_keys(app, terminal):
+    """F3 searches by name (arrows pick, Enter adds); F10 signs out, but not mid-sale."""
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui)
+    ui.key("f3")
+    ui.wait_until(lambda: root.current == "search", "the search screen")
+    search = root.get_screen("search")
+    ui.type("indomie")
+    names = [p.name for p in search.results]
+    assert len(names) >= 2 and all("Indomie" in n for n in names)
+    ui.key("down")
+    ui.key("enter")
+    ui.wait_until(lambda: root.current == "sale", "back on the sale")
+    assert [line.product.name for line in pos.cart.lines] == [names[1]]
+
+    ui.key("f10")  # a sale is open: refused, nothing lost
+    sale = root.get_screen("sale")
+    assert root.current == "sale" and sale.message_is_error
+    assert "before signing out" in sale.ids.message.text
+    assert len(pos.cart.lines) == 1
+    ui.key("delete")  # void the line (within the free window)
+    ui.type("1")  # its reason
+    assert pos.cart.is_empty
+    ui.key("f10")
+    ui.wait_until(lambda: root.current == "signin", "the sign-in screen")
+    assert pos.cashier is None
+
+
 def test_keys_follow_the_configured_key_map(window, terminal, settings):
     from terminal.ui.app import PosRoot  # noqa: PLC0415 - Kivy only after the UI conftest
     from terminal.ui.driver import UiDriver  # noqa: PLC0415
@@ -226,7 +260,7 @@ def test_layouts_fit_and_touch_targets_are_9mm(app, size, tmp_path):
     root.get_screen("sale").on_scan(TEA)
     for name in ("sale", "payment", "search", "signin"):
         root.current = name
-        ui.frames(3)
+        entered(root, ui)
         buttons = [b for b in all_buttons(root.current_screen) if b.get_root_window()]
         assert buttons
         for button in buttons:
