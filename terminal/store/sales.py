@@ -95,8 +95,11 @@ def commit_sale(
     # the wrapper turns the driver's errors (sqlite3, later sqlcipher3) into peewee's
     with db.atomic("IMMEDIATE"), peewee.__exception_wrapper__:
         cursor = db.cursor()
-        cursor.execute(_NEW_COUNTER, (sale.terminal_id,))
-        (number,) = cursor.execute(_NEXT_NUMBER, (sale.terminal_id,)).fetchone()
+        counted = cursor.execute(_NEXT_NUMBER, (sale.terminal_id,)).fetchone()
+        if counted is None:  # the terminal's first sale
+            cursor.execute(_NEW_COUNTER, (sale.terminal_id,))
+            counted = cursor.execute(_NEXT_NUMBER, (sale.terminal_id,)).fetchone()
+        (number,) = counted
         code = return_code(sale.terminal_id, number)
         cursor.execute(
             _INSERT_SALE,

@@ -90,6 +90,15 @@ def test_update_and_delete_are_refused(journaled):
             3,
             "content changed",
         ),
+        # the same JSON, spaced differently: the stored text is what was signed
+        (
+            [
+                "UPDATE journal SET payload = replace(payload, '\"total\":5500', '\"total\": 5500')"
+                " WHERE seq = 3"
+            ],
+            3,
+            "content changed",
+        ),
         # the grand total, outside the payload, is covered too
         (["UPDATE journal SET grand_total = 1 WHERE seq = 4"], 4, "content changed"),
         # a deleted entry
@@ -123,11 +132,22 @@ def test_update_and_delete_are_refused(journaled):
             "does not follow",
         ),
     ],
-    ids=["payload-byte", "grand-total", "deleted", "reordered", "signature", "relinked"],
+    ids=[
+        "payload-byte",
+        "payload-spacing",
+        "grand-total",
+        "deleted",
+        "reordered",
+        "signature",
+        "relinked",
+    ],
 )
-def test_tampering_is_detected_and_named(journaled, statements, seq, reason):
+@pytest.mark.parametrize("public_key_only", [False, True], ids=["own-key", "public-key"])
+def test_tampering_is_detected_and_named(journaled, statements, seq, reason, public_key_only):
+    """On the terminal signatures are checked by making them again with its key; as an
+    auditor would, with the public key only. Both name the same entry."""
     tamper(journaled, *statements)
-    verdict = journaled.pos.journal.verify()
+    verdict = journaled.pos.journal.verify(public_key_only=public_key_only)
     assert not verdict.ok
     assert verdict.first_bad_seq == seq
     assert reason in verdict.reason
