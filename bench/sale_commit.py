@@ -120,15 +120,19 @@ def plain_commits(path: Path, sale: Sale) -> list[float]:
         (r.tax.code, r.tax.name, str(r.tax.rate), r.base, r.amount) for r in sale.taxes.per_rate
     ]
     total = sale.payment.payable
+    next_number = (
+        "UPDATE counter SET last_number = last_number + 1 WHERE terminal_id = 'T01'"
+        " RETURNING last_number"
+    )
     times = []
     for n in range(1, SALES + 1):
         start = time.perf_counter()
         con.execute("BEGIN IMMEDIATE")
-        con.execute("INSERT OR IGNORE INTO counter VALUES ('T01', 0)")
-        (number,) = con.execute(
-            "UPDATE counter SET last_number = last_number + 1 WHERE terminal_id = 'T01'"
-            " RETURNING last_number"
-        ).fetchone()
+        counted = con.execute(next_number).fetchone()
+        if counted is None:  # the first sale, as commit_sale does it
+            con.execute("INSERT INTO counter VALUES ('T01', 0)")
+            counted = con.execute(next_number).fetchone()
+        (number,) = counted
         sale_id = con.execute(
             "INSERT INTO sale (terminal_id, number, created_at, cashier_id, currency,"
             " prices_include_tax, net, tax, total, rounding, return_code, discount,"

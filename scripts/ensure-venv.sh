@@ -5,7 +5,8 @@
 set -euo pipefail
 python=$1
 venv=$2
-[ -x "$venv/bin/python" ] && exit 0
+# a finished venv has pip (one made without python3.11-venv has none: it is made again)
+"$venv/bin/python" -m pip --version >/dev/null 2>&1 && exit 0
 if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   version=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
   "$(dirname "$0")/ensure-debs.sh" "python${version}-venv"

@@ -11,7 +11,12 @@ if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
 fi
 shift 2
 # no display: Xvfb and Mesa are needed (installed as root, else the apt-get line is printed)
-"$(dirname "$0")/ensure-debs.sh" "$@"
+if command -v dpkg-query >/dev/null 2>&1; then
+  "$(dirname "$0")/ensure-debs.sh" "$@"
+elif ! command -v xvfb-run >/dev/null 2>&1; then
+  echo "No display, and xvfb-run is not installed to run without one (packages: $*)." >&2
+  exit 1
+fi
 echo "No display: running a scripted cash sale in the app under Xvfb (800x480)."
 xvfb-run -a -s "-screen 0 800x480x24" "$py" -m terminal demo --config "$config"
 echo "Screenshots and the receipt preview (PNG) and ESC/POS stream are listed above."

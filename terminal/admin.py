@@ -27,8 +27,8 @@ def _journal(settings: Settings) -> Journal:
     return Journal(db, settings.terminal_id, keys.journal_private_key())
 
 
-def journal_verify(settings: Settings) -> int:
-    verdict = _journal(settings).verify()
+def journal_verify(settings: Settings, *, public_key_only: bool = False) -> int:
+    verdict = _journal(settings).verify(public_key_only=public_key_only)
     print(verdict)
     return 0 if verdict.ok else 1
 

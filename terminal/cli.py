@@ -3,7 +3,7 @@
 pos-terminal [--config FILE] run                 the full-screen terminal
 pos-terminal [--config FILE] demo                one scripted cash sale in the real app;
                                                  screenshots and receipt under data_dir
-pos-terminal [--config FILE] journal verify      walk the chain and the signatures
+pos-terminal [--config FILE] journal verify [--public-key]  the chain and the signatures
 pos-terminal [--config FILE] journal export DIR  JSONL + public key + offline verifier
 pos-terminal [--config FILE] db migrate          encrypt an older plaintext database
 pos-terminal [--config FILE] backup [TARGET]     online, encrypted, checked backup into
@@ -110,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", parents=[common])
     commands.add_parser("demo", parents=[common])
     journal = commands.add_parser("journal").add_subparsers(dest="action", required=True)
-    journal.add_parser("verify", parents=[common])
+    journal.add_parser("verify", parents=[common]).add_argument(
+        "--public-key",
+        action="store_true",
+        help="check the signatures with the public key only, as an auditor does",
+    )
     journal.add_parser("export", parents=[common]).add_argument("directory", type=Path)
     db = commands.add_parser("db").add_subparsers(dest="action", required=True)
     db.add_parser("migrate", parents=[common]).add_argument("--keep-plaintext", action="store_true")
@@ -148,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(settings)
         if command == "journal":
             if args.action == "verify":
-                return admin.journal_verify(settings)
+                return admin.journal_verify(settings, public_key_only=args.public_key)
             return admin.journal_export(settings, args.directory)
         if command == "backup":
             return admin.backup(settings, args.target)

@@ -131,6 +131,10 @@ class Approvals:
         approver = self.guard.check(operator_subject(number), attempt, wrong)
         return Approval(category, asked_by.id, approver.id, action)
 
+    def has_code(self, category: str) -> bool:
+        """Whether the category's passkey has been set (so it can be changed)."""
+        return passkeys.has_code(category)
+
     def configure(
         self, actor: Cashier | None, category: str, *, enabled: bool, code: str | None, at
     ) -> None:

@@ -9,7 +9,6 @@ replaces. On a new terminal, first rebuild the key store from the recovery expor
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -78,7 +77,7 @@ def inspect(path: Path, key: bytes, public_key: Ed25519PublicKey) -> BackupInfo:
                         "type",
                         "ts",
                         "grand_total",
-                        "payload",
+                        "payload_json",  # hashed as stored, as journal verify does
                         "prev_hash",
                         "hash",
                         "signature",
@@ -87,7 +86,6 @@ def inspect(path: Path, key: bytes, public_key: Ed25519PublicKey) -> BackupInfo:
                     strict=True,
                 )
             )
-            | {"payload": json.loads(row[6])}
             for row in rows
         )
         verdict = verify_entries(entries, {key_id(public_key): public_key})

@@ -171,9 +171,20 @@ def _read_jsonl(path: str) -> Iterable[dict[str, Any]]:
         for number, line in enumerate(fh, start=1):
             if line.strip():
                 try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SystemExit(f"{path}:{number}: not a JSON line: {exc}") from None
+                    yield json.loads(line, object_pairs_hook=_unique_keys)
+                except ValueError as exc:  # JSONDecodeError, or a key given twice
+                    raise SystemExit(f"{path}:{number}: not a journal line: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice is refused: readers disagree on which value counts (Python keeps
+    the last, SQLite's json_extract the first), so such a line could show one thing and
+    verify as another."""
+    keys = [key for key, _value in pairs]
+    if len(set(keys)) != len(keys):
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        raise ValueError(f"key given twice: {', '.join(twice)}")
+    return dict(pairs)
 
 
 def main(argv: list[str]) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from terminal.core.approval import CATEGORIES, CATEGORY_NAMES, PASSKEY_MODE
 from terminal.core.errors import PosError
 from terminal.i18n import _
-from terminal.store import passkeys
 from terminal.ui.panels import ChoicePanel, EntryPanel
 
 
@@ -57,7 +56,7 @@ def open_passkey_settings(screen) -> None:
         options += [
             (f"code:{c}", _("New code: {category}").format(category=_(CATEGORY_NAMES[c])))
             for c in CATEGORIES
-            if passkeys.has_code(c)
+            if approvals.has_code(c)
         ]
 
     def picked(key: str) -> None:

@@ -157,8 +157,12 @@ def test_tampering_is_detected_and_named(journaled, statements, seq, reason, pub
 def test_verify_command_exit_codes(journaled, settings, capsys):
     assert admin.journal_verify(settings) == 0
     assert "journal OK: 5 entries" in capsys.readouterr().out
+    assert admin.journal_verify(settings, public_key_only=True) == 0
+    assert "journal OK: 5 entries" in capsys.readouterr().out
     tamper(journaled, "DELETE FROM journal WHERE seq = 2")
     assert admin.journal_verify(settings) == 1
+    assert "journal BROKEN at seq 2: missing" in capsys.readouterr().out
+    assert admin.journal_verify(settings, public_key_only=True) == 1
     assert "journal BROKEN at seq 2: missing" in capsys.readouterr().out
 
 
@@ -253,3 +257,14 @@ def test_the_offline_verifier_hashes_the_payload_it_shows(journaled, settings, t
     key = load_public_key((out / "journal-public-key.pem").read_bytes())
     verdict = verify_entries(entries, {kid(key): key})
     assert not verdict.ok and verdict.first_bad_seq == 3
+
+
+def test_the_offline_verifier_refuses_a_key_given_twice(tmp_path):
+    """Python keeps the last of two equal keys, SQLite's json_extract the first: a line
+    that says both could verify as one thing and be read as another."""
+    from terminal.store import journal_format  # noqa: PLC0415
+
+    lines = tmp_path / "journal.jsonl"
+    lines.write_text('{"seq": 1, "payload": {"total": 99, "total": 5500}}\n')
+    with pytest.raises(SystemExit, match=r"journal.jsonl:1: .*key given twice: total"):
+        list(journal_format._read_jsonl(str(lines)))
