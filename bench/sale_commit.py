@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from terminal.config import parse_settings
 from terminal.core.cart import Cart
+from terminal.core.catalogue import Catalogue
 from terminal.core.sale import Sale, sale_from_cart
 from terminal.core.tender import finish_with_cash
 from terminal.services.demo import demo_products
@@ -56,8 +57,6 @@ def settings_for(data_dir: Path):
 
 def five_line_sale(settings) -> tuple[Sale, float]:
     """The sale all three commit, and the median time to build it from 5 scans."""
-    from terminal.core.catalogue import Catalogue  # noqa: PLC0415
-
     products = demo_products()
     catalogue = Catalogue(products, settings.tax_classes, settings.weighed_formats)
     codes = [p.barcodes[0] for p in products if p.barcodes and not p.sold_by_weight][:5]

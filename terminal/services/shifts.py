@@ -16,8 +16,8 @@ from terminal.core.errors import N_, PosError
 from terminal.core.shift_report import Report, build_report, count_cash
 from terminal.services.report_doc import build_report_doc
 from terminal.store import print_queue
+from terminal.store.counters import next_number
 from terminal.store.journal import read_entries
-from terminal.store.models import CounterRow
 from terminal.store.shifts import Shift, close_shift, open_shift
 
 log = logging.getLogger(__name__)
@@ -204,11 +204,7 @@ class Shifts:
         now = self.pos.clock()
         key = f"{self.pos.settings.terminal_id}:Z"
         with self.pos.db.atomic("IMMEDIATE"):
-            CounterRow.insert(terminal_id=key, last_number=0).on_conflict_ignore().execute()
-            CounterRow.update(last_number=CounterRow.last_number + 1).where(
-                CounterRow.terminal_id == key
-            ).execute()
-            number = CounterRow.get_by_id(key).last_number
+            number = next_number(self.pos.db.cursor(), key)
             payload = {"z_number": number, "cashier": cashier.id, **report.to_payload()}
             entry = self.pos.journal.append("z_report", payload, now)
         error = self._print(report, kind="Z", number=number, entry=entry, at=now)

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
+from nacl.exceptions import BadSignatureError
 from peewee import Database
 
 from terminal.store import journal_format
@@ -58,6 +60,7 @@ EVENT_TYPES = frozenset(
     }
 )
 
+_RAW_PUBLIC = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 TABLE = "journal"
 SCHEMA = [
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -185,9 +188,9 @@ class Journal:
         an auditor does (and as the exported ``verify_journal.py`` does): with the public
         key alone.
         """
-        check = fast_signature_check()
+        check: journal_format.BatchCheck = sodium_batch
         if not public_key_only:
-            check = own_key_check(self.signing_key, self.public_key, check)
+            check = own_key_check(self.signing_key, self.public_key, sodium_batch)
         return verify_entries(
             read_entries(self.db, decode=False), {self.key_id: self.public_key}, check=check
         )
@@ -207,12 +210,8 @@ class Journal:
 
 
 def fast_signer(signing_key: Ed25519PrivateKey) -> Callable[[bytes], bytes]:
-    """Ed25519 signing by libsodium (PyNaCl) when installed: the same signature as OpenSSL's
-    (Ed25519 is deterministic) in about half the time; it is on every sale's commit."""
-    try:
-        from nacl.bindings import crypto_sign, crypto_sign_seed_keypair  # noqa: PLC0415
-    except ImportError:
-        return signing_key.sign
+    """Ed25519 signing by libsodium (PyNaCl): the same signature as OpenSSL's (Ed25519 is
+    deterministic) in about half the time; it is on every sale's commit."""
     seed = signing_key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
@@ -224,28 +223,18 @@ def fast_signer(signing_key: Ed25519PrivateKey) -> Callable[[bytes], bytes]:
     return sign
 
 
-def fast_signature_check() -> journal_format.BatchCheck:
-    """libsodium's Ed25519 (PyNaCl) when installed: about twice as fast as OpenSSL's here.
+def sodium_batch(batch: list) -> list[int]:
+    """Public-key checks by libsodium (PyNaCl), about twice as fast as OpenSSL's here.
     The offline verifier keeps to ``cryptography`` alone."""
-    try:
-        from nacl.bindings import crypto_sign_open  # noqa: PLC0415 - optional speed-up
-        from nacl.exceptions import BadSignatureError  # noqa: PLC0415
-    except ImportError:
-        return journal_format.cryptography_batch
-    raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
-
-    def check(batch: list) -> list[int]:
-        bad = []
-        keys: dict[int, bytes] = {}
-        for seq, key, signature, digest in batch:
-            public = keys.get(id(key)) or keys.setdefault(id(key), key.public_bytes(*raw))
-            try:
-                crypto_sign_open(signature + digest, public)
-            except (BadSignatureError, ValueError):
-                bad.append(seq)
-        return bad
-
-    return check
+    bad = []
+    keys: dict[int, bytes] = {}
+    for seq, key, signature, digest in batch:
+        public = keys.get(id(key)) or keys.setdefault(id(key), key.public_bytes(*_RAW_PUBLIC))
+        try:
+            crypto_sign_open(signature + digest, public)
+        except (BadSignatureError, ValueError):
+            bad.append(seq)
+    return bad
 
 
 def own_key_check(

@@ -12,10 +12,10 @@ from peewee import Database, fn
 from terminal.core.numbering import parse_return_code, transaction_label
 from terminal.core.refunds import PaidTender, RefundLine, SoldLine
 from terminal.store.catalogue_repo import weighed_skus
+from terminal.store.counters import next_number
 from terminal.store.journal import Journal
 from terminal.store.models import (
     CardPaymentRow,
-    CounterRow,
     CustomerRow,
     ProductRow,
     RefundLineRow,
@@ -153,18 +153,6 @@ def load_sale(sale_id: int) -> PaidSale:
     )
 
 
-def _next_number(cursor, key: str) -> int:
-    table = CounterRow._meta.table_name
-    cursor.execute(
-        f"INSERT OR IGNORE INTO {table} (terminal_id, last_number) VALUES (?, 0)", (key,)
-    )
-    return cursor.execute(
-        f"UPDATE {table} SET last_number = last_number + 1 WHERE terminal_id = ?"
-        " RETURNING last_number",
-        (key,),
-    ).fetchone()[0]
-
-
 @dataclass(frozen=True)
 class CommittedRefund:
     number: int
@@ -199,7 +187,7 @@ def commit_refund(
     amount = sum(line.amount for line in lines)
     with db.atomic("IMMEDIATE"), peewee.__exception_wrapper__:
         cursor = db.cursor()
-        number = _next_number(cursor, f"{terminal_id}:refund")
+        number = next_number(cursor, f"{terminal_id}:refund")
         label = "R-" + transaction_label(terminal_id, number)
         refund = RefundRow.create(
             terminal_id=terminal_id,

@@ -19,11 +19,11 @@ from terminal.core.numbering import return_code, transaction_label
 from terminal.core.sale import CommittedSale, Sale
 from terminal.core.tender import Tender
 from terminal.store import print_queue
+from terminal.store.counters import next_number
 from terminal.store.customers import CardAuth, record_card_auth
 from terminal.store.journal import Journal
 from terminal.store.models import (
     CardPaymentRow,
-    CounterRow,
     CustomerRow,
     ProductRow,
     SaleLineRow,
@@ -34,12 +34,6 @@ from terminal.store.models import (
 from terminal.store.sealing import Sealer
 
 Receipt = Callable[[CommittedSale], bytes]
-_COUNTER = CounterRow._meta.table_name
-_NEW_COUNTER = f"INSERT OR IGNORE INTO {_COUNTER} (terminal_id, last_number) VALUES (?, 0)"
-_NEXT_NUMBER = (
-    f"UPDATE {_COUNTER} SET last_number = last_number + 1 WHERE terminal_id = ?"
-    " RETURNING last_number"
-)
 _INSERT_SALE = (
     f"INSERT INTO {SaleRow._meta.table_name} (terminal_id, number, created_at, cashier_id,"
     " currency, prices_include_tax, net, tax, total, rounding, return_code, shift_id,"
@@ -95,11 +89,7 @@ def commit_sale(
     # the wrapper turns the driver's errors (sqlite3, later sqlcipher3) into peewee's
     with db.atomic("IMMEDIATE"), peewee.__exception_wrapper__:
         cursor = db.cursor()
-        counted = cursor.execute(_NEXT_NUMBER, (sale.terminal_id,)).fetchone()
-        if counted is None:  # the terminal's first sale
-            cursor.execute(_NEW_COUNTER, (sale.terminal_id,))
-            counted = cursor.execute(_NEXT_NUMBER, (sale.terminal_id,)).fetchone()
-        (number,) = counted
+        number = next_number(cursor, sale.terminal_id)
         code = return_code(sale.terminal_id, number)
         cursor.execute(
             _INSERT_SALE,
