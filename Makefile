@@ -9,15 +9,20 @@ CONFIG ?= config/pos.toml
 # xvfb-run, libmtdev (Kivy loads it for touch screens and complains without it), and
 # xdotool, which types real X key events into the running app in the end-to-end test.
 # `make run` with no display runs the app under Xvfb: the same packages but xdotool.
+# Building the locked packages needs the TPM 2.0 headers (tpm2-pytss) and pkg-config;
+# the tests run a software TPM (swtpm).
+BUILD_DEBS := libtss2-dev pkg-config
 RUN_DEBS  := xvfb xauth libgl1-mesa-dri libmtdev1
-TEST_DEBS := $(RUN_DEBS) xdotool
+TEST_DEBS := $(RUN_DEBS) xdotool swtpm
+# Every package, direct and transitive, pinned with its hashes (see `make lock`).
+LOCKS := requirements/build.lock requirements/dev.lock
 
-.PHONY: run test lint i18n bench clean debs
+.PHONY: run test lint i18n bench clean debs lock
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCKS)
+	@scripts/ensure-debs.sh $(BUILD_DEBS)
 	@scripts/ensure-venv.sh $(PYTHON) $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@scripts/install-locked.sh $(PY) $(LOCKS)
 	@touch $@
 
 ## Start the terminal in simulator mode (simulated hardware, local database, no broker).
@@ -46,6 +51,11 @@ bench: $(VENV)/.installed
 	$(PY) bench/secure_store.py
 	$(PY) bench/zvt_roundtrip.py
 	$(PY) bench/receipt_render.py
+
+## Resolve the dependencies anew into requirements/*.lock (on purpose; UPGRADE=1 moves
+## every package to its newest allowed release). Commit the lock files with the change.
+lock: $(VENV)/.installed
+	UV=$(VENV)/bin/uv scripts/lock.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

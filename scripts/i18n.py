@@ -16,7 +16,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,40 @@ def mo_bytes(catalog: Catalog) -> bytes:
     return out.getvalue()
 
 
+def messages(catalog: Catalog, *, compiled: bool = False) -> dict[object, object]:
+    """What a catalogue says: each message's translation and format flags, nothing of the
+    header. The header carries the generator's name and version, which a new Babel
+    release changes without any message changing: comparing it would fail a clean
+    checkout. A compiled (.mo) catalogue keeps no flags, and a message shown as its own
+    msgid may be in it or not: ``compiled`` compares what gettext would show."""
+
+    def text(value: str | list | tuple) -> str | tuple[str, ...]:  # plurals: a sequence
+        return value if isinstance(value, str) else tuple(value)
+
+    said = {}
+    for m in catalog:
+        if not m.id or m.fuzzy:
+            continue
+        shown = text(m.string) if any(text(m.string)) else text(m.id)
+        if not compiled:
+            said[text(m.id)] = (text(m.string), tuple(sorted(m.flags - {"fuzzy"})))
+        elif shown != text(m.id):
+            said[text(m.id)] = shown
+    return said
+
+
+def stale(path: Path, expected: Catalog, *, compiled: bool) -> bool:
+    """Whether the committed file's messages differ from what the sources and .po give."""
+    if not path.exists():
+        return True
+    with path.open("rb") as fh:
+        try:
+            found = read_mo(fh) if compiled else read_po(fh, locale=expected.locale)
+        except Exception:  # an unreadable catalogue is a stale one
+            return True
+    return messages(found, compiled=compiled) != messages(expected, compiled=compiled)
+
+
 def missing(catalog: Catalog) -> list[str]:
     """Messages without a translation (English needs none: the msgid is the text)."""
     if str(catalog.locale) == "en":
@@ -97,18 +131,17 @@ def main(check: bool) -> int:
         catalog.revision_date = catalog.creation_date = template.creation_date.replace(
             year=2026, month=1, day=1, hour=0, minute=0, second=0
         )
-        po, mo = po_bytes(catalog), mo_bytes(catalog)
         po_file, mo_file = po_path(lang), po_path(lang).with_suffix(".mo")
         if check:
-            if not po_file.exists() or po_file.read_bytes() != po:
+            if stale(po_file, catalog, compiled=False):
                 problems.append(f"{po_file.relative_to(ROOT)} is stale: run `make i18n`")
-            if not mo_file.exists() or mo_file.read_bytes() != mo:
+            if stale(mo_file, catalog, compiled=True):
                 problems.append(f"{mo_file.relative_to(ROOT)} is stale: run `make i18n`")
             problems += [f"{lang}: no translation for {m!r}" for m in missing(catalog)]
         else:
             po_file.parent.mkdir(parents=True, exist_ok=True)
-            po_file.write_bytes(po)
-            mo_file.write_bytes(mo)
+            po_file.write_bytes(po_bytes(catalog))
+            mo_file.write_bytes(mo_bytes(catalog))
             for message in missing(catalog):
                 print(f"{lang}: untranslated: {message!r}")
     for problem in problems:
