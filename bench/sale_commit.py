@@ -37,7 +37,7 @@ from terminal.services.demo import demo_products
 from terminal.store.catalogue_repo import save_products
 from terminal.store.db import PRAGMAS, open_database
 from terminal.store.journal import Journal
-from terminal.store.keystore import FileKeyStore
+from terminal.store.keystore import KeyStore
 from terminal.store.sales import commit_sale
 
 # BENCH_QUICK=1: a few rounds only, so the tests can check that the benchmark runs
@@ -169,7 +169,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
         root = Path(tmp)
         settings = settings_for(root)
-        keys = FileKeyStore.open_or_create(root / "keys")
+        keys = KeyStore.open_or_create(root / "keys")
         signing = keys.journal_private_key()
         sale, build = five_line_sale(settings)
         runs: dict[str, list[float]] = {"plain": [], "store-plain": [], "store": []}

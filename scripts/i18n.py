@@ -85,7 +85,9 @@ def messages(catalog: Catalog, *, compiled: bool = False) -> dict[object, object
     checkout. A compiled (.mo) catalogue keeps no flags, and a message shown as its own
     msgid may be in it or not: ``compiled`` compares what gettext would show."""
 
-    def text(value: str | list | tuple) -> str | tuple[str, ...]:  # plurals: a sequence
+    def text(value: str | list | tuple | None) -> str | tuple[str, ...]:  # plurals: a sequence
+        if value is None:  # a message new in the sources
+            return ""
         return value if isinstance(value, str) else tuple(value)
 
     said = {}

@@ -4,31 +4,42 @@ from __future__ import annotations
 
 import base64
 import getpass
+import json
+import os
 import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from terminal.config import Settings
 from terminal.core.clock import system_clock
+from terminal.services.bootstrap import open_store, protector_for
 from terminal.store import backup as backups
-from terminal.store import transfer
+from terminal.store import continuity, transfer
 from terminal.store.cashiers import PinHasher, add_cashier, set_pin
+from terminal.store.counters import series_label
 from terminal.store.db import open_database
 from terminal.store.journal import Journal
-from terminal.store.keystore import FileKeyStore
+from terminal.store.journal_format import Head
+from terminal.store.keystore import FILE_NAME, KeyStore, KeyStoreError, recover_keys
 from terminal.store.migrate import encrypt_plaintext_database
 from terminal.store.sealing import Sealer
 
 
 def _journal(settings: Settings) -> Journal:
-    keys = FileKeyStore.open_existing(settings.security.key_dir)
-    db = open_database(settings.database_path, keys.key("database"))
-    return Journal(db, settings.terminal_id, keys.journal_private_key())
+    """The journal as it is, unchecked: verify and export must work most of all when the
+    terminal refuses to start."""
+    return open_store(settings, check=False)[2]
 
 
-def journal_verify(settings: Settings, *, public_key_only: bool = False) -> int:
-    verdict = _journal(settings).verify(public_key_only=public_key_only)
+def journal_verify(
+    settings: Settings, *, public_key_only: bool = False, head: str | None = None
+) -> int:
+    """``head``: SEQ:HASH as printed on the last receipt or Z report; a journal that ends
+    before it is "truncated after seq N"."""
+    expected = Head.parse(head) if head else None
+    verdict = _journal(settings).verify(public_key_only=public_key_only, expected_head=expected)
     print(verdict)
     return 0 if verdict.ok else 1
 
@@ -37,9 +48,13 @@ def journal_export(settings: Settings, out_dir: Path) -> int:
     journal = _journal(settings)
     verdict = journal.verify()
     path, count = journal.export(out_dir)
+    keys = sorted(p.name for p in out_dir.glob("journal-public-key*.pem"))
     print(f"{count} entries written to {path}")
-    print(f"public key: {out_dir / 'journal-public-key.pem'}")
-    print("verify elsewhere with: python verify_journal.py journal.jsonl journal-public-key.pem")
+    print(f"public key: {', '.join(str(out_dir / k) for k in keys)}")
+    print(
+        f"verify elsewhere with: python verify_journal.py journal.jsonl {' '.join(keys)}"
+        " --head SEQ:HASH (from the last receipt or Z report)"
+    )
     if not verdict.ok:
         print(f"WARNING: {verdict}")
         return 1
@@ -48,7 +63,7 @@ def journal_export(settings: Settings, out_dir: Path) -> int:
 
 def db_migrate(settings: Settings, keep_plaintext: bool) -> int:
     """Encrypt the plaintext database of an older installation, then journal it."""
-    keys = FileKeyStore.open_or_create(settings.security.key_dir)
+    keys = KeyStore.open_or_create(settings.security.key_dir, protector_for(settings.security))
     counts = encrypt_plaintext_database(
         settings.database_path, keys.key("database"), keep_plaintext=keep_plaintext
     )
@@ -70,9 +85,92 @@ def keys_recovery_export(settings: Settings, out: Path) -> int:
     recipient = X25519PublicKey.from_public_bytes(
         base64.b64decode(settings.security.recovery_public_key)
     )
-    keys = FileKeyStore.open_existing(settings.security.key_dir)
+    keys = KeyStore.open_existing(settings.security.key_dir, protector_for(settings.security))
     out.write_bytes(keys.export_recovery(recipient))
     print(f"key store encrypted to the recovery key: {out}")
+    return 0
+
+
+def keys_recovery_keypair(directory: Path) -> int:
+    """The owner's recovery key pair, made on the owner's computer (not the terminal): the
+    private key stays there (0600 PEM), the public key goes into every terminal's
+    ``security.recovery_public_key``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    private = X25519PrivateKey.generate()
+    path = directory / "recovery-private-key.pem"
+    if path.exists():
+        raise KeyStoreError(f"{path} exists: a recovery key is never overwritten")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(
+            private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    print(f"private key (keep it off the terminals, with a copy in a safe): {path}")
+    print(f'recovery_public_key = "{base64.b64encode(public).decode()}"')
+    return 0
+
+
+def keys_recover(settings: Settings, export: Path, private_key: Path) -> int:
+    """Rebuild the key store from a recovery export, wrapped by this terminal's protector:
+    after the SD card moved to another Pi, or the TPM was cleared or replaced."""
+    try:
+        recovery = serialization.load_pem_private_key(private_key.read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise KeyStoreError(f"{private_key}: not a recovery private key ({exc})") from None
+    if not isinstance(recovery, X25519PrivateKey):
+        raise KeyStoreError(f"{private_key}: not an X25519 recovery private key")
+    try:
+        data = export.read_bytes()
+    except OSError as exc:
+        raise KeyStoreError(f"{export}: {exc.strerror}") from None
+    keys = recover_keys(data, recovery, settings.security.key_dir, protector_for(settings.security))
+    print(
+        f"key store rebuilt from {export.name}, protected by '{keys.protector.name}' "
+        f"(journal key {keys.journal_key_id()})"
+    )
+    return 0
+
+
+def keys_protect(settings: Settings) -> int:
+    """Wrap the key store anew with the configured protector (a TPM fitted later, say),
+    opening it with the one it was made with."""
+    directory = settings.security.key_dir
+    try:
+        stored = json.loads((directory / FILE_NAME).read_bytes())["protector"]
+    except (OSError, ValueError, KeyError):
+        raise KeyStoreError(f"no readable key store in {directory}") from None
+    old = protector_for(settings.security, stored)
+    keys = KeyStore.open_existing(directory, old)
+    new = protector_for(settings.security)
+    keys.reprotect(new)
+    print(f"key store protected by '{new.name}' (was '{old.name}')")
+    return 0
+
+
+def keys_status(settings: Settings) -> int:
+    """What protects the key store, and what it remembers of the database."""
+    keys = KeyStore.open_existing(settings.security.key_dir, protector_for(settings.security))
+    memory = keys.memory
+    print(f"protector: {keys.protector.name}")
+    if not keys.protector.for_production:
+        print("WARNING: a key file protects the key store: development only")
+    print(f"journal key: {keys.journal_key_id()}")
+    head = memory.get("head") or {}
+    print(f"database: {memory.get('database_id') or '(none remembered yet)'}")
+    print(
+        f"journal head: epoch {head.get('epoch', '-')}, seq {head.get('seq', '-')}, "
+        f"hash {str(head.get('hash', '-'))[:8].upper()}"
+    )
+    for series, number in sorted(memory.get("numbers", {}).items()):
+        print(f"  {series:<14} last number {number}")
+    print(f"remembered at: {memory.get('event', '-')} {memory.get('at', '')}")
     return 0
 
 
@@ -91,20 +189,23 @@ def _progress(done: int, total: int) -> None:
 
 def backup(settings: Settings, target: Path | None) -> int:
     """Online backup: the terminal may keep selling while it runs."""
-    keys = FileKeyStore.open_existing(settings.security.key_dir)
-    db = open_database(settings.database_path, keys.key("database"))
+    keys = KeyStore.open_existing(settings.security.key_dir, protector_for(settings.security))
     target = target or settings.data_dir / "backups"
     if target.suffix != backups.SUFFIX:
         target.mkdir(parents=True, exist_ok=True)
-    info = backups.backup(
-        db.connection(),
-        keys.key("database"),
-        target,
-        keys.journal_public_key(),
-        settings.terminal_id,
-        _progress,
-    )
-    db.close()
+    # a connection of its own: the running app's models stay bound to the app's
+    source = backups.connect(settings.database_path, keys.key("database"))
+    try:
+        info = backups.backup(
+            source,
+            keys.key("database"),
+            target,
+            keys.journal_public_key(),
+            settings.terminal_id,
+            _progress,
+        )
+    finally:
+        source.close()
     print(f"backup written and checked: {info.path}")
     print(
         f"  {info.sales} sales (last number {info.last_number}), "
@@ -114,32 +215,32 @@ def backup(settings: Settings, target: Path | None) -> int:
 
 
 def restore(settings: Settings, source: Path) -> int:
-    """Replace the database with a checked backup; the replaced file is kept."""
-    keys = FileKeyStore.open_existing(settings.security.key_dir)
+    """Replace the database with a checked backup; the replaced file is kept. A new journal
+    epoch begins, and every number series goes on past the highest ever issued."""
+    keys = KeyStore.open_existing(settings.security.key_dir, protector_for(settings.security))
     key = keys.key("database")
-    used_before = (
-        backups.highest_number(settings.database_path, key)
-        if settings.database_path.exists()
-        else None
-    )
+    memory = keys.memory
+    replaced = continuity.read_file_state(settings.database_path, key)  # None: unreadable
     info, kept = backups.restore(source, settings.database_path, key, keys.journal_public_key())
+    backup_state = continuity.read_file_state(settings.database_path, key)
     db = open_database(settings.database_path, key)
-    journal = Journal(db, settings.terminal_id, keys.journal_private_key())
-    payload = {
-        "restored_from": source.name,
-        "sales": info.sales,
-        "journal_entries": info.journal_entries,
-        "replaced_file_kept_as": kept.name if kept else None,
-    }
-    with db.atomic():
-        if used_before and used_before > info.last_number:
-            # receipts up to `used_before` may be in customers' hands: never issue them again
-            db.execute_sql(
-                "UPDATE counter SET last_number = ? WHERE terminal_id = ?",
-                (used_before, settings.terminal_id),
-            )
-            payload["numbers_not_in_backup"] = [info.last_number + 1, used_before]
-        journal.append("correction", payload, system_clock())
+    store = continuity.OpenStore(
+        keys, db, Journal(db, settings.terminal_id, keys.journal_private_key())
+    )
+    entry = continuity.restore_epoch(
+        store,
+        memory,
+        backup_state,
+        replaced,
+        system_clock(),
+        restored_from=source.name,
+        sales=info.sales,
+        journal_entries=info.journal_entries,
+        replaced_file_kept_as=kept.name if kept else None,
+    )
+    payload = json.loads(
+        db.execute_sql("SELECT payload FROM journal WHERE seq = ?", (entry.seq,)).fetchone()[0]
+    )
     db.close()
     print(
         f"restored {source.name}: {info.sales} sales, {info.journal_entries} journal "
@@ -147,12 +248,47 @@ def restore(settings: Settings, source: Path) -> int:
     )
     if kept:
         print(f"the replaced database is kept as {kept}")
-    if "numbers_not_in_backup" in payload:
-        first, last = payload["numbers_not_in_backup"]
+    if "previous" in payload:
+        previous = payload["previous"]
         print(
-            f"WARNING: sales {first}-{last} were made after this backup and are not in it; "
-            f"numbering continues at {last + 1} so no number is issued twice"
+            f"journal: epoch {entry.epoch} begins at seq {entry.seq}, after epoch "
+            f"{previous['epoch']} seq {previous['seq']}"
         )
+        if previous["seq"] > payload["previous_here"]:
+            print(
+                f"WARNING: journal entries {payload['previous_here'] + 1}-{previous['seq']} were "
+                "made after this backup and are not in it"
+            )
+    for series, (before, after) in payload.get("numbers_carried", {}).items():
+        print(
+            f"WARNING: {series_label(series)} {before + 1}-{after} were made after this backup "
+            f"and are not in it; numbering continues at {after + 1}"
+        )
+    return 0
+
+
+def db_reset(settings: Settings, confirm: bool) -> int:
+    """An empty database when the old one is lost and there is no backup: a new journal
+    epoch records the loss, numbering goes on past every number issued."""
+    if not confirm:
+        print(
+            "a reset starts an empty database (products, cashiers and customers come back "
+            "from the fleet, or from the demo store). Run it again with --confirm-loss."
+        )
+        return 2
+    store, kept, entry = continuity.reset(
+        settings.security.key_dir,
+        protector_for(settings.security),
+        settings.database_path,
+        settings.terminal_id,
+        system_clock(),
+    )
+    store.db.close()
+    if kept:
+        print(f"the unusable database is kept as {kept}")
+    print(f"new database: journal epoch {entry.epoch} begins at seq {entry.seq}")
+    for series, number in sorted(store.keys.memory.get("numbers", {}).items()):
+        print(f"  {series:<14} numbering continues after {number}")
     return 0
 
 
@@ -167,9 +303,7 @@ def _secret(prompt: str, *, confirm: bool = False) -> str:
 
 
 def _open(settings: Settings):
-    keys = FileKeyStore.open_existing(settings.security.key_dir)
-    db = open_database(settings.database_path, keys.key("database"))
-    return keys, db, Journal(db, settings.terminal_id, keys.journal_private_key())
+    return open_store(settings)
 
 
 def export(settings: Settings, target: Path) -> int:
@@ -194,6 +328,7 @@ def import_(settings: Settings, source: Path) -> int:
     info = transfer.import_bundle(
         source, passphrase, db, Sealer(keys.key("sealing")), journal, _progress
     )
+    continuity.remember(keys, db, settings.terminal_id, "import", system_clock())
     print(
         f"imported from terminal {info.source_terminal}: "
         + ", ".join(f"{n} {t}" for t, n in info.counts.items())

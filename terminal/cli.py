@@ -3,9 +3,16 @@
 pos-terminal [--config FILE] run                 the full-screen terminal
 pos-terminal [--config FILE] demo                one scripted cash sale in the real app;
                                                  screenshots and receipt under data_dir
-pos-terminal [--config FILE] journal verify [--public-key]  the chain and the signatures
+pos-terminal [--config FILE] journal verify [--public-key] [--head SEQ:HASH]
+                                                 the chain, the signatures, every epoch;
+                                                 --head: the last receipt's or Z report's
+                                                 entry must be there (truncation shows)
 pos-terminal [--config FILE] journal export DIR  JSONL + public key + offline verifier
 pos-terminal [--config FILE] db migrate          encrypt an older plaintext database
+pos-terminal [--config FILE] db reset --confirm-loss
+                                                 when the database is lost and there is no
+                                                 backup: an empty one, a new journal epoch
+                                                 that records the loss, numbers carried on
 pos-terminal [--config FILE] backup [TARGET]     online, encrypted, checked backup into
                                                  a directory (a USB stick) or a .posdb file
 pos-terminal [--config FILE] restore FILE        check a backup, then put it in place
@@ -17,6 +24,15 @@ pos-terminal [--config FILE] cashier list | add ID NAME ROLE | set-pin ID
 pos-terminal [--config FILE] keys recovery-export FILE
                                                  the key store, encrypted to the
                                                  configured recovery public key
+pos-terminal [--config FILE] keys recover FILE --recovery-key PEM
+                                                 rebuild the key store from that export
+                                                 (card moved to another Pi, TPM replaced)
+pos-terminal [--config FILE] keys protect        wrap the key store with the configured
+                                                 protector (e.g. a TPM fitted later)
+pos-terminal [--config FILE] keys status         the protector, and what the key store
+                                                 remembers of the database
+pos-terminal keys recovery-keypair DIR           the owner's recovery key pair (on the
+                                                 owner's computer, not a terminal)
 """
 
 from __future__ import annotations
@@ -30,9 +46,10 @@ from pathlib import Path
 from terminal import admin
 from terminal.config import Settings, load_settings
 from terminal.core.errors import ConfigError, PosError
-from terminal.i18n import set_locale
+from terminal.i18n import _, set_locale
 from terminal.services.bootstrap import build_terminal
 from terminal.store.backup import BackupError
+from terminal.store.continuity import StartRefused
 from terminal.store.db import DatabaseUnusable
 from terminal.store.keystore import KeyStoreError
 from terminal.store.migrate import MigrationError
@@ -66,17 +83,18 @@ def _start(settings: Settings, *, headless: bool = False):
 def cmd_run(settings: Settings) -> int:
     try:
         terminal = _start(settings)
-    except (DatabaseUnusable, KeyStoreError) as exc:
+    except (DatabaseUnusable, KeyStoreError, StartRefused) as exc:
         # the cashier sees the screen, not stderr: say it there, and sell nothing
         from terminal.ui.stopped import StoppedApp  # noqa: PLC0415 - Kivy after configure_kivy
 
+        reason = exc.translated(_) if isinstance(exc, StartRefused) else str(exc)
         logging.getLogger(__name__).error("terminal stopped: %s", exc)
         print(f"pos-terminal: {exc}", file=sys.stderr)
-        StoppedApp(str(exc)).run()
+        StoppedApp(reason).run()
         return 3
     from terminal.ui.app import PosApp  # noqa: PLC0415 - Kivy only after configure_kivy
 
-    PosApp(terminal.pos, settings, terminal.scanner).run()
+    PosApp(terminal.pos, settings, terminal.scanner, stop=terminal.stop).run()
     return 0
 
 
@@ -110,14 +128,23 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", parents=[common])
     commands.add_parser("demo", parents=[common])
     journal = commands.add_parser("journal").add_subparsers(dest="action", required=True)
-    journal.add_parser("verify", parents=[common]).add_argument(
+    verify = journal.add_parser("verify", parents=[common])
+    verify.add_argument(
         "--public-key",
         action="store_true",
         help="check the signatures with the public key only, as an auditor does",
     )
+    verify.add_argument(
+        "--head",
+        metavar="SEQ:HASH",
+        help="the entry printed on the last receipt or Z report, e.g. 153:3F9A0C11",
+    )
     journal.add_parser("export", parents=[common]).add_argument("directory", type=Path)
     db = commands.add_parser("db").add_subparsers(dest="action", required=True)
     db.add_parser("migrate", parents=[common]).add_argument("--keep-plaintext", action="store_true")
+    db.add_parser("reset", parents=[common]).add_argument(
+        "--confirm-loss", action="store_true", help="yes: the database is lost, no backup"
+    )
     commands.add_parser("backup", parents=[common]).add_argument(
         "target", type=Path, nargs="?", help="a directory (USB stick) or a .posdb file"
     )
@@ -133,7 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     cashier.add_parser("set-pin", parents=[common]).add_argument("id", type=int)
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     keys.add_parser("recovery-export", parents=[common]).add_argument("file", type=Path)
+    recover = keys.add_parser("recover", parents=[common])
+    recover.add_argument("file", type=Path, help="the recovery export")
+    recover.add_argument("--recovery-key", type=Path, required=True, help="the private key PEM")
+    keys.add_parser("protect", parents=[common])
+    keys.add_parser("status", parents=[common])
+    keys.add_parser("recovery-keypair", parents=[common]).add_argument("directory", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "keys" and args.action == "recovery-keypair":  # no terminal involved
+        return admin.keys_recovery_keypair(args.directory)
     try:
         settings = load_settings(getattr(args, "config", DEFAULT_CONFIG))
     except ConfigError as exc:
@@ -152,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(settings)
         if command == "journal":
             if args.action == "verify":
-                return admin.journal_verify(settings, public_key_only=args.public_key)
+                return admin.journal_verify(
+                    settings, public_key_only=args.public_key, head=args.head
+                )
             return admin.journal_export(settings, args.directory)
         if command == "backup":
             return admin.backup(settings, args.target)
@@ -169,7 +206,15 @@ def main(argv: list[str] | None = None) -> int:
                 return admin.cashier_add(settings, args.id, args.name, args.role)
             return admin.cashier_set_pin(settings, args.id)
         if command == "db":
+            if args.action == "reset":
+                return admin.db_reset(settings, args.confirm_loss)
             return admin.db_migrate(settings, args.keep_plaintext)
+        if args.action == "recover":
+            return admin.keys_recover(settings, args.file, args.recovery_key)
+        if args.action == "protect":
+            return admin.keys_protect(settings)
+        if args.action == "status":
+            return admin.keys_status(settings)
         return admin.keys_recovery_export(settings, args.file)
     except (
         DatabaseUnusable,

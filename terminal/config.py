@@ -63,11 +63,18 @@ class StoreSettings:
     demo_catalogue: bool
 
 
+PROTECTORS = ("tpm2", "rpi-otp", "file")
+ENVIRONMENTS = ("production", "development")
+
+
 @dataclass(frozen=True)
 class SecuritySettings:
     key_dir: Path
     lockout: LockoutPolicy
     recovery_public_key: str = ""  # base64 X25519 public key; empty: no recovery export
+    protector: str = "file"  # what wraps the key store: tpm2 | rpi-otp | file
+    tpm2_tcti: str = "device:/dev/tpmrm0"
+    file_protector_key: Path | None = None  # the file protector's key; None: in key_dir
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ class Settings:
     approval: ApprovalSettings = field(default_factory=ApprovalSettings)
     fraud_thresholds: dict[str, int] = field(default_factory=dict)
     loyalty: LoyaltyRules = field(default_factory=LoyaltyRules)
+    environment: str = "production"  # development: make run, the simulators
 
     @property
     def database_path(self) -> Path:
@@ -300,11 +308,28 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         if value < 1:
             raise ConfigError(f"security.{key}: must be 1 or more")
         limits[key] = value
+    protector = _get(sec, "protector", str, "security", "file")
+    if protector not in PROTECTORS:
+        raise ConfigError(
+            f"security.protector: {protector!r} is not one of {', '.join(PROTECTORS)}"
+        )
+    tcti = _get(sec, "tpm2_tcti", str, "security", "device:/dev/tpmrm0")
+    if ":" not in tcti:
+        raise ConfigError("security.tpm2_tcti: expected NAME:CONFIG, e.g. device:/dev/tpmrm0")
+    file_key = _get(sec, "file_protector_key", str, "security", "")
     security = SecuritySettings(
         key_dir=Path(key_dir) if key_dir else data_dir / "keys",
         lockout=LockoutPolicy(**limits),
         recovery_public_key=_get(sec, "recovery_public_key", str, "security", ""),
+        protector=protector,
+        tpm2_tcti=tcti,
+        file_protector_key=Path(file_key) if file_key else None,
     )
+    environment = _get(term, "environment", str, "terminal", "production")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"terminal.environment: {environment!r} is not one of {', '.join(ENVIRONMENTS)}"
+        )
     ui = _get(doc, "ui", dict, "", {})
     shots = _get(ui, "screenshot_dir", str, "ui", "")
     hardware = _get(doc, "hardware", dict, "", {})
@@ -333,6 +358,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         approval=_approval(_get(doc, "approval", dict, "", {})),
         fraud_thresholds=_fraud(_get(doc, "fraud", dict, "", {})),
         loyalty=_loyalty(_get(doc, "loyalty", dict, "", {})),
+        environment=environment,
     )
 
 

@@ -34,6 +34,8 @@ from hal.printer.interface import PrinterError
 from hal.scanner import make_scanner
 from terminal.config import Settings, load_settings
 from terminal.core.errors import ConfigError
+from terminal.i18n import translator
+from terminal.services.key_protection import key_protection_warning
 
 UDEV_RULE = "systemd/99-pos-terminal.rules"
 
@@ -73,6 +75,11 @@ def cmd_list(settings: Settings) -> int:
     events = health() if health else []
     print("state:")
     print(f"  printer  {', '.join(events) if events else 'ok'}")
+    print("security:")
+    print(f"  keys     protected by '{settings.security.protector}' ({settings.environment})")
+    warning = key_protection_warning(settings)
+    if warning:
+        print(f"  WARNING  {translator(settings.store.locale).gettext(warning)}")
     return 0
 
 

@@ -74,3 +74,20 @@ def open_reader(terminal):
     con = sqlcipher3.connect(str(terminal.pos.settings.database_path))
     con.execute(f'PRAGMA key="{sqlcipher_key(terminal.keys.key("database"))}"')
     return con
+
+
+@pytest.fixture
+def software_tpm(tmp_path):
+    """Starts software TPMs (swtpm); each one started is another terminal's TPM module."""
+    from tests.swtpm import SoftwareTpm  # noqa: PLC0415
+
+    started = []
+
+    def start(name: str = "tpm"):
+        tpm = SoftwareTpm(tmp_path / f"swtpm-{name}").start()
+        started.append(tpm)
+        return tpm
+
+    yield start
+    for tpm in started:
+        tpm.stop()

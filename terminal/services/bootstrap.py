@@ -1,15 +1,20 @@
-"""Builds a ready terminal from its settings: keys, database, journal, catalogue, hardware."""
+"""Builds a ready terminal from its settings: keys, database, journal, catalogue, hardware.
+
+The database is checked against the key store's memory before anything else
+(:mod:`terminal.store.continuity`): a terminal whose records were lost or cut short
+stops with :class:`StartRefused` instead of starting from zero."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from hal.card import make_card_terminal
 from hal.drawer import make_drawer
 from hal.keypad import make_keypad
 from hal.printer.backends import make_printer
 from hal.scanner import make_scanner
-from terminal.config import Settings
+from terminal.config import SecuritySettings, Settings
 from terminal.core.clock import Clock, system_clock
 from terminal.services.demo import (
     DEMO_CASHIER,
@@ -28,13 +33,15 @@ from terminal.store.cashiers import (
     Argon2Params,
     PinHasher,
     add_cashier,
-    list_cashiers,
+    cashier_count,
 )
 from terminal.store.catalogue_repo import load_catalogue, product_count, save_products
+from terminal.store.continuity import OpenStore, remember
+from terminal.store.continuity import open_store as open_checked_store
 from terminal.store.customers import add_customer
-from terminal.store.db import open_database
 from terminal.store.journal import Journal
-from terminal.store.keystore import FileKeyStore
+from terminal.store.key_protectors import KeyProtector, make_protector
+from terminal.store.keystore import FILE_PROTECTOR_KEY, KeyStore
 from terminal.store.passkeys import set_category
 from terminal.store.promotions import load_promotions, save_promotions
 from terminal.store.sealing import Sealer
@@ -46,7 +53,14 @@ class Terminal:
     scanner: object
     keypad: object
     card: object
-    keys: FileKeyStore
+    keys: KeyStore
+
+    def stop(self) -> None:
+        """The app is closing: journal it, and let the key store remember where the
+        journal and the numbers stand."""
+        now = self.pos.clock()
+        self.pos.journal.append("stop", {}, now)
+        remember(self.keys, self.pos.db, self.pos.settings.terminal_id, "stop", now)
 
     @property
     def shifts(self) -> Shifts:
@@ -64,25 +78,47 @@ def seed_demo(hasher: PinHasher, settings: Settings, sealer: Sealer, now) -> Non
         save_products(demo_products())
         save_promotions(demo_promotions(now))
         add_customer(sealer, *DEMO_MEMBER[:3], at=now, member_code=DEMO_MEMBER[3])
-    if not list_cashiers():
+    if not cashier_count():  # (imported cashiers waiting for a PIN count too)
         for cashier_id, name, role, pin in (DEMO_CASHIER, DEMO_SUPERVISOR):
             add_cashier(hasher, cashier_id, name, role, pin)
         for category in settings.approval.demo_categories:
             set_category(hasher, category, enabled=True, code=DEMO_PASSKEYS[category])
 
 
-def open_store(settings: Settings) -> tuple[FileKeyStore, object, Journal]:
-    """The key store (created on first start), the encrypted database, the journal."""
-    keys = FileKeyStore.open_or_create(settings.security.key_dir)
-    db = open_database(settings.database_path, keys.key("database"))
-    journal = Journal(db, settings.terminal_id, keys.journal_private_key())
-    return keys, db, journal
+def file_protector_key(security: SecuritySettings) -> Path:
+    return security.file_protector_key or Path(security.key_dir) / FILE_PROTECTOR_KEY
+
+
+def protector_for(security: SecuritySettings, name: str | None = None) -> KeyProtector:
+    """The key protector ``[security] protector`` names (or ``name``, with the same
+    settings)."""
+    return make_protector(
+        name or security.protector,
+        tpm2_tcti=security.tpm2_tcti,
+        file_key=file_protector_key(security),
+    )
+
+
+def open_store(
+    settings: Settings, clock: Clock = system_clock, *, check: bool = True
+) -> tuple[KeyStore, object, Journal]:
+    """The key store (created on first start), the encrypted database checked against the
+    key store's memory (``check``), the journal."""
+    store: OpenStore = open_checked_store(
+        settings.security.key_dir,
+        protector_for(settings.security),
+        settings.database_path,
+        settings.terminal_id,
+        clock(),
+        check=check,
+    )
+    return store.keys, store.db, store.journal
 
 
 def build_terminal(
     settings: Settings, *, clock: Clock = system_clock, pin_params: Argon2Params = DEFAULT_PARAMS
 ) -> Terminal:
-    keys, db, journal = open_store(settings)
+    keys, db, journal = open_store(settings, clock)
     hasher = PinHasher(keys.key("pin_pepper"), pin_params)
     hasher.decoy  # noqa: B018 - computed now, so the first unknown number costs no more
     sealer = Sealer(keys.key("sealing"))
@@ -114,4 +150,5 @@ def build_terminal(
     scanner = make_scanner(hw["scanner"], settings.data_dir)
     keypad = make_keypad(hw["keypad"], settings.data_dir)
     pos.devices = {"scanner": scanner, "keypad": keypad}
+    pos.checkpoint = lambda event: remember(keys, db, settings.terminal_id, event, clock())
     return Terminal(pos, scanner, keypad, card, keys)

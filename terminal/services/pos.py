@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from peewee import Database, DatabaseError
@@ -41,6 +42,7 @@ from terminal.core.tender import (
 from terminal.i18n import translator
 from terminal.services.approvals import Approvals, Guard, operator_subject
 from terminal.services.customer_desk import CustomerDesk
+from terminal.services.key_protection import key_protection_warning
 from terminal.services.receipt import build_receipt
 from terminal.services.refunds import Refunds
 from terminal.services.shifts import Shifts
@@ -114,6 +116,9 @@ class PosService:
         self.cart = self._new_cart()
         self.receipt_gettext = translator(settings.store.locale).gettext
         self.devices: dict[str, object] = {}  # scanner, keypad: for their health
+        # tells the key store where the journal and the numbers stand (after a Z report);
+        # set by bootstrap, which holds the key store
+        self.checkpoint: Callable[[str], None] = lambda event: None
         self.shifts = Shifts(self)
         self.refunds = Refunds(self)
         self.customers = CustomerDesk(self)
@@ -612,6 +617,10 @@ class PosService:
             return None, reason
         print_queue.mark(self.db, job.id, "done")
         return data, None
+
+    def key_protection_warning(self) -> str | None:
+        """A production terminal whose keys are protected by a file: a message id."""
+        return key_protection_warning(self.settings)
 
     def health(self) -> list[str]:
         """Device health events for the screen (and, later, the fleet): the printer's

@@ -207,6 +207,7 @@ class Shifts:
             number = next_number(self.pos.db.cursor(), key)
             payload = {"z_number": number, "cashier": cashier.id, **report.to_payload()}
             entry = self.pos.journal.append("z_report", payload, now)
+        self.pos.checkpoint("z_report")  # the end of a day: the key store catches up
         error = self._print(report, kind="Z", number=number, entry=entry, at=now)
         return PrintedReport(report, number, entry.seq, error)
 

@@ -38,7 +38,7 @@ class BackupInfo:
     last_number: int
 
 
-def _connect(path: Path, key: bytes):
+def connect(path: Path, key: bytes):
     con = sqlcipher3.connect(str(path))
     con.execute(f'PRAGMA key="{sqlcipher_key(key)}"')
     return con
@@ -63,14 +63,17 @@ def inspect(path: Path, key: bytes, public_key: Ed25519PublicKey) -> BackupInfo:
             ) from None
         if check != ["ok"]:
             raise BackupError(f"{path.name} is damaged or truncated ({'; '.join(check[:2])})")
+        columns = {row[1] for row in con.execute("PRAGMA table_info(journal)")}
+        epoch = "epoch" if "epoch" in columns else "1"  # (a backup from before epochs)
         rows = con.execute(
-            "SELECT seq, terminal_id, key_id, type, ts, grand_total, payload, prev_hash, hash,"
-            " signature FROM journal ORDER BY rowid"
+            f"SELECT {epoch}, seq, terminal_id, key_id, type, ts, grand_total, payload, prev_hash,"
+            " hash, signature FROM journal ORDER BY rowid"
         )
         entries = (
             dict(
                 zip(
                     (
+                        "epoch",
                         "seq",
                         "terminal_id",
                         "key_id",
@@ -116,7 +119,7 @@ def backup(
         target = target / f"pos-{terminal_id}-{stamp}{SUFFIX}"
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    dst = _connect(partial, key)
+    dst = connect(partial, key)
     try:
         source.backup(
             dst,
@@ -162,18 +165,6 @@ def restore(
     os.replace(incoming, database)
     _fsync_dir(database.parent)
     return info, kept
-
-
-def highest_number(database: Path, key: bytes) -> int | None:
-    """The last transaction number a (replaced) database used, if it can still be read."""
-    try:
-        con = sqlcipher3.connect(f"file:{database}?mode=ro", uri=True)
-        con.execute(f'PRAGMA key="{sqlcipher_key(key)}"')
-        value = con.execute("SELECT MAX(last_number) FROM counter").fetchone()[0]
-        con.close()
-        return value
-    except sqlcipher3.DatabaseError:
-        return None
 
 
 def _fsync(path: Path) -> None:

@@ -143,6 +143,11 @@ def cashier_exists(cashier_id: int) -> bool:
     )
 
 
+def cashier_count() -> int:
+    """Every cashier, those waiting for a PIN included."""
+    return CashierRow.select().count()
+
+
 def list_cashiers() -> list[Cashier]:
     rows = CashierRow.select().where(CashierRow.active == True).order_by(CashierRow.id)  # noqa: E712
     return [Cashier(r.id, r.name, r.role) for r in rows]

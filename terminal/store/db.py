@@ -91,6 +91,7 @@ def open_database(
     db.create_tables(models.ALL_MODELS, safe=True)
     create_journal(db)
     create_queue(db)
+    schema.ensure_identity(db)
     if fresh:
         db.execute_sql(f"PRAGMA user_version = {schema.VERSION}")
     return db

@@ -29,7 +29,15 @@ from nacl.exceptions import BadSignatureError
 from peewee import Database
 
 from terminal.store import journal_format
-from terminal.store.journal_format import GENESIS, Verdict, entry_hash, key_id, verify_entries
+from terminal.store.journal_format import (
+    EPOCH_START,
+    GENESIS,
+    Head,
+    Verdict,
+    entry_hash,
+    key_id,
+    verify_entries,
+)
 
 EVENT_TYPES = frozenset(
     {
@@ -57,11 +65,15 @@ EVENT_TYPES = frozenset(
         "customer_change",
         "card_unsettled",
         "payment_cancel",
+        EPOCH_START,
     }
 )
 
 _RAW_PUBLIC = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 TABLE = "journal"
+# ``seq`` goes on across epochs (an epoch begins after the previous one's last known seq),
+# so it stays the rowid and the append path writes no second index; (epoch, seq) is the
+# entry's name, unique because seq is.
 SCHEMA = [
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
         seq INTEGER PRIMARY KEY,
@@ -73,25 +85,33 @@ SCHEMA = [
         payload TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL,
-        signature TEXT NOT NULL)""",
+        signature TEXT NOT NULL,
+        epoch INTEGER NOT NULL DEFAULT 1)""",
     f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
         BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
     f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
         BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
-    # only the next seq may be inserted: no gaps, and no INSERT OR REPLACE of an old one
+    # only the next seq of the current epoch, or an epoch start after the last seq: no
+    # gaps inside an epoch, no going back, no INSERT OR REPLACE of an old one
     f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_next_seq BEFORE INSERT ON {TABLE}
-        WHEN NEW.seq != (SELECT IFNULL(MAX(seq), 0) + 1 FROM {TABLE})
+        WHEN NOT (
+            (NEW.seq = (SELECT IFNULL(MAX(seq), 0) + 1 FROM {TABLE})
+             AND NEW.epoch = IFNULL((SELECT epoch FROM {TABLE} ORDER BY seq DESC LIMIT 1), 1))
+            OR (NEW.type = '{EPOCH_START}'
+             AND NEW.seq > (SELECT IFNULL(MAX(seq), 0) FROM {TABLE})
+             AND NEW.epoch > IFNULL((SELECT epoch FROM {TABLE} ORDER BY seq DESC LIMIT 1), 0)))
         BEGIN SELECT RAISE(ABORT, 'the journal only takes the next seq'); END""",
 ]
-_LAST = f"SELECT seq, hash, grand_total FROM {TABLE} ORDER BY seq DESC LIMIT 1"
+_LAST = f"SELECT seq, hash, grand_total, epoch FROM {TABLE} ORDER BY seq DESC LIMIT 1"
 _INSERT = (
     f"INSERT INTO {TABLE} (seq, terminal_id, key_id, type, ts, grand_total, payload, prev_hash,"
-    " hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " hash, signature, epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _ALL = (
-    f"SELECT seq, terminal_id, key_id, type, ts, grand_total, payload, prev_hash, hash, signature"
-    f" FROM {TABLE} ORDER BY rowid"
+    f"SELECT seq, terminal_id, key_id, type, ts, grand_total, payload, prev_hash, hash, signature,"
+    f" epoch FROM {TABLE} ORDER BY rowid"
 )
+ARCHIVE = "journal_archive"
 
 
 def create_journal(db: Database) -> None:
@@ -103,10 +123,23 @@ def create_journal(db: Database) -> None:
 class JournalEntry:
     seq: int
     hash: str  # hex
+    epoch: int = 1
+    grand_total: int = 0
 
     @property
     def short_hash(self) -> str:
         return self.hash[:8].upper()
+
+    @property
+    def label(self) -> str:
+        """As printed: the seq, with its epoch after a restore or reset (``2/154``)."""
+        return str(self.seq) if self.epoch == 1 else f"{self.epoch}/{self.seq}"
+
+
+def head(db: Database) -> JournalEntry | None:
+    """The journal's last entry (None for an empty journal)."""
+    row = db.execute_sql(_LAST).fetchone()
+    return JournalEntry(row[0], row[1], row[3], row[2]) if row else None
 
 
 class Journal:
@@ -138,15 +171,32 @@ class Journal:
             return self._append(event_type, payload, at, amount)
 
     def _append(
-        self, event_type: str, payload: dict[str, Any], at: datetime, amount: int
+        self,
+        event_type: str,
+        payload: dict[str, Any],
+        at: datetime,
+        amount: int,
+        after: JournalEntry | None = None,
     ) -> JournalEntry:
+        """``after``: an epoch start, after that head (the previous epoch's last known)."""
         cursor = self.db.cursor()
-        last = cursor.execute(_LAST).fetchone()
-        seq, prev, total = (
-            (last[0] + 1, bytes.fromhex(last[1]), last[2]) if last else (1, GENESIS, 0)
-        )
+        if after is None:
+            last = cursor.execute(_LAST).fetchone()
+            seq, prev, total, epoch = (
+                (last[0] + 1, bytes.fromhex(last[1]), last[2], last[3])
+                if last
+                else (1, GENESIS, 0, 1)
+            )
+        else:
+            seq, prev, total, epoch = (
+                after.seq + 1,
+                bytes.fromhex(after.hash),
+                after.grand_total,
+                after.epoch + 1,
+            )
         payload_json = journal_format.canonical_json(payload).decode()  # encoded once
         entry = {
+            "epoch": epoch,
             "seq": seq,
             "terminal_id": self.terminal_id,
             "key_id": self.key_id,
@@ -170,16 +220,47 @@ class Journal:
                 prev.hex(),
                 digest.hex(),
                 signature.hex(),
+                epoch,
             ),
         )
-        return JournalEntry(seq, digest.hex())
+        return JournalEntry(seq, digest.hex(), epoch, entry["grand_total"])
+
+    def begin_epoch(
+        self, reason: str, previous: JournalEntry, at: datetime, **details: Any
+    ) -> JournalEntry:
+        """Begin a new epoch after ``previous``, the last entry this terminal is known to
+        have made (it may be missing from this database: entries made after the backup
+        that was restored). The new epoch's first entry names it and links to its hash;
+        its seq goes on after it, so no (terminal, epoch, seq) names two entries.
+
+        ``previous`` must be at or after this journal's own head. Call inside the
+        transaction that makes the change (a restore's counters, a reset).
+        """
+        own = head(self.db)
+        if own is not None and (previous.epoch, previous.seq) < (own.epoch, own.seq):
+            raise ValueError(
+                f"an epoch must begin after the journal's head ({own.label}), not {previous.label}"
+            )
+        payload = {
+            "reason": reason,
+            "previous": {"epoch": previous.epoch, "seq": previous.seq, "hash": previous.hash},
+            "previous_here": own.seq if own else 0,  # the last seq this database holds
+            **details,
+        }
+        if self.db.in_transaction():
+            with peewee.__exception_wrapper__:
+                return self._append(EPOCH_START, payload, at, 0, previous)
+        with self.db.atomic("IMMEDIATE"), peewee.__exception_wrapper__:
+            return self._append(EPOCH_START, payload, at, 0, previous)
 
     def public_key_pem(self) -> bytes:
         return self.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def verify(self, *, public_key_only: bool = False) -> Verdict:
+    def verify(
+        self, *, public_key_only: bool = False, expected_head: Head | None = None
+    ) -> Verdict:
         """Walk the chain and check every signature; name the first bad entry.
 
         On the terminal the signatures are checked with its own key: Ed25519 signatures
@@ -191,8 +272,12 @@ class Journal:
         check: journal_format.BatchCheck = sodium_batch
         if not public_key_only:
             check = own_key_check(self.signing_key, self.public_key, sodium_batch)
+        keys = {self.key_id: self.public_key, **archived_keys(self.db, self.terminal_id)}
         return verify_entries(
-            read_entries(self.db, decode=False), {self.key_id: self.public_key}, check=check
+            history(self.db, self.terminal_id, decode=False),
+            keys,
+            check=check,
+            expected_head=expected_head,
         )
 
     def export(self, directory: Path) -> tuple[Path, int]:
@@ -201,10 +286,16 @@ class Journal:
         target = directory / "journal.jsonl"
         count = 0
         with target.open("w", encoding="utf-8") as out:
-            for entry in read_entries(self.db):
+            for entry in history(self.db, self.terminal_id):
                 out.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
                 count += 1
         (directory / "journal-public-key.pem").write_bytes(self.public_key_pem())
+        for kid, key in archived_keys(self.db, self.terminal_id).items():
+            (directory / f"journal-public-key-{kid}.pem").write_bytes(
+                key.public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
         shutil.copyfile(journal_format.__file__, directory / "verify_journal.py")
         return target, count
 
@@ -275,8 +366,9 @@ def read_entries(
         cursor = db.execute_sql(_ALL)
     while rows := cursor.fetchmany(5000):  # in batches: reading and verifying overlap less
         for row in rows:
-            seq, terminal_id, kid, etype, ts, total, payload, prev, digest, sig = row
+            seq, terminal_id, kid, etype, ts, total, payload, prev, digest, sig, epoch = row
             entry = {
+                "epoch": epoch,
                 "seq": seq,
                 "terminal_id": terminal_id,
                 "key_id": kid,
@@ -292,3 +384,36 @@ def read_entries(
             else:
                 entry["payload_json"] = payload
             yield entry
+
+
+def archived(db: Database, terminal_id: str) -> list[dict[str, Any]]:
+    """The journal a replaced terminal of the same id kept, brought by an import (its
+    epochs come before this database's), in order."""
+    if not db.table_exists(ARCHIVE):
+        return []
+    return [
+        json.loads(row[0])
+        for row in db.execute_sql(
+            f"SELECT entry FROM {ARCHIVE} WHERE terminal_id = ? ORDER BY epoch, seq",
+            (terminal_id,),
+        )
+    ]
+
+
+def archived_keys(db: Database, terminal_id: str) -> dict[str, Ed25519PublicKey]:
+    if not db.table_exists(ARCHIVE):
+        return {}
+    return {
+        kid: journal_format.load_public_key(pem.encode())
+        for kid, pem in db.execute_sql(
+            f"SELECT DISTINCT key_id, public_key FROM {ARCHIVE} WHERE terminal_id = ?",
+            (terminal_id,),
+        )
+    }
+
+
+def history(db: Database, terminal_id: str, *, decode: bool = True) -> Iterator[dict[str, Any]]:
+    """Every epoch of this terminal's journal: the archived ones a replacement imported,
+    then this database's."""
+    yield from archived(db, terminal_id)  # (kept decoded: hashed from the payload itself)
+    yield from read_entries(db, decode=decode)

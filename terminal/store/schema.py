@@ -10,13 +10,45 @@ already exist in an older terminal's database.
   points/reprints, line regular amount/discount/promotion, tender points and card receipt
   number, customer member card/points; new tables passkey, shift, refund*, card_payment,
   promotion; four indexes dropped from the sale path (see REDUNDANT_INDEXES).
+- 4: continuity: ``database_identity`` (made once, never changed: the key store
+  remembers it), ``journal.epoch`` (a restore, reset or transfer begins a new epoch; the
+  insert trigger is replaced to allow an epoch start), ``journal_archive`` keyed by
+  (terminal, epoch, seq).
 """
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
+
 from peewee import Database
 
-VERSION = 3
+VERSION = 4
+IDENTITY_TABLE = "database_identity"
+IDENTITY_SCHEMA = [
+    f"""CREATE TABLE IF NOT EXISTS {IDENTITY_TABLE} (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        database_id TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    f"""CREATE TRIGGER IF NOT EXISTS {IDENTITY_TABLE}_fixed BEFORE UPDATE ON {IDENTITY_TABLE}
+        BEGIN SELECT RAISE(ABORT, 'a database keeps its identity'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {IDENTITY_TABLE}_kept BEFORE DELETE ON {IDENTITY_TABLE}
+        BEGIN SELECT RAISE(ABORT, 'a database keeps its identity'); END""",
+]
+ARCHIVE_SCHEMA = """CREATE TABLE IF NOT EXISTS journal_archive (
+    terminal_id TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
+    key_id TEXT NOT NULL, public_key TEXT NOT NULL, entry TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, epoch, seq))"""
+
+
+def ensure_identity(db: Database, random=os.urandom) -> None:
+    """Give the database its identity the first time it is opened (a random 128-bit id)."""
+    for statement in IDENTITY_SCHEMA:
+        db.execute_sql(statement)
+    db.execute_sql(
+        f"INSERT OR IGNORE INTO {IDENTITY_TABLE} (id, database_id, created_at) VALUES (1, ?, ?)",
+        (random(16).hex(), datetime.now(UTC).isoformat(timespec="seconds")),
+    )
 
 
 def _columns(db: Database, table: str) -> set[str]:
@@ -66,6 +98,20 @@ def upgrade(db: Database) -> int:
         # indexes the hot sale path no longer writes (each was one more page per COMMIT)
         for index in REDUNDANT_INDEXES:
             db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
+        journal = _columns(db, "journal")
+        if journal and "epoch" not in journal:
+            db.execute_sql("ALTER TABLE journal ADD COLUMN epoch INTEGER NOT NULL DEFAULT 1")
+            # its insert rule allows an epoch start now: made again by create_journal
+            db.execute_sql("DROP TRIGGER IF EXISTS journal_next_seq")
+        archive = _columns(db, "journal_archive")
+        if archive and "terminal_id" not in archive:
+            db.execute_sql("ALTER TABLE journal_archive RENAME TO journal_archive_3")
+            db.execute_sql(ARCHIVE_SCHEMA)
+            db.execute_sql(
+                "INSERT INTO journal_archive SELECT json_extract(entry, '$.terminal_id'),"
+                " 1, seq, key_id, public_key, entry FROM journal_archive_3"
+            )
+            db.execute_sql("DROP TABLE journal_archive_3")
         cashier = _columns(db, "cashier")
         if cashier and "peppered" not in cashier:
             # rows that exist now were hashed without the pepper (0); new rows get 1

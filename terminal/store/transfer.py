@@ -9,9 +9,14 @@ compressed, and encrypted under a passphrase the technician types on both termin
   with the old sealing key, sealed again with the new one), cashiers (without PINs: a
   PIN hash is bound to the old terminal's pepper, so imported cashiers are inactive
   until a supervisor sets their PIN with ``pos-terminal cashier set-pin``);
-- the old journal, checked against the old terminal's public key on both sides and kept
-  in ``journal_archive``; the new journal records the import, with the old journal's
-  last hash, so the two chains are linked.
+- the old journal (every epoch, with those it had archived itself), checked against the
+  old terminal's public keys on both sides and kept in ``journal_archive``.
+
+A replacement that takes over the old terminal's id continues its journal: the import
+begins a new epoch after the old journal's last entry, so no (terminal, epoch, seq) names
+two entries. That is why it must import before its first start (its journal empty); a
+terminal with an id of its own begins a new epoch of its own journal that names the
+source's last entry.
 
 Counts are checked before (in the export header) and after (in the new database).
 """
@@ -34,9 +39,10 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from peewee import Database
 
 from terminal.store import customers as customer_store
-from terminal.store.journal import Journal, read_entries
+from terminal.store.journal import Journal, JournalEntry, archived_keys, head, history
 from terminal.store.journal_format import key_id as public_key_id
 from terminal.store.journal_format import load_public_key, verify_entries
+from terminal.store.schema import ARCHIVE_SCHEMA
 from terminal.store.sealing import Sealer
 
 MAGIC = b"POSX1"
@@ -57,9 +63,6 @@ PLAIN_TABLES = (
     "refund_line",
     "refund_tender",
 )
-ARCHIVE_SCHEMA = """CREATE TABLE IF NOT EXISTS journal_archive (
-    key_id TEXT NOT NULL, public_key TEXT NOT NULL, seq INTEGER NOT NULL,
-    entry TEXT NOT NULL, PRIMARY KEY (key_id, seq))"""
 
 
 class TransferError(Exception):
@@ -148,13 +151,15 @@ def export_bundle(
                 "row": {"tender_id": tender_id, **dataclasses.asdict(auth)},
             }
         )
-    entries = list(read_entries(db))
+    entries = list(history(db, terminal_id))
     counts["journal"] = len(entries)
+    older = {kid: _pem(key) for kid, key in archived_keys(db, terminal_id).items()}
     header = {
         "format": "pos-terminal-export-1",
         "terminal_id": terminal_id,
         "exported_at": datetime.now(UTC).isoformat(),
         "journal_public_key": journal.public_key_pem().decode(),
+        "journal_public_keys": {**older, journal.key_id: journal.public_key_pem().decode()},
         "counts": counts,
     }
     body = "\n".join(
@@ -169,6 +174,14 @@ def export_bundle(
     partial.write_bytes(MAGIC + salt + nonce + sealed)
     os.replace(partial, target)
     return TransferInfo(terminal_id, counts)
+
+
+def _pem(key) -> str:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
 
 
 def read_bundle(path: Path, passphrase: str) -> tuple[dict, list[dict], list[dict]]:
@@ -208,13 +221,26 @@ def import_bundle(
     found["journal"] = len(entries)
     if found != counts:
         raise TransferError(f"{path.name}: the export is incomplete ({found} vs {counts})")
+    pems = header.get("journal_public_keys") or {"": header["journal_public_key"]}
+    old_keys = {public_key_id(k): k for k in (load_public_key(p.encode()) for p in pems.values())}
     old_key = load_public_key(header["journal_public_key"].encode())
-    verdict = verify_entries(entries, {public_key_id(old_key): old_key})
+    verdict = verify_entries(entries, old_keys)
     if not verdict.ok:
         raise TransferError(f"{path.name}: the old terminal's journal does not verify: {verdict}")
     if db.execute_sql("SELECT COUNT(*) FROM sale").fetchone()[0]:
         raise TransferError("this terminal already has sales: import only into a new terminal")
+    same_id = header["terminal_id"] == journal.terminal_id
+    own_head = head(db)
+    if same_id and own_head is not None:
+        raise TransferError(
+            f"this terminal has already started as {journal.terminal_id} (its journal has "
+            f"{own_head.seq} entries), and so had the terminal it replaces: the two journals "
+            "would name different entries alike. Import before the replacement's first start "
+            "(an empty data directory and key store), or give it a terminal id of its own"
+        )
     with db.atomic():
+        # rows refer to cashiers that come later in the stream: checked at COMMIT
+        db.execute_sql("PRAGMA defer_foreign_keys = ON")
         # a new terminal holds only its demo data, which the imported data replaces
         for table in ("barcode", "product", "customer", "promotion", "passkey", "shift"):
             db.execute_sql(f'DELETE FROM "{table}"')
@@ -269,12 +295,19 @@ def import_bundle(
             (datetime.now(UTC).replace(tzinfo=None).isoformat(" "),),
         )
         db.execute_sql(ARCHIVE_SCHEMA)
-        pem = header["journal_public_key"]
-        db.execute_sql("DELETE FROM journal_archive WHERE key_id = ?", (public_key_id(old_key),))
+        key_pems = {kid: _pem(key) for kid, key in old_keys.items()}
         for entry in entries:
             db.execute_sql(
-                "INSERT INTO journal_archive VALUES (?, ?, ?, ?)",
-                (entry["key_id"], pem, entry["seq"], json.dumps(entry)),
+                "INSERT OR REPLACE INTO journal_archive"
+                " (terminal_id, epoch, seq, key_id, public_key, entry) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    entry["terminal_id"],
+                    entry.get("epoch", 1),
+                    entry["seq"],
+                    entry["key_id"],
+                    key_pems[entry["key_id"]],
+                    json.dumps(entry),
+                ),
             )
         after = {
             t: db.execute_sql(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
@@ -285,19 +318,32 @@ def import_bundle(
             raise TransferError(
                 f"counts differ after import ({after} vs {expected}); nothing was changed"
             )
-        journal.append(
-            "config_change",
-            {
-                "change": "data imported from another terminal",
-                "source_terminal": header["terminal_id"],
-                "source_journal_key": public_key_id(old_key),
-                "source_journal_last": {"seq": entries[-1]["seq"], "hash": entries[-1]["hash"]}
-                if entries
-                else None,
-                "counts": counts,
-            },
-            datetime.now(UTC),
+        last = entries[-1] if entries else None
+        source_head = (
+            JournalEntry(last["seq"], last["hash"], last.get("epoch", 1), last["grand_total"])
+            if last
+            else None
         )
+        details = {
+            "source_terminal": header["terminal_id"],
+            "source_journal_key": public_key_id(old_key),
+            "source_journal_last": {
+                "epoch": source_head.epoch,
+                "seq": source_head.seq,
+                "hash": source_head.hash,
+            }
+            if source_head
+            else None,
+            "counts": counts,
+        }
+        now = datetime.now(UTC)
+        after_head = source_head if same_id else own_head
+        if after_head is not None:  # the replaced journal goes on, or this one's does
+            journal.begin_epoch("transfer", after_head, now, **details)
+        else:
+            journal.append(
+                "config_change", {"change": "data imported from another terminal", **details}, now
+            )
     if progress:
         progress(len(records), len(records))
     return TransferInfo(header["terminal_id"], counts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from kivy.app import App
@@ -218,11 +219,19 @@ def save_screenshot(path: Path) -> Path:
 class PosApp(App):
     title = "POS"
 
-    def __init__(self, pos: PosService, settings: Settings, scanner, **kwargs) -> None:
+    def __init__(
+        self,
+        pos: PosService,
+        settings: Settings,
+        scanner,
+        stop: Callable[[], None] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.service = pos
         self.settings = settings
         self.scanner = scanner
+        self._stop = stop
 
     def build(self) -> PosRoot:
         root = PosRoot(self.service, self.settings)
@@ -233,4 +242,7 @@ class PosApp(App):
 
     def on_stop(self) -> None:
         self.scanner.stop()
-        self.service.journal.append("stop", {}, self.service.clock())
+        if self._stop is not None:  # the terminal's own: journal and key store memory
+            self._stop()
+        else:
+            self.service.journal.append("stop", {}, self.service.clock())

@@ -131,12 +131,15 @@ class PosScreen(KeyHooks, Screen):
 
 class SignInScreen(PosScreen):
     store_name = StringProperty("")
+    security_warning = StringProperty("")
     operator = StringProperty("")
     pin = StringProperty("")
     step = StringProperty("operator")
 
     def on_kv_post(self, base_widget) -> None:
         self.store_name = self.service.settings.store.name
+        warning = self.service.key_protection_warning()
+        self.security_warning = _(warning) if warning else ""
         self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
         for cashier in self.service.cashiers()[:8]:
             button = PosButton(
@@ -220,6 +223,8 @@ class SaleScreen(PosScreen):
 
     def on_kv_post(self, base_widget) -> None:
         self.store_name = self.service.settings.store.name
+        warning = self.service.key_protection_warning()
+        self.security_warning = _(warning) if warning else ""
         self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
 
     def on_pre_enter(self) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from terminal import admin
 from terminal.store.backup import BackupError, inspect
-from terminal.store.keystore import FileKeyStore
+from terminal.store.keystore import KeyStore
 from tests.conftest import open_reader
 
 
@@ -75,7 +75,7 @@ def test_bad_backups_are_refused_and_nothing_changes(terminal, settings, backed_
     truncated.write_bytes(backed_up.read_bytes()[: backed_up.stat().st_size // 2])
     not_a_backup = tmp_path / "photo.posdb"
     not_a_backup.write_bytes(b"\x89PNG\r\n" + bytes(5000))
-    foreign_keys = FileKeyStore.open_or_create(tmp_path / "other-terminal-keys")
+    foreign_keys = KeyStore.open_or_create(tmp_path / "other-terminal-keys")
     cases = {
         truncated: "damaged or truncated",
         not_a_backup: "cannot be read with this terminal's keys",

@@ -12,7 +12,7 @@ import time
 
 from terminal.store.db import open_database
 from terminal.store.journal import Journal, read_entries
-from terminal.store.keystore import FileKeyStore
+from terminal.store.keystore import KeyStore
 from tests.conftest import ROOT
 
 KILLS = 40
@@ -58,7 +58,7 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path):
         committed.update(int(line) for line in child.stdout.read().split())  # sent before death
         child.stdout.close()
 
-        keys = FileKeyStore.open_existing(data_dir / "keys")
+        keys = KeyStore.open_existing(data_dir / "keys")
         db = open_database(data_dir / "pos.db", keys.key("database"))
         try:
             assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok", kill

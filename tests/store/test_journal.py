@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 
@@ -234,11 +235,20 @@ def test_a_payload_with_non_ascii_text_hashes_the_same_both_ways(terminal):
 
 def test_only_the_next_seq_can_be_inserted(journaled):
     db = journaled.pos.db
-    row = "'T01','k','sale','2026-01-01T00:00:00.000+00:00',0,'{}','00','00','00'"
+    row = "'T01','k','{type}','2026-01-01T00:00:00.000+00:00',0,'{{}}','00','00','00',{epoch}"
+    sale, later_sale = row.format(type="sale", epoch=1), row.format(type="sale", epoch=2)
     with pytest.raises(IntegrityError, match="next seq"):
-        db.execute_sql(f"INSERT INTO journal VALUES (9, {row})")  # a gap
+        db.execute_sql(f"INSERT INTO journal VALUES (9, {sale})")  # a gap
     with pytest.raises(IntegrityError, match="next seq"):
-        db.execute_sql(f"INSERT OR REPLACE INTO journal VALUES (2, {row})")  # rewriting seq 2
+        db.execute_sql(f"INSERT OR REPLACE INTO journal VALUES (2, {sale})")  # rewriting seq 2
+    with pytest.raises(IntegrityError, match="next seq"):  # a new epoch only by its start
+        db.execute_sql(f"INSERT INTO journal VALUES (9, {later_sale})")
+    start_back = row.format(type="epoch_start", epoch=1)
+    with pytest.raises(IntegrityError, match="next seq"):  # never into the same epoch
+        db.execute_sql(f"INSERT INTO journal VALUES (9, {start_back})")
+    start_low = row.format(type="epoch_start", epoch=2)
+    with pytest.raises(IntegrityError, match="next seq"):  # never below the last seq
+        db.execute_sql(f"INSERT INTO journal VALUES (2, {start_low})")
     assert journaled.pos.journal.verify().ok
 
 
@@ -266,5 +276,86 @@ def test_the_offline_verifier_refuses_a_key_given_twice(tmp_path):
 
     lines = tmp_path / "journal.jsonl"
     lines.write_text('{"seq": 1, "payload": {"total": 99, "total": 5500}}\n')
-    with pytest.raises(SystemExit, match=r"journal.jsonl:1: .*key given twice: total"):
+    with pytest.raises(journal_format.JournalFileError, match=r"line 1: .*key given twice: total"):
         list(journal_format._read_jsonl(str(lines)))
+
+
+def _verify_offline(out, *extra):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "verify_journal.py",
+            "journal.jsonl",
+            "journal-public-key.pem",
+            *list(extra),
+        ],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda lines: [*lines[:2], "{not json", *lines[3:]], "line 3: not a journal line"),
+        (lambda lines: [*lines[:1], "[1, 2]", *lines[2:]], "line 2: not a journal entry"),
+        (
+            lambda lines: [lines[0], lines[1].replace('"hash": "', '"hash": "zz'), *lines[2:]],
+            "line 2: 'hash' is not 64 lower-case hex digits",
+        ),
+        (
+            lambda lines: [
+                lines[0],
+                re.sub(r'"prev_hash": "[0-9a-f]+", ', "", lines[1]),
+                *lines[2:],
+            ],
+            "line 2: missing field 'prev_hash'",
+        ),
+        (
+            lambda lines: [lines[0], lines[1].replace('"seq": 2', '"seq": "2"'), *lines[2:]],
+            "line 2: 'seq' is not a whole number",
+        ),
+        (lambda lines: [], "no entries: an empty journal proves nothing"),
+        (lambda lines: ["\ufffd\ufffd"], "line 1: not a journal line"),
+    ],
+)
+def test_the_offline_verifier_names_every_bad_line_and_never_shows_a_traceback(
+    journaled, settings, tmp_path, edit, expected
+):
+    out = tmp_path / "audit"
+    admin.journal_export(settings, out)
+    lines = (out / "journal.jsonl").read_text().splitlines()
+    (out / "journal.jsonl").write_text("".join(line + "\n" for line in edit(lines)))
+    result = _verify_offline(out)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert expected in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_offline_verifier_refuses_bad_arguments_plainly(journaled, settings, tmp_path):
+    out = tmp_path / "audit"
+    admin.journal_export(settings, out)
+    (out / "not-a-key.pem").write_text("hello")
+    for args, expected in (
+        (["--head", "the last one"], "not a journal head"),
+        (["--head", "99:ABCDEF01"], "truncated after seq 5"),
+        (["--head", "5:00000000"], "not the entry expected"),
+    ):
+        result = _verify_offline(out, *args)
+        assert expected in result.stdout, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-I", "verify_journal.py", "journal.jsonl", "not-a-key.pem"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "not an Ed25519 public key" in result.stdout
+    assert "Traceback" not in result.stderr
+    head = journaled.pos.journal.verify().head
+    result = _verify_offline(out, "--head", f"{head[1]}:{head[2][:8].upper()}")
+    assert result.returncode == 0 and "journal OK: 5 entries" in result.stdout

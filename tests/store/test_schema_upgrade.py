@@ -1,5 +1,6 @@
-"""A terminal's existing database (schema 2, as the secure-store issue left it) is brought
-to schema 3 at the next start, keeping its sales, and sells on with the new features."""
+"""A terminal's existing database (schema 2, as the secure-store issue left it) and its key
+files of that time are brought to today's schema and key store at the next start, keeping
+its sales, and it sells on with the new features."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from terminal.core.numbering import return_code
 from terminal.services.bootstrap import build_terminal
 from terminal.store import schema
 from terminal.store.cashiers import FAST_TEST_PARAMS
+from terminal.store.keystore import KEY_NAMES
 from tests.conftest import open_reader, with_open_shift
 
 NEW_TABLES = (
@@ -20,9 +22,28 @@ NEW_TABLES = (
 )
 
 
+OLD_NEXT_SEQ = """CREATE TRIGGER journal_next_seq BEFORE INSERT ON journal
+    WHEN NEW.seq != (SELECT IFNULL(MAX(seq), 0) + 1 FROM journal)
+    BEGIN SELECT RAISE(ABORT, 'the journal only takes the next seq'); END"""
+
+
+def as_legacy_key_store(terminal) -> None:
+    """The key store as it was before protectors: one plain 32-byte file per key."""
+    directory = terminal.keys.directory
+    for name in KEY_NAMES:
+        (directory / f"{name}.key").write_bytes(terminal.keys.key(name))
+    (directory / "keystore.json").unlink()
+    (directory / "file-protector.kek").unlink()
+
+
 def as_schema_2(terminal) -> None:
-    """Take schema 3's additions out of a database, as a version-2 terminal has it."""
+    """Take schema 3's and 4's additions out of a database, as a version-2 terminal has it."""
+    as_legacy_key_store(terminal)
     con = open_reader(terminal)
+    con.execute("DROP TABLE database_identity")
+    con.execute("DROP TRIGGER journal_next_seq")
+    con.execute("ALTER TABLE journal DROP COLUMN epoch")
+    con.execute(OLD_NEXT_SEQ)
     for (name,) in con.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%member_code%'"
     ).fetchall():
@@ -54,7 +75,9 @@ def test_a_version_2_database_is_upgraded_and_sells_on(terminal, settings, clock
 
     again = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
     con = open_reader(again)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 4
+    assert "epoch" in {r[1] for r in con.execute("PRAGMA table_info(journal)")}
+    assert con.execute("SELECT COUNT(*) FROM database_identity").fetchone()[0] == 1
     for table, column, _kind in schema.ADDED_IN_3:
         assert column in {r[1] for r in con.execute(f'PRAGMA table_info("{table}")')}, column
     indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
@@ -68,3 +91,8 @@ def test_a_version_2_database_is_upgraded_and_sells_on(terminal, settings, clock
     assert old.refundable == 17500  # the old sale can be refunded
     assert pos.refunds.find(return_code("T01", 1)).id == old.id  # and found by its code
     assert pos.journal.verify().ok
+    # the key files were wrapped into the key store, which now remembers this database
+    directory = again.keys.directory
+    assert not any((directory / f"{name}.key").exists() for name in KEY_NAMES)
+    assert again.keys.memory["database_id"]
+    assert again.keys.key("pin_pepper") == terminal.keys.key("pin_pepper")

@@ -14,7 +14,7 @@ from terminal.core.errors import PosError
 from terminal.services.bootstrap import build_terminal, seed_demo
 from terminal.store.cashiers import FAST_TEST_PARAMS, PinHasher
 from terminal.store.db import DatabaseUnusable, open_database
-from terminal.store.keystore import KEY_NAMES, FileKeyStore, KeyStoreError, recover_keys
+from terminal.store.keystore import KEY_NAMES, KeyStore, KeyStoreError, recover_keys
 from terminal.store.migrate import MigrationError, encrypt_plaintext_database
 from terminal.store.models import CashierRow, SaleRow
 from terminal.store.sealing import Sealer
@@ -118,26 +118,36 @@ def test_a_damaged_database_stops_with_a_pointer_to_restore(terminal, settings):
         open_database(settings.database_path, terminal.keys.key("database"))
 
 
-def test_key_store_files_are_private_and_stable(tmp_path):
-    store = FileKeyStore.open_or_create(tmp_path / "keys")
+def test_key_store_file_is_private_stable_and_holds_no_plain_key(tmp_path):
+    store = KeyStore.open_or_create(tmp_path / "keys")
+    assert store.created
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+    path = tmp_path / "keys" / "keystore.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = path.read_bytes()
     for name in KEY_NAMES:
-        path = tmp_path / "keys" / f"{name}.key"
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert len(store.key(name)) == 32
-    again = FileKeyStore.open_or_create(tmp_path / "keys")
+        assert store.key(name).hex().encode() not in data  # wrapped, never in the clear
+        assert base64.b64encode(store.key(name)) not in data
+    again = KeyStore.open_or_create(tmp_path / "keys")
+    assert not again.created
     assert all(again.key(n) == store.key(n) for n in KEY_NAMES)
     assert len({store.key(n) for n in KEY_NAMES}) == 4  # four different keys
 
 
-def test_a_damaged_or_missing_key_is_named(tmp_path):
-    FileKeyStore.open_or_create(tmp_path / "keys")
-    (tmp_path / "keys" / "sealing.key").write_bytes(b"short")
-    with pytest.raises(KeyStoreError, match="key sealing is damaged"):
-        FileKeyStore.open_existing(tmp_path / "keys").key("sealing")
-    (tmp_path / "keys" / "pin_pepper.key").unlink()
-    with pytest.raises(KeyStoreError, match="missing pin_pepper"):
-        FileKeyStore.open_existing(tmp_path / "keys")
+def test_a_damaged_or_unopenable_key_store_is_named(tmp_path):
+    KeyStore.open_or_create(tmp_path / "keys")
+    path = tmp_path / "keys" / "keystore.json"
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])
+    with pytest.raises(KeyStoreError, match=r"is damaged.*keys recover"):
+        KeyStore.open_existing(tmp_path / "keys")
+    path.write_bytes(good)
+    (tmp_path / "keys" / "file-protector.kek").unlink()
+    with pytest.raises(KeyStoreError, match=r"protector's key .* is missing"):
+        KeyStore.open_existing(tmp_path / "keys")
+    with pytest.raises(KeyStoreError, match="no key store in"):
+        KeyStore.open_existing(tmp_path / "elsewhere")
 
 
 def test_recovery_export_brings_the_records_back_on_another_machine(terminal, settings, tmp_path):
@@ -193,7 +203,7 @@ def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path)
             return_code=f"R{number}",
         )
     db.close()
-    keys = FileKeyStore.open_or_create(settings.security.key_dir)
+    keys = KeyStore.open_or_create(settings.security.key_dir)
     counts = encrypt_plaintext_database(settings.database_path, keys.key("database"))
     assert counts["sale"] == 2 and counts["product"] == 34 and counts["cashier"] == 2
     assert not settings.database_path.with_name("pos.db.plaintext").exists()
@@ -211,12 +221,17 @@ def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path)
         encrypt_plaintext_database(settings.database_path, keys.key("database"))
 
 
-def test_a_key_store_with_keys_missing_is_refused_not_completed(tmp_path):
-    FileKeyStore.open_or_create(tmp_path / "keys")
-    (tmp_path / "keys" / "pin_pepper.key").unlink()
-    with pytest.raises(KeyStoreError, match="missing pin_pepper"):
-        FileKeyStore.open_or_create(tmp_path / "keys")
-    assert not (tmp_path / "keys" / "pin_pepper.key").exists()
+def test_old_key_files_with_one_missing_are_refused_not_completed(tmp_path):
+    """The layout before protectors (one plain file per key): a missing pepper is never
+    made anew, which would lock out every cashier."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for name in KEY_NAMES:
+        (keys / f"{name}.key").write_bytes(bytes([len(name)]) * 32)
+    (keys / "pin_pepper.key").unlink()
+    with pytest.raises(KeyStoreError, match=r"missing pin_pepper.*keys recover"):
+        KeyStore.open_or_create(keys)
+    assert not (keys / "pin_pepper.key").exists() and not (keys / "keystore.json").exists()
 
 
 def test_weaker_in_any_parameter_is_upgraded():

@@ -56,14 +56,16 @@ def exported(terminal, settings, tmp_path, monkeypatch):
     return bundle
 
 
-def test_a_replacement_terminal_carries_on(exported, tmp_path, monkeypatch, clock, capsys):
+def test_a_replacement_terminal_carries_on(
+    exported, terminal, tmp_path, monkeypatch, clock, capsys
+):
     assert b"Siti" not in exported.read_bytes() and b"Gulaku" not in exported.read_bytes()
     new_settings = settings_in(tmp_path / "new-terminal")
-    new = build_terminal(new_settings, clock=clock, pin_params=FAST_TEST_PARAMS)
-    assert new.keys.key("database") != b""  # its own keys
-    typed(monkeypatch, PASSPHRASE)
+    typed(monkeypatch, PASSPHRASE)  # before the replacement's first start
     assert admin.import_(new_settings, exported) == 0
     assert "cashiers are inactive" in capsys.readouterr().out
+    new = build_terminal(new_settings, clock=clock, pin_params=FAST_TEST_PARAMS)
+    assert new.keys.key("database") != terminal.keys.key("database")  # its own keys
 
     con = open_reader(new)
     assert [r[0] for r in con.execute("SELECT number FROM sale ORDER BY number")] == [1, 2, 3]
@@ -79,10 +81,15 @@ def test_a_replacement_terminal_carries_on(exported, tmp_path, monkeypatch, cloc
     entries = [json.loads(r[1]) for r in rows]
     assert verify_entries(entries, {public_key_id(old_key): old_key}).ok
     con.close()
-    # the new journal links to it
-    last = new.pos.db.execute_sql("SELECT type, payload FROM journal ORDER BY seq DESC").fetchone()
-    assert last[0] == "config_change" and entries[-1]["hash"] in last[1]
-    assert new.pos.journal.verify().ok
+    # the replacement's journal goes on as T01 in a new epoch that links to the old one
+    first = new.pos.db.execute_sql(
+        "SELECT epoch, seq, type, payload, prev_hash FROM journal ORDER BY seq"
+    ).fetchone()
+    epoch, seq, kind, payload, prev_hash = first
+    assert (epoch, seq, kind) == (2, entries[-1]["seq"] + 1, "epoch_start")
+    assert prev_hash == entries[-1]["hash"] and json.loads(payload)["reason"] == "transfer"
+    verdict = new.pos.journal.verify()  # both epochs, both keys, and their link
+    assert verdict.ok and verdict.entries == len(entries) + 2, verdict  # + epoch start, start
 
     # cashiers need a new PIN before they sell here; then numbering carries on
     with pytest.raises(PosError, match="Wrong cashier number or PIN"):
@@ -136,6 +143,12 @@ def test_bad_imports_are_refused_and_change_nothing(
     typed(monkeypatch, PASSPHRASE)
     with pytest.raises(TransferError, match="already has sales"):
         admin.import_(settings, exported)
+    # one that started as T01 already has a journal of its own: (T01, 1, 1) would name two
+    # entries, the old terminal's and its own
+    typed(monkeypatch, PASSPHRASE)
+    with pytest.raises(TransferError, match="already started as T01"):
+        admin.import_(new_settings, exported)
+    assert open_reader(new).execute("SELECT COUNT(*) FROM product").fetchone()[0] == before
 
 
 def test_cashier_commands(terminal, settings, monkeypatch, capsys):
