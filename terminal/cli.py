@@ -90,7 +90,7 @@ def cmd_run(settings: Settings) -> int:
         reason = exc.translated(_) if isinstance(exc, StartRefused) else str(exc)
         logging.getLogger(__name__).error("terminal stopped: %s", exc)
         print(f"pos-terminal: {exc}", file=sys.stderr)
-        StoppedApp(reason).run()
+        StoppedApp(reason, settings.ui.screenshot_dir).run()
         return 3
     from terminal.ui.app import PosApp  # noqa: PLC0415 - Kivy only after configure_kivy
 

@@ -59,6 +59,17 @@ class CommittedSale:
     journal_seq: int  # the journal entry that records this sale
     journal_hash: str  # its hash, shortened, printed on the receipt
     print_job: int | None = None  # the receipt's job in the print queue
+    journal_epoch: int = 1  # a restore or reset begins a new epoch
+
+    @property
+    def journal_label(self) -> str:
+        return journal_label(self.journal_seq, self.journal_epoch)
+
+
+def journal_label(seq: int, epoch: int = 1) -> str:
+    """A journal entry as receipts print it: ``154``, or ``2/154`` after a restore or a
+    reset began epoch 2 (so the printed name is unique even across a loss)."""
+    return str(seq) if epoch == 1 else f"{epoch}/{seq}"
 
 
 def sale_from_cart(

@@ -109,7 +109,7 @@ def build_receipt(
             for text in tender.card.receipt_lines:
                 doc.line(text)
     doc.rule()
-    doc.pair(_("Journal {seq}").format(seq=done.journal_seq), done.journal_hash)
+    doc.pair(_("Journal {seq}").format(seq=done.journal_label), done.journal_hash)
     doc.line(_("Return code"), align="center")
     doc.barcode(done.return_code)
     doc.qr(done.return_code)

@@ -390,7 +390,7 @@ class Refunds:
         for kind, amount in refund.tenders.items():
             doc.pair("  " + _(TENDER_NAMES.get(kind, kind)), money(amount))
         doc.rule()
-        doc.pair(_("Journal {seq}").format(seq=refund.journal_seq), refund.journal_hash)
+        doc.pair(_("Journal {seq}").format(seq=refund.journal_label), refund.journal_hash)
         doc.feed()
         doc.line(_("Customer signature"), align="left")
         doc.feed(2)

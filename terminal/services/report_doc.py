@@ -18,7 +18,7 @@ def build_report_doc(
     *,
     kind: str,  # X | SHIFT | Z
     number: int | None,
-    journal_seq: int | None,
+    journal_seq: int | str | None,  # as printed: 154, or 2/154 in a later epoch
     at: datetime,
     journal_hash: str = "",
     store: StoreSettings,

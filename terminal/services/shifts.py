@@ -227,7 +227,7 @@ class Shifts:
             report,
             kind=kind,
             number=number,
-            journal_seq=entry.seq if entry else None,
+            journal_seq=entry.label if entry else None,
             journal_hash=entry.short_hash if entry else "",
             at=at,
             store=pos.settings.store,

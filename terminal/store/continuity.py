@@ -29,6 +29,7 @@ import sqlcipher3
 from peewee import Database
 
 from terminal.core.errors import N_, PosError
+from terminal.core.numbering import transaction_label
 from terminal.store.counters import carry_forward
 from terminal.store.db import DatabaseUnusable, open_database, sqlcipher_key
 from terminal.store.journal import Journal, JournalEntry
@@ -149,7 +150,15 @@ def remember(keys: KeyStore, db: Database, terminal_id: str, event: str, at: dat
 
 
 def _numbers_text(numbers: dict[str, int]) -> str:
-    return ", ".join(f"{series} {number}" for series, number in sorted(numbers.items())) or "-"
+    """``T01-000042, T01 refund 3, T01 Z 7``: sales by their receipt number."""
+    parts = []
+    for series, number in sorted(numbers.items()):
+        terminal_id, _, kind = series.partition(":")
+        if not kind:
+            parts.append(transaction_label(terminal_id, number))
+        else:
+            parts.append(f"{terminal_id} {kind.lower()} {number}")
+    return ", ".join(parts) or "-"
 
 
 def check_file(memory: dict[str, Any], path: Path) -> None:
@@ -165,9 +174,9 @@ def check_file(memory: dict[str, Any], path: Path) -> None:
     if not path.exists():
         raise StartRefused(
             N_(
-                "The database {path} is missing. This terminal had made {seq} journal entries "
-                "and issued numbers up to: {numbers}. Starting afresh would issue those "
-                "receipt numbers again."
+                "The database {path} is missing. This terminal had made {seq} journal entries; "
+                "its last numbers were {numbers}. Starting afresh would issue those receipt "
+                "numbers again."
             ),
             RESTORE_OR_RESET,
             **params,
@@ -176,7 +185,7 @@ def check_file(memory: dict[str, Any], path: Path) -> None:
         raise StartRefused(
             N_(
                 "The database {path} is empty (0 bytes). This terminal had made {seq} journal "
-                "entries and issued numbers up to: {numbers}."
+                "entries; its last numbers were {numbers}."
             ),
             RESTORE_OR_RESET,
             **params,

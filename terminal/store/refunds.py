@@ -11,6 +11,7 @@ from peewee import Database, fn
 
 from terminal.core.numbering import parse_return_code, transaction_label
 from terminal.core.refunds import PaidTender, RefundLine, SoldLine
+from terminal.core.sale import journal_label
 from terminal.store.catalogue_repo import weighed_skus
 from terminal.store.counters import next_number
 from terminal.store.journal import Journal
@@ -161,6 +162,11 @@ class CommittedRefund:
     tenders: dict[str, int]
     journal_seq: int
     journal_hash: str
+    journal_epoch: int = 1
+
+    @property
+    def journal_label(self) -> str:
+        return journal_label(self.journal_seq, self.journal_epoch)
 
 
 def commit_refund(
@@ -261,4 +267,4 @@ def commit_refund(
             at,
             amount=-amount,
         )
-    return CommittedRefund(number, label, amount, tenders, entry.seq, entry.short_hash)
+    return CommittedRefund(number, label, amount, tenders, entry.seq, entry.short_hash, entry.epoch)

@@ -177,7 +177,9 @@ def commit_sale(
         entry = journal.append(
             "sale", journal_payload(sale, number, code), sale.created_at, amount=payment.payable
         )
-        committed = CommittedSale(sale, number, label, code, entry.seq, entry.short_hash)
+        committed = CommittedSale(
+            sale, number, label, code, entry.seq, entry.short_hash, journal_epoch=entry.epoch
+        )
         if receipt is not None:
             try:
                 data, error = receipt(committed), None

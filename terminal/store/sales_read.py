@@ -22,7 +22,7 @@ from terminal.store.models import (
 from terminal.store.sealing import Sealer
 
 _JOURNAL_OF_SALE = (
-    "SELECT seq, hash FROM journal WHERE type = 'sale'"
+    "SELECT seq, hash, epoch FROM journal WHERE type = 'sale'"
     " AND json_extract(payload, '$.number') = ? AND terminal_id = ?"
 )
 
@@ -86,7 +86,7 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
     found = db.execute_sql(_JOURNAL_OF_SALE, (row.number, row.terminal_id)).fetchone()
     if found is None:  # sold on the terminal this one replaced: its journal is archived
         found = _archived_entry(db, row.number, row.terminal_id)
-    seq, digest = found
+    seq, digest, epoch = found
     return CommittedSale(
         sale,
         row.number,
@@ -94,14 +94,15 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
         row.return_code,
         seq,
         digest[:8].upper(),
+        journal_epoch=epoch,
     )
 
 
-def _archived_entry(db, number: int, terminal_id: str) -> tuple[int, str]:
+def _archived_entry(db, number: int, terminal_id: str) -> tuple[int, str, int]:
     tables = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
     if "journal_archive" in tables:
         row = db.execute_sql(
-            "SELECT seq, json_extract(entry, '$.hash') FROM journal_archive"
+            "SELECT seq, json_extract(entry, '$.hash'), epoch FROM journal_archive"
             " WHERE json_extract(entry, '$.type') = 'sale'"
             " AND json_extract(entry, '$.payload.number') = ?"
             " AND json_extract(entry, '$.terminal_id') = ?",
@@ -109,4 +110,4 @@ def _archived_entry(db, number: int, terminal_id: str) -> tuple[int, str]:
         ).fetchone()
         if row:
             return row
-    return 0, "--------"
+    return 0, "--------", 1

@@ -1,9 +1,13 @@
 """The screen shown instead of the sale screen when the terminal must not sell:
-a damaged database, a missing key store. It says what happened and what to do."""
+a damaged, missing or replaced database, a key store that does not open. It says what
+happened and what to do."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.metrics import sp
 from kivy.uix.label import Label
 
@@ -13,9 +17,10 @@ from terminal.i18n import _
 class StoppedApp(App):
     title = "POS"
 
-    def __init__(self, reason: str, **kwargs) -> None:
+    def __init__(self, reason: str, screenshot_dir: Path | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.reason = reason
+        self.screenshot_dir = screenshot_dir
 
     def build(self) -> Label:
         text = (
@@ -30,3 +35,11 @@ class StoppedApp(App):
         )
         label.bind(size=lambda widget, size: setattr(widget, "text_size", (size[0] * 0.9, None)))
         return label
+
+    def on_start(self) -> None:
+        if self.screenshot_dir:  # once the text is laid out and drawn
+            from terminal.ui.app import save_screenshot  # noqa: PLC0415 - only when asked
+
+            Clock.schedule_once(
+                lambda _dt: save_screenshot(self.screenshot_dir / "stopped.png"), 1.0
+            )

@@ -168,3 +168,55 @@ def test_a_damaged_database_stops_the_terminal_on_its_screen(display, tmp_path):
     finally:
         stop(app)
     assert "pos-terminal restore" in app.stderr.read()
+
+
+def test_a_lost_database_stops_the_terminal_and_says_what_to_do(display, tmp_path):
+    """The key store remembers the database: deleted, the terminal does not start afresh
+    (it would print receipt numbers again) but shows why and what a technician does."""
+    from terminal.config import parse_settings  # noqa: PLC0415
+    from terminal.services.bootstrap import build_terminal  # noqa: PLC0415
+    from terminal.store.cashiers import FAST_TEST_PARAMS  # noqa: PLC0415
+    from tests.conftest import load_doc, with_open_shift  # noqa: PLC0415
+
+    data = tmp_path / "var"
+    doc = load_doc()
+    doc["terminal"]["data_dir"] = str(data)
+    terminal = with_open_shift(build_terminal(parse_settings(doc), pin_params=FAST_TEST_PARAMS))
+    terminal.pos.sign_in("1", "1357")
+    terminal.pos.scan("GULA-1KG")
+    terminal.pos.pay_cash(20000)
+    terminal.stop()
+    terminal.pos.db.close()
+    for suffix in ("", "-wal", "-shm"):
+        (data / f"pos.db{suffix}").unlink(missing_ok=True)
+
+    shots = Path(os.environ.get("POS_SHOTS") or tmp_path / "shots")
+    config = tmp_path / "pos.toml"
+    config.write_text(CONFIG.read_text().replace('data_dir = "var"', f'data_dir = "{data}"'))
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "terminal",
+            "run",
+            "--config",
+            str(config),
+            "--screenshots",
+            str(shots),
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, DISPLAY=display),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        app_window(display)
+        shot = wait_for(lambda: (shots / "stopped.png").exists() and shots / "stopped.png", "shot")
+        assert shot.stat().st_size > 5000  # a screen with text on it, not a blank one
+        log = (data / "logs" / "pos.log").read_text()
+        assert "is missing" in log and "pos-terminal restore" in log and "db reset" in log
+        assert not (data / "pos.db").exists()  # nothing was started afresh
+    finally:
+        stop(app)
+    assert "is missing" in app.stderr.read()

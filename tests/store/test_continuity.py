@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import select
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hal.printer.preview import interpret
 from terminal import admin
 from terminal.core.clock import system_clock
 from terminal.services.bootstrap import build_terminal
@@ -86,7 +88,7 @@ def test_a_deleted_database_stops_the_terminal_instead_of_starting_from_zero(
     with pytest.raises(StartRefused) as refused:
         start(settings, clock)
     text = str(refused.value)
-    assert "is missing" in text and "T01 3" in text  # what happened, with the numbers
+    assert "is missing" in text and "T01-000003" in text  # what happened, with the numbers
     assert "pos-terminal restore" in text and "pos-terminal db reset" in text  # what to do
     assert not settings.database_path.exists()  # no empty database was made
 
@@ -125,7 +127,7 @@ def test_numbers_behind_the_issued_ones_are_refused(stopped, settings, clock):
     con.execute("UPDATE counter SET last_number = 1 WHERE terminal_id = 'T01'")
     con.commit()
     con.close()
-    with pytest.raises(StartRefused, match=r"behind those already issued \(T01 3\)"):
+    with pytest.raises(StartRefused, match=r"behind those already issued \(T01-000003\)"):
         start(settings, clock)
 
 
@@ -248,6 +250,11 @@ def test_a_reset_without_a_backup_journals_itself_and_numbers_go_on(stopped, set
     assert admin.db_reset(settings, confirm=True) == 0
     terminal = with_open_shift(start(settings, clock))
     assert sell(terminal.pos) == [4]
+    # the receipt names its entry with the epoch, and that name verifies
+    receipt = "\n".join(interpret(terminal.pos.printer.jobs[-1][1]).lines)
+    printed = re.search(r"Jurnal (2/\d+) +([0-9A-F]{8})", receipt)
+    assert printed, receipt
+    assert admin.journal_verify(settings, head=f"{printed[1]}:{printed[2]}") == 0
     first = next(read_entries(terminal.pos.db))
     assert first["type"] == "epoch_start" and first["epoch"] == 2
     assert first["payload"]["reason"] == "reset"

@@ -352,3 +352,31 @@ def test_a_sale_of_another_day_found_by_its_date(app, terminal, clock):
     ui.frames(2)
     ui.tap(panel(root).option_buttons[label])
     assert refund.sale is not None and refund.sale.label == label
+
+
+def test_a_production_terminal_on_a_key_file_warns_at_sign_in(window, terminal, settings, shots):
+    """The keys wrapped by a file on the card protect nothing: the sign-in screen says so
+    on a production terminal (make run's development one does not)."""
+    import dataclasses  # noqa: PLC0415
+
+    from terminal.ui.app import PosRoot  # noqa: PLC0415
+    from terminal.ui.driver import UiDriver  # noqa: PLC0415
+
+    window.size = (800, 480)
+    for environment, warned in (("development", False), ("production", True)):
+        terminal.pos.settings = dataclasses.replace(settings, environment=environment)
+        root = PosRoot(terminal.pos, terminal.pos.settings)
+        root.attach()
+        window.add_widget(root)
+        ui = UiDriver()
+        ui.frames(3)
+        label = root.get_screen("signin").ids.security_warning
+        try:
+            assert ("copied card opens every record" in label.text) is warned
+            assert (label.height > 0) is warned
+            if warned:
+                ui.screenshot(shots / "signin-file-protector-warning.png")
+        finally:
+            root.detach()
+            window.remove_widget(root)
+            ui.frames(1)
