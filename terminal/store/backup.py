@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from terminal.store.db import sqlcipher_key
+from terminal.store.db import set_aside, sqlcipher_key
 from terminal.store.journal_format import key_id, verify_entries
 
 SUFFIX = ".posdb"
@@ -154,14 +154,7 @@ def restore(
     incoming = database.with_name(database.name + ".restoring")
     shutil.copyfile(source, incoming)
     _fsync(incoming)
-    kept = None
-    if database.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        kept = database.with_name(f"{database.name}.replaced-{stamp}")
-        for suffix in ("", "-wal", "-shm"):
-            part = database.with_name(database.name + suffix)
-            if part.exists():
-                os.replace(part, kept.with_name(kept.name + suffix))
+    kept = set_aside(database, "replaced", datetime.now(UTC))
     os.replace(incoming, database)
     _fsync_dir(database.parent)
     return info, kept

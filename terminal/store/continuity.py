@@ -18,7 +18,6 @@ past the highest value ever issued:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from peewee import Database
 from terminal.core.errors import N_, PosError
 from terminal.core.numbering import transaction_label
 from terminal.store.counters import carry_forward
-from terminal.store.db import DatabaseUnusable, open_database, sqlcipher_key
+from terminal.store.db import DatabaseUnusable, open_database, set_aside, sqlcipher_key
 from terminal.store.journal import Journal, JournalEntry
 from terminal.store.key_protectors import KeyProtector
 from terminal.store.keystore import KeyStore
@@ -392,14 +391,7 @@ def reset(
             N_("The database is in order: a reset is only for a lost or unusable database."),
             N_("Start the terminal normally."),
         )
-    kept = None
-    if database_path.exists():
-        stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        kept = database_path.with_name(f"{database_path.name}.lost-{stamp}")
-        for suffix in ("", "-wal", "-shm"):
-            part = database_path.with_name(database_path.name + suffix)
-            if part.exists():
-                os.replace(part, kept.with_name(kept.name + suffix))
+    kept = set_aside(database_path, "lost", at)
     db = open_database(database_path, keys.key("database"))
     store = OpenStore(keys, db, Journal(db, terminal_id, keys.journal_private_key()))
     entry = begin_epoch_after_loss(

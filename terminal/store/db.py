@@ -7,6 +7,8 @@ store - not a passphrase, which would cost a key derivation (~120 ms) at every o
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import peewee
@@ -36,6 +38,19 @@ def sqlcipher_key(key: bytes) -> str:
     if len(key) != 32:
         raise ValueError("the database key must be 32 bytes")
     return f"x'{key.hex()}'"
+
+
+def set_aside(path: Path, tag: str, at: datetime) -> Path | None:
+    """Move a database file and its WAL and shared-memory files aside, under one name
+    (``pos.db.<tag>-<UTC time>``); None when there was no file."""
+    if not path.exists():
+        return None
+    kept = path.with_name(f"{path.name}.{tag}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            os.replace(part, kept.with_name(kept.name + suffix))
+    return kept
 
 
 def open_database(

@@ -421,6 +421,11 @@ def main(argv: list[str]) -> int:
         "the journal must reach it",
     )
     args = parser.parse_args(argv)
+    try:
+        head = Head.parse(args.head) if args.head else None
+    except ValueError as exc:
+        print(str(exc))
+        return 2
     keys = {}
     for path in args.keys:
         try:
@@ -434,11 +439,7 @@ def main(argv: list[str]) -> int:
             return 2
         keys[key_id(key)] = key
     try:
-        head = Head.parse(args.head) if args.head else None
         verdict = verify_entries(_read_jsonl(args.journal), keys, expected_head=head)
-    except ValueError as exc:  # a malformed --head
-        print(str(exc))
-        return 2
     except JournalFileError as exc:
         print(f"{args.journal}: {exc}")
         return 1

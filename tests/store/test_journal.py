@@ -359,3 +359,7 @@ def test_the_offline_verifier_refuses_bad_arguments_plainly(journaled, settings,
     head = journaled.pos.journal.verify().head
     result = _verify_offline(out, "--head", f"{head[1]}:{head[2][:8].upper()}")
     assert result.returncode == 0 and "journal OK: 5 entries" in result.stdout
+    (out / "journal.jsonl").write_bytes(b"\xff\xfe\x00garbage from a broken stick\n")
+    result = _verify_offline(out)
+    assert result.returncode == 1 and "not a text file" in result.stdout
+    assert "Traceback" not in result.stderr
