@@ -201,9 +201,11 @@ class KeyStore:
     def memory(self) -> dict[str, Any]:
         """What the key store remembers of its database ({} before it has seen one).
         A memory whose MAC does not check is refused: it was edited."""
-        memory = self._document.get("memory") or {}
-        if not memory:
+        if not self._document:  # being made: nothing to remember yet
             return {}
+        memory = self._document.get("memory") or {}
+        # an empty memory is authenticated too: wiping it must not make the terminal adopt
+        # whatever database it finds
         if not hmac.compare_digest(self._memory_mac(memory), self._document.get("memory_mac", "")):
             raise KeyStoreError(
                 f"the key store's memory in {self.directory / FILE_NAME} was changed by hand"
@@ -234,7 +236,7 @@ class KeyStore:
             "journal_key_id": self.journal_key_id(),
             "wrapped": wrapped,
             "memory": memory,
-            "memory_mac": self._memory_mac(memory) if memory else "",
+            "memory_mac": self._memory_mac(memory),
         }
         write_private(
             self.directory / FILE_NAME, json.dumps(document, indent=1, sort_keys=True).encode()

@@ -27,7 +27,7 @@ from terminal.store.cashiers import FAST_TEST_PARAMS
 from terminal.store.continuity import StartRefused
 from terminal.store.db import open_database, sqlcipher_key
 from terminal.store.journal import Journal, read_entries
-from terminal.store.keystore import KeyStore
+from terminal.store.keystore import KeyStore, KeyStoreError
 from tests.conftest import ROOT, open_reader, with_open_shift
 
 
@@ -215,7 +215,7 @@ def _after_restore(settings, clock, issued):
 
 
 def test_restore_over_a_readable_database_carries_every_series_and_begins_an_epoch(
-    day_then_backup, settings, clock, capsys
+    day_then_backup, settings, clock, capsys, tmp_path
 ):
     _terminal, backup, issued = day_then_backup
     assert admin.restore(settings, backup) == 0
@@ -226,6 +226,35 @@ def test_restore_over_a_readable_database_carries_every_series_and_begins_an_epo
     verdict = restored.pos.journal.verify()
     assert verdict.ok, verdict
     assert any("are not in this journal" in note for note in verdict.notes)  # declared gap
+    # the auditor's verifier walks both epochs and their link the same way
+    out = tmp_path / "audit"
+    admin.journal_export(settings, out)
+    done = subprocess.run(
+        [sys.executable, "-I", "verify_journal.py", "journal.jsonl", "journal-public-key.pem"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "journal OK" in done.stdout, done.stdout + done.stderr
+    assert "epoch 2" in done.stdout and "are not in this journal" in done.stdout
+
+
+def test_an_epoch_start_that_does_not_link_is_caught(terminal, clock):
+    """An epoch must follow the previous one's head: one that names another hash for the
+    same seq is a broken chain, on the terminal and for the auditor alike."""
+    from terminal.store.journal import head  # noqa: PLC0415
+
+    pos = terminal.pos
+    sell(pos, 1)
+    own = head(pos.db)
+    forged = dataclasses.replace(own, hash="ab" * 32)
+    pos.journal.begin_epoch("restore", forged, clock())
+    verdict = pos.journal.verify()
+    assert not verdict.ok and verdict.first_bad_seq == own.seq + 1
+    assert "epoch 2 does not follow epoch 1" in verdict.reason
+    with pytest.raises(ValueError, match="must begin after the journal's head"):
+        pos.journal.begin_epoch("restore", dataclasses.replace(own, seq=own.seq - 1), clock())
 
 
 def test_restore_over_an_unreadable_database_still_never_reissues(
@@ -339,12 +368,16 @@ def test_the_terminal_remembers_at_start_stop_and_z_report(terminal, settings, c
     assert stopped["head"]["seq"] == terminal.pos.journal.verify().head[1]
 
 
-def test_an_edited_memory_is_refused(stopped, settings, clock):
+@pytest.mark.parametrize("edit", ["lower the numbers", "wipe the memory"])
+def test_an_edited_memory_is_refused(stopped, settings, clock, edit):
     path = settings.security.key_dir / "keystore.json"
     document = json.loads(path.read_bytes())
-    document["memory"]["numbers"]["T01"] = 0  # to have numbers issued again
+    if edit == "lower the numbers":  # to have numbers issued again
+        document["memory"]["numbers"]["T01"] = 0
+    else:  # to have any database adopted, as at a first start
+        document["memory"], document["memory_mac"] = {}, ""
     path.write_text(json.dumps(document))
-    with pytest.raises(Exception, match="changed by hand"):
+    with pytest.raises(KeyStoreError, match="changed by hand"):
         start(settings, clock)
 
 
