@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from hal.keypad.base import Keypad
+from hal.scanner.base import Scanner
 from hal.scanner.decode import EV_KEY, KEY_DOWN, KeyDecoder
 
 log = logging.getLogger(__name__)
@@ -99,50 +101,43 @@ class EvdevReader:
 
 
 class _EvdevDevice:
-    """Starts and stops one EvdevReader; subclasses turn events into what they report."""
+    """Starts and stops one EvdevReader (mixed into a Scanner or a Keypad, whose
+    ``deliver`` gets what ``translate`` makes of each event)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._reader: EvdevReader | None = None
 
-    def _listen(self, on_event: Callable[[int, int, int], None]) -> None:
+    def begin(self) -> None:
+        translate = self.translator()
+
+        def on_event(ev_type: int, code: int, value: int) -> None:
+            value = translate(ev_type, code, value)
+            if value:
+                self.deliver(value)
+
         self._reader = EvdevReader(self.path, on_event)
         self._reader.start()
 
-    def stop(self) -> None:
+    def end(self) -> None:
         if self._reader:
             self._reader.stop()
+            self._reader = None
 
     def health(self) -> list[str]:
         """Missing while its device node is gone (unplugged)."""
         return [] if Path(self.path).exists() else [f"{self.kind}-missing"]
 
 
-class EvdevScanner(_EvdevDevice):
-    kind = "scanner"
-
+class EvdevScanner(_EvdevDevice, Scanner):
     def __init__(self, path: str, pause: float = 0.3) -> None:
         super().__init__(path)
         self.pause = pause
 
-    def start(self, on_scan: Callable[[str], None]) -> None:
-        decoder = KeyDecoder(time.monotonic, self.pause)
-
-        def on_event(ev_type: int, code: int, value: int) -> None:
-            scanned = decoder.feed(ev_type, code, value)
-            if scanned:
-                on_scan(scanned)
-
-        self._listen(on_event)
+    def translator(self) -> Callable[[int, int, int], str | None]:
+        return KeyDecoder(time.monotonic, self.pause).feed
 
 
-class EvdevKeypad(_EvdevDevice):
-    kind = "keypad"
-
-    def start(self, on_key: Callable[[str], None]) -> None:
-        def on_event(ev_type: int, code: int, value: int) -> None:
-            name = keypad_key(ev_type, code, value)
-            if name:
-                on_key(name)
-
-        self._listen(on_event)
+class EvdevKeypad(_EvdevDevice, Keypad):
+    def translator(self) -> Callable[[int, int, int], str | None]:
+        return keypad_key

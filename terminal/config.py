@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hal.card import check_card_config
-from hal.drawer import check_drawer_config
-from hal.gpio import PIN_FACTORIES
-from hal.keypad import BACKENDS as KEYPAD_BACKENDS
-from hal.printer.backends import check_printer_config
+from hal.card import configure_card
+from hal.device import DeviceConfig, DeviceConfigError
+from hal.drawer import configure_drawer
+from hal.keypad import configure_keypad
+from hal.printer.backends import configure_printer
+from hal.scanner import configure_scanner
 from terminal.core.approval import CATEGORIES, PASSKEY_MODE, SUPERVISOR_MODE
 from terminal.core.barcodes import WeighedFormat
 from terminal.core.errors import ConfigError
@@ -63,6 +64,59 @@ class StoreSettings:
     demo_catalogue: bool
 
 
+@dataclass(frozen=True)
+class HardwareSettings:
+    """Each device's backend and its typed settings (``hal.<kind>`` checks them)."""
+
+    printer: DeviceConfig
+    drawer: DeviceConfig
+    scanner: DeviceConfig
+    keypad: DeviceConfig
+    card: DeviceConfig
+
+    def replace(self, kind: str, **changes: Any) -> HardwareSettings:
+        """Another backend setting for one device (``card``, ``approve_after=0``):
+        checked again like the file's."""
+        config: DeviceConfig = getattr(self, kind)
+        table = {"backend": config.backend, **_struct_dict(config.settings), **changes}
+        return replace(self, **{kind: _CONFIGURE[kind](table)})
+
+
+def _struct_dict(settings: Any) -> dict[str, Any]:
+    import msgspec  # noqa: PLC0415 - only for a setting replaced in code
+
+    return msgspec.structs.asdict(settings)
+
+
+_CONFIGURE = {
+    "printer": configure_printer,
+    "drawer": configure_drawer,
+    "scanner": configure_scanner,
+    "keypad": configure_keypad,
+    "card": configure_card,
+}
+
+
+def _hardware(table: dict[str, Any]) -> HardwareSettings:
+    _only(table, "hardware", _CONFIGURE)
+    configs = {}
+    for kind, configure in _CONFIGURE.items():
+        section = _get(table, kind, dict, "hardware", {})
+        try:
+            configs[kind] = configure(section)
+        except DeviceConfigError as exc:
+            raise ConfigError(str(exc)) from None
+    return HardwareSettings(**configs)
+
+
+def _only(table: dict[str, Any], where: str, known) -> None:
+    """Refuse a key nobody reads: a typo must not fall back to a default in silence."""
+    for key in table:
+        if key not in known:
+            prefix = f"{where}." if where else ""
+            raise ConfigError(f"{prefix}{key}: unknown key; known: {', '.join(known)}")
+
+
 PROTECTORS = ("tpm2", "rpi-otp", "file")
 ENVIRONMENTS = ("production", "development")
 
@@ -101,7 +155,7 @@ class Settings:
     store: StoreSettings
     tax_classes: dict[str, TaxClass]
     weighed_formats: list[WeighedFormat]
-    hardware: dict[str, dict[str, Any]]
+    hardware: HardwareSettings
     ui: UiSettings
     security: SecuritySettings
     keys: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_KEYS))
@@ -133,11 +187,13 @@ def _tax_classes(table: dict) -> dict[str, TaxClass]:
         where = f"taxes.{code}"
         if not isinstance(spec, dict):
             raise ConfigError(f"{where}: expected a table")
+        _only(spec, where, ("name", "rates"))
         rates = []
         for i, rate in enumerate(_get(spec, "rates", list, where)):
             at = f"{where}.rates[{i}]"
             if not isinstance(rate, dict):
                 raise ConfigError(f"{at}: expected a table")
+            _only(rate, at, ("code", "name", "rate"))
             try:
                 percent = Decimal(str(_get(rate, "rate", (str, int, float), at)))
             except InvalidOperation:
@@ -161,49 +217,6 @@ def _keys(table: dict) -> dict[str, list[str]]:
             raise ConfigError(f"keys.{action}: expected a key name or a list of them")
         keys[action] = names
     return keys
-
-
-def _check_hardware(hardware: dict[str, Any]) -> None:
-    checks = {
-        "printer": check_printer_config,
-        "drawer": check_drawer_config,
-        "scanner": _check_scanner,
-        "keypad": _check_keypad,
-        "card": check_card_config,
-    }
-    for kind, check in checks.items():
-        try:
-            check(hardware.get(kind, {}))
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"hardware.{kind}.{exc}") from None
-
-
-def _check_scanner(cfg: dict[str, Any]) -> None:
-    _choice(cfg, ("wedge", "serial", "evdev", "simulator"), "wedge")
-    if cfg.get("backend") in ("serial", "evdev") and "device" not in cfg:
-        raise ValueError("device: needed by the serial backend")
-
-
-def _check_keypad(cfg: dict[str, Any]) -> None:
-    _choice(cfg, KEYPAD_BACKENDS, "keyboard")
-    if cfg.get("backend") == "evdev" and "device" not in cfg:
-        raise ValueError("device: needed by the evdev backend")
-    if cfg.get("backend") == "matrix":
-        for key in ("rows", "cols"):
-            pins = cfg.get(key)
-            if not isinstance(pins, list) or not all(isinstance(p, int) for p in pins) or not pins:
-                raise ValueError(f"{key}: the BCM pins of the matrix {key}, a list of numbers")
-        keys = cfg.get("keys")
-        if keys is not None and len(keys) != len(cfg["rows"]) * len(cfg["cols"]):
-            raise ValueError("keys: one key name per row and column")
-        if cfg.get("pin_factory", "lgpio") not in PIN_FACTORIES:
-            raise ValueError(f"pin_factory: use {', '.join(PIN_FACTORIES)}")
-
-
-def _choice(cfg: dict[str, Any], allowed: tuple[str, ...], default: str) -> None:
-    backend = cfg.get("backend", default)
-    if backend not in allowed:
-        raise ValueError(f"backend: unknown {backend!r}; use {' or '.join(allowed)}")
 
 
 def _approval(table: dict) -> ApprovalSettings:
@@ -244,6 +257,7 @@ def _loyalty(table: dict) -> LoyaltyRules:
         at = f"loyalty.tiers[{rank - 1}]"
         if not isinstance(spec, dict):
             raise ConfigError(f"{at}: expected a table")
+        _only(spec, at, ("name", "min_points"))
         tiers.append(Tier(rank, _get(spec, "name", str, at), _get(spec, "min_points", int, at)))
     return LoyaltyRules(earn_per, point_value, tuple(tiers) or LoyaltyRules().tiers)
 
@@ -257,7 +271,61 @@ def _denominations(st: dict, cur: Currency) -> Currency:
     return replace(cur, denominations=tuple(sorted(set(notes))))
 
 
+KNOWN = {
+    "": (
+        "terminal",
+        "store",
+        "taxes",
+        "weighed_barcodes",
+        "hardware",
+        "security",
+        "ui",
+        "keys",
+        "approval",
+        "fraud",
+        "loyalty",
+    ),
+    "terminal": ("id", "data_dir", "environment"),
+    "store": (
+        "name",
+        "address",
+        "tax_id",
+        "currency",
+        "locale",
+        "timezone",
+        "prices_include_tax",
+        "cash_rounding",
+        "denominations",
+        "receipt_footer",
+        "demo_catalogue",
+    ),
+    "security": (
+        "key_dir",
+        "protector",
+        "tpm2_tcti",
+        "file_protector_key",
+        "max_failures",
+        "first_lock_seconds",
+        "max_lock_seconds",
+        "recovery_public_key",
+    ),
+    "ui": ("fullscreen", "width", "height", "dpi", "screenshot_dir"),
+    "approval": ("mode", "void_window_seconds", "cashier_discount_percent", "demo_categories"),
+    "loyalty": ("earn_per", "point_value", "tiers"),
+}
+
+
+def _check_known(doc: dict[str, Any]) -> None:
+    """Every key of the file is one somebody reads (``keys`` and ``fraud`` name their
+    own; tax classes, scale labels and hardware are checked where they are read)."""
+    _only(doc, "", KNOWN[""])
+    for section, known in KNOWN.items():
+        if section and isinstance(doc.get(section), dict):
+            _only(doc[section], section, known)
+
+
 def parse_settings(doc: dict[str, Any]) -> Settings:
+    _check_known(doc)
     term = _get(doc, "terminal", dict, "")
     try:
         terminal_id = check_terminal_id(_get(term, "id", str, "terminal"))
@@ -289,6 +357,9 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
     formats = []
     for i, spec in enumerate(_get(doc, "weighed_barcodes", list, "", [])):
         at = f"weighed_barcodes[{i}]"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{at}: expected a table")
+        _only(spec, at, ("prefix", "kind"))
         kind = _get(spec, "kind", str, at)
         if kind not in ("price", "weight"):
             raise ConfigError(f"{at}.kind: must be 'price' or 'weight'")
@@ -332,20 +403,14 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         )
     ui = _get(doc, "ui", dict, "", {})
     shots = _get(ui, "screenshot_dir", str, "ui", "")
-    hardware = _get(doc, "hardware", dict, "", {})
-    for kind in ("printer", "drawer", "scanner", "keypad", "card"):
-        _get(hardware, kind, dict, "hardware", {})
-    _check_hardware(hardware)
+    hardware = _hardware(_get(doc, "hardware", dict, "", {}))
     return Settings(
         terminal_id=terminal_id,
         data_dir=data_dir,
         store=store,
         tax_classes=_tax_classes(_get(doc, "taxes", dict, "")),
         weighed_formats=formats,
-        hardware={
-            kind: dict(hardware.get(kind, {}))
-            for kind in ("printer", "drawer", "scanner", "keypad", "card")
-        },
+        hardware=hardware,
         ui=UiSettings(
             fullscreen=_get(ui, "fullscreen", bool, "ui", True),
             width=_get(ui, "width", int, "ui", 800),

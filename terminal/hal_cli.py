@@ -23,6 +23,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
+
 from hal.card import make_card_terminal
 from hal.card.zvt.client import Refused
 from hal.card.zvt.transport import LinkError
@@ -61,18 +63,19 @@ def cmd_list(settings: Settings) -> int:
     hw = settings.hardware
     print("configured:")
     for kind in ("printer", "drawer", "scanner", "keypad", "card"):
-        cfg = hw[kind]
-        detail = {k: v for k, v in cfg.items() if k != "backend"}
-        print(f"  {kind:<8} {cfg.get('backend', '-'):<11} {detail or ''}")
+        config = getattr(hw, kind)
+        detail = {
+            k: v for k, v in msgspec.structs.asdict(config.settings).items() if k != "password"
+        }
+        print(f"  {kind:<8} {config.backend:<11} {detail or ''}")
     print("found:")
     found = sorted(glob.glob("/dev/serial/by-id/*")) + sorted(glob.glob("/dev/usb/lp*"))
     for path in found:
         print(f"  {path}")
     if not found:
         print("  no serial or USB printer devices (simulators need none)")
-    printer = make_printer(hw["printer"], settings.data_dir)
-    health = getattr(printer, "health", None)
-    events = health() if health else []
+    printer = make_printer(hw.printer, settings.data_dir)
+    events = printer.health()
     print("state:")
     print(f"  printer  {', '.join(events) if events else 'ok'}")
     print("security:")
@@ -84,7 +87,7 @@ def cmd_list(settings: Settings) -> int:
 
 
 def cmd_print_test(settings: Settings) -> int:
-    printer = make_printer(settings.hardware["printer"], settings.data_dir)
+    printer = make_printer(settings.hardware.printer, settings.data_dir)
     store = settings.store
     doc = Document(columns=printer.columns)
     doc.line("POS TERMINAL STATUS", align="center", bold=True, size="tall")
@@ -94,7 +97,7 @@ def cmd_print_test(settings: Settings) -> int:
     doc.pair("Printed", datetime.now(UTC).astimezone(store.timezone).strftime("%d-%m-%Y %H:%M"))
     doc.pair("Host", platform.node())
     for kind in ("printer", "drawer", "scanner", "keypad", "card"):
-        doc.pair(kind, settings.hardware[kind].get("backend", "-"))
+        doc.pair(kind, getattr(settings.hardware, kind).backend)
     doc.rule()
     doc.line("0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     doc.line("Wide", size="wide")
@@ -105,21 +108,23 @@ def cmd_print_test(settings: Settings) -> int:
     except PrinterError as exc:
         print(f"printer: {exc}", file=sys.stderr)
         return 1
-    print(f"test ticket sent to the {settings.hardware['printer'].get('backend')} printer")
+    print(f"test ticket sent to the {settings.hardware.printer.backend} printer")
     return 0
 
 
 def cmd_drawer(settings: Settings) -> int:
-    make_drawer(settings.hardware["drawer"], settings.data_dir).open()
+    with make_drawer(settings.hardware.drawer, settings.data_dir) as drawer:
+        drawer.open()
     print("drawer: one opening pulse sent")
     return 0
 
 
 def cmd_scan(settings: Settings, count: int, timeout: float) -> int:
-    scanner = make_scanner(settings.hardware["scanner"], settings.data_dir)
+    scanner = make_scanner(settings.hardware.scanner, settings.data_dir)
     codes: queue.Queue[str] = queue.Queue()
-    scanner.start(codes.put)
-    if settings.hardware["scanner"].get("backend") == "wedge":
+    scanner.listen(codes.put)
+    scanner.start()
+    if settings.hardware.scanner.backend == "wedge":
         print("a keyboard-wedge scanner types into the focused window: scan into this terminal")
         for _ in range(count):
             print(f"scanned: {input().strip()}")
@@ -138,9 +143,7 @@ def show_arrivals(arrived, device, what: str, label: str, shown, count: int, tim
                 print(f"no {what} arrived", file=sys.stderr)
                 return 1
     finally:
-        stop = getattr(device, "stop", None)
-        if stop:
-            stop()
+        device.close()
     return 0
 
 
@@ -151,20 +154,21 @@ def masked(key: str) -> str:
 
 
 def cmd_keypad(settings: Settings, count: int, timeout: float) -> int:
-    keypad = make_keypad(settings.hardware["keypad"], settings.data_dir)
-    if settings.hardware["keypad"].get("backend", "keyboard") == "keyboard":
+    keypad = make_keypad(settings.hardware.keypad, settings.data_dir)
+    if settings.hardware.keypad.backend == "keyboard":
         print("a keyboard keypad types into the focused window: press keys here, then Enter")
         typed = input()
         print("keys: " + " ".join(masked(ch) for ch in typed) + " enter")
         return 0
     keys: queue.Queue[str] = queue.Queue()
-    keypad.start(keys.put)
+    keypad.listen(keys.put)
+    keypad.start()
     return show_arrivals(keys, keypad, "key", "key", masked, count, timeout)
 
 
 def cmd_card(settings: Settings, action: str) -> int:
     desk = make_card_terminal(
-        settings.hardware["card"], settings.data_dir, currency=settings.store.currency.code
+        settings.hardware.card, settings.data_dir, currency=settings.store.currency.code
     )
     try:
         client = desk.client
@@ -197,9 +201,7 @@ def cmd_card(settings: Settings, action: str) -> int:
         print(f"card terminal: {exc}", file=sys.stderr)
         return 1
     finally:
-        close = getattr(desk.link, "close", None)
-        if close:
-            close()
+        desk.close()
     return 0
 
 

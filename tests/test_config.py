@@ -81,6 +81,46 @@ def test_shipped_config_loads():
             "hardware.keypad.backend: unknown 'bluetooth'",
         ),
         (lambda d: d["security"].update(max_failures=0), "security.max_failures: must be 1"),
+        # a typo never falls back to a default in silence: unknown keys are named
+        (
+            lambda d: d["security"].update(protecter="tpm2"),
+            "security.protecter: unknown key; known: key_dir, protector",
+        ),
+        (lambda d: d.update(hardwear={}), "hardwear: unknown key"),
+        (lambda d: d["store"].update(curency="IDR"), "store.curency: unknown key"),
+        (lambda d: d["terminal"].update(ID="T02"), "terminal.ID: unknown key"),
+        (lambda d: d["ui"].update(full_screen=True), "ui.full_screen: unknown key"),
+        (
+            lambda d: d["taxes"]["PPN"]["rates"][0].update(percent="11"),
+            r"taxes.PPN.rates\[0\].percent: unknown key",
+        ),
+        (lambda d: d["weighed_barcodes"][0].update(digits=5), r"weighed_barcodes\[0\].digits"),
+        (lambda d: d["loyalty"]["tiers"][0].update(min=1), r"loyalty.tiers\[0\].min: unknown"),
+        (lambda d: d["hardware"].update(scale={}), "hardware.scale: unknown key"),
+        # each device backend takes its own keys, typed
+        (
+            lambda d: d["hardware"]["drawer"].update(pin=17),
+            "hardware.drawer.pin: unknown key for the simulator backend",
+        ),
+        (
+            lambda d: d["hardware"]["printer"].update(backend="network", host=5),
+            "hardware.printer.host: expected str, got int",
+        ),
+        (
+            lambda d: d["hardware"]["card"].update(password=1234567),
+            r"hardware.card.password: expected int <= 999999",
+        ),
+        (
+            lambda d: d["hardware"]["card"].update(
+                backend="zvt-serial", device="/dev/ttyUSB0", baudrate=4800, approve_after=None
+            )
+            or d["hardware"]["card"].pop("approve_after"),
+            "hardware.card.baudrate: invalid enum value 4800",
+        ),
+        (
+            lambda d: d["hardware"]["keypad"].update(backend="matrix", rows=[5, "six"], cols=[1]),
+            r"hardware.keypad.rows\[1\]: expected int, got str",
+        ),
     ],
 )
 def test_mistakes_are_named(change, message):

@@ -82,6 +82,7 @@ def test_a_missing_serial_card_terminal_is_named(tmp_path, capsys):
         'backend = "simulator"       # simulator: the ZVT',
         'backend = "zvt-serial"\ndevice = "/dev/serial/by-id/nope"\n# the ZVT',
     )
+    text = text.replace("approve_after = 2.0", "# approve_after = 2.0")  # the simulator's
     path.write_text(text)
     assert main(["--config", str(path), "card", "status"]) == 3
     err = capsys.readouterr().err
@@ -95,7 +96,7 @@ def test_keypad_tester_masks_digits(config, capsys, monkeypatch):
     started = threading.Event()
     real_start = keypad.start
 
-    def start(on_key):
+    def start(on_key=None):
         real_start(on_key)
         started.set()
 

@@ -13,32 +13,37 @@ Backends (``[hardware.card] backend``):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import msgspec
 
 from hal.card.payments import CardPayment, CardPaymentDesk, MemoryRecords, PaymentRecords
 from hal.card.zvt.link import SerialLink, TcpLink
 from hal.card.zvt.simulator import Script, ZvtSimulator
 from hal.card.zvt.transport import LinkLost
+from hal.device import Backend, BackendSettings, DeviceConfig, DeviceEnv, build, configure
 
-BACKENDS = ("simulator", "zvt-serial", "zvt-tcp")
 CURRENCY_NUMBERS = {"IDR": 360, "MNT": 496, "CNY": 156}
 
-__all__ = ["BACKENDS", "CardPayment", "CardPaymentDesk", "check_card_config", "make_card_terminal"]
+__all__ = ["BACKENDS", "CardPayment", "CardPaymentDesk", "make_card_terminal"]
 
 
-def check_card_config(cfg: dict[str, Any]) -> None:
-    backend = cfg.get("backend", "simulator")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: unknown {backend!r}; use {', '.join(BACKENDS)}")
-    if backend == "zvt-serial" and "device" not in cfg:
-        raise ValueError("device: needed by the zvt-serial backend")
-    if backend == "zvt-tcp" and "host" not in cfg:
-        raise ValueError("host: needed by the zvt-tcp backend")
-    if int(cfg.get("baudrate", 9600)) not in (9600, 19200, 38400, 57600, 115200):
-        raise ValueError("baudrate: ZVT terminals use 9600 or 115200 (8N2)")
-    password = int(cfg.get("password", 0))
-    if not 0 <= password <= 999999:
-        raise ValueError("password: the terminal's 6-digit password")
+class CardSettings(BackendSettings, kw_only=True):
+    password: Annotated[int, msgspec.Meta(ge=0, le=999999)] = 0  # the terminal's 6 digits
+
+
+class SimulatorCardSettings(CardSettings, kw_only=True):
+    approve_after: Annotated[float, msgspec.Meta(ge=0)] = 2.0  # seconds
+
+
+class SerialCardSettings(CardSettings, kw_only=True):
+    device: str  # /dev/serial/by-id/usb-...
+    baudrate: Literal[9600, 19200, 38400, 57600, 115200] = 9600  # 8N2
+
+
+class TcpCardSettings(CardSettings, kw_only=True):
+    host: str
+    port: int = 20007
 
 
 class LazyLink:
@@ -105,27 +110,44 @@ class SimulatorLink:
             self.simulator.stop()
 
 
+def _options(s: CardSettings, env: DeviceEnv) -> dict[str, int]:
+    return {"password": s.password, "currency": CURRENCY_NUMBERS.get(env.currency, 360)}
+
+
+def _desk(link, env: DeviceEnv) -> CardPaymentDesk:
+    return CardPaymentDesk(link, env.records or MemoryRecords())
+
+
+BACKENDS: dict[str, Backend] = {
+    "simulator": Backend(
+        SimulatorCardSettings,
+        lambda s, env: _desk(SimulatorLink(s.approve_after, _options(s, env)), env),
+    ),
+    "zvt-serial": Backend(
+        SerialCardSettings,
+        lambda s, env: _desk(
+            LazyLink(lambda: SerialLink(s.device, baudrate=s.baudrate, **_options(s, env))), env
+        ),
+    ),
+    "zvt-tcp": Backend(
+        TcpCardSettings,
+        lambda s, env: _desk(LazyLink(lambda: TcpLink(s.host, s.port, **_options(s, env))), env),
+    ),
+}
+
+
+def configure_card(table: dict[str, Any]) -> DeviceConfig:
+    return configure("card", table, BACKENDS, "simulator")
+
+
 def make_card_terminal(
-    cfg: dict[str, Any],
+    cfg: dict[str, Any] | DeviceConfig,
     data_dir: Path,
     *,
     currency: str = "IDR",
     records: PaymentRecords | None = None,
 ) -> CardPaymentDesk:
     """A payment desk on the configured terminal. Nothing is sent until the first payment."""
-    backend = cfg.get("backend", "simulator")
-    options = {
-        "password": int(cfg.get("password", 0)),
-        "currency": CURRENCY_NUMBERS.get(currency, 360),
-    }
-    if backend == "simulator":
-        link = SimulatorLink(float(cfg.get("approve_after", 2.0)), options)
-    elif backend == "zvt-serial":
-        link = LazyLink(
-            lambda: SerialLink(cfg["device"], baudrate=int(cfg.get("baudrate", 9600)), **options)
-        )
-    elif backend == "zvt-tcp":
-        link = LazyLink(lambda: TcpLink(cfg["host"], int(cfg.get("port", 20007)), **options))
-    else:
-        raise ValueError(f"hardware.card.backend: unknown {backend!r}")
-    return CardPaymentDesk(link, records or MemoryRecords())
+    config = cfg if isinstance(cfg, DeviceConfig) else configure_card(cfg)
+    env = DeviceEnv(data_dir, currency=currency, records=records)
+    return build(config, BACKENDS, env)  # type: ignore[return-value]

@@ -25,6 +25,7 @@ from typing import Protocol
 from hal.card.zvt.apdu import ApduError
 from hal.card.zvt.client import Outcome, Refused, StatusCallback, ZvtClient
 from hal.card.zvt.transport import LinkError
+from hal.device import Device
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,16 @@ class CardPayment:
     message: str
 
 
-class CardPaymentDesk:
+class CardPaymentDesk(Device):
     """Runs card payments on a ZVT terminal with the rules above.
 
     ``link`` is a :class:`~hal.card.zvt.link.SerialLink` or ``TcpLink``: it gives the
-    client, and re-establishes the line after a fault.
+    client, and re-establishes the line after a fault. The line is opened at the first
+    payment (a terminal switched off must not stop the POS from starting): starting opens
+    nothing, closing closes the line.
     """
+
+    kind = "card"
 
     def __init__(
         self,
@@ -210,6 +215,12 @@ class CardPaymentDesk:
             "the card terminal cannot say what happened: check its display or printout "
             "before taking another payment",
         )
+
+    def close(self) -> None:
+        close = getattr(self.link, "close", None)
+        if close is not None:
+            close()
+        super().close()
 
     def health(self) -> list[str]:
         """``card-offline`` after a payment found the terminal unreachable, until one

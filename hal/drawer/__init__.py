@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
+import msgspec
+
+from hal.device import (
+    Backend,
+    BackendSettings,
+    Device,
+    DeviceConfig,
+    DeviceEnv,
+    build,
+    configure,
+)
 from hal.gpio import PIN_FACTORIES, pin_factory
+
+BcmPin = Annotated[int, msgspec.Meta(ge=0, le=27)]  # a Raspberry Pi BCM pin
 
 
 class CashDrawer(Protocol):
@@ -15,8 +28,10 @@ class CashDrawer(Protocol):
         ...
 
 
-class SimulatorDrawer:
+class SimulatorDrawer(Device):
     """Records every opening pulse (in memory and in ``drawer.log``) instead of firing one."""
+
+    kind = "drawer"
 
     def __init__(self, log_path: Path | None = None, pulse_ms: int = 100) -> None:
         self.log_path = log_path
@@ -32,8 +47,10 @@ class SimulatorDrawer:
                 log.write(f"{now.isoformat()} pulse {self.pulse_ms} ms\n")
 
 
-class GpioDrawer:
+class GpioDrawer(Device):
     """A drawer solenoid driven through a transistor on a GPIO pin."""
+
+    kind = "drawer"
 
     def __init__(
         self,
@@ -72,10 +89,13 @@ class GpioDrawer:
         self.output.close()
         if self.sensor is not None:
             self.sensor.close()
+        super().close()
 
 
-class PrinterKickDrawer:
+class PrinterKickDrawer(Device):
     """A drawer wired to the receipt printer's kick connector: ``ESC p m t1 t2``."""
+
+    kind = "drawer"
 
     def __init__(self, printer, pin: int = 0, pulse_ms: int = 100) -> None:
         self.printer = printer
@@ -86,42 +106,58 @@ class PrinterKickDrawer:
         self.printer.send_raw(self.command)
 
 
-def check_drawer_config(cfg: dict[str, Any]) -> None:
-    backend = cfg.get("backend", "simulator")
-    if backend not in ("simulator", "gpio", "printer"):
-        raise ValueError(f"backend: unknown {backend!r}; use simulator, gpio or printer")
-    if not 10 <= int(cfg.get("pulse_ms", 100)) <= 1000:
-        raise ValueError("pulse_ms: a solenoid pulse is 10 to 1000 ms")
-    if cfg.get("pin_factory", "lgpio") not in PIN_FACTORIES:
-        raise ValueError("pin_factory: use lgpio, rpigpio or mock")
-    for key in ("pin", "sensor_pin"):
-        if (key in cfg or key == "pin") and not 0 <= int(cfg.get(key, 17)) <= 27:
-            raise ValueError(f"{key}: a Raspberry Pi BCM pin is 0 to 27")
-    if not 5 <= float(cfg.get("open_limit_seconds", 60)) <= 3600:
-        raise ValueError("open_limit_seconds: 5 to 3600")
+class DrawerSettings(BackendSettings, kw_only=True):
+    pulse_ms: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 100  # a solenoid pulse
+    open_limit_seconds: Annotated[float, msgspec.Meta(ge=5, le=3600)] = 60
 
 
-def make_drawer(cfg: dict[str, Any], data_dir: Path, printer=None) -> CashDrawer:
-    backend = cfg.get("backend", "simulator")
-    pulse_ms = int(cfg.get("pulse_ms", 100))
-    if backend == "printer":
-        if printer is None:
-            raise ValueError("hardware.drawer.backend = printer needs the receipt printer")
-        return PrinterKickDrawer(printer, int(cfg.get("kick_pin", 0)), pulse_ms)
-    if backend == "simulator":
-        return SimulatorDrawer(data_dir / "sim" / "drawer.log", pulse_ms)
-    if backend == "gpio":
-        try:
-            factory = pin_factory(cfg.get("pin_factory", "lgpio"))
-        except ValueError as exc:
-            raise ValueError(f"hardware.drawer.{exc}") from None
-        sensor = cfg.get("sensor_pin")
-        return GpioDrawer(
-            int(cfg.get("pin", 17)),
-            active_high=bool(cfg.get("active_high", True)),
-            pulse_ms=pulse_ms,
-            pin_factory=factory,
-            sensor_pin=None if sensor is None else int(sensor),
-            sensor_open_high=bool(cfg.get("sensor_open_high", True)),
-        )
-    raise ValueError(f"hardware.drawer.backend: unknown {backend!r}; use simulator or gpio")
+class GpioDrawerSettings(DrawerSettings, kw_only=True):
+    pin: BcmPin = 17
+    active_high: bool = True
+    pin_factory: str = "lgpio"
+    sensor_pin: BcmPin | None = None  # the drawer's open switch, if wired
+    sensor_open_high: bool = True
+
+    def __post_init__(self) -> None:
+        if self.pin_factory not in PIN_FACTORIES:
+            raise ValueError(f"pin_factory: use {', '.join(PIN_FACTORIES)}")
+
+
+class KickDrawerSettings(DrawerSettings, kw_only=True):
+    kick_pin: Annotated[int, msgspec.Meta(ge=0, le=1)] = 0  # connector pin 2 (0) or 5 (1)
+
+
+def _printer_kick(s: KickDrawerSettings, env: DeviceEnv) -> PrinterKickDrawer:
+    if env.printer is None:
+        raise ValueError("hardware.drawer.backend = printer needs the receipt printer")
+    return PrinterKickDrawer(env.printer, s.kick_pin, s.pulse_ms)
+
+
+def _gpio(s: GpioDrawerSettings, _env: DeviceEnv) -> GpioDrawer:
+    return GpioDrawer(
+        s.pin,
+        active_high=s.active_high,
+        pulse_ms=s.pulse_ms,
+        pin_factory=pin_factory(s.pin_factory),
+        sensor_pin=s.sensor_pin,
+        sensor_open_high=s.sensor_open_high,
+    )
+
+
+BACKENDS: dict[str, Backend] = {
+    "simulator": Backend(
+        DrawerSettings,
+        lambda s, env: SimulatorDrawer(env.data_dir / "sim" / "drawer.log", s.pulse_ms),
+    ),
+    "gpio": Backend(GpioDrawerSettings, _gpio),
+    "printer": Backend(KickDrawerSettings, _printer_kick),
+}
+
+
+def configure_drawer(table: dict[str, Any]) -> DeviceConfig:
+    return configure("drawer", table, BACKENDS, "simulator")
+
+
+def make_drawer(cfg: dict[str, Any] | DeviceConfig, data_dir: Path, printer=None) -> CashDrawer:
+    config = cfg if isinstance(cfg, DeviceConfig) else configure_drawer(cfg)
+    return build(config, BACKENDS, DeviceEnv(data_dir, printer=printer))  # type: ignore[return-value]

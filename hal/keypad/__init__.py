@@ -13,55 +13,87 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hal.device import (
+    Backend,
+    BackendSettings,
+    DeviceConfig,
+    DeviceEnv,
+    build,
+    configure,
+)
+from hal.gpio import PIN_FACTORIES
+from hal.keypad.base import KEYPAD_KEYS, Keypad
+
 KeyHandler = Callable[[str], None]
-KEYPAD_KEYS = frozenset("0123456789") | {"enter", "clear", "backspace"}
+__all__ = ["BACKENDS", "KEYPAD_KEYS", "KeyboardKeypad", "Keypad", "SimulatorKeypad", "make_keypad"]
 
 
-class KeyboardKeypad:
+class KeyboardKeypad(Keypad):
     """Nothing to run: the keypad is a keyboard."""
 
-    def start(self, on_key: KeyHandler) -> None:
-        pass
 
-
-class SimulatorKeypad:
+class SimulatorKeypad(Keypad):
     """Delivers key presses given to :meth:`press` (a technician's or a test's fingers)."""
-
-    def __init__(self) -> None:
-        self._on_key: KeyHandler | None = None
-
-    def start(self, on_key: KeyHandler) -> None:
-        self._on_key = on_key
 
     def press(self, key: str) -> None:
         if key not in KEYPAD_KEYS:
             raise ValueError(f"a PIN keypad has no key {key!r}")
-        if self._on_key is None:
+        if not self._running:
             raise RuntimeError("keypad not started")
-        self._on_key(key)
+        self.deliver(key)
 
 
-BACKENDS = ("keyboard", "simulator", "evdev", "matrix")
+class NoSettings(BackendSettings, kw_only=True):
+    pass
 
 
-def make_keypad(cfg: dict[str, Any], data_dir: Path) -> KeyboardKeypad | SimulatorKeypad:
-    backend = cfg.get("backend", "keyboard")
-    if backend == "keyboard":
-        return KeyboardKeypad()
-    if backend == "simulator":
-        return SimulatorKeypad()
-    if backend == "evdev":
-        from hal.evdev_input import EvdevKeypad  # noqa: PLC0415 - evdev is Pi-only
+class EvdevKeypadSettings(BackendSettings, kw_only=True):
+    device: str  # /dev/input/by-id/...-event-kbd, or the gpio-matrix-keypad overlay's node
 
-        return EvdevKeypad(cfg["device"])
-    if backend == "matrix":
-        from hal.gpio import pin_factory  # noqa: PLC0415 - gpiozero only for GPIO keypads
-        from hal.keypad.matrix import DEFAULT_KEYS, MatrixKeypad  # noqa: PLC0415
 
-        return MatrixKeypad(
-            [int(p) for p in cfg["rows"]],
-            [int(p) for p in cfg["cols"]],
-            list(cfg.get("keys", DEFAULT_KEYS)),
-            pin_factory=pin_factory(cfg.get("pin_factory", "lgpio")),
-        )
-    raise ValueError(f"hardware.keypad.backend: unknown {backend!r}; use {', '.join(BACKENDS)}")
+class MatrixKeypadSettings(BackendSettings, kw_only=True):
+    rows: list[int]  # BCM pins of the rows, driven low one at a time
+    cols: list[int]  # BCM pins of the columns, with pull-ups
+    keys: list[str] | None = None  # one key name per row and column, row by row
+    pin_factory: str = "lgpio"
+
+    def __post_init__(self) -> None:
+        for name in ("rows", "cols"):
+            if not getattr(self, name):
+                raise ValueError(f"{name}: the BCM pins of the matrix {name}, a list of numbers")
+        if self.keys is not None and len(self.keys) != len(self.rows) * len(self.cols):
+            raise ValueError("keys: one key name per row and column")
+        if self.pin_factory not in PIN_FACTORIES:
+            raise ValueError(f"pin_factory: use {', '.join(PIN_FACTORIES)}")
+
+
+def _evdev(s: EvdevKeypadSettings, _env: DeviceEnv) -> Keypad:
+    from hal.evdev_input import EvdevKeypad  # noqa: PLC0415 - evdev is Pi-only
+
+    return EvdevKeypad(s.device)
+
+
+def _matrix(s: MatrixKeypadSettings, _env: DeviceEnv) -> Keypad:
+    from hal.gpio import pin_factory  # noqa: PLC0415 - gpiozero only for GPIO keypads
+    from hal.keypad.matrix import DEFAULT_KEYS, MatrixKeypad  # noqa: PLC0415
+
+    return MatrixKeypad(
+        s.rows, s.cols, s.keys or list(DEFAULT_KEYS), pin_factory=pin_factory(s.pin_factory)
+    )
+
+
+BACKENDS: dict[str, Backend] = {
+    "keyboard": Backend(NoSettings, lambda _s, _env: KeyboardKeypad()),
+    "simulator": Backend(NoSettings, lambda _s, _env: SimulatorKeypad()),
+    "evdev": Backend(EvdevKeypadSettings, _evdev),
+    "matrix": Backend(MatrixKeypadSettings, _matrix),
+}
+
+
+def configure_keypad(table: dict[str, Any]) -> DeviceConfig:
+    return configure("keypad", table, BACKENDS, "keyboard")
+
+
+def make_keypad(cfg: dict[str, Any] | DeviceConfig, data_dir: Path) -> Keypad:
+    config = cfg if isinstance(cfg, DeviceConfig) else configure_keypad(cfg)
+    return build(config, BACKENDS, DeviceEnv(data_dir))  # type: ignore[return-value]

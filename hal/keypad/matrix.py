@@ -13,11 +13,13 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hal.keypad.base import Keypad
+
 KeyHandler = Callable[[str], None]
 DEFAULT_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "enter")
 
 
-class MatrixKeypad:
+class MatrixKeypad(Keypad):
     def __init__(
         self,
         rows: Sequence[int],
@@ -39,8 +41,8 @@ class MatrixKeypad:
         self._rows: list[Any] = []
         self._cols: list[Any] = []
         self._counts: dict[int, int] = {}
-        self._on_key: KeyHandler | None = None
         self._stopping = threading.Event()
+        self.thread = True  # scan on a thread of its own (False: a test calls poll())
 
     def open(self) -> None:
         from gpiozero import DigitalInputDevice, DigitalOutputDevice  # noqa: PLC0415
@@ -73,14 +75,18 @@ class MatrixKeypad:
                 del self._counts[index]  # released (or a bounce): starts again
         for index in down:
             self._counts[index] = self._counts.get(index, 0) + 1
-            if self._counts[index] == self.debounce and self._on_key:
-                self._on_key(self.keys[index])
+            if self._counts[index] == self.debounce:
+                self.deliver(self.keys[index])
 
-    def start(self, on_key: KeyHandler, *, thread: bool = True) -> None:
-        self._on_key = on_key
+    def start(self, on_key: KeyHandler | None = None, *, thread: bool = True) -> None:
+        self.thread = thread
+        super().start(on_key)
+
+    def begin(self) -> None:
         if not self._rows:
             self.open()
-        if thread:
+        self._stopping.clear()
+        if self.thread:
 
             def run() -> None:
                 while not self._stopping.wait(self.period):
@@ -88,7 +94,11 @@ class MatrixKeypad:
 
             threading.Thread(target=run, name="keypad-matrix", daemon=True).start()
 
-    def stop(self) -> None:
+    def end(self) -> None:
         self._stopping.set()
+
+    def close(self) -> None:
+        super().close()
         for device in self._rows + self._cols:
             device.close()
+        self._rows, self._cols = [], []

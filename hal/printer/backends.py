@@ -12,6 +12,15 @@ from typing import Any
 from escpos import printer as conn
 from escpos.printer import Dummy
 
+from hal.device import (
+    Backend,
+    BackendSettings,
+    Device,
+    DeviceConfig,
+    DeviceEnv,
+    build,
+    configure,
+)
 from hal.printer.document import Document
 from hal.printer.escpos_render import profile_columns, render_escpos
 from hal.printer.interface import PrinterError
@@ -20,8 +29,13 @@ from hal.printer.raster_text import python_codec
 from hal.printer.status import read_status
 
 
-class EscposPrinter:
-    """A real printer behind one of python-escpos's connections (Usb, Serial, Network, File)."""
+class EscposPrinter(Device):
+    """A real printer behind one of python-escpos's connections (Usb, Serial, Network, File).
+
+    Opened for each job and closed after it (so an unplugged printer is found again), so
+    starting opens nothing; closing releases the connection."""
+
+    kind = "printer"
 
     def __init__(self, connection: Any, *, profile: str, codepage: str) -> None:
         self.connection = connection
@@ -55,6 +69,11 @@ class EscposPrinter:
             self.connection.close()
         if getattr(self.connection, "_device", False) is None:
             self.connection._device = False
+
+    def close(self) -> None:
+        with self.lock:
+            self._release()
+        super().close()
 
     def health(self) -> list[str]:
         """Health events; read with DLE EOT where the connection is a serial line."""
@@ -116,11 +135,13 @@ class SocketPort:
         return data
 
 
-class SimulatorPrinter:
+class SimulatorPrinter(Device):
     """Writes each job's ESC/POS stream to ``<dir>/<job>.escpos`` and a readable ``.png``.
 
     ``paper_out = True`` makes it refuse jobs the way a printer without paper does.
     """
+
+    kind = "printer"
 
     def __init__(self, out_dir: Path, *, profile: str, codepage: str, preview: bool = True) -> None:
         self.out_dir = Path(out_dir)
@@ -164,70 +185,97 @@ class SimulatorPrinter:
         self.raw.append(data)
 
 
-_REQUIRED = {
-    "simulator": (),
-    "dummy": (),
-    "file": ("path",),
-    "usb": ("vendor_id", "product_id"),
-    "serial": ("device",),
-    "network": ("host",),
+class PrinterSettings(BackendSettings, kw_only=True):
+    """What every printer backend takes: its python-escpos profile, the codepage chosen at
+    the start of every job, and an optional logo (checked here, not at the first
+    receipt)."""
+
+    profile: str = "TM-T20II"
+    codepage: str = "CP437"
+    logo: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            pages = Dummy(profile=self.profile).profile.profile_data["codePages"].values()
+        except KeyError:
+            raise ValueError(
+                f"profile: python-escpos has no printer profile {self.profile!r}"
+            ) from None
+        try:
+            python_codec(self.codepage)
+        except LookupError:
+            raise ValueError(
+                f"codepage: {self.codepage!r} cannot be encoded here; use CP437, CP850, "
+                "CP858, CP866 or CP1252"
+            ) from None
+        if self.codepage not in pages:
+            raise ValueError(
+                f"codepage: {self.codepage!r} is not one of {self.profile}'s: "
+                f"{', '.join(sorted(pages))}"
+            )
+        if self.logo and not Path(self.logo).is_file():
+            raise ValueError(f"logo: no such file {self.logo!r}")
+
+
+class FilePrinterSettings(PrinterSettings, kw_only=True):
+    path: str  # e.g. /dev/usb/lp0
+
+
+class UsbPrinterSettings(PrinterSettings, kw_only=True):
+    vendor_id: int
+    product_id: int
+    serial: str = ""  # the serial number (lsusb -v): tells two printers of one model apart
+
+
+class SerialPrinterSettings(PrinterSettings, kw_only=True):
+    device: str
+    baudrate: int = 38400
+
+
+class NetworkPrinterSettings(PrinterSettings, kw_only=True):
+    host: str
+    port: int = 9100
+
+
+def _escpos(connection: Any, s: PrinterSettings) -> EscposPrinter:
+    return EscposPrinter(connection, profile=s.profile, codepage=s.codepage)
+
+
+def _usb(s: UsbPrinterSettings, _env: DeviceEnv) -> EscposPrinter:
+    # a fresh dict each time (python-escpos's default one is shared)
+    usb_args = {"serial_number": s.serial} if s.serial else {}
+    return _escpos(conn.Usb(s.vendor_id, s.product_id, usb_args=usb_args), s)
+
+
+BACKENDS: dict[str, Backend] = {
+    "simulator": Backend(
+        PrinterSettings,
+        lambda s, env: SimulatorPrinter(
+            env.data_dir / "receipts", profile=s.profile, codepage=s.codepage
+        ),
+    ),
+    "dummy": Backend(PrinterSettings, lambda s, _env: _escpos(conn.Dummy(), s)),
+    "file": Backend(FilePrinterSettings, lambda s, _env: _escpos(conn.File(s.path), s)),
+    "usb": Backend(UsbPrinterSettings, _usb),
+    "serial": Backend(
+        SerialPrinterSettings,
+        lambda s, _env: _escpos(conn.Serial(s.device, baudrate=s.baudrate), s),
+    ),
+    # not python-escpos's 60 s timeout: an unanswered printer must not hold a job that long
+    "network": Backend(
+        NetworkPrinterSettings,
+        lambda s, _env: _escpos(conn.Network(s.host, port=s.port, timeout=5), s),
+    ),
 }
 
 
-def check_printer_config(cfg: dict[str, Any]) -> None:
-    """Refuse, with the key named, what :func:`make_printer` could only fail on later."""
-    backend = cfg.get("backend", "simulator")
-    if backend not in _REQUIRED:
-        raise ValueError(f"backend: unknown {backend!r}; use {', '.join(_REQUIRED)}")
-    for key in _REQUIRED[backend]:
-        if key not in cfg:
-            raise ValueError(f"{key}: needed by the {backend} backend")
-    profile = cfg.get("profile", "TM-T20II")
-    try:
-        pages = Dummy(profile=profile).profile.profile_data["codePages"].values()
-    except KeyError:
-        raise ValueError(f"profile: python-escpos has no printer profile {profile!r}") from None
-    codepage = cfg.get("codepage", "CP437")
-    try:
-        python_codec(codepage)
-    except LookupError:
-        raise ValueError(
-            f"codepage: {codepage!r} cannot be encoded here; use CP437, CP850, "
-            "CP858, CP866 or CP1252"
-        ) from None
-    if codepage not in pages:
-        raise ValueError(
-            f"codepage: {codepage!r} is not one of {profile}'s: {', '.join(sorted(pages))}"
-        )
-    logo = cfg.get("logo", "")
-    if logo and not Path(logo).is_file():
-        raise ValueError(f"logo: no such file {logo!r}")
+def configure_printer(table: dict[str, Any]) -> DeviceConfig:
+    return configure("printer", table, BACKENDS, "simulator")
 
 
-def make_printer(cfg: dict[str, Any], data_dir: Path) -> EscposPrinter | SimulatorPrinter:
-    """The printer named by ``[hardware.printer] backend``."""
-    backend = cfg.get("backend", "simulator")
-    profile = cfg.get("profile", "TM-T20II")
-    codepage = cfg.get("codepage", "CP437")
-    if backend == "simulator":
-        return SimulatorPrinter(data_dir / "receipts", profile=profile, codepage=codepage)
-    if backend == "file":
-        connection = conn.File(cfg["path"])
-    elif backend == "dummy":
-        connection = conn.Dummy()
-    elif backend == "usb":
-        # vendor:product, and the serial number when two of one model are plugged in;
-        # a fresh dict each time (python-escpos's default one is shared)
-        usb_args = {"serial_number": str(cfg["serial"])} if cfg.get("serial") else {}
-        connection = conn.Usb(int(cfg["vendor_id"]), int(cfg["product_id"]), usb_args=usb_args)
-    elif backend == "serial":
-        connection = conn.Serial(cfg["device"], baudrate=int(cfg.get("baudrate", 38400)))
-    elif backend == "network":
-        # not python-escpos's 60 s: an unanswered printer must not hold a job that long
-        connection = conn.Network(cfg["host"], port=int(cfg.get("port", 9100)), timeout=5)
-    else:
-        raise ValueError(
-            f"hardware.printer.backend: unknown {backend!r}; "
-            "use simulator, file, dummy, usb, serial or network"
-        )
-    return EscposPrinter(connection, profile=profile, codepage=codepage)
+def make_printer(
+    cfg: dict[str, Any] | DeviceConfig, data_dir: Path
+) -> EscposPrinter | SimulatorPrinter:
+    """The printer a ``[hardware.printer]`` table (or its checked configuration) names."""
+    config = cfg if isinstance(cfg, DeviceConfig) else configure_printer(cfg)
+    return build(config, BACKENDS, DeviceEnv(data_dir))  # type: ignore[return-value]

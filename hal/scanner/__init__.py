@@ -16,29 +16,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hal.device import (
+    Backend,
+    BackendSettings,
+    DeviceConfig,
+    DeviceEnv,
+    build,
+    configure,
+)
+from hal.scanner.base import Scanner
+
 ScanHandler = Callable[[str], None]
 
 
-class WedgeScanner:
+class WedgeScanner(Scanner):
     """Nothing to run: the scanner is a keyboard."""
 
-    def start(self, on_scan: ScanHandler) -> None:
-        pass
 
-    def stop(self) -> None:
-        pass
-
-
-class SimulatorScanner:
+class SimulatorScanner(Scanner):
     def __init__(self, fifo_path: Path | None = None) -> None:
         self.fifo_path = fifo_path
-        self._on_scan: ScanHandler | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
 
-    def start(self, on_scan: ScanHandler) -> None:
-        """Deliver scans to ``on_scan`` (called on the reader's thread for pipe scans)."""
-        self._on_scan = on_scan
+    def begin(self) -> None:
+        """Scans from :meth:`inject`, and lines written to the pipe (on its thread)."""
+        self._stopping = False
         if self.fifo_path and self._thread is None:
             self.fifo_path.parent.mkdir(parents=True, exist_ok=True)
             if self.fifo_path.exists() and not stat.S_ISFIFO(self.fifo_path.stat().st_mode):
@@ -51,23 +54,23 @@ class SimulatorScanner:
             self._thread.start()
 
     def inject(self, code: str) -> None:
-        if self._on_scan is None:
+        if not self._running:
             raise RuntimeError("scanner not started")
-        self._on_scan(code)
+        self.deliver(code)
 
     def _read_pipe(self) -> None:
         while not self._stopping:
             with open(self.fifo_path, encoding="utf-8", errors="replace") as pipe:
                 for line in pipe:
                     code = line.strip()
-                    if code and self._on_scan:
-                        self._on_scan(code)
+                    if code and self._running:
+                        self.deliver(code)
 
-    def stop(self) -> None:
+    def end(self) -> None:
         self._stopping = True
 
 
-class SerialScanner:
+class SerialScanner(Scanner):
     """A scanner in serial (CDC-ACM) mode, on a line such as /dev/serial/by-id/usb-...
 
     Unplugged, it is reported missing (:meth:`health`) and looked for again every
@@ -82,7 +85,7 @@ class SerialScanner:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, on_scan: ScanHandler) -> None:
+    def begin(self) -> None:
         import serial  # noqa: PLC0415 - pyserial only for serial scanners
 
         from hal.scanner.decode import LineDecoder  # noqa: PLC0415
@@ -95,6 +98,7 @@ class SerialScanner:
 
         first = open_port()  # opened before start returns: the first scan is not lost
         self.connected = first is not None
+        self._stopping.clear()
 
         def read() -> None:
             port = first
@@ -110,7 +114,7 @@ class SerialScanner:
                 try:
                     while not self._stopping.is_set():
                         for code in decoder.feed(port.read(64)):
-                            on_scan(code)
+                            self.deliver(code)
                 except (OSError, serial.SerialException):
                     self.connected = False  # unplugged: look for it again
                 finally:
@@ -123,24 +127,43 @@ class SerialScanner:
     def health(self) -> list[str]:
         return [] if self.connected else ["scanner-missing"]
 
-    def stop(self) -> None:
+    def end(self) -> None:
         self._stopping.set()
 
 
-def make_scanner(
-    cfg: dict[str, Any], data_dir: Path
-) -> WedgeScanner | SimulatorScanner | SerialScanner:
-    backend = cfg.get("backend", "wedge")
-    if backend == "wedge":
-        return WedgeScanner()
-    if backend == "simulator":
-        return SimulatorScanner(data_dir / "sim" / "scanner")
-    if backend == "serial":
-        return SerialScanner(cfg["device"], int(cfg.get("baudrate", 9600)))
-    if backend == "evdev":
-        from hal.evdev_input import EvdevScanner  # noqa: PLC0415 - evdev is Pi-only
+class NoSettings(BackendSettings, kw_only=True):
+    pass
 
-        return EvdevScanner(cfg["device"])
-    raise ValueError(
-        f"hardware.scanner.backend: unknown {backend!r}; use wedge, serial, evdev or simulator"
-    )
+
+class SerialScannerSettings(BackendSettings, kw_only=True):
+    device: str  # /dev/serial/by-id/usb-... (the same across replugs)
+    baudrate: int = 9600
+
+
+class EvdevSettings(BackendSettings, kw_only=True):
+    device: str  # /dev/input/by-id/...-event-kbd
+
+
+def _evdev(s: EvdevSettings, _env: DeviceEnv) -> Scanner:
+    from hal.evdev_input import EvdevScanner  # noqa: PLC0415 - evdev is Pi-only
+
+    return EvdevScanner(s.device)
+
+
+BACKENDS: dict[str, Backend] = {
+    "wedge": Backend(NoSettings, lambda _s, _env: WedgeScanner()),
+    "serial": Backend(SerialScannerSettings, lambda s, _env: SerialScanner(s.device, s.baudrate)),
+    "evdev": Backend(EvdevSettings, _evdev),
+    "simulator": Backend(
+        NoSettings, lambda _s, env: SimulatorScanner(env.data_dir / "sim" / "scanner")
+    ),
+}
+
+
+def configure_scanner(table: dict[str, Any]) -> DeviceConfig:
+    return configure("scanner", table, BACKENDS, "wedge")
+
+
+def make_scanner(cfg: dict[str, Any] | DeviceConfig, data_dir: Path) -> Scanner:
+    config = cfg if isinstance(cfg, DeviceConfig) else configure_scanner(cfg)
+    return build(config, BACKENDS, DeviceEnv(data_dir))  # type: ignore[return-value]

@@ -1,4 +1,5 @@
-"""Builds a ready terminal from its settings: keys, database, journal, catalogue, hardware.
+"""The composition root: builds a ready terminal from its settings (keys, database,
+journal, catalogue, devices), starts its devices and stops them at exit.
 
 The database is checked against the key store's memory before anything else
 (:mod:`terminal.store.continuity`): a terminal whose records were lost or cut short
@@ -9,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hal.card import make_card_terminal
-from hal.drawer import make_drawer
-from hal.keypad import make_keypad
-from hal.printer.backends import make_printer
-from hal.scanner import make_scanner
+from hal.card.payments import CardPaymentDesk
+from hal.keypad import Keypad
+from hal.scanner import Scanner
 from terminal.config import SecuritySettings, Settings
 from terminal.core.clock import Clock, system_clock
 from terminal.services.demo import (
@@ -24,6 +23,7 @@ from terminal.services.demo import (
     demo_products,
     demo_promotions,
 )
+from terminal.services.devices import Devices, make_devices
 from terminal.services.pos import PosService
 from terminal.services.refunds import Refunds
 from terminal.services.shifts import Shifts
@@ -50,17 +50,32 @@ from terminal.store.sealing import Sealer
 @dataclass
 class Terminal:
     pos: PosService
-    scanner: object
-    keypad: object
-    card: object
+    devices: Devices
     keys: KeyStore
 
+    @property
+    def scanner(self) -> Scanner:
+        return self.devices.scanner
+
+    @property
+    def keypad(self) -> Keypad:
+        return self.devices.keypad
+
+    @property
+    def card(self) -> CardPaymentDesk:
+        return self.devices.card
+
+    def start(self) -> None:
+        """Start every device (the app sets the scanner's and keypad's handlers first)."""
+        self.devices.start()
+
     def stop(self) -> None:
-        """The app is closing: journal it, and let the key store remember where the
-        journal and the numbers stand."""
+        """The app is closing: journal it, let the key store remember where the journal
+        and the numbers stand, and close every device."""
         now = self.pos.clock()
         self.pos.journal.append("stop", {}, now)
         remember(self.keys, self.pos.db, self.pos.settings.terminal_id, "stop", now)
+        self.devices.close()
 
     @property
     def shifts(self) -> Shifts:
@@ -125,10 +140,8 @@ def build_terminal(
     if settings.store.demo_catalogue:
         seed_demo(hasher, settings, sealer, clock())
     catalogue = load_catalogue(settings.tax_classes, settings.weighed_formats)
-    hw = settings.hardware
-    printer = make_printer(hw["printer"], settings.data_dir)
-    card = make_card_terminal(
-        hw["card"],
+    devices = make_devices(
+        settings.hardware,
         settings.data_dir,
         currency=settings.store.currency.code,
         records=DatabaseRecords(clock),
@@ -137,18 +150,16 @@ def build_terminal(
         settings,
         db,
         catalogue,
-        printer=printer,
-        drawer=make_drawer(hw["drawer"], settings.data_dir, printer),
+        printer=devices.printer,
+        drawer=devices.drawer,
         journal=journal,
         hasher=hasher,
         clock=clock,
         sealer=sealer,
-        card=card,
+        card=devices.card,
         promotions=load_promotions(),
     )
     journal.append("start", {"catalogue_products": len(catalogue.products)}, clock())
-    scanner = make_scanner(hw["scanner"], settings.data_dir)
-    keypad = make_keypad(hw["keypad"], settings.data_dir)
-    pos.devices = {"scanner": scanner, "keypad": keypad}
+    pos.devices = devices
     pos.checkpoint = lambda event: remember(keys, db, settings.terminal_id, event, clock())
-    return Terminal(pos, scanner, keypad, card, keys)
+    return Terminal(pos, devices, keys)

@@ -115,7 +115,7 @@ class PosService:
         self.tenders: tuple[Tender, ...] = ()  # card and points parts taken so far
         self.cart = self._new_cart()
         self.receipt_gettext = translator(settings.store.locale).gettext
-        self.devices: dict[str, object] = {}  # scanner, keypad: for their health
+        self.devices = None  # the terminal's Devices (bootstrap sets them): their health
         # tells the key store where the journal and the numbers stand (after a Z report);
         # set by bootstrap, which holds the key store
         self.checkpoint: Callable[[str], None] = lambda event: None
@@ -133,7 +133,7 @@ class PosService:
         self.drawer_monitor: DrawerMonitor | None = None
         read_open = getattr(drawer, "read_open", None)
         if read_open is not None and read_open() is not None:  # an open sensor is wired
-            limit = float(self.settings.hardware["drawer"].get("open_limit_seconds", 60))
+            limit = self.settings.hardware.drawer.settings.open_limit_seconds
             self.drawer_monitor = DrawerMonitor(
                 read_open,
                 lambda: self.clock().timestamp(),
@@ -597,7 +597,7 @@ class PosService:
             self.settings.store,
             self.receipt_gettext,
             columns=self.printer.columns,
-            logo=self.settings.hardware["printer"].get("logo", ""),
+            logo=self.settings.hardware.printer.settings.logo,
             customer_points=balance,
         )
         return self.printer.render(doc)
@@ -626,13 +626,11 @@ class PosService:
         """Device health events for the screen (and, later, the fleet): the printer's
         status, the card terminal, and any scanner or keypad that can go missing."""
         events: list[str] = ["drawer-open-too-long"] if self.drawer_too_long else []
-        devices = [("printer", self.printer), ("card", self.card), *self.devices.items()]
-        for name, device in devices:
-            check = getattr(device, "health", None)
-            if check is None:
-                continue
+        if self.devices is not None:
+            return events + self.devices.health()
+        for name, device in (("printer", self.printer), ("card", self.card)):
             try:
-                events += check()
+                events += device.health()
             except Exception as exc:  # a health check must never stop a sale
                 log.warning("%s health check failed: %s", name, exc)
                 events.append(f"{name}-offline")

@@ -73,7 +73,7 @@ def test_a_bounce_shorter_than_the_debounce_is_ignored(board):
 
 
 def test_configuration_builds_it_and_names_mistakes(tmp_path):
-    from terminal.config import _check_keypad  # noqa: PLC0415
+    from hal.keypad import configure_keypad as _check_keypad  # noqa: PLC0415
 
     cfg = {"backend": "matrix", "rows": ROWS, "cols": COLS, "pin_factory": "mock"}
     pad = make_keypad(cfg, tmp_path)

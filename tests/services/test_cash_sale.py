@@ -1,7 +1,9 @@
 """A whole cash sale through the service, with the simulated printer and drawer."""
 
+import dataclasses
 import re
 
+import msgspec
 import pytest
 
 from hal.printer.preview import BarcodeMark, Cut, QrMark, interpret
@@ -130,7 +132,9 @@ def test_logo_from_configuration_is_on_the_receipt(terminal, tmp_path):
     logo = tmp_path / "logo.png"
     Image.new("1", (128, 32), 0).save(logo)
     pos = terminal.pos
-    pos.settings.hardware["printer"]["logo"] = str(logo)
+    pos.settings = dataclasses.replace(
+        pos.settings, hardware=pos.settings.hardware.replace("printer", logo=str(logo))
+    )
     pos.sign_in("1", "1357")
     pos.scan("GULA-1KG")
     paper = interpret(pos.pay_cash(17500).receipt_bytes)
@@ -140,7 +144,13 @@ def test_logo_from_configuration_is_on_the_receipt(terminal, tmp_path):
 
 def test_a_fault_after_commit_never_loses_the_sale(terminal):
     pos = terminal.pos
-    pos.settings.hardware["printer"]["logo"] = "/nonexistent/logo.png"  # bypassing the check
+    printer = pos.settings.hardware.printer
+    gone = msgspec.structs.replace(printer.settings)  # bypassing the check: the file went
+    msgspec.structs.force_setattr(gone, "logo", "/nonexistent/logo.png")  # after the start
+    logo_gone = dataclasses.replace(printer, settings=gone)
+    pos.settings = dataclasses.replace(
+        pos.settings, hardware=dataclasses.replace(pos.settings.hardware, printer=logo_gone)
+    )
 
     class BrokenDrawer:
         def open(self):

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from hal.drawer import configure_drawer
 from hal.printer.preview import interpret
 from terminal.core.approval import (
     BY_PASSKEY,
@@ -42,7 +43,7 @@ def receipt_text(pos):
 @pytest.fixture
 def fast_card(settings):
     """The card simulator answering at once (make run's waits 2 s)."""
-    hardware = {**settings.hardware, "card": {**settings.hardware["card"], "approve_after": 0}}
+    hardware = settings.hardware.replace("card", approve_after=0)
     return dataclasses.replace(settings, hardware=hardware)
 
 
@@ -613,10 +614,12 @@ def test_a_card_refund_of_unknown_outcome_is_recorded_once_the_supervisor_knows(
 
 
 def test_a_drawer_left_open_too_long_shows_until_it_is_closed(settings, clock):
-    hardware = {
-        **settings.hardware,
-        "drawer": {"backend": "gpio", "pin": 17, "sensor_pin": 27, "pin_factory": "mock"},
-    }
+    hardware = dataclasses.replace(
+        settings.hardware,
+        drawer=configure_drawer(
+            {"backend": "gpio", "pin": 17, "sensor_pin": 27, "pin_factory": "mock"}
+        ),
+    )
     shop = with_open_shift(
         build_terminal(
             dataclasses.replace(settings, hardware=hardware),
