@@ -7,7 +7,7 @@ message naming the key, before anything starts.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,6 +22,7 @@ from hal.printer.backends import configure_printer
 from hal.scanner import configure_scanner
 from terminal.core.approval import CATEGORIES, PASSKEY_MODE, SUPERVISOR_MODE
 from terminal.core.barcodes import WeighedFormat
+from terminal.core.catalogue import Product
 from terminal.core.errors import ConfigError
 from terminal.core.lockout import LockoutPolicy
 from terminal.core.loyalty import LoyaltyRules, Tier
@@ -148,8 +149,30 @@ class ApprovalSettings:
     demo_categories: tuple[str, ...] = ()  # switched on in a new demo database
 
 
+SHOP_SECTIONS = ("store", "taxes", "weighed_barcodes", "keys", "approval", "fraud", "loyalty")
+# a shop document may also carry products to add or change (not in the file: the demo store
+# and the fleet bring them)
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    """The shop's rules and texts: kept in the database (seeded from the file at the first
+    start), changed while the terminal runs by applying a new shop configuration."""
+
+    store: StoreSettings
+    tax_classes: dict[str, TaxClass]
+    weighed_formats: list[WeighedFormat]
+    keys: dict[str, list[str]]
+    approval: ApprovalSettings
+    fraud_thresholds: dict[str, int]
+    loyalty: LoyaltyRules
+
+
 @dataclass(frozen=True)
 class Settings:
+    """Everything the terminal runs with: its own (terminal id, paths, hardware, screen,
+    security: the file) and the shop's (:class:`ShopSettings`, by the same names)."""
+
     terminal_id: str
     data_dir: Path
     store: StoreSettings
@@ -163,10 +186,19 @@ class Settings:
     fraud_thresholds: dict[str, int] = field(default_factory=dict)
     loyalty: LoyaltyRules = field(default_factory=LoyaltyRules)
     environment: str = "production"  # development: make run, the simulators
+    # the file's shop sections as written: the first shop configuration of a new terminal
+    shop_document: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "pos.db"
+
+    @property
+    def shop(self) -> ShopSettings:
+        return ShopSettings(**{f.name: getattr(self, f.name) for f in fields(ShopSettings)})
+
+    def with_shop(self, shop: ShopSettings) -> Settings:
+        return replace(self, **{f.name: getattr(shop, f.name) for f in fields(ShopSettings)})
 
 
 def _get(table: dict, key: str, kind: type | tuple, where: str, default: Any = ...) -> Any:
@@ -331,6 +363,122 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         terminal_id = check_terminal_id(_get(term, "id", str, "terminal"))
     except ValueError as exc:
         raise ConfigError(f"terminal.id: {exc}") from None
+    data_dir = Path(_get(term, "data_dir", str, "terminal", "var"))
+    sec = _get(doc, "security", dict, "", {})
+    key_dir = _get(sec, "key_dir", str, "security", "")
+    limits = {}
+    for key in ("max_failures", "first_lock_seconds", "max_lock_seconds"):
+        value = _get(sec, key, int, "security", getattr(LockoutPolicy, key))
+        if value < 1:
+            raise ConfigError(f"security.{key}: must be 1 or more")
+        limits[key] = value
+    protector = _get(sec, "protector", str, "security", "file")
+    if protector not in PROTECTORS:
+        raise ConfigError(
+            f"security.protector: {protector!r} is not one of {', '.join(PROTECTORS)}"
+        )
+    tcti = _get(sec, "tpm2_tcti", str, "security", "device:/dev/tpmrm0")
+    if ":" not in tcti:
+        raise ConfigError("security.tpm2_tcti: expected NAME:CONFIG, e.g. device:/dev/tpmrm0")
+    file_key = _get(sec, "file_protector_key", str, "security", "")
+    security = SecuritySettings(
+        key_dir=Path(key_dir) if key_dir else data_dir / "keys",
+        lockout=LockoutPolicy(**limits),
+        recovery_public_key=_get(sec, "recovery_public_key", str, "security", ""),
+        protector=protector,
+        tpm2_tcti=tcti,
+        file_protector_key=Path(file_key) if file_key else None,
+    )
+    environment = _get(term, "environment", str, "terminal", "production")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"terminal.environment: {environment!r} is not one of {', '.join(ENVIRONMENTS)}"
+        )
+    ui = _get(doc, "ui", dict, "", {})
+    shots = _get(ui, "screenshot_dir", str, "ui", "")
+    hardware = _hardware(_get(doc, "hardware", dict, "", {}))
+    shop = parse_shop(doc)
+    return Settings(
+        terminal_id=terminal_id,
+        data_dir=data_dir,
+        store=shop.store,
+        tax_classes=shop.tax_classes,
+        weighed_formats=shop.weighed_formats,
+        hardware=hardware,
+        ui=UiSettings(
+            fullscreen=_get(ui, "fullscreen", bool, "ui", True),
+            width=_get(ui, "width", int, "ui", 800),
+            height=_get(ui, "height", int, "ui", 480),
+            dpi=_get(ui, "dpi", int, "ui", 133),
+            screenshot_dir=Path(shots) if shots else None,
+        ),
+        security=security,
+        keys=shop.keys,
+        approval=shop.approval,
+        fraud_thresholds=shop.fraud_thresholds,
+        loyalty=shop.loyalty,
+        environment=environment,
+        shop_document=shop_document(doc),
+    )
+
+
+def shop_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """The shop's sections of a configuration file, as a document to keep or send."""
+    return {section: doc[section] for section in SHOP_SECTIONS if section in doc}
+
+
+PRODUCT_KEYS = (
+    "sku",
+    "name",
+    "price",
+    "tax_class",
+    "barcodes",
+    "sold_by_weight",
+    "plu",
+    "category",
+)
+
+
+def parse_products(items: Any, tax_classes: dict[str, TaxClass]) -> list[Product]:
+    """Products in a shop document: each checked, its tax class one the document has."""
+    if not isinstance(items, list):
+        raise ConfigError("products: expected a list of tables")
+    products = []
+    for i, item in enumerate(items):
+        at = f"products[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{at}: expected a table")
+        _only(item, at, PRODUCT_KEYS)
+        price = _get(item, "price", int, at)
+        if price < 0:
+            raise ConfigError(f"{at}.price: must be 0 or more (minor units)")
+        tax_class = _get(item, "tax_class", str, at)
+        if tax_class not in tax_classes:
+            raise ConfigError(f"{at}.tax_class: {tax_class!r} is not one of the taxes")
+        barcodes = _get(item, "barcodes", list, at, [])
+        if not all(isinstance(code, str) for code in barcodes):
+            raise ConfigError(f"{at}.barcodes: expected a list of codes")
+        plu = _get(item, "plu", str, at, None)
+        products.append(
+            Product(
+                sku=_get(item, "sku", str, at),
+                name=_get(item, "name", str, at),
+                price=price,
+                tax_class=tax_class,
+                barcodes=tuple(barcodes),
+                sold_by_weight=_get(item, "sold_by_weight", bool, at, False),
+                plu=plu,
+                category=_get(item, "category", str, at, ""),
+            )
+        )
+    return products
+
+
+def parse_shop(doc: dict[str, Any]) -> ShopSettings:
+    """The shop's sections of a configuration file or a shop document, checked."""
+    for section in SHOP_SECTIONS:
+        if section in KNOWN and isinstance(doc.get(section), dict):
+            _only(doc[section], section, KNOWN[section])
     st = _get(doc, "store", dict, "")
     locale = _get(st, "locale", str, "store", "en")
     if locale not in LOCALES:
@@ -370,60 +518,14 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
             )
         except ValueError as exc:
             raise ConfigError(f"{at}: {exc}") from None
-    data_dir = Path(_get(term, "data_dir", str, "terminal", "var"))
-    sec = _get(doc, "security", dict, "", {})
-    key_dir = _get(sec, "key_dir", str, "security", "")
-    limits = {}
-    for key in ("max_failures", "first_lock_seconds", "max_lock_seconds"):
-        value = _get(sec, key, int, "security", getattr(LockoutPolicy, key))
-        if value < 1:
-            raise ConfigError(f"security.{key}: must be 1 or more")
-        limits[key] = value
-    protector = _get(sec, "protector", str, "security", "file")
-    if protector not in PROTECTORS:
-        raise ConfigError(
-            f"security.protector: {protector!r} is not one of {', '.join(PROTECTORS)}"
-        )
-    tcti = _get(sec, "tpm2_tcti", str, "security", "device:/dev/tpmrm0")
-    if ":" not in tcti:
-        raise ConfigError("security.tpm2_tcti: expected NAME:CONFIG, e.g. device:/dev/tpmrm0")
-    file_key = _get(sec, "file_protector_key", str, "security", "")
-    security = SecuritySettings(
-        key_dir=Path(key_dir) if key_dir else data_dir / "keys",
-        lockout=LockoutPolicy(**limits),
-        recovery_public_key=_get(sec, "recovery_public_key", str, "security", ""),
-        protector=protector,
-        tpm2_tcti=tcti,
-        file_protector_key=Path(file_key) if file_key else None,
-    )
-    environment = _get(term, "environment", str, "terminal", "production")
-    if environment not in ENVIRONMENTS:
-        raise ConfigError(
-            f"terminal.environment: {environment!r} is not one of {', '.join(ENVIRONMENTS)}"
-        )
-    ui = _get(doc, "ui", dict, "", {})
-    shots = _get(ui, "screenshot_dir", str, "ui", "")
-    hardware = _hardware(_get(doc, "hardware", dict, "", {}))
-    return Settings(
-        terminal_id=terminal_id,
-        data_dir=data_dir,
+    return ShopSettings(
         store=store,
         tax_classes=_tax_classes(_get(doc, "taxes", dict, "")),
         weighed_formats=formats,
-        hardware=hardware,
-        ui=UiSettings(
-            fullscreen=_get(ui, "fullscreen", bool, "ui", True),
-            width=_get(ui, "width", int, "ui", 800),
-            height=_get(ui, "height", int, "ui", 480),
-            dpi=_get(ui, "dpi", int, "ui", 133),
-            screenshot_dir=Path(shots) if shots else None,
-        ),
-        security=security,
         keys=_keys(_get(doc, "keys", dict, "", {})),
         approval=_approval(_get(doc, "approval", dict, "", {})),
         fraud_thresholds=_fraud(_get(doc, "fraud", dict, "", {})),
         loyalty=_loyalty(_get(doc, "loyalty", dict, "", {})),
-        environment=environment,
     )
 
 

@@ -46,8 +46,15 @@ class CodeRefused(PosError):
 class Guard:
     """Runs a PIN or passkey check under the lockout rules, journaling failures."""
 
-    def __init__(self, settings: Settings, db: Database, journal: Journal, clock: Clock) -> None:
-        self.settings, self.db, self.journal, self.clock = settings, db, journal, clock
+    def __init__(
+        self, settings: Callable[[], Settings], db: Database, journal: Journal, clock: Clock
+    ) -> None:
+        # ``settings``: the settings in force now (a shop configuration may change them)
+        self._settings, self.db, self.journal, self.clock = settings, db, journal, clock
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings()
 
     def check(self, subject: str, attempt: Callable[[], T | None], wrong: PosError) -> T:
         now = self.clock()
@@ -87,10 +94,14 @@ def operator_subject(operator: int) -> str:
 
 
 class Approvals:
-    def __init__(self, settings: Settings, guard: Guard, hasher: PinHasher) -> None:
-        self.settings = settings
+    def __init__(self, settings: Callable[[], Settings], guard: Guard, hasher: PinHasher) -> None:
+        self._settings = settings  # the settings in force now
         self.guard = guard
         self.hasher = hasher
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings()
 
     @property
     def mode(self) -> str:

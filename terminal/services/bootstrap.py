@@ -7,13 +7,15 @@ stops with :class:`StartRefused` instead of starting from zero."""
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from hal.card.payments import CardPaymentDesk
 from hal.keypad import Keypad
 from hal.scanner import Scanner
-from terminal.config import SecuritySettings, Settings
+from terminal.config import SecuritySettings, Settings, parse_shop
 from terminal.core.clock import Clock, system_clock
 from terminal.services.demo import (
     DEMO_CASHIER,
@@ -27,6 +29,7 @@ from terminal.services.devices import Devices, make_devices
 from terminal.services.pos import PosService
 from terminal.services.refunds import Refunds
 from terminal.services.shifts import Shifts
+from terminal.store import shop_config
 from terminal.store.card_payments import DatabaseRecords
 from terminal.store.cashiers import (
     DEFAULT_PARAMS,
@@ -45,6 +48,8 @@ from terminal.store.keystore import FILE_PROTECTOR_KEY, KeyStore
 from terminal.store.passkeys import set_category
 from terminal.store.promotions import load_promotions, save_promotions
 from terminal.store.sealing import Sealer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -130,10 +135,31 @@ def open_store(
     return store.keys, store.db, store.journal
 
 
+def shop_settings(settings: Settings, db, clock: Clock) -> Settings:
+    """The shop's configuration in force: the database's (the latest version applied), or
+    at the first start the file's shop sections, kept as version 1 (the ``start`` entry
+    names the version in force)."""
+    config = shop_config.current(db)
+    if config is None:
+        with db.atomic("IMMEDIATE"):
+            shop_config.save(db, settings.shop_document, "configuration file", clock())
+        return settings
+    if config.document != json.loads(shop_config.canonical(settings.shop_document)):
+        log.info(
+            "the configuration file's shop sections differ from the shop configuration in "
+            "force (version %d, %s): the database's is used; `pos-terminal config apply` "
+            "applies the file's",
+            config.version,
+            config.source,
+        )
+    return settings.with_shop(parse_shop(config.document))
+
+
 def build_terminal(
     settings: Settings, *, clock: Clock = system_clock, pin_params: Argon2Params = DEFAULT_PARAMS
 ) -> Terminal:
     keys, db, journal = open_store(settings, clock)
+    settings = shop_settings(settings, db, clock)
     hasher = PinHasher(keys.key("pin_pepper"), pin_params)
     hasher.decoy  # noqa: B018 - computed now, so the first unknown number costs no more
     sealer = Sealer(keys.key("sealing"))
@@ -159,7 +185,14 @@ def build_terminal(
         card=devices.card,
         promotions=load_promotions(),
     )
-    journal.append("start", {"catalogue_products": len(catalogue.products)}, clock())
+    journal.append(
+        "start",
+        {
+            "catalogue_products": len(catalogue.products),
+            "shop_config": shop_config.current(db).version,
+        },
+        clock(),
+    )
     pos.devices = devices
     pos.checkpoint = lambda event: remember(keys, db, settings.terminal_id, event, clock())
     return Terminal(pos, devices, keys)

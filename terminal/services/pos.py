@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from peewee import Database, DatabaseError
 
@@ -13,7 +14,7 @@ from hal.card.payments import DECLINED, PAID, CardPaymentDesk
 from hal.drawer import CashDrawer
 from hal.drawer.safety import DrawerCommands, DrawerMonitor
 from hal.printer import Printer, PrinterError
-from terminal.config import Settings
+from terminal.config import Settings, ShopSettings, parse_products, parse_shop
 from terminal.core.approval import (
     DISCOUNTS,
     PAID_ORDERS,
@@ -24,7 +25,7 @@ from terminal.core.approval import (
 from terminal.core.cart import Cart, CartLine, parse_quantity
 from terminal.core.catalogue import Catalogue, Product
 from terminal.core.clock import Clock, system_clock
-from terminal.core.errors import N_, PosError
+from terminal.core.errors import N_, ConfigError, PosError
 from terminal.core.pricing import AMOUNT, PERCENT, Discount, Promotion
 from terminal.core.sale import CommittedSale, sale_from_cart
 from terminal.core.shift_report import counts_by_cashier, crossed_threshold, fraud_signal_of
@@ -46,10 +47,12 @@ from terminal.services.key_protection import key_protection_warning
 from terminal.services.receipt import build_receipt
 from terminal.services.refunds import Refunds
 from terminal.services.shifts import Shifts
-from terminal.store import card_payments, print_queue
+from terminal.store import card_payments, print_queue, shop_config
 from terminal.store.cashiers import Cashier, PinHasher, check_pin, list_cashiers
+from terminal.store.catalogue_repo import load_catalogue, save_products
 from terminal.store.customers import Customer
 from terminal.store.journal import Journal, read_entries
+from terminal.store.promotions import load_promotions
 from terminal.store.sales import commit_sale
 from terminal.store.sealing import Sealer
 from terminal.store.shifts import Shift, current_shift
@@ -80,6 +83,20 @@ class SaleOutcome:
         return self.committed.sale.payment.change
 
 
+@dataclass(frozen=True)
+class PendingConfig:
+    document: dict[str, Any]
+    source: str
+    shop: ShopSettings
+    products: list[Product]
+
+
+@dataclass(frozen=True)
+class ShopConfigOutcome:
+    applied: bool  # False: waiting for the open sale to end
+    version: int | None
+
+
 class PosService:
     def __init__(
         self,
@@ -107,8 +124,10 @@ class PosService:
         self.sealer = sealer
         self.card = card
         self.promotions = promotions
-        self.guard = Guard(settings, db, journal, clock)
-        self.approvals = Approvals(settings, self.guard, hasher)
+        self.guard = Guard(lambda: self.settings, db, journal, clock)
+        self.approvals = Approvals(lambda: self.settings, self.guard, hasher)
+        # a shop configuration that arrived while a sale was open: applied when it ends
+        self.pending_config: PendingConfig | None = None
         self.cashier: Cashier | None = None
         self.customer: Customer | None = None
         self.customer_points = 0
@@ -154,7 +173,74 @@ class PosService:
         if self.drawer_monitor is not None:
             self.drawer_monitor.poll()
 
+    # -- the shop configuration ------------------------------------------------------------
+    def apply_shop_config(self, document: dict[str, Any], source: str) -> ShopConfigOutcome:
+        """Apply a new shop configuration (store and receipt texts, taxes, scale labels,
+        key map, approval, fraud, loyalty, products): checked now, applied at once when
+        no sale is open, else right after the open sale ends, so a sale is priced and
+        taxed by one configuration from its first line to its receipt.
+
+        Raises :class:`~terminal.core.errors.ConfigError` for a document that cannot
+        work; nothing is changed then."""
+        shop = parse_shop(document)
+        products = parse_products(document.get("products", []), shop.tax_classes)
+        pending = PendingConfig(document, source, shop, products)
+        self._catalogue_for(pending)  # every product, old and new, under the new rules
+        if not self.cart.is_empty:
+            self.pending_config = pending
+            return ShopConfigOutcome(applied=False, version=None)
+        return ShopConfigOutcome(applied=True, version=self._apply(pending))
+
+    def _catalogue_for(self, pending: PendingConfig) -> Catalogue:
+        """The catalogue the configuration would give, or ConfigError (a bad barcode, a
+        product whose tax class the new taxes lack), before anything is written."""
+        changed = {p.sku: p for p in pending.products}
+        kept = [p for p in load_catalogue(self.settings.tax_classes, []).products]
+        products = [changed.pop(p.sku, p) for p in kept] + list(changed.values())
+        try:
+            return Catalogue(products, pending.shop.tax_classes, pending.shop.weighed_formats)
+        except ValueError as exc:
+            raise ConfigError(f"products: {exc}") from None
+
+    def _apply(self, pending: PendingConfig) -> int:
+        now = self.clock()
+        catalogue = self._catalogue_for(pending)
+        with self.db.atomic("IMMEDIATE"):
+            config = shop_config.save(self.db, pending.document, pending.source, now)
+            if pending.products:
+                save_products(pending.products)
+            self.journal.append(
+                "config_change",
+                {
+                    "change": "shop configuration",
+                    "version": config.version,
+                    "source": pending.source,
+                    "sha256": config.sha256,
+                    "sections": sorted(pending.document),
+                    "products": len(pending.products),
+                },
+                now,
+            )
+        self.use_shop(pending.shop, catalogue)
+        self.pending_config = None
+        log.info("shop configuration %d applied (%s)", config.version, pending.source)
+        return config.version
+
+    def use_shop(self, shop: ShopSettings, catalogue: Catalogue) -> None:
+        """Run with ``shop``'s rules from now on: its catalogue, promotions and receipt
+        language (the open cart keeps its own)."""
+        self.settings = self.settings.with_shop(shop)
+        self.catalogue = catalogue
+        self.promotions = load_promotions()
+        self.receipt_gettext = translator(shop.store.locale).gettext
+
     def _new_cart(self) -> Cart:
+        if getattr(self, "pending_config", None) is not None:  # the sale that held it ended
+            pending, self.pending_config = self.pending_config, None
+            try:
+                self._apply(pending)
+            except (ConfigError, DatabaseError) as exc:  # never lose the sale that just ended
+                log.error("shop configuration from %s not applied: %s", pending.source, exc)
         self.customer = None
         self.customer_points = 0
         self.tenders = ()

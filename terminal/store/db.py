@@ -16,6 +16,7 @@ from peewee import DatabaseError, DatabaseProxy, SqliteDatabase
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
 from terminal.store import schema
+from terminal.store.shop_config import create as create_shop_config
 
 database = DatabaseProxy()
 
@@ -106,6 +107,7 @@ def open_database(
     db.create_tables(models.ALL_MODELS, safe=True)
     create_journal(db)
     create_queue(db)
+    create_shop_config(db)
     schema.ensure_identity(db)
     if fresh:
         db.execute_sql(f"PRAGMA user_version = {schema.VERSION}")
