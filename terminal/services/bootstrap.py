@@ -25,7 +25,9 @@ from terminal.services.demo import (
     demo_products,
     demo_promotions,
 )
+from terminal.services.device_watch import DeviceWatch
 from terminal.services.devices import Devices, make_devices
+from terminal.services.events import EventStream
 from terminal.services.pos import PosService
 from terminal.services.refunds import Refunds
 from terminal.services.shifts import Shifts
@@ -57,6 +59,7 @@ class Terminal:
     pos: PosService
     devices: Devices
     keys: KeyStore
+    watch: DeviceWatch
 
     @property
     def scanner(self) -> Scanner:
@@ -70,9 +73,15 @@ class Terminal:
     def card(self) -> CardPaymentDesk:
         return self.devices.card
 
+    @property
+    def events(self) -> EventStream:
+        return self.pos.events
+
     def start(self) -> None:
-        """Start every device (the app sets the scanner's and keypad's handlers first)."""
+        """Start every device (the app sets the scanner's and keypad's handlers first),
+        then watch their health and the drawer's sensor."""
         self.devices.start()
+        self.watch.start()
 
     def stop(self) -> None:
         """The app is closing: journal it, let the key store remember where the journal
@@ -80,6 +89,7 @@ class Terminal:
         now = self.pos.clock()
         self.pos.journal.append("stop", {}, now)
         remember(self.keys, self.pos.db, self.pos.settings.terminal_id, "stop", now)
+        self.watch.stop()
         self.devices.close()
 
     @property
@@ -195,4 +205,4 @@ def build_terminal(
     )
     pos.devices = devices
     pos.checkpoint = lambda event: remember(keys, db, settings.terminal_id, event, clock())
-    return Terminal(pos, devices, keys)
+    return Terminal(pos, devices, keys, DeviceWatch(pos))

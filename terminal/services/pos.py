@@ -43,6 +43,7 @@ from terminal.core.tender import (
 from terminal.i18n import translator
 from terminal.services.approvals import Approvals, Guard, operator_subject
 from terminal.services.customer_desk import CustomerDesk
+from terminal.services.events import EventStream
 from terminal.services.key_protection import key_protection_warning
 from terminal.services.receipt import build_receipt
 from terminal.services.refunds import Refunds
@@ -112,8 +113,10 @@ class PosService:
         sealer: Sealer | None = None,
         card: CardPaymentDesk | None = None,
         promotions: tuple[Promotion, ...] = (),
+        events: EventStream | None = None,
     ) -> None:
         self.settings = settings
+        self.events = events or EventStream()
         self.db = db
         self.journal = journal
         self.hasher = hasher
@@ -162,6 +165,7 @@ class PosService:
         self.drawer_too_long = False
 
     def _drawer_event(self, event: str) -> None:
+        self.events.publish("drawer", event=event)
         if event == "drawer-open-too-long":
             self.drawer_too_long = True
             log.warning("cash drawer open too long")
@@ -169,7 +173,7 @@ class PosService:
             self.drawer_too_long = False
 
     def poll_drawer(self) -> None:
-        """Read the drawer's open sensor (the app calls this every 20 ms)."""
+        """Read the drawer's open sensor (the device watch calls this every 20 ms)."""
         if self.drawer_monitor is not None:
             self.drawer_monitor.poll()
 
@@ -224,6 +228,7 @@ class PosService:
         self.use_shop(pending.shop, catalogue)
         self.pending_config = None
         log.info("shop configuration %d applied (%s)", config.version, pending.source)
+        self.events.publish("config_applied", version=config.version, source=pending.source)
         return config.version
 
     def use_shop(self, shop: ShopSettings, catalogue: Catalogue) -> None:
@@ -662,6 +667,13 @@ class PosService:
                 reason=str(exc),
             ) from None
         log.info("sale %s committed, total %d", committed.label, payment.payable)
+        self.events.publish(
+            "sale_committed",
+            number=committed.number,
+            label=committed.label,
+            total=payment.payable,
+            journal_seq=committed.journal_seq,
+        )
         self.cart = self._new_cart()
         # From here the sale is on disk: nothing below may lose it or stop the cashier.
         if open_drawer or payment.paid_by("cash"):

@@ -357,6 +357,9 @@ class Refunds:
             except Exception as exc:  # the refund stands
                 log.error("drawer did not open for %s: %s", refund.label, exc)
         self.pos.watch("refund", {"with_receipt": sale is not None}, cashier, now)
+        self.pos.events.publish(
+            "refund_committed", number=refund.number, label=refund.label, amount=refund.amount
+        )
         doc = self._refund_receipt(refund, sale, lines, cashier.name, now, reason)
         error = self._print(refund.label, doc)
         return RefundOutcome(refund, error)

@@ -82,6 +82,7 @@ class Shifts:
                 now,
             )
         log.info("shift %s opened", shift.id)
+        self.pos.events.publish("shift_opened", shift_id=shift.id)
         return shift
 
     def _open_shift(self) -> Shift:
@@ -192,6 +193,7 @@ class Shifts:
                 now,
             )
         log.info("shift %s closed, variance %d", shift.id, counted - expected)
+        self.pos.events.publish("shift_closed", shift_id=shift.id, variance=counted - expected)
         error = self._print(report, kind="SHIFT", number=shift.id, at=now, counted=counted)
         return ClosedShift(shift.id, expected, counted, report, error)
 
