@@ -111,10 +111,12 @@ def test_shipped_config_loads():
             r"hardware.card.password: expected int <= 999999",
         ),
         (
-            lambda d: d["hardware"]["card"].update(
-                backend="zvt-serial", device="/dev/ttyUSB0", baudrate=4800, approve_after=None
-            )
-            or d["hardware"]["card"].pop("approve_after"),
+            lambda d: (
+                d["hardware"]["card"].update(
+                    backend="zvt-serial", device="/dev/ttyUSB0", baudrate=4800, approve_after=None
+                )
+                or d["hardware"]["card"].pop("approve_after")
+            ),
             "hardware.card.baudrate: invalid enum value 4800",
         ),
         (

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from hal.card.zvt.apdu import ApduError
@@ -29,7 +30,23 @@ from hal.device import Device
 
 log = logging.getLogger(__name__)
 
-PAID, DECLINED, NOT_CHARGED, UNKNOWN = "paid", "declined", "not-charged", "unknown"
+
+class PaymentState(StrEnum):
+    """Where a card payment (or refund, or reversal) stands."""
+
+    PENDING = "pending"  # sent, no answer yet
+    PAID = "paid"  # the terminal took (or gave back) the money
+    DECLINED = "declined"
+    NOT_CHARGED = "not-charged"  # the link failed and the terminal says nothing was taken
+    UNKNOWN = "unknown"  # the link failed and the terminal cannot be asked
+
+
+PAID, DECLINED, NOT_CHARGED, UNKNOWN = (
+    PaymentState.PAID,
+    PaymentState.DECLINED,
+    PaymentState.NOT_CHARGED,
+    PaymentState.UNKNOWN,
+)
 
 
 class ZvtLink(Protocol):
@@ -44,7 +61,7 @@ class PaymentRecords(Protocol):
 
     def pending(self, payment_id: str, amount: int) -> None: ...
 
-    def resolved(self, payment_id: str, state: str, outcome: Outcome | None) -> None: ...
+    def resolved(self, payment_id: str, state: PaymentState, outcome: Outcome | None) -> None: ...
 
 
 class MemoryRecords:
@@ -56,7 +73,7 @@ class MemoryRecords:
     def pending(self, payment_id: str, amount: int) -> None:
         self.log.append(("pending", payment_id, amount))
 
-    def resolved(self, payment_id: str, state: str, outcome: Outcome | None) -> None:
+    def resolved(self, payment_id: str, state: PaymentState, outcome: Outcome | None) -> None:
         self.log.append(("resolved", payment_id, state))
 
 
@@ -64,7 +81,7 @@ class MemoryRecords:
 class CardPayment:
     payment_id: str
     amount: int
-    state: str  # paid | declined | not-charged | unknown
+    state: PaymentState
     outcome: Outcome | None
     message: str
 

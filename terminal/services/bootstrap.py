@@ -17,6 +17,7 @@ from hal.keypad import Keypad
 from hal.scanner import Scanner
 from terminal.config import SecuritySettings, Settings, parse_shop
 from terminal.core.clock import Clock, system_clock
+from terminal.services.card_records import DatabaseRecords
 from terminal.services.demo import (
     DEMO_CASHIER,
     DEMO_MEMBER,
@@ -32,7 +33,6 @@ from terminal.services.pos import PosService
 from terminal.services.refunds import Refunds
 from terminal.services.shifts import Shifts
 from terminal.store import shop_config
-from terminal.store.card_payments import DatabaseRecords
 from terminal.store.cashiers import (
     DEFAULT_PARAMS,
     Argon2Params,

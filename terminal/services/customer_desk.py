@@ -48,9 +48,7 @@ class CustomerDesk:
     def _journal(self, action: str, customer_id: str, approval: Approval | None) -> None:
         cashier = self.pos.require_cashier()
         payload = {"action": action, "customer": customer_id, "cashier": cashier.id}
-        if approval is not None:
-            payload.update(approval.journal_fields())
-        self.pos.journal.append("customer_change", payload, self.pos.clock())
+        self.pos.record("customer_change", payload, cashier, approval, watch=False)
 
     def add(
         self,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from peewee import Database, DatabaseError
 
-from hal.card.payments import DECLINED, PAID, CardPaymentDesk
+from hal.card.payments import DECLINED, NOT_CHARGED, PAID, CardPaymentDesk
 from hal.drawer import CashDrawer
 from hal.drawer.safety import DrawerCommands, DrawerMonitor
 from hal.printer import Printer, PrinterError
@@ -52,7 +54,7 @@ from terminal.store import card_payments, print_queue, shop_config
 from terminal.store.cashiers import Cashier, PinHasher, check_pin, list_cashiers
 from terminal.store.catalogue_repo import load_catalogue, save_products
 from terminal.store.customers import Customer
-from terminal.store.journal import Journal, read_entries
+from terminal.store.journal import Journal, JournalEntry, read_entries, shift_first_seq
 from terminal.store.promotions import load_promotions
 from terminal.store.sales import commit_sale
 from terminal.store.sealing import Sealer
@@ -343,10 +345,7 @@ class PosService:
             "late": policy.line_void_is_late(line.added_at, now),
             "seconds": round((now - line.added_at).total_seconds(), 1),
         }
-        if approval is not None:
-            payload.update(approval.journal_fields())
-        self.journal.append("line_void", payload, now)
-        self.watch("line_void", payload, cashier, now)
+        self.record("line_void", payload, cashier, approval, now)
         return line
 
     def search(self, text: str) -> list[Product]:
@@ -386,10 +385,8 @@ class PosService:
             "late": late,
             "seconds": round((now - line.added_at).total_seconds(), 1),
         }
-        if approval is not None:
-            payload.update(approval.journal_fields())
         with self.db.atomic():
-            self.journal.append("line_void", payload, now)
+            self.record("line_void", payload, cashier, approval, now, watch=False)
             self.cart.remove(index)
         self.watch("line_void", payload, cashier, now)
         log.info("line voided: %s (%s)", line.product.sku, reason)
@@ -416,12 +413,9 @@ class PosService:
             "skus": [line.product.sku for line in self.cart.lines],
             "reason": reason,
         }
-        if approval is not None:
-            payload.update(approval.journal_fields())
         count = len(self.cart.lines)
-        self.journal.append("order_cancel", payload, now)
+        self.record("order_cancel", payload, cashier, approval, now)
         self.cart = self._new_cart()
-        self.watch("order_cancel", payload, cashier, now)
         return count
 
     def discount(
@@ -458,11 +452,30 @@ class PosService:
                 "sku": None if index is None else self.cart.lines[index].product.sku,
                 "amount": off,
                 **discount.journal_fields(),
-                **approval.journal_fields(),
             }
-            self.journal.append("discount_override", payload, now)
-            self.watch("discount_override", payload, cashier, now)
+            self.record("discount_override", payload, cashier, approval, now)
         return off
+
+    def record(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        cashier: Cashier,
+        approval: Approval | None = None,
+        at: datetime | None = None,
+        *,
+        watch: bool = True,
+    ) -> JournalEntry:
+        """The one way an action of a cashier's is recorded: its journal entry, naming who
+        approved it when someone did, then the fraud watch (``watch=False`` when the
+        caller watches after its own transaction)."""
+        now = at or self.clock()
+        if approval is not None:
+            payload = {**payload, **approval.journal_fields()}
+        entry = self.journal.append(kind, payload, now)
+        if watch:
+            self.watch(kind, payload, cashier, now)
+        return entry
 
     def watch(self, kind: str, payload: dict, cashier: Cashier, now) -> None:
         """Fraud signals (seed 003): after a watched event, count this cashier's events of
@@ -473,7 +486,7 @@ class PosService:
         shift = self.shift
         if not threshold or shift is None:
             return
-        entries = read_entries(self.db, since=self._shift_first_seq(shift), types=(kind,))
+        entries = read_entries(self.db, since=shift_first_seq(self.db, shift.id), types=(kind,))
         mine = (e for e in entries if e["payload"].get("shift") == shift.id)
         count = counts_by_cashier(mine).get(cashier.id, {}).get(signal, 0)
         if crossed_threshold(count, threshold):
@@ -489,14 +502,6 @@ class PosService:
                 now,
             )
             log.warning("fraud signal: %s for cashier %s", signal, cashier.id)
-
-    def _shift_first_seq(self, shift: Shift) -> int:
-        row = self.db.execute_sql(
-            "SELECT MIN(seq) FROM journal WHERE type = 'shift_open'"
-            " AND json_extract(payload, '$.shift') = ?",
-            (shift.id,),
-        ).fetchone()
-        return row[0] or 0
 
     # -- customers ------------------------------------------------------------------------------
     def attach_customer(self, customer: Customer | None, points: int = 0, tier: int | None = None):
@@ -548,12 +553,13 @@ class PosService:
             raise PosError(N_("No card terminal is configured"))
         amount = self.left_to_pay if amount is None else amount
         check_part_amount(self.cart.total, self.tenders, amount, self.currency)
-        payment_id = f"{self.settings.terminal_id}-{self.clock().strftime('%Y%m%d%H%M%S%f')}"
+        # an id no clock can repeat: a Pi has no real-time clock and may start in 1970
+        payment_id = f"{self.settings.terminal_id}-{uuid.uuid4().hex}"
         result = self.card.pay(payment_id, amount, on_status)
         if result.state != PAID:
             if result.state == DECLINED:
                 raise PosError(N_("Card declined: {reason}"), reason=result.message)
-            if result.state == "not-charged":
+            if result.state == NOT_CHARGED:
                 raise PosError(N_("Card not charged: {reason}"), reason=result.message)
             raise PosError(
                 N_(
@@ -626,9 +632,7 @@ class PosService:
             "shift": self.shift_id(),
             "undone": [{"kind": t.kind, "amount": t.amount} for t in undone],
         }
-        if approval is not None:
-            payload.update(approval.journal_fields())
-        self.journal.append("payment_cancel", payload, self.clock())
+        self.record("payment_cancel", payload, cashier, approval, watch=False)
         if kept:
             raise PosError(
                 N_("The card terminal did not reverse {n} card payment(s): try again"),

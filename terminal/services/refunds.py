@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from peewee import DatabaseError
 
-from hal.card.payments import PAID
+from hal.card.payments import PAID, PaymentState
 from hal.printer.document import Document
 from terminal.core.approval import PAID_ORDERS, Approval, check_approval
 from terminal.core.catalogue import Product, line_amount
@@ -42,7 +42,6 @@ from terminal.services.receipt import build_receipt, format_quantity
 from terminal.services.report_doc import TENDER_NAMES
 from terminal.store import card_payments, print_queue
 from terminal.store.customers import sale_card_pans
-from terminal.store.models import CardPaymentRow, SaleRow
 from terminal.store.refunds import (
     CommittedRefund,
     PaidSale,
@@ -51,7 +50,7 @@ from terminal.store.refunds import (
     find_sales,
     load_sale,
 )
-from terminal.store.sales_read import load_committed_sale
+from terminal.store.sales_read import count_reprint, load_committed_sale
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +227,7 @@ class Refunds:
         return self._commit(plan, {}, [])
 
     def _check_no_open_card_refund(self, sale: PaidSale) -> None:
-        open_ones = CardPaymentRow.select().where(
-            CardPaymentRow.payment_id.startswith(f"refund:{sale.label}:")
-            & (CardPaymentRow.settled == False)  # noqa: E712
-            & CardPaymentRow.state.in_([PAID, "unknown", "pending"])
-        )
-        if open_ones.exists():
+        if card_payments.open_refunds_of(sale.label):
             raise RefundError(
                 N_(
                     "A card refund of this sale is not resolved: check the card terminal's "
@@ -273,7 +267,7 @@ class Refunds:
         if result.state == PAID:
             self._same_card_or_undo(plan.sale, payment_id, result, on_status)
         if result.state != PAID:
-            if result.state == "unknown":
+            if result.state == PaymentState.UNKNOWN:
                 raise PosError(
                     N_(
                         "The card terminal cannot say whether it refunded: check its "
@@ -430,8 +424,7 @@ class Refunds:
         cashier = pos.require_cashier()
         done = load_committed_sale(pos.db, pos.sealer, sale_id)
         with pos.db.atomic():
-            SaleRow.update(reprints=SaleRow.reprints + 1).where(SaleRow.id == sale_id).execute()
-            copy = SaleRow.get_by_id(sale_id).reprints
+            copy = count_reprint(sale_id)
             pos.journal.append(
                 "reprint", {"sale": done.label, "copy": copy, "cashier": cashier.id}, pos.clock()
             )

@@ -122,9 +122,7 @@ class Shifts:
             approval = check_approval(approval, UNPAID_ORDERS, N_("open the drawer"))
         now = self.pos.clock()
         payload = {"shift": shift.id, "cashier": cashier.id, "reason": reason}
-        if approval is not None:
-            payload.update(approval.journal_fields())
-        entry = self.pos.journal.append("no_sale", payload, now)
+        entry = self.pos.record("no_sale", payload, cashier, approval, now, watch=False)
         self._kick(f"no-sale-{entry.seq}")
         self.pos.watch("no_sale", payload, cashier, now)
 

@@ -1,6 +1,6 @@
-"""Card payments as the card terminal saw them, kept in the database (the
-``PaymentRecords`` of ``hal.card.payments``): pending before the request goes out,
-resolved after, settled when the sale or refund that used it is committed.
+"""Card payments as the card terminal saw them, kept in the database: pending before the
+request goes out, resolved after, settled when the sale or refund that used it is
+committed (``terminal.services.card_records`` hands the card terminal's records here).
 
 A row that is ``paid`` but not settled is money the card terminal took (or gave back)
 for which no sale (or refund) was committed - after a crash, say. The terminal shows
@@ -10,35 +10,33 @@ these at start so a supervisor reverses them or rings the sale up again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from hal.card.payments import PAID
-from hal.card.zvt.client import Outcome
 from terminal.store.models import CardPaymentRow
 
+# the states a card payment row can have (hal.card.payments.PaymentState's values)
+PENDING, PAID, UNKNOWN = "pending", "paid", "unknown"
+OPEN = (PAID, UNKNOWN, PENDING)  # money moved, or may have, with nothing committed yet
 
-class DatabaseRecords:
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
 
-    def pending(self, payment_id: str, amount: int) -> None:
-        # refunds' ids start with "refund:", reversals' with "reversal:"; a refund's row may
-        # exist already, holding its plan: it is kept
-        fields = {
-            "kind": payment_id.split(":", 1)[0] if ":" in payment_id else "payment",
-            "amount": amount,
-            "state": "pending",
-            "created_at": self.clock().astimezone(UTC).replace(tzinfo=None),
-        }
-        CardPaymentRow.insert(payment_id=payment_id, **fields).on_conflict(
-            conflict_target=[CardPaymentRow.payment_id], update=fields
-        ).execute()
+def mark_pending(payment_id: str, amount: int, at: datetime) -> None:
+    """Before the request goes out. Refunds' ids start with ``refund:``, reversals' with
+    ``reversal:``; a refund's row may exist already, holding its plan: it is kept."""
+    fields = {
+        "kind": payment_id.split(":", 1)[0] if ":" in payment_id else "payment",
+        "amount": amount,
+        "state": PENDING,
+        "created_at": at.astimezone(UTC).replace(tzinfo=None),
+    }
+    CardPaymentRow.insert(payment_id=payment_id, **fields).on_conflict(
+        conflict_target=[CardPaymentRow.payment_id], update=fields
+    ).execute()
 
-    def resolved(self, payment_id: str, state: str, outcome: Outcome | None) -> None:
-        CardPaymentRow.update(
-            state=state, receipt_number=outcome.receipt_number if outcome else None
-        ).where(CardPaymentRow.payment_id == payment_id).execute()
+
+def mark_resolved(payment_id: str, state: str, receipt_number: int | None) -> None:
+    CardPaymentRow.update(state=state, receipt_number=receipt_number).where(
+        CardPaymentRow.payment_id == payment_id
+    ).execute()
 
 
 def unsettled() -> list[CardPaymentRow]:
@@ -48,9 +46,22 @@ def unsettled() -> list[CardPaymentRow]:
         CardPaymentRow.select()
         .where(
             (CardPaymentRow.settled == False)  # noqa: E712
-            & (CardPaymentRow.state.in_([PAID, "unknown", "pending"]))
+            & (CardPaymentRow.state.in_(OPEN))
         )
         .order_by(CardPaymentRow.created_at)
+    )
+
+
+def open_refunds_of(sale_label: str) -> bool:
+    """Whether a card refund of this sale moved money, or may have, unsettled."""
+    return (
+        CardPaymentRow.select()
+        .where(
+            CardPaymentRow.payment_id.startswith(f"refund:{sale_label}:")
+            & (CardPaymentRow.settled == False)  # noqa: E712
+            & CardPaymentRow.state.in_(OPEN)
+        )
+        .exists()
     )
 
 
@@ -69,7 +80,7 @@ def record_plan(payment_id: str, amount: int, plan: dict, at: datetime) -> None:
         payment_id=payment_id,
         kind="refund",
         amount=amount,
-        state="pending",
+        state=PENDING,
         created_at=at.astimezone(UTC).replace(tzinfo=None),
         plan=json.dumps(plan, sort_keys=True),
     ).execute()

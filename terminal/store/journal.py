@@ -386,6 +386,16 @@ def read_entries(
             yield entry
 
 
+def shift_first_seq(db: Database, shift_id: int) -> int:
+    """The seq of a shift's opening entry (0 when there is none): where its entries begin."""
+    row = db.execute_sql(
+        f"SELECT MIN(seq) FROM {TABLE} WHERE type = 'shift_open'"
+        " AND json_extract(payload, '$.shift') = ?",
+        (shift_id,),
+    ).fetchone()
+    return row[0] or 0
+
+
 def archived(db: Database, terminal_id: str) -> list[dict[str, Any]]:
     """The journal a replaced terminal of the same id kept, brought by an import (its
     epochs come before this database's), in order."""

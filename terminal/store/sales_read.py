@@ -111,3 +111,10 @@ def _archived_entry(db, number: int, terminal_id: str) -> tuple[int, str, int]:
         if row:
             return row
     return 0, "--------", 1
+
+
+def count_reprint(sale_id: int) -> int:
+    """One more copy of a sale's receipt: its number (COPY n). Inside the caller's
+    transaction, with the reprint's journal entry."""
+    SaleRow.update(reprints=SaleRow.reprints + 1).where(SaleRow.id == sale_id).execute()
+    return SaleRow.get_by_id(sale_id).reprints

@@ -17,7 +17,6 @@ from pathlib import Path
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Keyboard, Window
-from kivy.lang import Builder
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from terminal.config import Settings
@@ -26,24 +25,21 @@ from terminal.core.errors import PosError
 from terminal.i18n import _
 from terminal.services.pos import PosService, SaleOutcome
 from terminal.ui.keymap import ENTER_KEYS, KeyMap
+from terminal.ui.panels import ApprovalPanel
+from terminal.ui.payment_screen import PaymentScreen
 from terminal.ui.refund_screen import RefundScreen
-from terminal.ui.screens import PaymentScreen, SaleScreen, SearchScreen, SignInScreen
+from terminal.ui.sale_screen import SaleScreen
+from terminal.ui.search_screen import SearchScreen
+from terminal.ui.signin_screen import SignInScreen
 
 log = logging.getLogger(__name__)
-KV_FILE = Path(__file__).with_name("pos.kv")
 _KEY_NAMES = {code: name for name, code in Keyboard.keycodes.items()}
-
-
-def load_kv() -> None:
-    if str(KV_FILE) not in Builder.files:
-        Builder.load_file(str(KV_FILE))
 
 
 class PosRoot(ScreenManager):
     """Screens plus routing of keys and scans to whichever screen is showing."""
 
     def __init__(self, pos: PosService, settings: Settings, **kwargs) -> None:
-        load_kv()
         super().__init__(transition=NoTransition(), **kwargs)
         self.service = pos
         self.settings = settings
@@ -122,8 +118,6 @@ class PosRoot(ScreenManager):
         """Run ``action(approval)``: first without approval; if the shop's rules ask for
         one, the approval prompt opens inline and the action runs again with it.
         Refusals are shown on the current screen; cancel returns to where one was."""
-        from terminal.ui.panels import ApprovalPanel  # noqa: PLC0415 - panels import screens
-
         screen = self.current_screen
         try:
             result = action(None)

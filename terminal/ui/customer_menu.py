@@ -1,114 +1,45 @@
 """Customers at the till: find by member card (scanned), phone or name and attach to
-the sale; add, edit or delete (with the customers approval when that category is on)."""
+the sale; add, edit or delete (with the customers approval when that category is on).
+No Kivy: the questions go to an ``Asker``."""
 
 from __future__ import annotations
 
-from kivy.clock import Clock
+from collections.abc import Callable
 
 from terminal.i18n import _
-from terminal.ui.panels import ChoicePanel, EntryPanel
+from terminal.services.pos import PosService
+from terminal.ui.asker import Asker
 
 
-def open_customer_menu(screen, typed: str = "") -> None:
-    service, router = screen.service, screen.router
-    desk = service.customers
+class CustomerMenu:
+    """``on_customer``: called when the sale's customer changed (attached, another one,
+    none, deleted), before the outcome is said."""
 
-    def later(show) -> None:  # open the next prompt after this one has closed
-        Clock.schedule_once(lambda _dt: show(), 0)
+    def __init__(
+        self, service: PosService, ask: Asker, on_customer: Callable[[], None] | None = None
+    ) -> None:
+        self.service = service
+        self.desk = service.customers
+        self.ask = ask
+        self.on_customer = on_customer
 
-    def attach(customer) -> None:
-        desk.attach(customer)
-        screen.show_customer()
-        screen.refresh()
-        if customer is not None:
-            screen.say(
-                _("Customer {name} ({tier})").format(
-                    name=customer.name, tier=desk.tier_name(customer)
-                )
-            )
-
-    def ask_details(title: str, name: str, phone: str, done) -> None:
-        """Name, then phone: two prompts, then ``done(name, phone)``."""
-
-        def with_name(new_name: str) -> str | None:
-            if not new_name.strip():
-                return _("A name, please")
-
-            def with_phone(new_phone: str) -> str | None:
-                later(lambda: done(new_name.strip(), new_phone.strip() or None))
-                return None
-
-            later(
-                lambda: _prefilled(EntryPanel(router, title + ": " + _("phone"), with_phone), phone)
-            )
-            return None
-
-        _prefilled(EntryPanel(router, title + ": " + _("name"), with_name, letters=True), name)
-
-    def add(name_hint: str = "") -> None:
-        def done(name: str, phone: str | None) -> None:
-            router.with_approval(lambda approval: desk.add(name, phone, approval=approval), attach)
-
-        ask_details(_("New customer"), name_hint, "", done)
-
-    def edit(customer) -> None:
-        def done(name: str, phone: str | None) -> None:
-            router.with_approval(
-                lambda approval: desk.edit(customer.id, name, phone, customer.address, approval),
-                attach,
-            )
-
-        ask_details(_("Edit customer"), customer.name, customer.phone or "", done)
-
-    def delete(customer) -> None:
-        def deleted(_result) -> None:
-            screen.show_customer()
-            screen.refresh()
-            screen.say(_("Customer deleted: personal data erased"))
-
-        router.with_approval(lambda approval: desk.delete(customer.id, approval), deleted)
-
-    def search(text: str) -> str | None:
-        found = desk.find(text)
-        if not found:
-            later(
-                lambda: ChoicePanel(
-                    router,
-                    _("No customer found for {text}").format(text=text),
-                    [("add", _("Add a new customer")), ("again", _("Search again"))],
-                    lambda key: (
-                        add("" if text[:1].isdigit() else text)
-                        if key == "add"
-                        else open_customer_menu(screen)
-                    ),
-                ).show()
-            )
-            return None
-        if len(found) == 1:
-            attach(found[0])
-            return None
-        options = [(c.id, f"{c.name} {c.member_code or ''}") for c in found[:8]]
-        by_id = {c.id: c for c in found}
-        later(
-            lambda: ChoicePanel(
-                router, _("Which customer?"), options, lambda cid: attach(by_id[cid])
-            ).show()
-        )
-        return None
-
-    if typed:
-        search(typed)
-        return
-    current = service.customer
-    if current is not None:
+    def open(self, typed: str = "") -> None:
+        """``typed``: what the cashier typed before the customer key, searched at once.
+        Else: the sale's customer's menu, or the search."""
+        if typed:
+            self.search(typed)
+            return
+        current = self.service.customer
+        if current is None:
+            self.search_prompt()
+            return
         actions = {
-            "edit": lambda: edit(current),
-            "delete": lambda: delete(current),
-            "detach": lambda: attach(None),
-            "other": lambda: later(lambda: _search_prompt(router, search)),
+            "edit": lambda: self.edit(current),
+            "delete": lambda: self.delete(current),
+            "detach": lambda: self.attach(None),
+            "other": lambda: self.ask.next(self.search_prompt),
         }
-        ChoicePanel(
-            router,
+        self.ask.choose(
             _("Customer {name}").format(name=current.name),
             [
                 ("edit", _("Edit")),
@@ -117,21 +48,101 @@ def open_customer_menu(screen, typed: str = "") -> None:
                 ("other", _("Another customer")),
             ],
             lambda key: actions[key](),
-        ).show()
-        return
-    _search_prompt(router, search)
+        )
 
+    def _changed(self) -> None:
+        if self.on_customer is not None:
+            self.on_customer()
 
-def _search_prompt(router, search) -> None:
-    EntryPanel(
-        router,
-        _("Customer: scan the member card, or type phone or name"),
-        search,
-        letters=True,
-        accept_scans=True,
-    ).show()
+    def attach(self, customer) -> None:
+        """``customer`` on the sale (None: nobody)."""
+        self.desk.attach(customer)
+        self._changed()
+        if customer is not None:
+            self.ask.say(
+                _("Customer {name} ({tier})").format(
+                    name=customer.name, tier=self.desk.tier_name(customer)
+                )
+            )
 
+    def search_prompt(self) -> None:
+        self.ask.enter(
+            _("Customer: scan the member card, or type phone or name"),
+            self.search,
+            letters=True,
+            accept_scans=True,
+        )
 
-def _prefilled(panel: EntryPanel, value: str) -> None:
-    panel.value = value
-    panel.show()
+    def search(self, text: str) -> str | None:
+        """One found: attached; several: which one; none: add one, or search again."""
+        found = self.desk.find(text)
+        if not found:
+            self.ask.next(
+                lambda: self.ask.choose(
+                    _("No customer found for {text}").format(text=text),
+                    [("add", _("Add a new customer")), ("again", _("Search again"))],
+                    lambda key: (
+                        self.add("" if text[:1].isdigit() else text)
+                        if key == "add"
+                        else self.open()
+                    ),
+                )
+            )
+            return None
+        if len(found) == 1:
+            self.attach(found[0])
+            return None
+        options = [(c.id, f"{c.name} {c.member_code or ''}") for c in found[:8]]
+        by_id = {c.id: c for c in found}
+        self.ask.next(
+            lambda: self.ask.choose(
+                _("Which customer?"), options, lambda cid: self.attach(by_id[cid])
+            )
+        )
+        return None
+
+    def ask_details(self, title: str, name: str, phone: str, done) -> None:
+        """Name, then phone: two questions, then ``done(name, phone)``."""
+
+        def with_name(new_name: str) -> str | None:
+            if not new_name.strip():
+                return _("A name, please")
+
+            def with_phone(new_phone: str) -> str | None:
+                self.ask.next(lambda: done(new_name.strip(), new_phone.strip() or None))
+                return None
+
+            self.ask.next(
+                lambda: self.ask.enter(title + ": " + _("phone"), with_phone, value=phone)
+            )
+            return None
+
+        self.ask.enter(title + ": " + _("name"), with_name, value=name, letters=True)
+
+    def add(self, name_hint: str = "") -> None:
+        """A new customer (``name_hint``: the name searched for), attached to the sale."""
+
+        def done(name: str, phone: str | None) -> None:
+            self.ask.approve(
+                lambda approval: self.desk.add(name, phone, approval=approval), self.attach
+            )
+
+        self.ask_details(_("New customer"), name_hint, "", done)
+
+    def edit(self, customer) -> None:
+        def done(name: str, phone: str | None) -> None:
+            self.ask.approve(
+                lambda approval: self.desk.edit(
+                    customer.id, name, phone, customer.address, approval
+                ),
+                self.attach,
+            )
+
+        self.ask_details(_("Edit customer"), customer.name, customer.phone or "", done)
+
+    def delete(self, customer) -> None:
+        def deleted(_result) -> None:
+            self._changed()
+            self.ask.say(_("Customer deleted: personal data erased"))
+
+        self.ask.approve(lambda approval: self.desk.delete(customer.id, approval), deleted)

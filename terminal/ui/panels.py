@@ -1,12 +1,13 @@
 """Inline prompts over the current screen: a choice (reasons, menus), a typed entry
 (amounts, codes), the supervisor's approval, and the blind count. While one is open the
 key router sends keys and keypad taps to it; Esc (the back key) cancels it and returns
-the cashier to where they were."""
+the cashier to where they were. ``PanelAsker`` asks a menu flow's questions with them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
@@ -15,8 +16,10 @@ from kivy.uix.modalview import ModalView
 
 from terminal.core.approval import PASSKEY_MODE, ApprovalNeeded
 from terminal.core.errors import PosError
+from terminal.core.money import Currency
 from terminal.i18n import _
-from terminal.ui.screens import KeyHooks, Keypad, PosButton
+from terminal.ui.asker import problem_with
+from terminal.ui.widgets import KeyHooks, Keypad, PosButton
 
 
 class Panel(KeyHooks, ModalView):
@@ -169,13 +172,7 @@ class EntryPanel(Panel):
         self.on_enter_key()
 
     def on_enter_key(self) -> None:
-        text = self.value
-        try:
-            problem = self._on_ok(text)
-        except PosError as exc:
-            problem = exc.translated(_)
-        except (ArithmeticError, ValueError):  # an amount that does not parse
-            problem = _("{text} is not an amount").format(text=text)
+        problem = problem_with(self._on_ok, self.value)
         if problem:
             if self.secret:
                 self.value = ""
@@ -311,3 +308,50 @@ class CountPanel(Panel):
         counts = {value: int(n) for value, n in self.counts.items() if n}
         self.close()
         self._on_done(counts)
+
+
+class PanelAsker:
+    """A menu flow's questions (see :mod:`terminal.ui.asker`) as prompts over ``screen``;
+    what the flow says shows on that screen."""
+
+    def __init__(self, router, screen) -> None:
+        self.router = router
+        self.screen = screen
+
+    def choose(self, title: str, options: Sequence[tuple[str, str]], then) -> None:
+        ChoicePanel(self.router, title, list(options), then).show()
+
+    def enter(
+        self,
+        title: str,
+        then,
+        *,
+        value: str = "",
+        hint: str = "",
+        secret: bool = False,
+        letters: bool = False,
+        accept_scans: bool = False,
+    ) -> None:
+        panel = EntryPanel(
+            self.router,
+            title,
+            then,
+            hint=hint,
+            secret=secret,
+            letters=letters,
+            accept_scans=accept_scans,
+        )
+        panel.value = value
+        panel.show()
+
+    def count(self, title: str, denominations: Sequence[int], currency: Currency, then) -> None:
+        CountPanel(self.router, title, denominations, currency, then).show()
+
+    def approve(self, action, then) -> None:
+        self.router.with_approval(action, then)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.screen.say(text, error=error)
+
+    def next(self, step) -> None:
+        Clock.schedule_once(lambda _dt: step(), 0)

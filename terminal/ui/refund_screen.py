@@ -17,9 +17,11 @@ from terminal.core.refunds import REFUND_REASONS
 from terminal.i18n import _
 from terminal.services.receipt import format_quantity
 from terminal.services.refunds import RefundOutcome
-from terminal.ui.screens import CartRow, PosScreen
+from terminal.ui.panels import ChoicePanel, EntryPanel
+from terminal.ui.widgets import CartRow, PosScreen, load_kv
 
 log = logging.getLogger(__name__)
+load_kv(__file__)
 
 
 class RefundScreen(PosScreen):
@@ -110,8 +112,6 @@ class RefundScreen(PosScreen):
 
     def find(self) -> None:
         """No receipt to scan: today's sales of an amount, or paid with a card ending so."""
-        from terminal.ui.panels import ChoicePanel, EntryPanel  # noqa: PLC0415
-
         refunds = self.service.refunds
 
         def show(found) -> str | None:
@@ -263,8 +263,6 @@ class RefundScreen(PosScreen):
             self.refresh()
 
     def confirm(self) -> None:
-        from terminal.ui.panels import ChoicePanel  # noqa: PLC0415
-
         if self.busy:
             return
         if self.no_receipt:

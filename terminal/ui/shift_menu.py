@@ -1,130 +1,162 @@
 """The shift menu on the sale screen: cash in and out, no sale, X report, close the shift
-with a blind count, Z report. Every step goes through the service's shift rules."""
+with a blind count, Z report; and the opening float when no shift is open. Every step
+goes through the service's shift rules. No Kivy: the questions go to an ``Asker``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from terminal.core.errors import PosError
 from terminal.i18n import _
+from terminal.services.pos import PosService
 from terminal.services.shifts import CASH_REASONS, NO_SALE_REASONS
-from terminal.ui.panels import ChoicePanel, CountPanel, EntryPanel
+from terminal.ui.asker import Asker
 
 
-def open_shift_menu(screen) -> None:
-    service, router = screen.service, screen.router
-    shifts = service.shifts
-    money = screen.money
+class ShiftMenu:
+    """``on_closed``: called once the shift is closed and the outcome said."""
 
-    def printed(what: str, error: str | None) -> None:
+    def __init__(
+        self, service: PosService, ask: Asker, on_closed: Callable[[], None] | None = None
+    ) -> None:
+        self.service = service
+        self.shifts = service.shifts
+        self.ask = ask
+        self.on_closed = on_closed
+
+    def money(self, amount: int) -> str:
+        return self.service.currency.format(amount)
+
+    def refuse(self, exc: PosError) -> None:
+        self.ask.say(exc.translated(_), error=True)
+
+    def open(self) -> None:
+        """The menu: what can be done with the shift as it is (open, or not)."""
+        if self.shifts.current is None:
+            options = [("open", _("Open the shift")), ("z", _("Z report (close the day)"))]
+        else:
+            options = [
+                ("cash_in", _("Cash in")),
+                ("cash_out", _("Cash out")),
+                ("no_sale", _("No sale (open drawer)")),
+                ("x", _("X report")),
+                ("close", _("Close the shift (blind count)")),
+            ]
+        actions = {
+            "cash_in": lambda: self.cash("cash_in"),
+            "cash_out": lambda: self.cash("cash_out"),
+            "no_sale": self.no_sale,
+            "x": self.x_report,
+            "close": self.close,
+            "z": self.z_report,
+            "open": self.open_shift,
+        }
+        self.ask.choose(_("Shift and reports"), options, lambda key: actions[key]())
+
+    def open_shift(self) -> None:
+        """No shift is open: the first thing is to count the opening float."""
+
+        def open_with(text: str) -> str | None:
+            amount = self.service.currency.parse(text or "0")
+            shift = self.shifts.open(amount)
+            self.ask.say(
+                _("Shift {n} open, float {amount}").format(n=shift.id, amount=self.money(amount))
+            )
+            return None
+
+        self.ask.enter(_("Open the shift: count the opening float"), open_with, hint=self.money(0))
+
+    def _printed(self, what: str, error: str | None) -> None:
         if error:
-            screen.say(
+            self.ask.say(
                 _("{what} saved; not printed: {reason}").format(what=what, reason=error), error=True
             )
         else:
-            screen.say(_("{what} printed").format(what=what))
+            self.ask.say(_("{what} printed").format(what=what))
 
-    def cash(kind: str) -> None:
+    def cash(self, kind: str) -> None:
+        """Cash in or out: the amount, then the reason."""
         title = _("Cash in: amount") if kind == "cash_in" else _("Cash out: amount")
 
         def with_amount(text: str) -> str | None:
-            amount = service.currency.parse(text or "0")
+            amount = self.service.currency.parse(text or "0")
 
             def with_reason(reason: str) -> None:
                 try:
-                    shifts.cash_move(kind, amount, reason)
+                    self.shifts.cash_move(kind, amount, reason)
                 except PosError as exc:
-                    screen.refuse(exc)
+                    self.refuse(exc)
                     return
-                screen.say(
-                    _("{what}: {amount}").format(what=title.split(":")[0], amount=money(amount))
+                self.ask.say(
+                    _("{what}: {amount}").format(
+                        what=title.split(":")[0], amount=self.money(amount)
+                    )
                 )
 
-            ChoicePanel(
-                router, _("Reason"), [(k, _(v)) for k, v in CASH_REASONS.items()], with_reason
-            ).show()
+            self.ask.choose(_("Reason"), [(k, _(v)) for k, v in CASH_REASONS.items()], with_reason)
             return None
 
-        EntryPanel(router, title, with_amount, hint=money(0)).show()
+        self.ask.enter(title, with_amount, hint=self.money(0))
 
-    def no_sale() -> None:
+    def no_sale(self) -> None:
+        """Open the drawer without a sale: the reason, and the approval when it is on."""
+
         def with_reason(reason: str) -> None:
-            router.with_approval(
-                lambda approval: shifts.no_sale(reason, approval),
-                lambda _r: screen.say(_("Drawer opened (no sale), journaled")),
+            self.ask.approve(
+                lambda approval: self.shifts.no_sale(reason, approval),
+                lambda _r: self.ask.say(_("Drawer opened (no sale), journaled")),
             )
 
-        ChoicePanel(
-            router,
+        self.ask.choose(
             _("Open the drawer without a sale: why?"),
             [(k, _(v)) for k, v in NO_SALE_REASONS.items()],
             with_reason,
-        ).show()
+        )
 
-    def x_report() -> None:
+    def x_report(self) -> None:
         try:
-            out = shifts.x_report()
+            out = self.shifts.x_report()
         except PosError as exc:
-            screen.refuse(exc)
+            self.refuse(exc)
             return
-        printed(_("X report"), out.print_error)
+        self._printed(_("X report"), out.print_error)
 
-    def close() -> None:
+    def close(self) -> None:
+        """Close the shift: the blind count, then counted against expected."""
+
         def counted(counts: dict[int, int]) -> None:
             try:
-                closed = shifts.close(counts)
+                closed = self.shifts.close(counts)
             except PosError as exc:
-                screen.refuse(exc)
+                self.refuse(exc)
                 return
-            screen.say(
+            self.ask.say(
                 _(
                     "Shift closed. Counted {counted}, expected {expected}, variance {variance}"
                 ).format(
-                    counted=money(closed.counted),
-                    expected=money(closed.expected),
-                    variance=money(closed.variance),
+                    counted=self.money(closed.counted),
+                    expected=self.money(closed.expected),
+                    variance=self.money(closed.variance),
                 ),
                 error=closed.variance != 0,
             )
-            router.screenshot("shift-closed")
+            if self.on_closed is not None:
+                self.on_closed()
 
-        if shifts.current is None:
-            screen.say(_("No shift is open"), error=True)
+        if self.shifts.current is None:
+            self.ask.say(_("No shift is open"), error=True)
             return
-        CountPanel(
-            router,
+        self.ask.count(
             _("Blind count: how many of each?"),
-            service.currency.denominations,
-            service.currency,
+            self.service.currency.denominations,
+            self.service.currency,
             counted,
-        ).show()
+        )
 
-    def z_report() -> None:
+    def z_report(self) -> None:
         try:
-            out = shifts.z_report()
+            out = self.shifts.z_report()
         except PosError as exc:
-            screen.refuse(exc)
+            self.refuse(exc)
             return
-        printed(_("Z report {n}").format(n=out.number), out.print_error)
-
-    def open_shift() -> None:
-        screen.ask_opening_float()
-
-    if shifts.current is None:
-        options = [("open", _("Open the shift")), ("z", _("Z report (close the day)"))]
-    else:
-        options = [
-            ("cash_in", _("Cash in")),
-            ("cash_out", _("Cash out")),
-            ("no_sale", _("No sale (open drawer)")),
-            ("x", _("X report")),
-            ("close", _("Close the shift (blind count)")),
-        ]
-    actions = {
-        "cash_in": lambda: cash("cash_in"),
-        "cash_out": lambda: cash("cash_out"),
-        "no_sale": no_sale,
-        "x": x_report,
-        "close": close,
-        "z": z_report,
-        "open": open_shift,
-    }
-    ChoicePanel(router, _("Shift and reports"), options, lambda key: actions[key]()).show()
+        self._printed(_("Z report {n}").format(n=out.number), out.print_error)

@@ -109,9 +109,7 @@ def test_the_configuration_in_force_survives_a_restart(terminal, settings, clock
         (lambda d: d["taxes"].pop("EXEMPT"), "unknown tax class 'EXEMPT'"),
     ],
 )
-def test_a_bad_configuration_is_refused_and_changes_nothing(
-    terminal, settings, spoil, message
-):
+def test_a_bad_configuration_is_refused_and_changes_nothing(terminal, settings, spoil, message):
     pos = terminal.pos
     document = new_prices(settings)
     spoil(document)

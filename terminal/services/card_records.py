@@ -1,0 +1,24 @@
+"""The card terminal's payment records (``hal.card.payments.PaymentRecords``), kept in
+the terminal's database: the adapter between the device and the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from hal.card.payments import PaymentState
+from hal.card.zvt.client import Outcome
+from terminal.store import card_payments
+
+
+class DatabaseRecords:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def pending(self, payment_id: str, amount: int) -> None:
+        card_payments.mark_pending(payment_id, amount, self.clock())
+
+    def resolved(self, payment_id: str, state: PaymentState, outcome: Outcome | None) -> None:
+        card_payments.mark_resolved(
+            payment_id, str(state), outcome.receipt_number if outcome else None
+        )
