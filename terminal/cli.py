@@ -40,6 +40,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import logging.handlers
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -59,13 +62,27 @@ from terminal.ui.kivy_setup import configure_kivy
 DEFAULT_CONFIG = Path("config/pos.toml")
 
 
+LOG_BYTES = 5 * 1024 * 1024  # one log file; 5 of them kept: 30 MiB at most on the card
+LOG_FILES = 5
+
+
 def setup_logging(settings: Settings) -> None:
-    log_dir = settings.data_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    """Log to the terminal's stderr and, unless systemd's journal takes stderr already
+    (``JOURNAL_STREAM``), to ``<data_dir>/logs/pos.log``, rotated so an SD card never
+    fills up. Lines the end-to-end tests wait on are a contract: see DEVELOPERS.md."""
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if not os.environ.get("JOURNAL_STREAM"):
+        log_dir = settings.data_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log_dir / "pos.log", maxBytes=LOG_BYTES, backupCount=LOG_FILES
+            )
+        )
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[logging.StreamHandler(), logging.FileHandler(log_dir / "pos.log")],
+        handlers=handlers,
         force=True,  # python-escpos calls logging.basicConfig() when imported
     )
     # peewee's DEBUG output carries query parameters - what a cashier typed among them.
@@ -81,6 +98,22 @@ def _start(settings: Settings, *, headless: bool = False):
 
 
 def cmd_run(settings: Settings) -> int:
+    # Ctrl+C or a SIGTERM, even while the terminal is starting: the window closes the
+    # normal way, so the journal gets its stop entry and the devices are closed (no
+    # KeyboardInterrupt traceback). Set first: a signal may come at any moment.
+    app = None
+    stop_asked = False
+
+    def stop_cleanly(_signum, _frame) -> None:
+        nonlocal stop_asked
+        stop_asked = True
+        if app is not None:
+            from kivy.clock import Clock  # noqa: PLC0415 - Kivy after configure_kivy
+
+            Clock.schedule_once(lambda _dt: app.stop())
+
+    signal.signal(signal.SIGINT, stop_cleanly)
+    signal.signal(signal.SIGTERM, stop_cleanly)
     try:
         terminal = _start(settings)
     except (DatabaseUnusable, KeyStoreError, StartRefused) as exc:
@@ -90,11 +123,17 @@ def cmd_run(settings: Settings) -> int:
         reason = exc.translated(_) if isinstance(exc, StartRefused) else str(exc)
         logging.getLogger(__name__).error("terminal stopped: %s", exc)
         print(f"pos-terminal: {exc}", file=sys.stderr)
-        StoppedApp(reason, settings.ui.screenshot_dir).run()
+        app = StoppedApp(reason, settings.ui.screenshot_dir)
+        app.run()
         return 3
+    from kivy.clock import Clock  # noqa: PLC0415
+
     from terminal.ui.app import PosApp  # noqa: PLC0415 - Kivy only after configure_kivy
 
-    PosApp(terminal.pos, settings, terminal.scanner, stop=terminal.stop).run()
+    app = PosApp(terminal, settings)
+    if stop_asked:  # while it was starting: it starts, then stops at once
+        Clock.schedule_once(lambda _dt: app.stop())
+    app.run()
     return 0
 
 

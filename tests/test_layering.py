@@ -39,9 +39,6 @@ RULES = {
 }
 ALLOWED = {
     "terminal/core": ("terminal.core",),
-    # the store keeps the card terminal's payment records (hal's PaymentRecords protocol),
-    # so it reads hal's outcome types; hal knows nothing of the store
-    "terminal/store": ("hal.card.payments", "hal.card.zvt.client"),
 }
 
 
@@ -86,3 +83,67 @@ def test_the_check_sees_a_forbidden_import(tmp_path):
     rule.write_text("import json\nfrom kivy.app import App\nfrom terminal.core import money\n")
     assert violations("terminal/ui", [screen]) == ["screen.py:2: terminal.store"]
     assert violations("terminal/core", [rule]) == ["rule.py:2: kivy.app"]
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports, at any depth of its code (a late import
+    inside a function is still an import)."""
+    files = {}
+    for package in ("terminal", "hal"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            files[name] = path
+    graph = {}
+    for name, path in files.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        graph[name] = (found & set(files)) - {name}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected groups of two or more modules (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                other = stack.pop()
+                group.add(other)
+                if other == node:
+                    break
+            if len(group) > 1:
+                found.append(group)
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_import_graph_has_no_circles():
+    graph = import_graph()
+    assert len(graph) > 100 and graph["terminal.services.bootstrap"]
+    assert circles(graph) == []
+
+
+def test_the_circle_check_sees_a_circle():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert circles({"a": {"b"}, "b": set()}) == []

@@ -9,6 +9,7 @@ overlay), ``simulator``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from hal.device import (
 )
 from hal.gpio import PIN_FACTORIES
 from hal.keypad.base import KEYPAD_KEYS, Keypad
+from hal.sim_pipe import PipeReader
+
+log = logging.getLogger(__name__)
 
 KeyHandler = Callable[[str], None]
 __all__ = ["BACKENDS", "KEYPAD_KEYS", "KeyboardKeypad", "Keypad", "SimulatorKeypad", "make_keypad"]
@@ -33,7 +37,21 @@ class KeyboardKeypad(Keypad):
 
 
 class SimulatorKeypad(Keypad):
-    """Delivers key presses given to :meth:`press` (a technician's or a test's fingers)."""
+    """Delivers key presses given to :meth:`press` (a technician's or a test's fingers),
+    and key names written to its pipe, one a line: ``printf '1\\nenter\\n' >
+    var/sim/keypad`` (a name that is no key of a PIN keypad is logged and dropped)."""
+
+    def __init__(self, fifo_path: Path | None = None) -> None:
+        self.fifo_path = fifo_path
+        self._pipe = PipeReader(fifo_path, self._from_pipe, "keypad-sim") if fifo_path else None
+
+    def begin(self) -> None:
+        if self._pipe:
+            self._pipe.start()
+
+    def end(self) -> None:
+        if self._pipe:
+            self._pipe.stop()
 
     def press(self, key: str) -> None:
         if key not in KEYPAD_KEYS:
@@ -41,6 +59,12 @@ class SimulatorKeypad(Keypad):
         if not self._running:
             raise RuntimeError("keypad not started")
         self.deliver(key)
+
+    def _from_pipe(self, line: str) -> None:
+        try:
+            self.press(line.lower())
+        except (ValueError, RuntimeError) as exc:
+            log.warning("simulator keypad: %s", exc)
 
 
 class NoSettings(BackendSettings, kw_only=True):
@@ -84,7 +108,9 @@ def _matrix(s: MatrixKeypadSettings, _env: DeviceEnv) -> Keypad:
 
 BACKENDS: dict[str, Backend] = {
     "keyboard": Backend(NoSettings, lambda _s, _env: KeyboardKeypad()),
-    "simulator": Backend(NoSettings, lambda _s, _env: SimulatorKeypad()),
+    "simulator": Backend(
+        NoSettings, lambda _s, env: SimulatorKeypad(env.data_dir / "sim" / "keypad")
+    ),
     "evdev": Backend(EvdevKeypadSettings, _evdev),
     "matrix": Backend(MatrixKeypadSettings, _matrix),
 }

@@ -8,8 +8,6 @@ pipe, so a technician can scan from a shell (``echo 8991002101111 > var/sim/scan
 
 from __future__ import annotations
 
-import os
-import stat
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from hal.device import (
     configure,
 )
 from hal.scanner.base import Scanner
+from hal.sim_pipe import PipeReader
 
 ScanHandler = Callable[[str], None]
 
@@ -36,38 +35,21 @@ class WedgeScanner(Scanner):
 class SimulatorScanner(Scanner):
     def __init__(self, fifo_path: Path | None = None) -> None:
         self.fifo_path = fifo_path
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+        self._pipe = PipeReader(fifo_path, self.deliver, "scanner-sim") if fifo_path else None
 
     def begin(self) -> None:
         """Scans from :meth:`inject`, and lines written to the pipe (on its thread)."""
-        self._stopping = False
-        if self.fifo_path and self._thread is None:
-            self.fifo_path.parent.mkdir(parents=True, exist_ok=True)
-            if self.fifo_path.exists() and not stat.S_ISFIFO(self.fifo_path.stat().st_mode):
-                # a plain file here (an `echo > pipe` while the app was down) would be read
-                # again and again: replace it with the pipe
-                self.fifo_path.unlink()
-            if not self.fifo_path.exists():
-                os.mkfifo(self.fifo_path)
-            self._thread = threading.Thread(target=self._read_pipe, daemon=True, name="scanner-sim")
-            self._thread.start()
+        if self._pipe:
+            self._pipe.start()
 
     def inject(self, code: str) -> None:
         if not self._running:
             raise RuntimeError("scanner not started")
         self.deliver(code)
 
-    def _read_pipe(self) -> None:
-        while not self._stopping:
-            with open(self.fifo_path, encoding="utf-8", errors="replace") as pipe:
-                for line in pipe:
-                    code = line.strip()
-                    if code and self._running:
-                        self.deliver(code)
-
     def end(self) -> None:
-        self._stopping = True
+        if self._pipe:
+            self._pipe.stop()
 
 
 class SerialScanner(Scanner):

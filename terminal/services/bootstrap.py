@@ -59,7 +59,10 @@ class Terminal:
     pos: PosService
     devices: Devices
     keys: KeyStore
-    watch: DeviceWatch
+
+    @property
+    def watch(self) -> DeviceWatch:
+        return self.pos.device_watch
 
     @property
     def scanner(self) -> Scanner:
@@ -205,4 +208,4 @@ def build_terminal(
     )
     pos.devices = devices
     pos.checkpoint = lambda event: remember(keys, db, settings.terminal_id, event, clock())
-    return Terminal(pos, devices, keys, DeviceWatch(pos))
+    return Terminal(pos, devices, keys)

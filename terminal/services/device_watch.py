@@ -19,6 +19,8 @@ class DeviceWatch:
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        # after a sale or a refund the printer may have run out of paper: look at once
+        pos.events.subscribe(lambda _event: self.poke(), {"sale_committed", "refund_committed"})
 
     def start(self) -> None:
         if self._threads:
@@ -43,14 +45,15 @@ class DeviceWatch:
         """Read the health now (after a sale: the printer may be out of paper)."""
         self._wake.set()
 
-    def check(self) -> list[str]:
-        """One health reading; published when it differs from the last one."""
+    def check(self, *, force: bool = False) -> list[str]:
+        """One health reading; published when it differs from the last one (or always,
+        with ``force``: someone asked)."""
         try:
             events = self.pos.health()
         except Exception as exc:  # a health check must never stop the terminal
             log.warning("health check failed: %s", exc)
             events = []
-        if events != self.last:
+        if force or events != self.last:
             self.last = events
             self.pos.events.publish("health_changed", events=events)
         return events

@@ -45,6 +45,7 @@ from terminal.core.tender import (
 from terminal.i18n import translator
 from terminal.services.approvals import Approvals, Guard, operator_subject
 from terminal.services.customer_desk import CustomerDesk
+from terminal.services.device_watch import DeviceWatch
 from terminal.services.events import EventStream
 from terminal.services.key_protection import key_protection_warning
 from terminal.services.receipt import build_receipt
@@ -143,6 +144,7 @@ class PosService:
         # tells the key store where the journal and the numbers stand (after a Z report);
         # set by bootstrap, which holds the key store
         self.checkpoint: Callable[[str], None] = lambda event: None
+        self.device_watch = DeviceWatch(self)  # started with the terminal
         self.shifts = Shifts(self)
         self.refunds = Refunds(self)
         self.customers = CustomerDesk(self)

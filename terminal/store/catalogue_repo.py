@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from terminal.core.barcodes import WeighedFormat
 from terminal.core.catalogue import Catalogue, Product
 from terminal.core.taxes import TaxClass
-from terminal.store.db import database
-from terminal.store.models import BarcodeRow, ProductRow
+from terminal.store.models import BarcodeRow, ProductRow, database
 
 
 def save_products(products: Iterable[Product]) -> int:

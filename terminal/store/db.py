@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import peewee
-from peewee import DatabaseError, DatabaseProxy, SqliteDatabase
+from peewee import DatabaseError, SqliteDatabase
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from terminal.store import schema
+from terminal.store import models, schema
+from terminal.store.journal import create_journal
+from terminal.store.models import database
+from terminal.store.print_queue import create_queue
 from terminal.store.shop_config import create as create_shop_config
-
-database = DatabaseProxy()
 
 # WAL keeps readers off the writer's back; FULL fsyncs the WAL at every COMMIT so a
 # committed sale survives a power cut - a receipt is only printed after that.
@@ -64,10 +65,6 @@ def open_database(
     ``PRAGMA quick_check`` first: a damaged database stops the terminal with a clear
     message instead of being written to.
     """
-    from terminal.store import models  # noqa: PLC0415 - models import `database` from here
-    from terminal.store.journal import create_journal  # noqa: PLC0415 - same reason
-    from terminal.store.print_queue import create_queue  # noqa: PLC0415 - same reason
-
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     if key is None:

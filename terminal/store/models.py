@@ -8,6 +8,7 @@ from peewee import (
     BooleanField,
     CharField,
     CompositeKey,
+    DatabaseProxy,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -15,7 +16,8 @@ from peewee import (
     TextField,
 )
 
-from terminal.store.db import database
+# the database the models run on: bound by terminal.store.db.open_database
+database = DatabaseProxy()
 
 # columns added in schema 3 get an SQL default too, so rows written by plain SQL (tools,
 # benchmarks, older code paths) never fail on them

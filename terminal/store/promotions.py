@@ -7,8 +7,7 @@ from datetime import UTC
 from decimal import Decimal
 
 from terminal.core.pricing import Promotion
-from terminal.store.db import database
-from terminal.store.models import PromotionRow
+from terminal.store.models import PromotionRow, database
 
 
 def save_promotions(promotions: Iterable[Promotion]) -> int:

@@ -4,14 +4,19 @@ Keys come from the keyboard, a USB keypad, or a keyboard-wedge scanner - all the
 to SDL. ``on_key_down`` runs mapped actions and Enter/Backspace; ``on_textinput``
 types text into the current screen (layout-aware, so a scanner's digits and a
 cashier's letters arrive as typed). A key that ran an action does not also type.
+Keys of a keypad that is not a keyboard (evdev, matrix, simulator) and codes of a
+scanner that is not (serial, evdev, the simulator's pipe) arrive from their devices'
+threads and are handed to the window's thread.
+
+The screens follow the service's event stream (device health, a new shop
+configuration) instead of asking again and again; service calls that take time run on
+the :class:`~terminal.ui.worker.Worker`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from kivy.app import App
@@ -23,6 +28,7 @@ from terminal.config import Settings
 from terminal.core.approval import ApprovalNeeded
 from terminal.core.errors import PosError
 from terminal.i18n import _
+from terminal.services.events import Event
 from terminal.services.pos import PosService, SaleOutcome
 from terminal.ui.keymap import ENTER_KEYS, KeyMap
 from terminal.ui.panels import ApprovalPanel
@@ -31,6 +37,7 @@ from terminal.ui.refund_screen import RefundScreen
 from terminal.ui.sale_screen import SaleScreen
 from terminal.ui.search_screen import SearchScreen
 from terminal.ui.signin_screen import SignInScreen
+from terminal.ui.worker import Worker
 
 log = logging.getLogger(__name__)
 _KEY_NAMES = {code: name for name, code in Keyboard.keycodes.items()}
@@ -47,9 +54,10 @@ class PosRoot(ScreenManager):
         self.screenshot_dir = settings.ui.screenshot_dir
         self.last_outcome: SaleOutcome | None = None
         self.panels: list = []  # open prompts, the newest gets the keys
-        self._health_running = False
-        self.health_events: list[str] | None = None  # the last poll's, once it answered
+        self.worker = Worker()
+        self.health_events: list[str] | None = None  # the last ones shown
         self._swallow_text = False
+        self._unsubscribe = None
         for cls, name in (
             (SignInScreen, "signin"),
             (SaleScreen, "sale"),
@@ -64,42 +72,42 @@ class PosRoot(ScreenManager):
     # -- window binding ------------------------------------------------------------------------
     def attach(self) -> None:
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
-        self._health = Clock.schedule_interval(lambda _dt: self.check_health(), 5.0)
-        self._drawer = (
-            Clock.schedule_interval(lambda _dt: self.service.poll_drawer(), 0.02)
-            if self.service.drawer_monitor is not None
-            else None
+        self._unsubscribe = self.service.events.subscribe(
+            lambda event: Clock.schedule_once(lambda _dt: self._on_event(event)),
+            {"health_changed", "config_applied"},
         )
 
     def detach(self) -> None:
         Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
-        self._health.cancel()
-        if self._drawer is not None:
-            self._drawer.cancel()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _on_event(self, event: Event) -> None:
+        """On the window's thread: what the service published."""
+        if event.kind == "health_changed":
+            self.health_events = event.data["events"]
+            self.get_screen("sale").show_health(self.health_events)
+        elif event.kind == "config_applied":
+            self.settings = self.service.settings
+            self.keymap = KeyMap(self.settings.keys)  # a new key map, store name, texts
+            for screen in self.screens:
+                screen.config_applied()
 
     def check_health(self) -> None:
-        """Poll the devices (every 5 s, and after each sale) and show what is wrong.
+        """Read the devices' health now (the device watch does it every 5 s and after
+        each sale); the answer comes back as a health event. On the worker: a printer
+        that does not answer takes its timeouts there, never on the window."""
+        self.worker.run(lambda: self.service.device_watch.check(force=True))
 
-        On a thread: a printer that does not answer takes its timeouts there, never on
-        the window. One poll at a time."""
-        if self._health_running:
-            return
-        self._health_running = True
-
-        def poll() -> None:
-            try:
-                events = self.service.health()
-            except Exception as exc:  # a health check must never stop the app
-                log.warning("health check failed: %s", exc)
-                events = []
-            Clock.schedule_once(lambda _dt: self._show_health(events), 0)
-
-        threading.Thread(target=poll, name="health", daemon=True).start()
-
-    def _show_health(self, events: list[str]) -> None:
-        self._health_running = False
-        self.health_events = events
-        self.get_screen("sale").show_health(events)
+    def keypad_key(self, key: str) -> None:
+        """A key from a keypad that is not a keyboard: digits type, Enter confirms,
+        Clear clears, Backspace takes the last digit back (a PIN typed on it never
+        passes through the keyboard, nor any other program)."""
+        target = self.target
+        if key == "backspace":
+            target.on_backspace()
+        else:
+            target.on_keypad({"enter": "OK", "clear": "C"}.get(key, key))
 
     @property
     def target(self):
@@ -211,32 +219,31 @@ def save_screenshot(path: Path) -> Path:
 
 
 class PosApp(App):
+    """The terminal's window: made from the composition root's :class:`Terminal`, whose
+    devices it starts (after giving the scanner and the keypad their handlers) and
+    stops when the window closes."""
+
     title = "POS"
 
-    def __init__(
-        self,
-        pos: PosService,
-        settings: Settings,
-        scanner,
-        stop: Callable[[], None] | None = None,
-        **kwargs,
-    ) -> None:
+    def __init__(self, terminal, settings: Settings, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.service = pos
+        self.terminal = terminal
+        self.service = terminal.pos
         self.settings = settings
-        self.scanner = scanner
-        self._stop = stop
 
     def build(self) -> PosRoot:
         root = PosRoot(self.service, self.settings)
         root.attach()
-        # scans from a non-keyboard backend arrive on another thread: hand them to the UI thread
-        self.scanner.start(lambda code: Clock.schedule_once(lambda _dt: root.scan(code), 0))
+        # their devices' threads deliver these: hand them to the window's thread
+        self.terminal.scanner.listen(lambda code: Clock.schedule_once(lambda _dt: root.scan(code)))
+        self.terminal.keypad.listen(
+            lambda key: Clock.schedule_once(lambda _dt: root.keypad_key(key))
+        )
+        self.terminal.start()
         return root
 
+    def on_start(self) -> None:
+        log.info("terminal %s started", self.settings.terminal_id)  # (a test waits for it)
+
     def on_stop(self) -> None:
-        self.scanner.stop()
-        if self._stop is not None:  # the terminal's own: journal and key store memory
-            self._stop()
-        else:
-            self.service.journal.append("stop", {}, self.service.clock())
+        self.terminal.stop()  # journal, key store memory, devices closed

@@ -15,6 +15,7 @@ from kivy.input.motionevent import MotionEvent
 from kivy.uix.widget import Widget
 
 from terminal.ui.app import save_screenshot
+from terminal.ui.worker import Worker
 
 
 class _Touch(MotionEvent):
@@ -38,6 +39,12 @@ class UiDriver:
         self.max_frames = max_frames
 
     def frames(self, count: int = 2) -> None:
+        """Let the window draw ``count`` frames, after the worker's calls have answered
+        (a PIN check, a payment: what a cashier waits for before looking)."""
+        for _ in range(self.max_frames):
+            if Worker.idle():
+                break
+            EventLoop.idle()
         for _ in range(count):
             EventLoop.idle()
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from terminal.core.errors import N_, PosError
+from terminal.core.errors import PosError
 from terminal.i18n import _
 from terminal.ui.panels import ChoicePanel
 from terminal.ui.widgets import PosButton, PosScreen, load_kv
@@ -182,20 +181,12 @@ class PaymentScreen(PosScreen):
         def status(_code: int, text: str) -> None:
             Clock.schedule_once(lambda _dt: setattr(self, "card_status", _(text)), 0)
 
-        def run() -> None:
-            try:
-                outcome, error = self.service.pay_card(amount, on_status=status), None
-            except PosError as exc:
-                outcome, error = None, exc
-            except Exception as exc:  # a fault must not leave the screen waiting
-                log.exception("card payment failed")
-                outcome, error = (
-                    None,
-                    PosError(N_("Card payment failed: {reason}"), reason=str(exc)),
-                )
-            Clock.schedule_once(lambda _dt: self._card_done(outcome, error), 0)
-
-        threading.Thread(target=run, name="card-payment", daemon=True).start()
+        self.router.worker.run(
+            lambda: self.service.pay_card(amount, on_status=status),
+            lambda outcome: self._card_done(outcome, None),
+            lambda error: self._card_done(None, error),
+            interactive=True,
+        )
 
     def _card_done(self, outcome, error) -> None:
         self.card_busy = False
@@ -217,11 +208,17 @@ class PaymentScreen(PosScreen):
         self.say(_("Finish the payment or go back before scanning"), error=True)
 
     def pay(self, tendered: int) -> None:
+        """Commit and print on the worker (a slow printer must not freeze the window)."""
         if self.card_busy:
             return
-        try:
-            outcome = self.service.pay_cash(tendered)
-        except PosError as exc:
+        self.card_busy = True  # one payment at a time
+
+        def done(outcome) -> None:
+            self.card_busy = False
+            self.router.sale_done(outcome)
+
+        def refused(exc: PosError) -> None:
+            self.card_busy = False
             self.refuse(exc)
-            return
-        self.router.sale_done(outcome)
+
+        self.router.worker.run(lambda: self.service.pay_cash(tendered), done, refused)

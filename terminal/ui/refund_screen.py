@@ -4,7 +4,6 @@ still refundable, choose lines and quantities, refund to the sale's own tenders.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -12,7 +11,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from terminal.core.catalogue import line_amount
-from terminal.core.errors import N_, PosError
+from terminal.core.errors import PosError
 from terminal.core.refunds import REFUND_REASONS
 from terminal.i18n import _
 from terminal.services.receipt import format_quantity
@@ -317,19 +316,6 @@ class RefundScreen(PosScreen):
             def status(_code: int, text: str) -> None:
                 Clock.schedule_once(lambda _dt: self.say(_(text)), 0)
 
-            def work() -> None:
-                try:
-                    outcome, error = self.service.refunds.execute(prepared, status), None
-                except PosError as exc:
-                    outcome, error = None, exc
-                except Exception as exc:  # never leave the screen waiting
-                    log.exception("card refund failed")
-                    outcome, error = (
-                        None,
-                        PosError(N_("Card refund failed: {reason}"), reason=str(exc)),
-                    )
-                Clock.schedule_once(lambda _dt: finished(outcome, error), 0)
-
             def finished(outcome, error) -> None:
                 self.busy = False
                 if error is not None:
@@ -337,7 +323,12 @@ class RefundScreen(PosScreen):
                 else:
                     done(outcome)
 
-            threading.Thread(target=work, name="card-refund", daemon=True).start()
+            self.router.worker.run(
+                lambda: self.service.refunds.execute(prepared, status),
+                lambda outcome: finished(outcome, None),
+                lambda error: finished(None, error),
+                interactive=True,
+            )
 
         def with_reason(reason: str) -> None:
             self.say(_("Refunding..."))

@@ -446,7 +446,10 @@ class SaleScreen(PosScreen):
         self.health_text = "  ".join(_(HEALTH_TEXTS.get(e, e)) for e in events)
 
     def _do_resume_printing(self) -> None:
-        printed, error = self.service.resume_printing()
+        self.router.worker.run(self.service.resume_printing, self._printed, self.refuse)
+
+    def _printed(self, result: tuple[int, str | None]) -> None:
+        printed, error = result
         if error:
             self.say(
                 _("{n} receipt(s) printed; the printer still says: {reason}").format(

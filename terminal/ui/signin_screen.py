@@ -17,11 +17,10 @@ class SignInScreen(PosScreen):
     operator = StringProperty("")
     pin = StringProperty("")
     step = StringProperty("operator")
+    checking = False  # a PIN is being checked: another Enter waits for the answer
 
     def on_kv_post(self, base_widget) -> None:
-        self.store_name = self.service.settings.store.name
-        warning = self.service.key_protection_warning()
-        self.security_warning = _(warning) if warning else ""
+        self.config_applied()
         self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
         for cashier in self.service.cashiers()[:8]:
             button = PosButton(
@@ -30,6 +29,11 @@ class SignInScreen(PosScreen):
             button.height = button.size_hint_min_y
             button.bind(on_release=lambda _b, c=cashier: self.choose(str(c.id)))
             self.ids.cashiers.add_widget(button)
+
+    def config_applied(self) -> None:
+        self.store_name = self.service.settings.store.name
+        warning = self.service.key_protection_warning()
+        self.security_warning = _(warning) if warning else ""
 
     def on_pre_enter(self) -> None:
         self.operator = self.pin = ""
@@ -65,11 +69,20 @@ class SignInScreen(PosScreen):
             if self.operator:
                 self.step = "pin"
             return
-        try:
-            cashier = self.service.sign_in(self.operator, self.pin)
-        except PosError as exc:
+        if self.checking:
+            return
+        operator, pin = self.operator, self.pin
+        self.pin = ""  # (the PIN is checked on the worker; nothing of it stays on screen)
+        self.checking = True
+
+        def refused(exc: PosError) -> None:
+            self.checking = False
             self.pin, self.step = "", "pin"
             self.refuse(exc)
-            return
-        self.say("")
-        self.router.signed_in(cashier)
+
+        def signed_in(cashier) -> None:
+            self.checking = False
+            self.say("")
+            self.router.signed_in(cashier)
+
+        self.router.worker.run(lambda: self.service.sign_in(operator, pin), signed_in, refused)

@@ -123,6 +123,9 @@ class PosScreen(KeyHooks, Screen):
     def key_label(self, action: str) -> str:
         return self.router.keymap.label(action)
 
+    def config_applied(self) -> None:
+        """A new shop configuration is in force: show what depends on it."""
+
     def say(self, text: str, *, error: bool = False) -> None:
         self.message, self.message_is_error = text, error
 

@@ -220,3 +220,56 @@ def test_a_lost_database_stops_the_terminal_and_says_what_to_do(display, tmp_pat
     finally:
         stop(app)
     assert "is missing" in app.stderr.read()
+
+
+def test_a_pin_typed_on_a_hardware_keypad_signs_in(display, tmp_path):
+    """The keypad is a device of its own (here the simulator, fed through its pipe as a
+    technician would): the app starts it, and its keys reach the sign-in screen."""
+    data = tmp_path / "var"
+    config = tmp_path / "pos.toml"
+    shipped = CONFIG.read_text().replace('data_dir = "var"', f'data_dir = "{data}"')
+    assert 'backend = "keyboard"' in shipped
+    config.write_text(shipped.replace('backend = "keyboard"', 'backend = "simulator"', 1))
+    app = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=dict(os.environ, DISPLAY=display),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = data / "logs" / "pos.log"
+    try:
+        app_window(display)
+        pipe = wait_for(
+            lambda: (data / "sim" / "keypad").exists() and data / "sim" / "keypad", "pipe"
+        )
+        with open(pipe, "w") as keypad:  # the cashier's number, Enter, the PIN, Enter
+            keypad.write("1\nenter\n1\n3\n5\n7\nenter\n")
+        wait_for(lambda: log.exists() and "cashier 1 signed in" in log.read_text(), "sign-in")
+    finally:
+        stop(app)
+    assert not re.search(r"(?<![0-9A-Za-z])1357(?![0-9A-Za-z])", log.read_text())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_end_cleanly_with_a_stop_entry(display, tmp_path, sig):
+    from terminal.store.db import open_database  # noqa: PLC0415
+    from terminal.store.journal import read_entries  # noqa: PLC0415
+    from terminal.store.keystore import KeyStore  # noqa: PLC0415
+
+    data = tmp_path / "var"
+    app = start_app(display, data, tmp_path)
+    app_window(display)
+    log = data / "logs" / "pos.log"
+    wait_for(lambda: log.exists() and "terminal T01 started" in log.read_text(), "the start")
+    app.send_signal(sig)
+    assert app.wait(30) == 0
+    assert "Traceback" not in app.stderr.read()
+    keys = KeyStore.open_existing(data / "keys")
+    db = open_database(data / "pos.db", keys.key("database"))
+    try:
+        assert [e["type"] for e in read_entries(db)][-1] == "stop"
+        assert keys.memory["event"] == "stop"
+    finally:
+        db.close()
