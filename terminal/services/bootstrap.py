@@ -29,6 +29,7 @@ from terminal.services.demo import (
 from terminal.services.device_watch import DeviceWatch
 from terminal.services.devices import Devices, make_devices
 from terminal.services.events import EventStream
+from terminal.services.integrity import IntegrityWatch
 from terminal.services.pos import PosService
 from terminal.services.refunds import Refunds
 from terminal.services.shifts import Shifts
@@ -59,6 +60,7 @@ class Terminal:
     pos: PosService
     devices: Devices
     keys: KeyStore
+    integrity: IntegrityWatch
 
     @property
     def watch(self) -> DeviceWatch:
@@ -85,6 +87,7 @@ class Terminal:
         then watch their health and the drawer's sensor."""
         self.devices.start()
         self.watch.start()
+        self.integrity.start()
 
     def stop(self) -> None:
         """The app is closing: journal it, let the key store remember where the journal
@@ -93,6 +96,7 @@ class Terminal:
         self.pos.journal.append("stop", {}, now)
         remember(self.keys, self.pos.db, self.pos.settings.terminal_id, "stop", now)
         self.watch.stop()
+        self.integrity.stop()
         self.devices.close()
 
     @property
@@ -133,10 +137,11 @@ def protector_for(security: SecuritySettings, name: str | None = None) -> KeyPro
 
 
 def open_store(
-    settings: Settings, clock: Clock = system_clock, *, check: bool = True
+    settings: Settings, clock: Clock = system_clock, *, check: bool = True, full_check=True
 ) -> tuple[KeyStore, object, Journal]:
     """The key store (created on first start), the encrypted database checked against the
-    key store's memory (``check``), the journal."""
+    key store's memory (``check``), the journal. ``full_check=False``: the integrity check
+    of every page is left to the terminal's IntegrityWatch, off the start path."""
     store: OpenStore = open_checked_store(
         settings.security.key_dir,
         protector_for(settings.security),
@@ -144,6 +149,7 @@ def open_store(
         settings.terminal_id,
         clock(),
         check=check,
+        full_check=full_check,
     )
     return store.keys, store.db, store.journal
 
@@ -171,7 +177,7 @@ def shop_settings(settings: Settings, db, clock: Clock) -> Settings:
 def build_terminal(
     settings: Settings, *, clock: Clock = system_clock, pin_params: Argon2Params = DEFAULT_PARAMS
 ) -> Terminal:
-    keys, db, journal = open_store(settings, clock)
+    keys, db, journal = open_store(settings, clock, full_check=False)
     settings = shop_settings(settings, db, clock)
     hasher = PinHasher(keys.key("pin_pepper"), pin_params)
     hasher.decoy  # noqa: B018 - computed now, so the first unknown number costs no more
@@ -208,4 +214,5 @@ def build_terminal(
     )
     pos.devices = devices
     pos.checkpoint = lambda event: remember(keys, db, settings.terminal_id, event, clock())
-    return Terminal(pos, devices, keys)
+    integrity = IntegrityWatch(pos, settings.database_path, keys.key("database"))
+    return Terminal(pos, devices, keys, integrity)

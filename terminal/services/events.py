@@ -9,6 +9,7 @@ Events (``kind``: data):
 - ``config_applied``: version, source
 - ``shift_opened``: shift_id; ``shift_closed``: shift_id, variance
 - ``drawer``: event (``drawer-open``, ``drawer-closed``, ``drawer-open-too-long``)
+- ``database_damaged``: reason (the full integrity check found damage: selling stops)
 
 Handlers run on the thread that publishes (a sale's on the UI's worker, health on the
 watch's thread): a UI handler hands the event to its own thread. A handler that fails is
@@ -34,6 +35,7 @@ KINDS = frozenset(
         "shift_opened",
         "shift_closed",
         "drawer",
+        "database_damaged",
     }
 )
 

@@ -145,6 +145,7 @@ class PosService:
         # set by bootstrap, which holds the key store
         self.checkpoint: Callable[[str], None] = lambda event: None
         self.device_watch = DeviceWatch(self)  # started with the terminal
+        self.damaged: str | None = None  # the database's damage, once found
         self.shifts = Shifts(self)
         self.refunds = Refunds(self)
         self.customers = CustomerDesk(self)
@@ -513,8 +514,22 @@ class PosService:
         self.cart.set_member_tier(tier if customer else None)
 
     # -- payment ---------------------------------------------------------------------------------
+    def stop_selling(self, reason: str) -> None:
+        """The database was found damaged: no sale is taken any more (what is on disk
+        stays as it is for the technician's restore)."""
+        self.damaged = reason
+        self.events.publish("database_damaged", reason=reason)
+
     def check_payable(self) -> None:
-        """Refuse to take payment for nothing, without a cashier, or without a shift."""
+        """Refuse to take payment for nothing, without a cashier, or without a shift, or
+        on a damaged database."""
+        if self.damaged:
+            raise PosError(
+                N_(
+                    "This terminal is stopped: its database is damaged. Take no money; "
+                    "call a technician"
+                )
+            )
         if self.cashier is None:
             raise PosError(N_("Sign in first"))
         if self.cart.is_empty:

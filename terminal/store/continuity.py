@@ -281,18 +281,21 @@ def open_store(
     at: datetime,
     *,
     check: bool = True,
+    full_check: bool = True,
 ) -> OpenStore:
     """The key store (made at first start), the database (checked against the key store's
     memory), the journal. Raises :class:`StartRefused` when the terminal must not sell.
 
     ``check=False`` is for the read-only admin commands (verify, export, backup), which a
-    technician needs most when the terminal refuses to start.
+    technician needs most when the terminal refuses to start. ``full_check=False`` leaves
+    the database's full integrity check (every page) to the caller, who runs it off the
+    start path (:mod:`terminal.services.integrity`).
     """
     keys = KeyStore.open_or_create(key_dir, protector)
     memory = keys.memory
     if check:
         check_file(memory, database_path)
-    db = open_database(database_path, keys.key("database"))
+    db = open_database(database_path, keys.key("database"), check=full_check)
     if check:
         state = read_state(db)
         check_database(memory, state, keys.journal_key_id())

@@ -55,6 +55,27 @@ def set_aside(path: Path, tag: str, at: datetime) -> Path | None:
     return kept
 
 
+def check_integrity(path: Path, key: bytes | None) -> None:
+    """``PRAGMA quick_check`` of a database file on a read-only connection of its own
+    (the terminal may go on selling meanwhile); raises :class:`DatabaseUnusable`."""
+    import sqlcipher3  # noqa: PLC0415 - the driver peewee's SqlCipherDatabase uses
+
+    con = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        if key is not None:
+            con.execute(f'PRAGMA key="{sqlcipher_key(key)}"')
+        result = [row[0] for row in con.execute("PRAGMA quick_check").fetchall()]
+    except sqlcipher3.DatabaseError as exc:
+        result = [str(exc)]
+    finally:
+        con.close()
+    if result != ["ok"]:
+        raise DatabaseUnusable(
+            f"{path} is damaged ({'; '.join(result[:3])}). Do not use this terminal for "
+            "sales; restore the last backup with `pos-terminal restore`."
+        )
+
+
 def open_database(
     path: Path | str, key: bytes | None = None, *, check: bool = True
 ) -> SqliteDatabase:

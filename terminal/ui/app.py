@@ -16,8 +16,6 @@ the :class:`~terminal.ui.worker.Worker`.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -35,8 +33,10 @@ from terminal.ui.panels import ApprovalPanel
 from terminal.ui.payment_screen import PaymentScreen
 from terminal.ui.refund_screen import RefundScreen
 from terminal.ui.sale_screen import SaleScreen
+from terminal.ui.screenshot import save_screenshot
 from terminal.ui.search_screen import SearchScreen
 from terminal.ui.signin_screen import SignInScreen
+from terminal.ui.stopped import StoppedScreen
 from terminal.ui.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class PosRoot(ScreenManager):
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
         self._unsubscribe = self.service.events.subscribe(
             lambda event: Clock.schedule_once(lambda _dt: self._on_event(event)),
-            {"health_changed", "config_applied"},
+            {"health_changed", "config_applied", "database_damaged"},
         )
 
     def detach(self) -> None:
@@ -87,6 +87,11 @@ class PosRoot(ScreenManager):
         if event.kind == "health_changed":
             self.health_events = event.data["events"]
             self.get_screen("sale").show_health(self.health_events)
+        elif event.kind == "database_damaged":
+            self.panels.clear()
+            self.add_widget(StoppedScreen(event.data["reason"], name="stopped"))
+            self.current = "stopped"
+            Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
         elif event.kind == "config_applied":
             self.settings = self.service.settings
             self.keymap = KeyMap(self.settings.keys)  # a new key map, store name, texts
@@ -207,15 +212,6 @@ class PosRoot(ScreenManager):
             Clock.schedule_once(
                 lambda _dt: save_screenshot(self.screenshot_dir / f"{name}.png"), 0.05
             )
-
-
-def save_screenshot(path: Path) -> Path:
-    """Save what the window shows to ``path`` (Kivy numbers its files; we rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    numbered = Window.screenshot(name=str(path.with_name(path.stem + "-tmp.png")))
-    if numbered:
-        os.replace(numbered, path)
-    return path
 
 
 class PosApp(App):

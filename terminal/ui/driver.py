@@ -14,7 +14,7 @@ from kivy.core.window import Keyboard, Window
 from kivy.input.motionevent import MotionEvent
 from kivy.uix.widget import Widget
 
-from terminal.ui.app import save_screenshot
+from terminal.ui.screenshot import save_screenshot
 from terminal.ui.worker import Worker
 
 

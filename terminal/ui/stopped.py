@@ -1,6 +1,7 @@
-"""The screen shown instead of the sale screen when the terminal must not sell:
-a damaged, missing or replaced database, a key store that does not open. It says what
-happened and what to do."""
+"""What is shown instead of the sale screen when the terminal must not sell: a damaged,
+missing or replaced database, a key store that does not open. It says what happened and
+what to do. :class:`StoppedApp` when it is found at start; :class:`StoppedScreen` when
+the integrity check finds damage while the terminal runs."""
 
 from __future__ import annotations
 
@@ -10,8 +11,34 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.metrics import sp
 from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
 
 from terminal.i18n import _
+from terminal.ui.screenshot import save_screenshot
+
+
+def stopped_label(reason: str) -> Label:
+    text = (
+        _("This terminal is stopped and cannot sell.")
+        + "\n\n"
+        + reason
+        + "\n\n"
+        + _("Call a technician.")
+    )
+    label = Label(
+        text=text, font_size=sp(18), halign="center", valign="middle", color=(1, 0.85, 0.8, 1)
+    )
+    label.bind(size=lambda widget, size: setattr(widget, "text_size", (size[0] * 0.9, None)))
+    return label
+
+
+class StoppedScreen(Screen):
+    """In the running app: no key reaches a sale screen any more."""
+
+    def __init__(self, reason: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.reason = reason
+        self.add_widget(stopped_label(reason))
 
 
 class StoppedApp(App):
@@ -23,23 +50,10 @@ class StoppedApp(App):
         self.screenshot_dir = screenshot_dir
 
     def build(self) -> Label:
-        text = (
-            _("This terminal is stopped and cannot sell.")
-            + "\n\n"
-            + self.reason
-            + "\n\n"
-            + _("Call a technician.")
-        )
-        label = Label(
-            text=text, font_size=sp(18), halign="center", valign="middle", color=(1, 0.85, 0.8, 1)
-        )
-        label.bind(size=lambda widget, size: setattr(widget, "text_size", (size[0] * 0.9, None)))
-        return label
+        return stopped_label(self.reason)
 
     def on_start(self) -> None:
         if self.screenshot_dir:  # once the text is laid out and drawn
-            from terminal.ui.app import save_screenshot  # noqa: PLC0415 - only when asked
-
             Clock.schedule_once(
                 lambda _dt: save_screenshot(self.screenshot_dir / "stopped.png"), 1.0
             )

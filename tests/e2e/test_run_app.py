@@ -161,9 +161,12 @@ def test_a_damaged_database_stops_the_terminal_on_its_screen(display, tmp_path):
     (data / "pos.db").write_bytes(bytes(damaged))
 
     app = start_app(display, data, tmp_path)
+    log_file = data / "logs" / "pos.log"
     try:
         app_window(display)  # the stopped screen's window
-        log = (data / "logs" / "pos.log").read_text()
+        # the integrity check of every page runs off the start path, at once
+        wait_for(lambda: "terminal stopped" in log_file.read_text(), "the integrity check")
+        log = log_file.read_text()
         assert "terminal stopped" in log and "pos-terminal restore" in log
     finally:
         stop(app)

@@ -380,3 +380,16 @@ def test_a_production_terminal_on_a_key_file_warns_at_sign_in(window, terminal, 
             root.detach()
             window.remove_widget(root)
             ui.frames(1)
+
+
+def test_damage_found_while_running_stops_the_screen(app, terminal, shots):
+    root, ui = app
+    sign_in(root, ui)
+    ui.scan(TEA)
+    terminal.pos.stop_selling("pos.db is damaged (page 7). Restore the last backup.")
+    ui.wait_until(lambda: root.current == "stopped", "the stopped screen")
+    ui.screenshot(shots / "stopped-while-running.png")
+    ui.key("f12")  # pay: nothing happens any more
+    assert root.current == "stopped" and root.panels == []
+    with pytest.raises(Exception, match="database is damaged"):
+        terminal.pos.pay_cash(10000)
