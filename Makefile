@@ -51,6 +51,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/secure_store.py
 	$(PY) bench/zvt_roundtrip.py
 	$(PY) bench/receipt_render.py
+	$(PY) bench/ui_latency.py
 
 ## Resolve the dependencies anew into requirements/*.lock (on purpose; UPGRADE=1 moves
 ## every package to its newest allowed release). Commit the lock files with the change.

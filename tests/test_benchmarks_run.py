@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("secure_store.py", "Journal verify"),
         ("zvt_roundtrip.py", "ratio"),
         ("receipt_render.py", "raster"),
+        ("ui_latency.py", "sale line"),
     ],
 )
 def test_benchmark_runs(script, prints):

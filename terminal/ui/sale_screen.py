@@ -75,24 +75,32 @@ class SaleScreen(PosScreen):
         """Redraw the cart from the service's state."""
         cart = self.service.cart
         grid = self.ids.lines
-        grid.clear_widgets()
         if self.selected >= len(cart.lines):
             self.selected = len(cart.lines) - 1
         sep = self.service.currency.decimal_sep
+        # rows are kept and changed in place; only new lines get a new row (making rows is
+        # what a scan costs: rebuilding them all made a long cart slow on a Pi)
+        rows = list(reversed(grid.children))
+        for row in rows[len(cart.lines) :]:
+            grid.remove_widget(row)
         for i, line in enumerate(cart.lines):
             qty = format_quantity(line.quantity, line.product.sold_by_weight, sep)
             detail = f"{qty} x {self.money(line.unit_price)}"
             if line.savings:
                 detail += "  -" + self.money(line.savings)
-            row = CartRow(
-                self.select,
-                name=line.product.name,
-                detail=detail,
-                amount=self.money(line.amount),
-                index=i,
-                selected=i == self.selected,
-            )
-            grid.add_widget(row)
+            shown = {
+                "name": line.product.name,
+                "detail": detail,
+                "amount": self.money(line.amount),
+                "index": i,
+                "selected": i == self.selected,
+            }
+            if i < len(rows):
+                for prop, value in shown.items():
+                    if getattr(rows[i], prop) != value:
+                        setattr(rows[i], prop, value)
+            else:
+                grid.add_widget(CartRow(self.select, **shown))
         self.total_text = _("Total") + "  " + self.money(cart.total)
         count = len(cart.lines)
         self.count_text = ngettext("{n} line", "{n} lines", count).format(n=count)
