@@ -12,7 +12,7 @@ from typing import Any
 
 from peewee import Database, DatabaseError
 
-from hal.card.payments import DECLINED, NOT_CHARGED, PAID, CardPaymentDesk
+from hal.card.payments import DECLINED, NOT_CHARGED, PAID, CardPaymentDesk, PaymentState
 from hal.drawer import CashDrawer
 from hal.drawer.safety import DrawerCommands, DrawerMonitor
 from hal.printer import Printer, PrinterError
@@ -85,6 +85,20 @@ class SaleOutcome:
     @property
     def change(self) -> int:
         return self.committed.sale.payment.change
+
+
+@dataclass(frozen=True)
+class UnsettledPayment:
+    payment_id: str
+    kind: str  # payment | refund | reversal
+    amount: int
+    state: PaymentState
+
+    @property
+    def needs_an_answer(self) -> bool:
+        """A card refund whose outcome the terminal could not say: a supervisor reads the
+        printout and says whether it went through."""
+        return self.kind == "refund" and self.state != PaymentState.PAID
 
 
 @dataclass(frozen=True)
@@ -766,11 +780,11 @@ class PosService:
             printed += 1
         return printed, None
 
-    def unsettled_card_payments(self) -> list[str]:
+    def unsettled_card_payments(self) -> list[UnsettledPayment]:
         """Card money that moved (or may have) without a committed sale or refund - after
         a crash mid-sale, say: for a supervisor to check on the card terminal and reverse."""
         return [
-            f"{row.payment_id} ({self.currency.format(row.amount)}, {row.state})"
+            UnsettledPayment(row.payment_id, row.kind, row.amount, PaymentState(row.state))
             for row in card_payments.unsettled()
         ]
 

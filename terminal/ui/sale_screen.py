@@ -64,7 +64,7 @@ class SaleScreen(PosScreen):
                 _(
                     "Card payment without a sale: {which}. Check the card terminal's "
                     "printout; a supervisor reverses it"
-                ).format(which=", ".join(unsettled[:2])),
+                ).format(which=", ".join(self.unsettled_text(u) for u in unsettled[:2])),
                 error=True,
             )
 
@@ -382,9 +382,10 @@ class SaleScreen(PosScreen):
                 ),
             )
 
-        def settle(label: str) -> None:
-            payment_id = label.split(" ", 1)[0]
-            if payment_id.startswith("refund:") and not label.endswith(", paid)"):
+        by_id = {u.payment_id: u for u in unsettled}
+
+        def settle(payment_id: str) -> None:
+            if by_id[payment_id].needs_an_answer:
                 ChoicePanel(
                     self.router,
                     _("Did the card refund go through? Check the printout"),
@@ -395,8 +396,14 @@ class SaleScreen(PosScreen):
             resolve(payment_id, None)
 
         ChoicePanel(
-            self.router, _("Card payments without a sale"), [(u, u) for u in unsettled[:8]], settle
+            self.router,
+            _("Card payments without a sale"),
+            [(u.payment_id, self.unsettled_text(u)) for u in unsettled[:8]],
+            settle,
         ).show()
+
+    def unsettled_text(self, unsettled) -> str:
+        return f"{unsettled.payment_id} ({self.money(unsettled.amount)}, {unsettled.state})"
 
     def _do_reprint(self) -> None:
         """Scan the receipt's return code (or type its number): it prints again, COPY n."""
