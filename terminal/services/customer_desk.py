@@ -3,19 +3,38 @@ three with the customers approval when that category is on - and attach to the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from terminal.core.approval import CUSTOMERS, Approval, check_approval
 from terminal.core.errors import N_, PosError
+from terminal.services.actions import ActionLog
+from terminal.services.approvals import Approvals
+from terminal.services.context import ServiceContext
+from terminal.services.session import Session
 from terminal.store import customers as store
 from terminal.store.customers import Customer
 
+# the open sale's customer: attach(customer or None, points, tier rank); the one attached
+AttachToSale = Callable[..., None]
+
 
 class CustomerDesk:
-    def __init__(self, pos) -> None:
-        self.pos = pos
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        session: Session,
+        actions: ActionLog,
+        approvals: Approvals,
+        attach_to_sale: AttachToSale,
+        sale_customer: Callable[[], Customer | None] = lambda: None,
+    ) -> None:
+        self.ctx, self.session, self.actions, self.approvals = ctx, session, actions, approvals
+        self.attach_to_sale = attach_to_sale
+        self.sale_customer = sale_customer
 
     @property
     def sealer(self):
-        return self.pos.sealer
+        return self.ctx.sealer
 
     def find(self, text: str) -> list[Customer]:
         text = text.strip()
@@ -41,14 +60,14 @@ class CustomerDesk:
         return store.find_by_member_code(self.sealer, code)
 
     def _approved(self, approval: Approval | None, action: str) -> Approval | None:
-        if self.pos.approvals.policy.requires(CUSTOMERS):
+        if self.approvals.policy.requires(CUSTOMERS):
             return check_approval(approval, CUSTOMERS, action)
         return approval
 
     def _journal(self, action: str, customer_id: str, approval: Approval | None) -> None:
-        cashier = self.pos.require_cashier()
+        cashier = self.session.require_cashier()
         payload = {"action": action, "customer": customer_id, "cashier": cashier.id}
-        self.pos.record("customer_change", payload, cashier, approval, watch=False)
+        self.actions.record("customer_change", payload, cashier, approval, watch=False)
 
     def add(
         self,
@@ -58,17 +77,17 @@ class CustomerDesk:
         member_code: str | None = None,
         approval: Approval | None = None,
     ) -> Customer:
-        self.pos.require_cashier()
+        self.session.require_cashier()
         approval = self._approved(approval, N_("add a customer"))
         if member_code and store.find_by_member_code(self.sealer, member_code):
             raise PosError(N_("This member card is already given to someone"))
-        with self.pos.db.atomic():
+        with self.ctx.db.atomic():
             customer = store.add_customer(
                 self.sealer,
                 name,
                 phone or None,
                 address or None,
-                at=self.pos.clock(),
+                at=self.ctx.clock(),
                 member_code=(member_code or "").strip().upper() or None,
             )
             self._journal("add", customer.id, approval)
@@ -82,30 +101,31 @@ class CustomerDesk:
         address: str | None,
         approval: Approval | None = None,
     ) -> Customer:
-        self.pos.require_cashier()
+        self.session.require_cashier()
         approval = self._approved(approval, N_("edit a customer"))
-        with self.pos.db.atomic():
+        with self.ctx.db.atomic():
             customer = store.update_customer(self.sealer, customer_id, name, phone, address)
             self._journal("edit", customer_id, approval)
         return customer
 
     def delete(self, customer_id: str, approval: Approval | None = None) -> None:
-        self.pos.require_cashier()
+        self.session.require_cashier()
         approval = self._approved(approval, N_("delete a customer"))
-        with self.pos.db.atomic():
+        with self.ctx.db.atomic():
             store.delete_customer(self.sealer, customer_id)
             self._journal("delete", customer_id, approval)
-        if self.pos.customer and self.pos.customer.id == customer_id:
-            self.pos.attach_customer(None)
+        current = self.sale_customer()
+        if current and current.id == customer_id:
+            self.attach_to_sale(None)
 
     def attach(self, customer: Customer | None) -> None:
         """This sale's customer: tier from lifetime points, member prices follow."""
         if customer is None:
-            self.pos.attach_customer(None)
+            self.attach_to_sale(None)
             return
         fresh = store.get_customer(self.sealer, customer.id)
-        tier = self.pos.settings.loyalty.tier_for(fresh.lifetime_points)
-        self.pos.attach_customer(fresh, fresh.points, tier.rank)
+        tier = self.ctx.settings.loyalty.tier_for(fresh.lifetime_points)
+        self.attach_to_sale(fresh, fresh.points, tier.rank)
 
     def tier_name(self, customer: Customer) -> str:
-        return self.pos.settings.loyalty.tier_for(customer.lifetime_points).name
+        return self.ctx.settings.loyalty.tier_for(customer.lifetime_points).name

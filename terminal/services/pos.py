@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from peewee import Database, DatabaseError
@@ -15,7 +13,7 @@ from peewee import Database, DatabaseError
 from hal.card.payments import DECLINED, NOT_CHARGED, PAID, CardPaymentDesk, PaymentState
 from hal.drawer import CashDrawer
 from hal.drawer.safety import DrawerCommands, DrawerMonitor
-from hal.printer import Printer, PrinterError
+from hal.printer import Printer
 from terminal.config import Settings, ShopSettings, parse_products, parse_shop
 from terminal.core.approval import (
     DISCOUNTS,
@@ -30,7 +28,6 @@ from terminal.core.clock import Clock, system_clock
 from terminal.core.errors import N_, ConfigError, PosError
 from terminal.core.pricing import AMOUNT, PERCENT, Discount, Promotion
 from terminal.core.sale import CommittedSale, sale_from_cart
-from terminal.core.shift_report import counts_by_cashier, crossed_threshold, fraud_signal_of
 from terminal.core.tender import (
     CardDetails,
     Payment,
@@ -42,24 +39,27 @@ from terminal.core.tender import (
     quick_tenders,
     remaining,
 )
-from terminal.i18n import translator
+from terminal.services.actions import ActionLog
 from terminal.services.approvals import Approvals, Guard, operator_subject
+from terminal.services.context import ServiceContext
 from terminal.services.customer_desk import CustomerDesk
 from terminal.services.device_watch import DeviceWatch
 from terminal.services.events import EventStream
 from terminal.services.key_protection import key_protection_warning
+from terminal.services.printing import Printing
 from terminal.services.receipt import build_receipt
 from terminal.services.refunds import Refunds
+from terminal.services.session import Session
 from terminal.services.shifts import Shifts
-from terminal.store import card_payments, print_queue, shop_config
+from terminal.store import card_payments, shop_config
 from terminal.store.cashiers import Cashier, PinHasher, check_pin, list_cashiers
 from terminal.store.catalogue_repo import load_catalogue, save_products
 from terminal.store.customers import Customer
-from terminal.store.journal import Journal, JournalEntry, read_entries, shift_first_seq
+from terminal.store.journal import Journal, JournalEntry
 from terminal.store.promotions import load_promotions
 from terminal.store.sales import commit_sale
 from terminal.store.sealing import Sealer
-from terminal.store.shifts import Shift, current_shift
+from terminal.store.shifts import Shift
 
 log = logging.getLogger(__name__)
 
@@ -132,37 +132,90 @@ class PosService:
         promotions: tuple[Promotion, ...] = (),
         events: EventStream | None = None,
     ) -> None:
-        self.settings = settings
-        self.events = events or EventStream()
-        self.db = db
-        self.journal = journal
+        self.ctx = ServiceContext(
+            settings, db, journal, clock, events or EventStream(), printer, card, sealer
+        )
+        self.session = Session(self.ctx)
+        self.actions = ActionLog(self.ctx, self.session)
+        self.printing = Printing(self.ctx)
         self.hasher = hasher
         self.catalogue = catalogue
-        self.printer = printer
-        self.clock = clock
         self.drawer = drawer  # (through the property below)
-        self.sealer = sealer
-        self.card = card
         self.promotions = promotions
-        self.guard = Guard(lambda: self.settings, db, journal, clock)
-        self.approvals = Approvals(lambda: self.settings, self.guard, hasher)
+        self.guard = Guard(lambda: self.ctx.settings, db, journal, clock)
+        self.approvals = Approvals(lambda: self.ctx.settings, self.guard, hasher)
         # a shop configuration that arrived while a sale was open: applied when it ends
         self.pending_config: PendingConfig | None = None
-        self.cashier: Cashier | None = None
         self.customer: Customer | None = None
         self.customer_points = 0
         self.tenders: tuple[Tender, ...] = ()  # card and points parts taken so far
         self.cart = self._new_cart()
-        self.receipt_gettext = translator(settings.store.locale).gettext
         self.devices = None  # the terminal's Devices (bootstrap sets them): their health
-        # tells the key store where the journal and the numbers stand (after a Z report);
-        # set by bootstrap, which holds the key store
-        self.checkpoint: Callable[[str], None] = lambda event: None
         self.device_watch = DeviceWatch(self)  # started with the terminal
         self.damaged: str | None = None  # the database's damage, once found
-        self.shifts = Shifts(self)
-        self.refunds = Refunds(self)
-        self.customers = CustomerDesk(self)
+        self.shifts = Shifts(
+            self.ctx,
+            self.session,
+            self.actions,
+            self.printing,
+            self.approvals,
+            sale_open=lambda: not self.cart.is_empty,
+        )
+        self.refunds = Refunds(self.ctx, self.session, self.actions, self.printing, self.approvals)
+        self.customers = CustomerDesk(
+            self.ctx,
+            self.session,
+            self.actions,
+            self.approvals,
+            self.attach_customer,
+            lambda: self.customer,
+        )
+
+    # -- the context, as the screens and the tests know it -------------------------------
+    settings = property(
+        lambda self: self.ctx.settings, lambda self, value: setattr(self.ctx, "settings", value)
+    )
+    db = property(lambda self: self.ctx.db)
+    journal = property(lambda self: self.ctx.journal)
+    clock = property(lambda self: self.ctx.clock)
+    events = property(lambda self: self.ctx.events)
+    printer = property(
+        lambda self: self.ctx.printer, lambda self, p: setattr(self.ctx, "printer", p)
+    )
+    card = property(lambda self: self.ctx.card)
+    sealer = property(lambda self: self.ctx.sealer)
+    drawer_commands = property(lambda self: self.ctx.drawer_commands)
+    checkpoint = property(
+        lambda self: self.ctx.checkpoint, lambda self, fn: setattr(self.ctx, "checkpoint", fn)
+    )
+    cashier = property(
+        lambda self: self.session.cashier, lambda self, c: setattr(self.session, "cashier", c)
+    )
+
+    @property
+    def receipt_gettext(self):
+        return self.printing.gettext
+
+    def require_cashier(self) -> Cashier:
+        return self.session.require_cashier()
+
+    def shift_id(self) -> int | None:
+        return self.session.shift_id()
+
+    def record(self, *args, **kwargs) -> JournalEntry:
+        return self.actions.record(*args, **kwargs)
+
+    def watch(self, kind: str, payload: dict, cashier: Cashier, now) -> None:
+        self.actions.watch(kind, payload, cashier, now)
+
+    def print_job(self, job_id: int) -> tuple[bytes | None, str | None]:
+        return self.printing.print_job(job_id)
+
+    def resume_printing(self) -> tuple[int, str | None]:
+        return self.printing.resume()
+
+    def interrupted_receipts(self) -> list[str]:
+        return self.printing.interrupted()
 
     @property
     def drawer(self) -> CashDrawer:
@@ -170,7 +223,7 @@ class PosService:
 
     @drawer.setter
     def drawer(self, drawer: CashDrawer) -> None:
-        self.drawer_commands = DrawerCommands(drawer, time.monotonic)
+        self.ctx.drawer_commands = DrawerCommands(drawer, time.monotonic)
         self.drawer_monitor: DrawerMonitor | None = None
         read_open = getattr(drawer, "read_open", None)
         if read_open is not None and read_open() is not None:  # an open sensor is wired
@@ -256,7 +309,6 @@ class PosService:
         self.settings = self.settings.with_shop(shop)
         self.catalogue = catalogue
         self.promotions = load_promotions()
-        self.receipt_gettext = translator(shop.store.locale).gettext
 
     def _new_cart(self) -> Cart:
         if getattr(self, "pending_config", None) is not None:  # the sale that held it ended
@@ -277,7 +329,7 @@ class PosService:
 
     @property
     def shift(self) -> Shift | None:
-        return current_shift(self.settings.terminal_id)
+        return self.session.shift
 
     @property
     def currency(self):
@@ -369,15 +421,6 @@ class PosService:
         return self.catalogue.search(text)
 
     # -- voids, cancellation, discounts (issue 5) ----------------------------------------------
-    def require_cashier(self) -> Cashier:
-        if self.cashier is None:
-            raise PosError(N_("Sign in first"))
-        return self.cashier
-
-    def shift_id(self) -> int | None:
-        shift = self.shift
-        return shift.id if shift else None
-
     def void_line(self, index: int, reason: str, approval: Approval | None = None) -> CartLine:
         """Void a line of the open order. Within the void window it is free; after it,
         the unpaid-orders approval is needed when that category is on. Always journaled."""
@@ -472,53 +515,6 @@ class PosService:
             }
             self.record("discount_override", payload, cashier, approval, now)
         return off
-
-    def record(
-        self,
-        kind: str,
-        payload: dict[str, Any],
-        cashier: Cashier,
-        approval: Approval | None = None,
-        at: datetime | None = None,
-        *,
-        watch: bool = True,
-    ) -> JournalEntry:
-        """The one way an action of a cashier's is recorded: its journal entry, naming who
-        approved it when someone did, then the fraud watch (``watch=False`` when the
-        caller watches after its own transaction)."""
-        now = at or self.clock()
-        if approval is not None:
-            payload = {**payload, **approval.journal_fields()}
-        entry = self.journal.append(kind, payload, now)
-        if watch:
-            self.watch(kind, payload, cashier, now)
-        return entry
-
-    def watch(self, kind: str, payload: dict, cashier: Cashier, now) -> None:
-        """Fraud signals (seed 003): after a watched event, count this cashier's events of
-        the same kind in the shift and journal a signal when the count first goes beyond
-        its threshold (once: the next events of that kind do not repeat it)."""
-        signal = fraud_signal_of({"type": kind, "payload": payload})
-        threshold = self.settings.fraud_thresholds.get(signal, 0) if signal else 0
-        shift = self.shift
-        if not threshold or shift is None:
-            return
-        entries = read_entries(self.db, since=shift_first_seq(self.db, shift.id), types=(kind,))
-        mine = (e for e in entries if e["payload"].get("shift") == shift.id)
-        count = counts_by_cashier(mine).get(cashier.id, {}).get(signal, 0)
-        if crossed_threshold(count, threshold):
-            self.journal.append(
-                "fraud_signal",
-                {
-                    "cashier": cashier.id,
-                    "shift": shift.id,
-                    "signal": signal,
-                    "count": count,
-                    "threshold": threshold,
-                },
-                now,
-            )
-            log.warning("fraud signal: %s for cashier %s", signal, cashier.id)
 
     # -- customers ------------------------------------------------------------------------------
     def attach_customer(self, customer: Customer | None, points: int = 0, tier: int | None = None):
@@ -735,22 +731,6 @@ class PosService:
         )
         return self.printer.render(doc)
 
-    def print_job(self, job_id: int) -> tuple[bytes | None, str | None]:
-        """Send one queued job: (bytes printed, None) or (None, why not)."""
-        job = print_queue.job(self.db, job_id)
-        if job.state == "failed" and not job.data:  # could not even be rendered
-            return None, job.error
-        print_queue.mark(self.db, job.id, "printing")
-        try:
-            data = self.printer.print_bytes(job.data, job_name=job.name)
-        except Exception as exc:  # PrinterError, or the connection's own errors
-            reason = str(exc) if isinstance(exc, PrinterError) else f"{type(exc).__name__}: {exc}"
-            print_queue.mark(self.db, job.id, "failed", reason)
-            log.warning("receipt %s not printed: %s", job.name, reason)
-            return None, reason
-        print_queue.mark(self.db, job.id, "done")
-        return data, None
-
     def key_protection_warning(self) -> str | None:
         """A production terminal whose keys are protected by a file: a message id."""
         return key_protection_warning(self.settings)
@@ -768,17 +748,6 @@ class PosService:
                 log.warning("%s health check failed: %s", name, exc)
                 events.append(f"{name}-offline")
         return events
-
-    def resume_printing(self) -> tuple[int, str | None]:
-        """Print the receipts that were refused (paper out, offline), oldest first, each
-        once. Returns (how many printed, why the next one did not)."""
-        printed = 0
-        for job in print_queue.waiting(self.db):
-            _data, error = self.print_job(job.id)
-            if error:
-                return printed, error
-            printed += 1
-        return printed, None
 
     def unsettled_card_payments(self) -> list[UnsettledPayment]:
         """Card money that moved (or may have) without a committed sale or refund - after
@@ -848,7 +817,3 @@ class PosService:
                 self.clock(),
             )
         return done
-
-    def interrupted_receipts(self) -> list[str]:
-        """Receipts that were being printed when the terminal stopped: check the printer."""
-        return [job.name for job in print_queue.interrupted(self.db)]

@@ -38,9 +38,14 @@ from terminal.core.refunds import (
     refund_money,
 )
 from terminal.core.taxes import summarize
+from terminal.services.actions import ActionLog
+from terminal.services.approvals import Approvals
+from terminal.services.context import ServiceContext
+from terminal.services.printing import Printing
 from terminal.services.receipt import build_receipt, format_quantity
 from terminal.services.report_doc import TENDER_NAMES
-from terminal.store import card_payments, print_queue
+from terminal.services.session import Session
+from terminal.store import card_payments
 from terminal.store.customers import sale_card_pans
 from terminal.store.refunds import (
     CommittedRefund,
@@ -79,15 +84,23 @@ class RefundOutcome:
 
 
 class Refunds:
-    def __init__(self, pos) -> None:
-        self.pos = pos
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        session: Session,
+        actions: ActionLog,
+        printing: Printing,
+        approvals: Approvals,
+    ) -> None:
+        self.ctx, self.session, self.actions = ctx, session, actions
+        self.printing, self.approvals = printing, approvals
 
     # -- finding the sale -----------------------------------------------------------------
     def find(self, text: str) -> PaidSale:
         """By the receipt's return code (scanned), or by transaction number (T01-000042
         or just 42)."""
         text = text.strip().upper()
-        tid = self.pos.settings.terminal_id
+        tid = self.ctx.settings.terminal_id
         sale_id = None
         if text.startswith("R") and len(text) > 8:
             sale_id = find_sale_id(tid, return_code=text)
@@ -103,7 +116,7 @@ class Refunds:
         self, day: datetime, amount: int | None = None, card_last_digits: str = ""
     ) -> list[PaidSale]:
         """Sales of one local day, optionally of one total and one card's last digits."""
-        tz = self.pos.settings.store.timezone
+        tz = self.ctx.settings.store.timezone
         start = day.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         ids = find_sales(
             day_start=start,
@@ -112,7 +125,7 @@ class Refunds:
             limit=None if card_last_digits else 50,  # card digits are checked one by one
         )
         if card_last_digits:
-            sealer = self.pos.sealer
+            sealer = self.ctx.sealer
             ids = [
                 i
                 for i in ids
@@ -141,10 +154,10 @@ class Refunds:
     ) -> RefundPlan:
         """Every check, nothing sent or written: the app asks approval here, then runs
         :meth:`execute` (which may wait on the card terminal) off the UI thread."""
-        cashier = self.pos.require_cashier()
+        cashier = self.session.require_cashier()
         if reason not in REFUND_REASONS:
             raise PosError(N_("Choose a reason"))
-        if self.pos.approvals.policy.requires(PAID_ORDERS):
+        if self.approvals.policy.requires(PAID_ORDERS):
             approval = check_approval(approval, PAID_ORDERS, N_("refund a paid sale"))
         self._need_shift()
         sale = load_sale(sale.id)  # what is refundable now, not when the screen was drawn
@@ -165,8 +178,8 @@ class Refunds:
             lines_refunded=refunded_before,
             completes=refunded_before + amount == lines_total,
             points_spent=sale.points_spent,
-            point_value=self.pos.settings.loyalty.point_value,
-            cash_step=self.pos.settings.store.cash_rounding,
+            point_value=self.ctx.settings.loyalty.point_value,
+            cash_step=self.ctx.settings.store.cash_rounding,
         )
         points_back = proportional_back(sale.points_earned, lines_total, refunded_before, amount)
         return RefundPlan(
@@ -182,7 +195,7 @@ class Refunds:
 
     def _taxes(self, lines: list[RefundLine]) -> list[dict]:
         """The tax in the refunded money, per rate (the reports net it off the sales')."""
-        settings = self.pos.settings
+        settings = self.ctx.settings
         classes = settings.tax_classes
         summary = summarize(
             (
@@ -199,7 +212,7 @@ class Refunds:
 
     def _need_shift(self) -> None:
         """Refunds take money out of the drawer: they belong to an open shift."""
-        if self.pos.shift is None:
+        if self.session.shift is None:
             raise PosError(N_("Open the shift first (count the opening float)"))
 
     def refund_without_receipt(
@@ -209,7 +222,7 @@ class Refunds:
         approval: Approval | None = None,
     ) -> RefundOutcome:
         """A return without a receipt: always the paid-orders approval, a reason, cash."""
-        cashier = self.pos.require_cashier()
+        cashier = self.session.require_cashier()
         if reason not in REFUND_REASONS:
             raise PosError(N_("Choose a reason"))
         approval = check_approval(approval, PAID_ORDERS, N_("a return without a receipt"))
@@ -222,7 +235,7 @@ class Refunds:
             lines.append(RefundLine(sold, quantity, amount, restock))
         total = sum(line.amount for line in lines)
         self._need_shift()
-        cash = round_to_step(total, self.pos.settings.store.cash_rounding)
+        cash = round_to_step(total, self.ctx.settings.store.cash_rounding)
         plan = RefundPlan(None, [], lines, {"cash": cash}, cashier, reason, approval, 0, 0)
         return self._commit(plan, {}, [])
 
@@ -236,11 +249,11 @@ class Refunds:
             )
 
     def _card_refund(self, plan: RefundPlan, on_status) -> tuple[list[str], int | None]:
-        desk = self.pos.card
+        desk = self.ctx.card
         if desk is None:
             raise PosError(N_("No card terminal is configured"))
         sale, amount = plan.sale, plan.split["card"]
-        now = self.pos.clock()
+        now = self.ctx.clock()
         payment_id = f"refund:{sale.label}:{now.strftime('%Y%m%d%H%M%S%f')}"
         card_payments.record_plan(
             payment_id,
@@ -256,8 +269,8 @@ class Refunds:
         )
         card_paid = next(t for t in sale.tenders if t.kind == "card")
         same_day = (
-            sale.created_at.astimezone(self.pos.settings.store.timezone).date()
-            == now.astimezone(self.pos.settings.store.timezone).date()
+            sale.created_at.astimezone(self.ctx.settings.store.timezone).date()
+            == now.astimezone(self.ctx.settings.store.timezone).date()
         )
         if same_day and amount == card_paid.amount and len(sale.card_receipt_numbers) == 1:
             # the whole card payment, still in today's batch: a reversal, no refund fee
@@ -282,14 +295,14 @@ class Refunds:
         """Money goes back to the card that paid: a refund the terminal made to another
         card (its last digits differ) is reversed at once, and refused."""
         shown = (result.outcome.masked_pan if result.outcome else "") or ""
-        paid_with = {pan[-4:] for pan in sale_card_pans(self.pos.sealer, sale.id)}
+        paid_with = {pan[-4:] for pan in sale_card_pans(self.ctx.sealer, sale.id)}
         if not shown or not paid_with or shown[-4:] in paid_with:
             return  # the same card, or a terminal that does not say which
         log.warning("card refund %s went to another card; reversing it", payment_id)
         receipt = result.outcome.receipt_number
-        undo = self.pos.card.reverse(f"reversal:{payment_id}", receipt, result.amount, on_status)
+        undo = self.ctx.card.reverse(f"reversal:{payment_id}", receipt, result.amount, on_status)
         if undo.state == PAID:
-            with self.pos.db.atomic():
+            with self.ctx.db.atomic():
                 card_payments.settle(payment_id)
                 card_payments.settle(f"reversal:{payment_id}")
             raise RefundError(
@@ -310,19 +323,19 @@ class Refunds:
     ) -> RefundOutcome:
         sale, lines, split, cashier = plan.sale, plan.lines, plan.split, plan.cashier
         reason, approval = plan.reason, plan.approval
-        now = self.pos.clock()
+        now = self.ctx.clock()
         try:
             refund = commit_refund(
-                self.pos.db,
-                self.pos.journal,
-                terminal_id=self.pos.settings.terminal_id,
+                self.ctx.db,
+                self.ctx.journal,
+                terminal_id=self.ctx.settings.terminal_id,
                 sale=sale,
                 lines=lines,
                 tenders=split,
                 card_receipts=card_receipts,
                 card_payment_ids=card_ids,
                 cashier_id=cashier.id,
-                shift_id=self.pos.shift_id(),
+                shift_id=self.session.shift_id(),
                 reason=reason,
                 approved_by=approval.approved_by if approval else None,
                 points_back=plan.points_back,
@@ -347,11 +360,11 @@ class Refunds:
             ) from None
         if split.get("cash"):
             try:
-                self.pos.drawer_commands.open(refund.label, issued_at=time.monotonic())
+                self.ctx.drawer_commands.open(refund.label, issued_at=time.monotonic())
             except Exception as exc:  # the refund stands
                 log.error("drawer did not open for %s: %s", refund.label, exc)
-        self.pos.watch("refund", {"with_receipt": sale is not None}, cashier, now)
-        self.pos.events.publish(
+        self.actions.watch("refund", {"with_receipt": sale is not None}, cashier, now)
+        self.ctx.events.publish(
             "refund_committed", number=refund.number, label=refund.label, amount=refund.amount
         )
         doc = self._refund_receipt(refund, sale, lines, cashier.name, now, reason)
@@ -359,11 +372,10 @@ class Refunds:
         return RefundOutcome(refund, error)
 
     def _refund_receipt(self, refund, sale, lines: list[RefundLine], cashier: str, at, reason):
-        pos = self.pos
-        _ = pos.receipt_gettext
-        store = pos.settings.store
+        _ = self.printing.gettext
+        store = self.ctx.settings.store
         money = lambda amount: store.currency.format(amount, receipt=True)  # noqa: E731
-        doc = Document(columns=pos.printer.columns)
+        doc = Document(columns=self.ctx.printer.columns)
         doc.line(store.name, align="center", bold=True, size="tall")
         doc.line(_("REFUND"), align="center", bold=True, size="tall")
         doc.pair(
@@ -394,10 +406,7 @@ class Refunds:
         return doc
 
     def _print(self, name: str, doc: Document) -> str | None:
-        pos = self.pos
-        with pos.db.atomic():
-            job = print_queue.add_job(pos.db.cursor(), name, pos.printer.render(doc), None)
-        return pos.print_job(job)[1]
+        return self.printing.print_document(name, doc)
 
     def record_card_refund(self, payment_id: str, approval: Approval) -> RefundOutcome:
         """A card refund that went through without being recorded (a lost link, a failed
@@ -409,7 +418,7 @@ class Refunds:
         plan = self._plan(
             load_sale(stored["sale"]),
             wanted,
-            self.pos.require_cashier(),
+            self.session.require_cashier(),
             stored["reason"],
             approval,
         )
@@ -420,19 +429,19 @@ class Refunds:
     # -- reprints ---------------------------------------------------------------------------
     def reprint(self, sale_id: int) -> tuple[int, str | None]:
         """Print a sale's receipt again, marked COPY n; journaled. Returns (n, print error)."""
-        pos = self.pos
-        cashier = pos.require_cashier()
-        done = load_committed_sale(pos.db, pos.sealer, sale_id)
-        with pos.db.atomic():
+        ctx = self.ctx
+        cashier = self.session.require_cashier()
+        done = load_committed_sale(ctx.db, ctx.sealer, sale_id)
+        with ctx.db.atomic():
             copy = count_reprint(sale_id)
-            pos.journal.append(
-                "reprint", {"sale": done.label, "copy": copy, "cashier": cashier.id}, pos.clock()
+            ctx.journal.append(
+                "reprint", {"sale": done.label, "copy": copy, "cashier": cashier.id}, ctx.clock()
             )
         doc = build_receipt(
             done,
-            pos.settings.store,
-            pos.receipt_gettext,
-            columns=pos.printer.columns,
+            ctx.settings.store,
+            self.printing.gettext,
+            columns=ctx.printer.columns,
             copy=copy,
         )
         return copy, self._print(f"{done.label}-COPY{copy}", doc)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from terminal.core.approval import UNPAID_ORDERS, Approval, check_approval
 from terminal.core.errors import N_, PosError
 from terminal.core.shift_report import Report, build_report, count_cash
+from terminal.services.actions import ActionLog
+from terminal.services.approvals import Approvals
+from terminal.services.context import ServiceContext
+from terminal.services.printing import Printing
 from terminal.services.report_doc import build_report_doc
-from terminal.store import print_queue
+from terminal.services.session import Session
 from terminal.store.counters import next_number
 from terminal.store.journal import read_entries
 from terminal.store.shifts import Shift, close_shift, open_shift
@@ -57,15 +62,26 @@ class PrintedReport:
 
 
 class Shifts:
-    def __init__(self, pos) -> None:
-        self.pos = pos
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        session: Session,
+        actions: ActionLog,
+        printing: Printing,
+        approvals: Approvals,
+        *,
+        sale_open: Callable[[], bool],
+    ) -> None:
+        self.ctx, self.session, self.actions = ctx, session, actions
+        self.printing, self.approvals = printing, approvals
+        self.sale_open = sale_open  # a shift does not close under an open sale
 
     @property
     def current(self) -> Shift | None:
-        return self.pos.shift
+        return self.session.shift
 
     def _cashier(self):
-        return self.pos.require_cashier()
+        return self.session.require_cashier()
 
     def open(self, opening_float: int) -> Shift:
         cashier = self._cashier()
@@ -73,16 +89,16 @@ class Shifts:
             raise PosError(N_("A shift is already open"))
         if opening_float < 0:
             raise PosError(N_("The float cannot be negative"))
-        now = self.pos.clock()
-        with self.pos.db.atomic():
-            shift = open_shift(self.pos.settings.terminal_id, cashier.id, opening_float, now)
-            self.pos.journal.append(
+        now = self.ctx.clock()
+        with self.ctx.db.atomic():
+            shift = open_shift(self.ctx.settings.terminal_id, cashier.id, opening_float, now)
+            self.ctx.journal.append(
                 "shift_open",
                 {"shift": shift.id, "cashier": cashier.id, "float": opening_float},
                 now,
             )
         log.info("shift %s opened", shift.id)
-        self.pos.events.publish("shift_opened", shift_id=shift.id)
+        self.ctx.events.publish("shift_opened", shift_id=shift.id)
         return shift
 
     def _open_shift(self) -> Shift:
@@ -103,8 +119,8 @@ class Shifts:
             raise PosError(N_("An amount above zero, please"))
         if kind == "cash_out" and amount > self.report().expected_cash:
             raise PosError(N_("The drawer should not hold that much"))
-        now = self.pos.clock()
-        entry = self.pos.journal.append(
+        now = self.ctx.clock()
+        entry = self.ctx.journal.append(
             kind,
             {"shift": shift.id, "cashier": cashier.id, "amount": amount, "reason": reason},
             now,
@@ -118,41 +134,41 @@ class Shifts:
         shift = self._open_shift()
         if reason not in NO_SALE_REASONS:
             raise PosError(N_("Choose a reason"))
-        if self.pos.approvals.policy.requires(UNPAID_ORDERS):
+        if self.approvals.policy.requires(UNPAID_ORDERS):
             approval = check_approval(approval, UNPAID_ORDERS, N_("open the drawer"))
-        now = self.pos.clock()
+        now = self.ctx.clock()
         payload = {"shift": shift.id, "cashier": cashier.id, "reason": reason}
-        entry = self.pos.record("no_sale", payload, cashier, approval, now, watch=False)
+        entry = self.actions.record("no_sale", payload, cashier, approval, now, watch=False)
         self._kick(f"no-sale-{entry.seq}")
-        self.pos.watch("no_sale", payload, cashier, now)
+        self.actions.watch("no_sale", payload, cashier, now)
 
     def _kick(self, command_id: str) -> None:
         try:
-            self.pos.drawer_commands.open(command_id, issued_at=time.monotonic())
+            self.ctx.drawer_commands.open(command_id, issued_at=time.monotonic())
         except Exception as exc:  # the record stands; the drawer is opened by key
             log.error("drawer did not open (%s): %s", command_id, exc)
 
     # -- reports --------------------------------------------------------------------------
     def _last_z_seq(self) -> int:
         last = 0
-        for entry in read_entries(self.pos.db, types=("z_report",)):
+        for entry in read_entries(self.ctx.db, types=("z_report",)):
             last = entry["payload"]["last_seq"]
         return last
 
     def report(self, *, shift_only: bool = True) -> Report:
         """The open shift's totals (X), or everything since the last Z."""
         since = self._last_z_seq() + 1
-        entries = read_entries(self.pos.db, since=since)
+        entries = read_entries(self.ctx.db, since=since)
         if shift_only and self.current is not None:
             shift_id = self.current.id
             entries = (e for e in entries if e["payload"].get("shift") == shift_id)
-        return build_report(entries, self.pos.settings.store.timezone)
+        return build_report(entries, self.ctx.settings.store.timezone)
 
     def x_report(self) -> PrintedReport:
         cashier = self._cashier()
         report = self.report()
-        now = self.pos.clock()
-        entry = self.pos.journal.append(
+        now = self.ctx.clock()
+        entry = self.ctx.journal.append(
             "x_report", {"cashier": cashier.id, **report.to_payload()}, now
         )
         error = self._print(
@@ -170,15 +186,15 @@ class Shifts:
         and shown; it never blocks the close."""
         cashier = self._cashier()
         shift = self._open_shift()
-        if not self.pos.cart.is_empty:
+        if self.sale_open():
             raise PosError(N_("Finish the sale before closing the shift"))
-        counted = count_cash(counts, self.pos.currency.denominations)
+        counted = count_cash(counts, self.ctx.currency.denominations)
         report = self.report()
         expected = report.expected_cash
-        now = self.pos.clock()
-        with self.pos.db.atomic():
+        now = self.ctx.clock()
+        with self.ctx.db.atomic():
             close_shift(shift.id, now, expected, counted, counts)
-            self.pos.journal.append(
+            self.ctx.journal.append(
                 "shift_close",
                 {
                     "shift": shift.id,
@@ -191,7 +207,7 @@ class Shifts:
                 now,
             )
         log.info("shift %s closed, variance %d", shift.id, counted - expected)
-        self.pos.events.publish("shift_closed", shift_id=shift.id, variance=counted - expected)
+        self.ctx.events.publish("shift_closed", shift_id=shift.id, variance=counted - expected)
         error = self._print(report, kind="SHIFT", number=shift.id, at=now, counted=counted)
         return ClosedShift(shift.id, expected, counted, report, error)
 
@@ -201,13 +217,13 @@ class Shifts:
         if self.current is not None:
             raise PosError(N_("Close the shift before the Z report"))
         report = self.report(shift_only=False)
-        now = self.pos.clock()
-        key = f"{self.pos.settings.terminal_id}:Z"
-        with self.pos.db.atomic("IMMEDIATE"):
-            number = next_number(self.pos.db.cursor(), key)
+        now = self.ctx.clock()
+        key = f"{self.ctx.settings.terminal_id}:Z"
+        with self.ctx.db.atomic("IMMEDIATE"):
+            number = next_number(self.ctx.db.cursor(), key)
             payload = {"z_number": number, "cashier": cashier.id, **report.to_payload()}
-            entry = self.pos.journal.append("z_report", payload, now)
-        self.pos.checkpoint("z_report")  # the end of a day: the key store catches up
+            entry = self.ctx.journal.append("z_report", payload, now)
+        self.ctx.checkpoint("z_report")  # the end of a day: the key store catches up
         error = self._print(report, kind="Z", number=number, entry=entry, at=now)
         return PrintedReport(report, number, entry.seq, error)
 
@@ -222,7 +238,7 @@ class Shifts:
         counted=None,
         show_expected: bool = True,
     ) -> str | None:
-        pos = self.pos
+        ctx = self.ctx
         doc = build_report_doc(
             report,
             kind=kind,
@@ -230,15 +246,12 @@ class Shifts:
             journal_seq=entry.label if entry else None,
             journal_hash=entry.short_hash if entry else "",
             at=at,
-            store=pos.settings.store,
-            terminal_id=pos.settings.terminal_id,
-            gettext=pos.receipt_gettext,
-            columns=pos.printer.columns,
+            store=ctx.settings.store,
+            terminal_id=ctx.settings.terminal_id,
+            gettext=self.printing.gettext,
+            columns=ctx.printer.columns,
             counted=counted,
             show_expected=show_expected,
         )
-        name = f"{pos.settings.terminal_id}-{kind}-{number or (entry.seq if entry else 0)}"
-        with pos.db.atomic():
-            job = print_queue.add_job(pos.db.cursor(), name, pos.printer.render(doc), None)
-        _data, error = pos.print_job(job)
-        return error
+        name = f"{ctx.settings.terminal_id}-{kind}-{number or (entry.seq if entry else 0)}"
+        return self.printing.print_document(name, doc)
