@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from terminal.store.db import set_aside, sqlcipher_key
+from terminal.store.db import open_readonly, set_aside, sqlcipher_key
 from terminal.store.journal_format import key_id, verify_entries
 
 SUFFIX = ".posdb"
@@ -48,9 +48,8 @@ def inspect(path: Path, key: bytes, public_key: Ed25519PublicKey) -> BackupInfo:
     """Open a backup read-only and check it: decrypts, quick_check, journal verifies."""
     if not path.is_file():
         raise BackupError(f"{path}: no such file")
-    con = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True)
+    con = open_readonly(path, key)
     try:
-        con.execute(f'PRAGMA key="{sqlcipher_key(key)}"')
         try:
             check = [row[0] for row in con.execute("PRAGMA quick_check").fetchall()]
         except sqlcipher3.DatabaseError as exc:

@@ -30,7 +30,7 @@ from peewee import Database
 from terminal.core.errors import N_, PosError
 from terminal.core.numbering import transaction_label
 from terminal.store.counters import carry_forward
-from terminal.store.db import DatabaseUnusable, open_database, set_aside, sqlcipher_key
+from terminal.store.db import DatabaseUnusable, open_database, open_readonly, set_aside
 from terminal.store.journal import Journal, JournalEntry
 from terminal.store.key_protectors import KeyProtector
 from terminal.store.keystore import KeyStore
@@ -106,9 +106,8 @@ def read_file_state(path: Path, key: bytes) -> DatabaseState | None:
     if not path.is_file() or path.stat().st_size == 0:
         return None
     try:
-        con = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True)
+        con = open_readonly(path, key)
         try:
-            con.execute(f'PRAGMA key="{sqlcipher_key(key)}"')
             return _state(con.execute)
         finally:
             con.close()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import peewee
+import sqlcipher3
 from peewee import DatabaseError, SqliteDatabase
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
@@ -55,15 +56,21 @@ def set_aside(path: Path, tag: str, at: datetime) -> Path | None:
     return kept
 
 
+def open_readonly(path: Path, key: bytes | None):
+    """A read-only connection of its own to a database file (another process's, a backup,
+    the file a restore replaces, or the terminal's own for a check while it sells): the
+    models are not bound to it and nothing can be written through it."""
+    con = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    if key is not None:
+        con.execute(f'PRAGMA key="{sqlcipher_key(key)}"')
+    return con
+
+
 def check_integrity(path: Path, key: bytes | None) -> None:
     """``PRAGMA quick_check`` of a database file on a read-only connection of its own
     (the terminal may go on selling meanwhile); raises :class:`DatabaseUnusable`."""
-    import sqlcipher3  # noqa: PLC0415 - the driver peewee's SqlCipherDatabase uses
-
-    con = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    con = open_readonly(path, key)
     try:
-        if key is not None:
-            con.execute(f'PRAGMA key="{sqlcipher_key(key)}"')
         result = [row[0] for row in con.execute("PRAGMA quick_check").fetchall()]
     except sqlcipher3.DatabaseError as exc:
         result = [str(exc)]
