@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -254,7 +255,7 @@ class Refunds:
             raise PosError(N_("No card terminal is configured"))
         sale, amount = plan.sale, plan.split["card"]
         now = self.ctx.clock()
-        payment_id = f"refund:{sale.label}:{now.strftime('%Y%m%d%H%M%S%f')}"
+        payment_id = f"refund:{sale.label}:{uuid.uuid4().hex}"  # (a Pi has no real clock)
         card_payments.record_plan(
             payment_id,
             amount,
