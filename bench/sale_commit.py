@@ -84,7 +84,7 @@ def five_line_sale(settings) -> tuple[Sale, float]:
 def fresh_database(path: Path, key: bytes | None):
     """The terminal's schema and the demo products (stock is taken per line)."""
     db = open_database(path, key)
-    save_products(demo_products())
+    save_products(db, demo_products())
     db.execute_sql(
         "INSERT INTO cashier (id, name, role, pin_hash, active, peppered)"
         " VALUES (1, 'Sari', 'cashier', '-', 1, 1)"

@@ -339,9 +339,9 @@ def import_(settings: Settings, source: Path) -> int:
 
 
 def cashier_add(settings: Settings, cashier_id: int, name: str, role: str) -> int:
-    keys, _db, journal = _open(settings)
+    keys, db, journal = _open(settings)
     pin = _secret(f"new PIN for {name}: ", confirm=True)
-    cashier = add_cashier(PinHasher(keys.key("pin_pepper")), cashier_id, name, role, pin)
+    cashier = add_cashier(db, PinHasher(keys.key("pin_pepper")), cashier_id, name, role, pin)
     journal.append(
         "config_change",
         {"change": "cashier added", "cashier": cashier.id, "role": role},
@@ -352,9 +352,9 @@ def cashier_add(settings: Settings, cashier_id: int, name: str, role: str) -> in
 
 
 def cashier_set_pin(settings: Settings, cashier_id: int) -> int:
-    keys, _db, journal = _open(settings)
+    keys, db, journal = _open(settings)
     pin = _secret(f"new PIN for cashier {cashier_id}: ", confirm=True)
-    cashier = set_pin(PinHasher(keys.key("pin_pepper")), cashier_id, pin)
+    cashier = set_pin(db, PinHasher(keys.key("pin_pepper")), cashier_id, pin)
     journal.append(
         "config_change", {"change": "cashier PIN set", "cashier": cashier.id}, system_clock()
     )

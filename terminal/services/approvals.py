@@ -58,7 +58,7 @@ class Guard:
 
     def check(self, subject: str, attempt: Callable[[], T | None], wrong: PosError) -> T:
         now = self.clock()
-        state = load_failures(subject)
+        state = load_failures(self.db, subject)
         if state.is_locked(now):
             self.journal.append("failed_pin", {"subject": subject, "locked": True}, now)
             raise CodeRefused(
@@ -69,7 +69,7 @@ class Guard:
         with self.db.atomic():
             if result is None:
                 state = after_failure(state, self.settings.security.lockout, now)
-                save_failures(subject, state)
+                save_failures(self.db, subject, state)
                 self.journal.append(
                     "failed_pin", {"subject": subject, "failures": state.failures}, now
                 )
@@ -80,17 +80,17 @@ class Guard:
                         now,
                     )
             else:
-                save_failures(subject, after_success())
+                save_failures(self.db, subject, after_success())
         if result is None:
             log.info("code refused for %s", subject)
             raise wrong
         return result
 
 
-def operator_subject(operator: int) -> str:
+def operator_subject(db: Database, operator: int) -> str:
     """Only a known cashier's number is written down; unknown ones share one subject
     (what was typed as a number may be a PIN typed ahead)."""
-    return f"cashier:{operator}" if cashier_exists(operator) else "cashier:unknown"
+    return f"cashier:{operator}" if cashier_exists(db, operator) else "cashier:unknown"
 
 
 class Approvals:
@@ -111,7 +111,7 @@ class Approvals:
     def policy(self) -> ApprovalPolicy:
         rules = self.settings.approval
         return ApprovalPolicy(
-            enabled=passkeys.enabled_categories(),
+            enabled=passkeys.enabled_categories(self.guard.db),
             void_window=rules.void_window,
             cashier_discount_percent=rules.cashier_discount_percent,
         )
@@ -126,7 +126,11 @@ class Approvals:
             wrong = CodeRefused(N_("Wrong passkey"))
             self.guard.check(
                 f"passkey:{category}",
-                lambda: True if passkeys.check_code(self.hasher, category, code) else None,
+                lambda: (
+                    True
+                    if passkeys.check_code(self.guard.db, self.hasher, category, code)
+                    else None
+                ),
                 wrong,
             )
             return Approval(category, asked_by.id, BY_PASSKEY, action)
@@ -136,15 +140,15 @@ class Approvals:
         number = int(supervisor)
 
         def attempt() -> Cashier | None:
-            found = check_pin(self.hasher, number, code) if code.isdigit() else None
+            found = check_pin(self.guard.db, self.hasher, number, code) if code.isdigit() else None
             return found if found and found.is_supervisor else None
 
-        approver = self.guard.check(operator_subject(number), attempt, wrong)
+        approver = self.guard.check(operator_subject(self.guard.db, number), attempt, wrong)
         return Approval(category, asked_by.id, approver.id, action)
 
     def has_code(self, category: str) -> bool:
         """Whether the category's passkey has been set (so it can be changed)."""
-        return passkeys.has_code(category)
+        return passkeys.has_code(self.guard.db, category)
 
     def configure(
         self, actor: Cashier | None, category: str, *, enabled: bool, code: str | None, at
@@ -152,13 +156,20 @@ class Approvals:
         """Switch a category on or off (a supervisor's act), journaled without the code."""
         if actor is None or not actor.is_supervisor:
             raise PosError(N_("Only a supervisor can change the passkeys"))
-        if enabled and self.mode == PASSKEY_MODE and not code and not passkeys.has_code(category):
+        if (
+            enabled
+            and self.mode == PASSKEY_MODE
+            and not code
+            and not passkeys.has_code(self.guard.db, category)
+        ):
             raise PosError(
                 N_("Set a 6-digit passkey for {category} first"),
                 category=CATEGORY_NAMES[category],
             )
         with self.guard.db.atomic():
-            passkeys.set_category(self.hasher, category, enabled=enabled, code=code or None)
+            passkeys.set_category(
+                self.guard.db, self.hasher, category, enabled=enabled, code=code or None
+            )
             self.guard.journal.append(
                 "passkey_change",
                 {

@@ -108,18 +108,18 @@ class Terminal:
         return self.pos.refunds
 
 
-def seed_demo(hasher: PinHasher, settings: Settings, sealer: Sealer, now) -> None:
+def seed_demo(db, hasher: PinHasher, settings: Settings, sealer: Sealer, now) -> None:
     """Fill an empty database with the demo store: products, promotions, its two demo
     users, a member, and the passkey categories the configuration names switched on."""
-    if product_count() == 0:
-        save_products(demo_products())
-        save_promotions(demo_promotions(now))
-        add_customer(sealer, *DEMO_MEMBER[:3], at=now, member_code=DEMO_MEMBER[3])
-    if not cashier_count():  # (imported cashiers waiting for a PIN count too)
+    if product_count(db) == 0:
+        save_products(db, demo_products())
+        save_promotions(db, demo_promotions(now))
+        add_customer(db, sealer, *DEMO_MEMBER[:3], at=now, member_code=DEMO_MEMBER[3])
+    if not cashier_count(db):  # (imported cashiers waiting for a PIN count too)
         for cashier_id, name, role, pin in (DEMO_CASHIER, DEMO_SUPERVISOR):
-            add_cashier(hasher, cashier_id, name, role, pin)
+            add_cashier(db, hasher, cashier_id, name, role, pin)
         for category in settings.approval.demo_categories:
-            set_category(hasher, category, enabled=True, code=DEMO_PASSKEYS[category])
+            set_category(db, hasher, category, enabled=True, code=DEMO_PASSKEYS[category])
 
 
 def file_protector_key(security: SecuritySettings) -> Path:
@@ -183,13 +183,13 @@ def build_terminal(
     hasher.decoy  # noqa: B018 - computed now, so the first unknown number costs no more
     sealer = Sealer(keys.key("sealing"))
     if settings.store.demo_catalogue:
-        seed_demo(hasher, settings, sealer, clock())
-    catalogue = load_catalogue(settings.tax_classes, settings.weighed_formats)
+        seed_demo(db, hasher, settings, sealer, clock())
+    catalogue = load_catalogue(db, settings.tax_classes, settings.weighed_formats)
     devices = make_devices(
         settings.hardware,
         settings.data_dir,
         currency=settings.store.currency.code,
-        records=DatabaseRecords(clock),
+        records=DatabaseRecords(db, clock),
     )
     pos = PosService(
         settings,
@@ -202,7 +202,7 @@ def build_terminal(
         clock=clock,
         sealer=sealer,
         card=devices.card,
-        promotions=load_promotions(),
+        promotions=load_promotions(db),
     )
     journal.append(
         "start",

@@ -40,7 +40,7 @@ class CustomerDesk:
         text = text.strip()
         if not text:
             return []
-        member = store.find_by_member_code(self.sealer, text)
+        member = store.find_by_member_code(self.ctx.db, self.sealer, text)
         if member:
             return [member]
         digits = "".join(ch for ch in text if ch.isdigit())
@@ -50,14 +50,14 @@ class CustomerDesk:
             and len(digits) == len(text.replace(" ", "").replace("-", "").lstrip("+"))
         ):
             try:
-                return store.find_by_phone(self.sealer, text)
+                return store.find_by_phone(self.ctx.db, self.sealer, text)
             except PosError:
                 return []
-        return store.find_by_name(self.sealer, text)
+        return store.find_by_name(self.ctx.db, self.sealer, text)
 
     def find_member(self, code: str) -> Customer | None:
         """The member whose card this is (a scan on the sale screen), if any."""
-        return store.find_by_member_code(self.sealer, code)
+        return store.find_by_member_code(self.ctx.db, self.sealer, code)
 
     def _approved(self, approval: Approval | None, action: str) -> Approval | None:
         if self.approvals.policy.requires(CUSTOMERS):
@@ -79,10 +79,11 @@ class CustomerDesk:
     ) -> Customer:
         self.session.require_cashier()
         approval = self._approved(approval, N_("add a customer"))
-        if member_code and store.find_by_member_code(self.sealer, member_code):
+        if member_code and store.find_by_member_code(self.ctx.db, self.sealer, member_code):
             raise PosError(N_("This member card is already given to someone"))
         with self.ctx.db.atomic():
             customer = store.add_customer(
+                self.ctx.db,
                 self.sealer,
                 name,
                 phone or None,
@@ -104,7 +105,9 @@ class CustomerDesk:
         self.session.require_cashier()
         approval = self._approved(approval, N_("edit a customer"))
         with self.ctx.db.atomic():
-            customer = store.update_customer(self.sealer, customer_id, name, phone, address)
+            customer = store.update_customer(
+                self.ctx.db, self.sealer, customer_id, name, phone, address
+            )
             self._journal("edit", customer_id, approval)
         return customer
 
@@ -112,7 +115,7 @@ class CustomerDesk:
         self.session.require_cashier()
         approval = self._approved(approval, N_("delete a customer"))
         with self.ctx.db.atomic():
-            store.delete_customer(self.sealer, customer_id)
+            store.delete_customer(self.ctx.db, self.sealer, customer_id)
             self._journal("delete", customer_id, approval)
         current = self.sale_customer()
         if current and current.id == customer_id:
@@ -123,7 +126,7 @@ class CustomerDesk:
         if customer is None:
             self.attach_to_sale(None)
             return
-        fresh = store.get_customer(self.sealer, customer.id)
+        fresh = store.get_customer(self.ctx.db, self.sealer, customer.id)
         tier = self.ctx.settings.loyalty.tier_for(fresh.lifetime_points)
         self.attach_to_sale(fresh, fresh.points, tier.rank)
 

@@ -271,7 +271,7 @@ class PosService:
         """The catalogue the configuration would give, or ConfigError (a bad barcode, a
         product whose tax class the new taxes lack), before anything is written."""
         changed = {p.sku: p for p in pending.products}
-        kept = [p for p in load_catalogue(self.settings.tax_classes, []).products]
+        kept = [p for p in load_catalogue(self.db, self.settings.tax_classes, []).products]
         products = [changed.pop(p.sku, p) for p in kept] + list(changed.values())
         try:
             return Catalogue(products, pending.shop.tax_classes, pending.shop.weighed_formats)
@@ -284,7 +284,7 @@ class PosService:
         with self.db.atomic("IMMEDIATE"):
             config = shop_config.save(self.db, pending.document, pending.source, now)
             if pending.products:
-                save_products(pending.products)
+                save_products(self.db, pending.products)
             self.journal.append(
                 "config_change",
                 {
@@ -308,7 +308,7 @@ class PosService:
         language (the open cart keeps its own)."""
         self.settings = self.settings.with_shop(shop)
         self.catalogue = catalogue
-        self.promotions = load_promotions()
+        self.promotions = load_promotions(self.db)
 
     def _new_cart(self) -> Cart:
         if getattr(self, "pending_config", None) is not None:  # the sale that held it ended
@@ -348,8 +348,8 @@ class PosService:
             raise wrong
         number = int(operator)
         cashier = self.guard.check(
-            operator_subject(number),
-            lambda: check_pin(self.hasher, number, pin) if pin.isdigit() else None,
+            operator_subject(self.db, number),
+            lambda: check_pin(self.db, self.hasher, number, pin) if pin.isdigit() else None,
             wrong,
         )
         self.cashier = cashier
@@ -359,7 +359,7 @@ class PosService:
 
     def cashiers(self) -> list[Cashier]:
         """Who can sign in here, for the sign-in screen's name buttons."""
-        return list_cashiers()
+        return list_cashiers(self.db)
 
     def sign_out(self) -> None:
         """Sign the cashier out; refused while a sale is open (its lines would be lost)."""
@@ -650,8 +650,8 @@ class PosService:
                     kept.append(tender)
                     continue
                 with self.db.atomic():
-                    card_payments.settle(tender.payment_id)
-                    card_payments.settle(reversal)
+                    card_payments.settle(self.db, tender.payment_id)
+                    card_payments.settle(self.db, reversal)
             undone.append(tender)
         self.tenders = tuple(kept)
         payload = {
@@ -754,7 +754,7 @@ class PosService:
         a crash mid-sale, say: for a supervisor to check on the card terminal and reverse."""
         return [
             UnsettledPayment(row.payment_id, row.kind, row.amount, PaymentState(row.state))
-            for row in card_payments.unsettled()
+            for row in card_payments.unsettled(self.db)
         ]
 
     def resolve_unsettled(
@@ -770,7 +770,7 @@ class PosService:
         Always approved, always journaled."""
         cashier = self.require_cashier()
         approval = check_approval(approval, PAID_ORDERS, N_("settle a card payment without a sale"))
-        row = card_payments.get(payment_id)
+        row = card_payments.get(self.db, payment_id)
         if row.kind == "refund" and row.plan:
             done_refund = row.state == PAID or (row.state != PAID and went_through)
             if row.state != PAID and went_through is None:
@@ -801,9 +801,9 @@ class PosService:
         else:
             done = "checked"
         with self.db.atomic():
-            card_payments.settle(payment_id)
+            card_payments.settle(self.db, payment_id)
             if done == "reversed":
-                card_payments.settle(f"reversal:{payment_id}")
+                card_payments.settle(self.db, f"reversal:{payment_id}")
             self.journal.append(
                 "card_unsettled",
                 {

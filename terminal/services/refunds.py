@@ -104,14 +104,14 @@ class Refunds:
         tid = self.ctx.settings.terminal_id
         sale_id = None
         if text.startswith("R") and len(text) > 8:
-            sale_id = find_sale_id(tid, return_code=text)
+            sale_id = find_sale_id(self.ctx.db, tid, return_code=text)
         if sale_id is None:
             digits = text.rsplit("-", 1)[-1]
             if digits.isdigit():
-                sale_id = find_sale_id(tid, number=int(digits))
+                sale_id = find_sale_id(self.ctx.db, tid, number=int(digits))
         if sale_id is None:
             raise RefundError(N_("No sale found for {code}"), code=text)
-        return load_sale(sale_id)
+        return load_sale(self.ctx.db, sale_id)
 
     def find_by_day(
         self, day: datetime, amount: int | None = None, card_last_digits: str = ""
@@ -120,19 +120,20 @@ class Refunds:
         tz = self.ctx.settings.store.timezone
         start = day.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         ids = find_sales(
+            self.ctx.db,
             day_start=start,
             day_end=start + timedelta(days=1),
             amount=amount,
             limit=None if card_last_digits else 50,  # card digits are checked one by one
         )
         if card_last_digits:
-            sealer = self.ctx.sealer
+            db, sealer = self.ctx.db, self.ctx.sealer
             ids = [
                 i
                 for i in ids
-                if any(pan.endswith(card_last_digits) for pan in sale_card_pans(sealer, i))
+                if any(pan.endswith(card_last_digits) for pan in sale_card_pans(db, sealer, i))
             ]
-        return [load_sale(i) for i in ids]
+        return [load_sale(self.ctx.db, i) for i in ids]
 
     # -- refunding --------------------------------------------------------------------------
     def refund(
@@ -161,7 +162,9 @@ class Refunds:
         if self.approvals.policy.requires(PAID_ORDERS):
             approval = check_approval(approval, PAID_ORDERS, N_("refund a paid sale"))
         self._need_shift()
-        sale = load_sale(sale.id)  # what is refundable now, not when the screen was drawn
+        sale = load_sale(
+            self.ctx.db, sale.id
+        )  # what is refundable now, not when the screen was drawn
         plan = self._plan(sale, wanted, cashier, reason, approval)
         self._check_no_open_card_refund(sale)
         return plan
@@ -241,7 +244,7 @@ class Refunds:
         return self._commit(plan, {}, [])
 
     def _check_no_open_card_refund(self, sale: PaidSale) -> None:
-        if card_payments.open_refunds_of(sale.label):
+        if card_payments.open_refunds_of(self.ctx.db, sale.label):
             raise RefundError(
                 N_(
                     "A card refund of this sale is not resolved: check the card terminal's "
@@ -257,6 +260,7 @@ class Refunds:
         now = self.ctx.clock()
         payment_id = f"refund:{sale.label}:{uuid.uuid4().hex}"  # (a Pi has no real clock)
         card_payments.record_plan(
+            self.ctx.db,
             payment_id,
             amount,
             {
@@ -296,7 +300,7 @@ class Refunds:
         """Money goes back to the card that paid: a refund the terminal made to another
         card (its last digits differ) is reversed at once, and refused."""
         shown = (result.outcome.masked_pan if result.outcome else "") or ""
-        paid_with = {pan[-4:] for pan in sale_card_pans(self.ctx.sealer, sale.id)}
+        paid_with = {pan[-4:] for pan in sale_card_pans(self.ctx.db, self.ctx.sealer, sale.id)}
         if not shown or not paid_with or shown[-4:] in paid_with:
             return  # the same card, or a terminal that does not say which
         log.warning("card refund %s went to another card; reversing it", payment_id)
@@ -304,8 +308,8 @@ class Refunds:
         undo = self.ctx.card.reverse(f"reversal:{payment_id}", receipt, result.amount, on_status)
         if undo.state == PAID:
             with self.ctx.db.atomic():
-                card_payments.settle(payment_id)
-                card_payments.settle(f"reversal:{payment_id}")
+                card_payments.settle(self.ctx.db, payment_id)
+                card_payments.settle(self.ctx.db, f"reversal:{payment_id}")
             raise RefundError(
                 N_(
                     "Another card was presented: that refund was taken back. Present the "
@@ -413,11 +417,11 @@ class Refunds:
         """A card refund that went through without being recorded (a lost link, a failed
         COMMIT): record it now, from the plan kept when it was sent, with the card amount
         the terminal refunded."""
-        row = card_payments.get(payment_id)
+        row = card_payments.get(self.ctx.db, payment_id)
         stored = json.loads(row.plan)
         wanted = [(p, Decimal(q), r) for p, q, r in stored["wanted"]]
         plan = self._plan(
-            load_sale(stored["sale"]),
+            load_sale(self.ctx.db, stored["sale"]),
             wanted,
             self.session.require_cashier(),
             stored["reason"],
@@ -434,7 +438,7 @@ class Refunds:
         cashier = self.session.require_cashier()
         done = load_committed_sale(ctx.db, ctx.sealer, sale_id)
         with ctx.db.atomic():
-            copy = count_reprint(sale_id)
+            copy = count_reprint(ctx.db, sale_id)
             ctx.journal.append(
                 "reprint", {"sale": done.label, "copy": copy, "cashier": cashier.id}, ctx.clock()
             )

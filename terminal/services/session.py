@@ -20,7 +20,7 @@ class Session:
 
     @property
     def shift(self) -> Shift | None:
-        return current_shift(self.ctx.settings.terminal_id)
+        return current_shift(self.ctx.db, self.ctx.settings.terminal_id)
 
     def shift_id(self) -> int | None:
         shift = self.shift

@@ -91,7 +91,9 @@ class Shifts:
             raise PosError(N_("The float cannot be negative"))
         now = self.ctx.clock()
         with self.ctx.db.atomic():
-            shift = open_shift(self.ctx.settings.terminal_id, cashier.id, opening_float, now)
+            shift = open_shift(
+                self.ctx.db, self.ctx.settings.terminal_id, cashier.id, opening_float, now
+            )
             self.ctx.journal.append(
                 "shift_open",
                 {"shift": shift.id, "cashier": cashier.id, "float": opening_float},
@@ -193,7 +195,7 @@ class Shifts:
         expected = report.expected_cash
         now = self.ctx.clock()
         with self.ctx.db.atomic():
-            close_shift(shift.id, now, expected, counted, counts)
+            close_shift(self.ctx.db, shift.id, now, expected, counted, counts)
             self.ctx.journal.append(
                 "shift_close",
                 {

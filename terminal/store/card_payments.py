@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from peewee import Database
+
 from terminal.store.models import CardPaymentRow
 
 # the states a card payment row can have (hal.card.payments.PaymentState's values)
@@ -19,7 +21,7 @@ PENDING, PAID, UNKNOWN = "pending", "paid", "unknown"
 OPEN = (PAID, UNKNOWN, PENDING)  # money moved, or may have, with nothing committed yet
 
 
-def mark_pending(payment_id: str, amount: int, at: datetime) -> None:
+def mark_pending(db: Database, payment_id: str, amount: int, at: datetime) -> None:
     """Before the request goes out. Refunds' ids start with ``refund:``, reversals' with
     ``reversal:``; a refund's row may exist already, holding its plan: it is kept."""
     fields = {
@@ -30,16 +32,16 @@ def mark_pending(payment_id: str, amount: int, at: datetime) -> None:
     }
     CardPaymentRow.insert(payment_id=payment_id, **fields).on_conflict(
         conflict_target=[CardPaymentRow.payment_id], update=fields
-    ).execute()
+    ).execute(db)
 
 
-def mark_resolved(payment_id: str, state: str, receipt_number: int | None) -> None:
+def mark_resolved(db: Database, payment_id: str, state: str, receipt_number: int | None) -> None:
     CardPaymentRow.update(state=state, receipt_number=receipt_number).where(
         CardPaymentRow.payment_id == payment_id
-    ).execute()
+    ).execute(db)
 
 
-def unsettled() -> list[CardPaymentRow]:
+def unsettled(db: Database) -> list[CardPaymentRow]:
     """Card money that moved without a committed sale or refund, and payments whose
     outcome is unknown: for a supervisor to look at."""
     return list(
@@ -49,10 +51,11 @@ def unsettled() -> list[CardPaymentRow]:
             & (CardPaymentRow.state.in_(OPEN))
         )
         .order_by(CardPaymentRow.created_at)
+        .bind(db)
     )
 
 
-def open_refunds_of(sale_label: str) -> bool:
+def open_refunds_of(db: Database, sale_label: str) -> bool:
     """Whether a card refund of this sale moved money, or may have, unsettled."""
     return (
         CardPaymentRow.select()
@@ -61,19 +64,19 @@ def open_refunds_of(sale_label: str) -> bool:
             & (CardPaymentRow.settled == False)  # noqa: E712
             & CardPaymentRow.state.in_(OPEN)
         )
-        .exists()
+        .bind(db).exists()
     )
 
 
-def settle(payment_id: str) -> None:
-    CardPaymentRow.update(settled=True).where(CardPaymentRow.payment_id == payment_id).execute()
+def settle(db: Database, payment_id: str) -> None:
+    CardPaymentRow.update(settled=True).where(CardPaymentRow.payment_id == payment_id).execute(db)
 
 
-def get(payment_id: str) -> CardPaymentRow:
-    return CardPaymentRow.get_by_id(payment_id)
+def get(db: Database, payment_id: str) -> CardPaymentRow:
+    return CardPaymentRow.select().where(CardPaymentRow.payment_id == payment_id).get(db)
 
 
-def record_plan(payment_id: str, amount: int, plan: dict, at: datetime) -> None:
+def record_plan(db: Database, payment_id: str, amount: int, plan: dict, at: datetime) -> None:
     """Before a card refund is sent: what it is for, so that it can be recorded later if
     the link fails and a supervisor confirms it went through."""
     CardPaymentRow.replace(
@@ -83,4 +86,4 @@ def record_plan(payment_id: str, amount: int, plan: dict, at: datetime) -> None:
         state=PENDING,
         created_at=at.astimezone(UTC).replace(tzinfo=None),
         plan=json.dumps(plan, sort_keys=True),
-    ).execute()
+    ).execute(db)

@@ -17,6 +17,7 @@ from functools import cached_property
 
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from peewee import Database
 
 from terminal.core.lockout import FailureState
 from terminal.core.pins import check_cashier_pin
@@ -94,33 +95,36 @@ class PinHasher:
         return self.hash(os.urandom(8).hex())
 
 
-def add_cashier(hasher: PinHasher, cashier_id: int, name: str, role: str, pin: str) -> Cashier:
+def add_cashier(
+    db: Database, hasher: PinHasher, cashier_id: int, name: str, role: str, pin: str
+) -> Cashier:
     if role not in ("cashier", "supervisor"):
         raise ValueError(f"role must be cashier or supervisor, got {role!r}")
     check_cashier_pin(pin)
-    CashierRow.create(id=cashier_id, name=name, role=role, pin_hash=hasher.hash(pin))
+    CashierRow.insert(id=cashier_id, name=name, role=role, pin_hash=hasher.hash(pin)).execute(db)
     return Cashier(cashier_id, name, role)
 
 
-def set_pin(hasher: PinHasher, cashier_id: int, pin: str) -> Cashier:
+def set_pin(db: Database, hasher: PinHasher, cashier_id: int, pin: str) -> Cashier:
     """Give a cashier a new PIN (and activate an imported one)."""
     check_cashier_pin(pin)
-    row = CashierRow.get_or_none(CashierRow.id == cashier_id)
+    row = CashierRow.select().where(CashierRow.id == cashier_id).first(db)
     if row is None:
         raise ValueError(f"no cashier {cashier_id}")
     CashierRow.update(pin_hash=hasher.hash(pin), peppered=True, active=True).where(
         CashierRow.id == cashier_id
-    ).execute()
+    ).execute(db)
     return Cashier(row.id, row.name, row.role)
 
 
-def check_pin(hasher: PinHasher, cashier_id: int, pin: str) -> Cashier | None:
+def check_pin(db: Database, hasher: PinHasher, cashier_id: int, pin: str) -> Cashier | None:
     """The cashier if the PIN is theirs, else ``None`` - never which part was wrong.
 
     An unknown operator number costs as much as a wrong PIN, so timing tells nothing.
     A right PIN under old parameters is re-hashed with the current ones.
     """
-    row = CashierRow.get_or_none((CashierRow.id == cashier_id) & (CashierRow.active == True))  # noqa: E712
+    active = (CashierRow.id == cashier_id) & (CashierRow.active == True)  # noqa: E712
+    row = CashierRow.select().where(active).first(db)
     if row is None:
         hasher.matches(pin, hasher.decoy)
         return None
@@ -129,43 +133,43 @@ def check_pin(hasher: PinHasher, cashier_id: int, pin: str) -> Cashier | None:
     if not row.peppered or hasher.needs_upgrade(row.pin_hash):
         CashierRow.update(pin_hash=hasher.hash(pin), peppered=True).where(
             CashierRow.id == row.id
-        ).execute()
+        ).execute(db)
     return Cashier(row.id, row.name, row.role)
 
 
-def cashier_exists(cashier_id: int) -> bool:
+def cashier_exists(db: Database, cashier_id: int) -> bool:
     return (
         CashierRow.select()
         .where(
             (CashierRow.id == cashier_id) & (CashierRow.active == True)  # noqa: E712
         )
-        .exists()
+        .bind(db).exists()
     )
 
 
-def cashier_count() -> int:
+def cashier_count(db: Database) -> int:
     """Every cashier, those waiting for a PIN included."""
-    return CashierRow.select().count()
+    return CashierRow.select().count(db)
 
 
-def list_cashiers() -> list[Cashier]:
+def list_cashiers(db: Database) -> list[Cashier]:
     rows = CashierRow.select().where(CashierRow.active == True).order_by(CashierRow.id)  # noqa: E712
-    return [Cashier(r.id, r.name, r.role) for r in rows]
+    return [Cashier(r.id, r.name, r.role) for r in rows.bind(db)]
 
 
-def load_failures(subject: str) -> FailureState:
-    row = AuthFailureRow.get_or_none(AuthFailureRow.subject == subject)
+def load_failures(db: Database, subject: str) -> FailureState:
+    row = AuthFailureRow.select().where(AuthFailureRow.subject == subject).first(db)
     if row is None:
         return FailureState()
     until = row.locked_until.replace(tzinfo=UTC) if row.locked_until else None
     return FailureState(row.failures, row.lockouts, until)
 
 
-def save_failures(subject: str, state: FailureState) -> None:
+def save_failures(db: Database, subject: str, state: FailureState) -> None:
     if state == FailureState():
-        AuthFailureRow.delete().where(AuthFailureRow.subject == subject).execute()
+        AuthFailureRow.delete().where(AuthFailureRow.subject == subject).execute(db)
         return
     until = state.locked_until.astimezone(UTC).replace(tzinfo=None) if state.locked_until else None
     AuthFailureRow.replace(
         subject=subject, failures=state.failures, lockouts=state.lockouts, locked_until=until
-    ).execute()
+    ).execute(db)

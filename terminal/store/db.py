@@ -18,7 +18,6 @@ from playhouse.sqlcipher_ext import SqlCipherDatabase
 
 from terminal.store import models, schema
 from terminal.store.journal import create_journal
-from terminal.store.models import database
 from terminal.store.print_queue import create_queue
 from terminal.store.shop_config import create as create_shop_config
 
@@ -86,7 +85,8 @@ def check_integrity(path: Path, key: bytes | None) -> None:
 def open_database(
     path: Path | str, key: bytes | None = None, *, check: bool = True
 ) -> SqliteDatabase:
-    """Open (creating if needed) the terminal database and bind the models to it.
+    """Open (creating if needed) the terminal database (model queries name it: see
+    :mod:`terminal.store.models`).
 
     With ``key``, the file is SQLCipher-encrypted; without, plain SQLite (only for
     migrating an old plaintext database and for tools). ``check`` runs
@@ -126,10 +126,10 @@ def open_database(
             f"{path} is damaged ({'; '.join(result[:3])}). Do not use this terminal for "
             "sales; restore the last backup with `pos-terminal restore`."
         )
-    database.initialize(db)
     if not fresh:  # older tables get their new columns before indexes on them are made
         schema.upgrade(db)
-    db.create_tables(models.ALL_MODELS, safe=True)
+    with db.bind_ctx(models.ALL_MODELS):  # (only while the tables are made, at the open)
+        db.create_tables(models.ALL_MODELS, safe=True)
     create_journal(db)
     create_queue(db)
     create_shop_config(db)

@@ -8,16 +8,28 @@ from peewee import (
     BooleanField,
     CharField,
     CompositeKey,
-    DatabaseProxy,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
     Model,
+    SqliteDatabase,
     TextField,
 )
 
-# the database the models run on: bound by terminal.store.db.open_database
-database = DatabaseProxy()
+
+class _NoDatabase(SqliteDatabase):
+    """The models' own database: none. Every query names the terminal's database it runs
+    on (``query.bind(db)``, ``execute(db)``, ``get(db)``), so two terminals in one
+    process (or a tool beside the app) never share one by accident; a query that names
+    none fails here, at once."""
+
+    def connect(self, reuse_if_open: bool = False):
+        raise RuntimeError(
+            "a model query that names no database: bind it to the terminal's (query.bind(db))"
+        )
+
+
+UNBOUND = _NoDatabase(None)
 
 # columns added in schema 3 get an SQL default too, so rows written by plain SQL (tools,
 # benchmarks, older code paths) never fail on them
@@ -26,7 +38,7 @@ ZERO = SQL("DEFAULT 0")
 
 class BaseModel(Model):
     class Meta:
-        database = database
+        database = UNBOUND
 
 
 class ProductRow(BaseModel):

@@ -6,13 +6,15 @@ from collections.abc import Iterable
 from datetime import UTC
 from decimal import Decimal
 
+from peewee import Database
+
 from terminal.core.pricing import Promotion
-from terminal.store.models import PromotionRow, database
+from terminal.store.models import PromotionRow
 
 
-def save_promotions(promotions: Iterable[Promotion]) -> int:
+def save_promotions(db: Database, promotions: Iterable[Promotion]) -> int:
     count = 0
-    with database.atomic():
+    with db.atomic():
         for p in promotions:
             PromotionRow.replace(
                 code=p.code,
@@ -25,12 +27,12 @@ def save_promotions(promotions: Iterable[Promotion]) -> int:
                 fixed_price=p.fixed_price,
                 members_only=p.members_only,
                 min_tier=p.min_tier,
-            ).execute()
+            ).execute(db)
             count += 1
     return count
 
 
-def load_promotions() -> tuple[Promotion, ...]:
+def load_promotions(db: Database) -> tuple[Promotion, ...]:
     """All promotions, in code order (the order ties are broken in)."""
     return tuple(
         Promotion(
@@ -45,5 +47,5 @@ def load_promotions() -> tuple[Promotion, ...]:
             members_only=row.members_only,
             min_tier=row.min_tier,
         )
-        for row in PromotionRow.select().order_by(PromotionRow.code)
+        for row in PromotionRow.select().order_by(PromotionRow.code).bind(db)
     )

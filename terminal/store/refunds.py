@@ -49,7 +49,7 @@ class PaidSale:
 
 
 def find_sale_id(
-    terminal_id: str, *, return_code: str = "", number: int | None = None
+    db: Database, terminal_id: str, *, return_code: str = "", number: int | None = None
 ) -> int | None:
     query = SaleRow.select(SaleRow.id)
     if return_code:
@@ -67,12 +67,17 @@ def find_sale_id(
         query = query.where((SaleRow.terminal_id == terminal_id) & (SaleRow.number == number))
     else:
         return None
-    row = query.first()
+    row = query.first(db)
     return row.id if row else None
 
 
 def find_sales(
-    *, day_start: datetime, day_end: datetime, amount: int | None = None, limit: int | None = 50
+    db: Database,
+    *,
+    day_start: datetime,
+    day_end: datetime,
+    amount: int | None = None,
+    limit: int | None = 50,
 ) -> list[int]:
     """Sale ids in a period (UTC), optionally of one total; newest first."""
     query = SaleRow.select(SaleRow.id).where(
@@ -84,11 +89,11 @@ def find_sales(
     query = query.order_by(SaleRow.id.desc())
     if limit is not None:
         query = query.limit(limit)
-    return [row.id for row in query]
+    return [row.id for row in query.bind(db)]
 
 
-def load_sale(sale_id: int) -> PaidSale:
-    sale = SaleRow.get_by_id(sale_id)
+def load_sale(db: Database, sale_id: int) -> PaidSale:
+    sale = SaleRow.select().where(SaleRow.id == sale_id).get(db)
     refunded = {
         row.position: (row.qty, row.amt)
         for row in RefundLineRow.select(
@@ -99,11 +104,15 @@ def load_sale(sale_id: int) -> PaidSale:
         .join(RefundRow)
         .where(RefundRow.sale == sale_id)
         .group_by(RefundLineRow.position)
+        .bind(db)
     }
     rows = list(
-        SaleLineRow.select().where(SaleLineRow.sale == sale_id).order_by(SaleLineRow.position)
+        SaleLineRow.select()
+        .where(SaleLineRow.sale == sale_id)
+        .order_by(SaleLineRow.position)
+        .bind(db)
     )
-    weighed = weighed_skus(row.sku for row in rows)
+    weighed = weighed_skus(db, (row.sku for row in rows))
     lines = []
     for row in rows:
         qty, amt = refunded.get(row.position, (0, 0))
@@ -128,11 +137,12 @@ def load_sale(sale_id: int) -> PaidSale:
         .join(RefundRow)
         .where(RefundRow.sale == sale_id)
         .group_by(RefundTenderRow.kind)
+        .bind(db)
     }
     paid: dict[str, int] = {}
     receipts = []
     points_spent = 0
-    for row in TenderRow.select().where(TenderRow.sale == sale_id):
+    for row in TenderRow.select().where(TenderRow.sale == sale_id).bind(db):
         paid[row.kind] = paid.get(row.kind, 0) + row.amount
         points_spent += row.points
         if row.receipt_number is not None:
@@ -195,7 +205,7 @@ def commit_refund(
         cursor = db.cursor()
         number = next_number(cursor, f"{terminal_id}:refund")
         label = "R-" + transaction_label(terminal_id, number)
-        refund = RefundRow.create(
+        refund_id = RefundRow.insert(
             terminal_id=terminal_id,
             number=number,
             created_at=at.astimezone(UTC).replace(tzinfo=None),
@@ -206,10 +216,10 @@ def commit_refund(
             reason=reason,
             approved_by=None if approved_by is None else str(approved_by),
             points_back=points_back,
-        )
+        ).execute(db)
         for line in lines:
-            RefundLineRow.create(
-                refund=refund,
+            RefundLineRow.insert(
+                refund=refund_id,
                 position=line.line.position,
                 sku=line.line.sku,
                 name=line.line.name,
@@ -217,27 +227,27 @@ def commit_refund(
                 amount=line.amount,
                 tax_class=line.line.tax_class,
                 restock=line.restock,
-            )
+            ).execute(db)
             if line.restock:
                 ProductRow.update(
                     stock_milli=ProductRow.stock_milli + int(line.quantity * 1000)
                 ).where(
                     (ProductRow.sku == line.line.sku) & ProductRow.stock_milli.is_null(False)
-                ).execute()
+                ).execute(db)
         for kind, part in tenders.items():
-            RefundTenderRow.create(
-                refund=refund, kind=kind, amount=part, receipt_number=card_receipts.get(kind)
-            )
+            RefundTenderRow.insert(
+                refund=refund_id, kind=kind, amount=part, receipt_number=card_receipts.get(kind)
+            ).execute(db)
         for payment_id in card_payment_ids:
             CardPaymentRow.update(settled=True).where(
                 CardPaymentRow.payment_id == payment_id
-            ).execute()
+            ).execute(db)
         if sale and sale.customer_id and (points_back or points_returned):
             # earned points taken back; points that paid for the goods given back
             CustomerRow.update(
                 points=CustomerRow.points - points_back + points_returned,
                 lifetime_points=CustomerRow.lifetime_points - points_back,
-            ).where(CustomerRow.id == sale.customer_id).execute()
+            ).where(CustomerRow.id == sale.customer_id).execute(db)
         entry = journal.append(
             "refund",
             {

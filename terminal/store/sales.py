@@ -165,7 +165,7 @@ def commit_sale(
                     str(card.trace_number or ""),
                     card.card_terminal_id,
                 )
-                record_card_auth(sealer, cursor.lastrowid, auth)
+                record_card_auth(db, sealer, cursor.lastrowid, auth)
             if tender.payment_id:
                 cursor.execute(_SETTLE_CARD, (tender.payment_id,))
         if sale.customer_id:

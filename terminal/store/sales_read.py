@@ -28,11 +28,14 @@ _JOURNAL_OF_SALE = (
 
 
 def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
-    row = SaleRow.get_by_id(sale_id)
+    row = SaleRow.select().where(SaleRow.id == sale_id).get(db)
     rows = list(
-        SaleLineRow.select().where(SaleLineRow.sale == sale_id).order_by(SaleLineRow.position)
+        SaleLineRow.select()
+        .where(SaleLineRow.sale == sale_id)
+        .order_by(SaleLineRow.position)
+        .bind(db)
     )
-    weighed = weighed_skus(ln.sku for ln in rows)
+    weighed = weighed_skus(db, (ln.sku for ln in rows))
     lines = tuple(
         SaleLine(
             sku=ln.sku,
@@ -51,14 +54,14 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
     )
     rates = tuple(
         RateTotal(Tax(t.code, t.name, Decimal(t.rate)), t.base, t.amount)
-        for t in SaleTaxRow.select().where(SaleTaxRow.sale == sale_id)
+        for t in SaleTaxRow.select().where(SaleTaxRow.sale == sale_id).bind(db)
     )
     taxes = TaxSummary(row.net, row.tax, row.net + row.tax, rates)
     tenders = []
-    for t in TenderRow.select().where(TenderRow.sale == sale_id).order_by(TenderRow.id):
+    for t in TenderRow.select().where(TenderRow.sale == sale_id).order_by(TenderRow.id).bind(db):
         card = None
-        if CardAuthRow.get_or_none(CardAuthRow.tender == t.id) is not None:
-            auth = card_auth(sealer, t.id)
+        if CardAuthRow.select().where(CardAuthRow.tender == t.id).bind(db).exists():
+            auth = card_auth(db, sealer, t.id)
             card = CardDetails(
                 auth.masked_pan,
                 auth.auth_code,
@@ -70,7 +73,7 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
     sale = Sale(
         terminal_id=row.terminal_id,
         cashier_id=row.cashier_id,
-        cashier_name=CashierRow.get_by_id(row.cashier_id).name,
+        cashier_name=CashierRow.select().where(CashierRow.id == row.cashier_id).get(db).name,
         currency=row.currency,
         created_at=row.created_at.replace(tzinfo=UTC),
         lines=lines,
@@ -113,8 +116,8 @@ def _archived_entry(db, number: int, terminal_id: str) -> tuple[int, str, int]:
     return 0, "--------", 1
 
 
-def count_reprint(sale_id: int) -> int:
+def count_reprint(db, sale_id: int) -> int:
     """One more copy of a sale's receipt: its number (COPY n). Inside the caller's
     transaction, with the reprint's journal entry."""
-    SaleRow.update(reprints=SaleRow.reprints + 1).where(SaleRow.id == sale_id).execute()
-    return SaleRow.get_by_id(sale_id).reprints
+    SaleRow.update(reprints=SaleRow.reprints + 1).where(SaleRow.id == sale_id).execute(db)
+    return SaleRow.select(SaleRow.reprints).where(SaleRow.id == sale_id).get(db).reprints

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from peewee import Database
+
 from terminal.store.models import ShiftRow
 
 
@@ -21,30 +23,32 @@ def _naive(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
 
 
-def current_shift(terminal_id: str) -> Shift | None:
+def current_shift(db: Database, terminal_id: str) -> Shift | None:
     row = (
         ShiftRow.select()
         .where((ShiftRow.terminal_id == terminal_id) & ShiftRow.closed_at.is_null())
         .order_by(ShiftRow.id.desc())
-        .first()
+        .first(db)
     )
     if row is None:
         return None
     return Shift(row.id, row.cashier_id, row.opened_at.replace(tzinfo=UTC), row.opening_float)
 
 
-def open_shift(terminal_id: str, cashier_id: int, opening_float: int, at: datetime) -> Shift:
-    row = ShiftRow.create(
+def open_shift(
+    db: Database, terminal_id: str, cashier_id: int, opening_float: int, at: datetime
+) -> Shift:
+    shift_id = ShiftRow.insert(
         terminal_id=terminal_id,
         cashier_id=cashier_id,
         opened_at=_naive(at),
         opening_float=opening_float,
-    )
-    return Shift(row.id, cashier_id, at, opening_float)
+    ).execute(db)
+    return Shift(shift_id, cashier_id, at, opening_float)
 
 
 def close_shift(
-    shift_id: int, at: datetime, expected: int, counted: int, counts: dict[int, int]
+    db: Database, shift_id: int, at: datetime, expected: int, counted: int, counts: dict[int, int]
 ) -> None:
     ShiftRow.update(
         closed_at=_naive(at),
@@ -52,4 +56,4 @@ def close_shift(
         counted=counted,
         variance=counted - expected,
         counts=json.dumps({str(k): v for k, v in sorted(counts.items())}),
-    ).where(ShiftRow.id == shift_id).execute()
+    ).where(ShiftRow.id == shift_id).execute(db)

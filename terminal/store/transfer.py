@@ -122,7 +122,7 @@ def export_bundle(
     customer_ids = [r["id"] for r in _rows(db, "customer")]
     counts["customer"] = len(customer_ids)
     for n, customer_id in enumerate(customer_ids, start=1):
-        c = customer_store.get_customer(sealer, customer_id)
+        c = customer_store.get_customer(db, sealer, customer_id)
         records.append(
             {
                 "table": "customer",
@@ -144,7 +144,7 @@ def export_bundle(
     auths = [r["tender_id"] for r in _rows(db, "card_auth")]
     counts["card_auth"] = len(auths)
     for tender_id in auths:
-        auth = customer_store.card_auth(sealer, tender_id)
+        auth = customer_store.card_auth(db, sealer, tender_id)
         records.append(
             {
                 "table": "card_auth",
@@ -248,6 +248,7 @@ def import_bundle(
             table, row = record["table"], record["row"]
             if table == "customer":
                 c = customer_store.add_customer(
+                    db,
                     sealer,
                     row["name"],
                     row["phone"],
@@ -267,7 +268,9 @@ def import_bundle(
                 )
             elif table == "card_auth":
                 tender_id = row.pop("tender_id")
-                customer_store.record_card_auth(sealer, tender_id, customer_store.CardAuth(**row))
+                customer_store.record_card_auth(
+                    db, sealer, tender_id, customer_store.CardAuth(**row)
+                )
             elif table == "passkey":
                 db.execute_sql(
                     "INSERT OR REPLACE INTO passkey (category, enabled, code_hash)"

@@ -224,3 +224,27 @@ def test_the_receipt_job_is_in_the_sales_transaction(terminal):
     with pytest.raises(PosError, match="NOT saved"):
         pos.pay_cash(20000)
     assert pos.db.execute_sql("SELECT COUNT(*) FROM sale").fetchone()[0] == 0
+
+
+def test_two_terminals_in_one_process_keep_to_their_own_database(settings, clock, tmp_path):
+    """No global database: each terminal's queries name its own, so a second terminal
+    opened in the same process (a tool, a test) never takes the first one's place."""
+    from terminal.services.bootstrap import build_terminal  # noqa: PLC0415
+    from terminal.store.cashiers import FAST_TEST_PARAMS  # noqa: PLC0415
+    from terminal.store.models import SaleRow  # noqa: PLC0415
+    from tests.conftest import with_open_shift  # noqa: PLC0415
+
+    first = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
+    other = dataclasses.replace(
+        settings,
+        data_dir=tmp_path / "other",
+        security=dataclasses.replace(settings.security, key_dir=tmp_path / "other" / "keys"),
+    )
+    second = with_open_shift(build_terminal(other, clock=clock, pin_params=FAST_TEST_PARAMS))
+    first.pos.sign_in("1", "1357")
+    first.pos.scan("GULA-1KG")
+    assert first.pos.pay_cash(20000).committed.number == 1  # opened before the second
+    assert SaleRow.select().count(first.pos.db) == 1
+    assert SaleRow.select().count(second.pos.db) == 0
+    with pytest.raises(RuntimeError, match="names no database"):
+        SaleRow.select().count()

@@ -15,9 +15,13 @@ from terminal.store.journal import read_entries
 from terminal.store.models import CashierRow
 
 
+def pin_hash(terminal, cashier_id: int) -> str:
+    return CashierRow.select().where(CashierRow.id == cashier_id).get(terminal.pos.db).pin_hash
+
+
 def test_a_stolen_database_cannot_check_a_pin(terminal):
     """Even decrypted, the hash needs the pepper from the key store: the right PIN fails."""
-    phc = CashierRow.get_by_id(1).pin_hash
+    phc = pin_hash(terminal, 1)
     assert phc.startswith("$argon2id$v=19$")
     with pytest.raises(InvalidKey):
         Argon2id.verify_phc_encoded(b"1357", phc)  # no pepper: even the right PIN fails
@@ -26,10 +30,10 @@ def test_a_stolen_database_cannot_check_a_pin(terminal):
 
 def test_weak_parameters_are_upgraded_at_the_next_right_pin(terminal):
     pos = terminal.pos
-    assert "m=1024,t=1,p=1" in CashierRow.get_by_id(1).pin_hash  # made with test parameters
+    assert "m=1024,t=1,p=1" in pin_hash(terminal, 1)  # made with test parameters
     pos.hasher = PinHasher(terminal.keys.key("pin_pepper"), DEFAULT_PARAMS)
     pos.sign_in("1", "1357")
-    assert "m=65536,t=3,p=4" in CashierRow.get_by_id(1).pin_hash
+    assert "m=65536,t=3,p=4" in pin_hash(terminal, 1)
     pos.sign_out()
     pos.sign_in("1", "1357")  # the new hash works
 

@@ -28,51 +28,55 @@ def sealer(terminal):
     return Sealer(terminal.keys.key("sealing"))
 
 
-def test_customer_round_trip_and_find_by_phone(sealer):
-    added = add_customer(sealer, NAME, PHONE, ADDRESS)
-    assert get_customer(sealer, added.id) == added
+@pytest.fixture
+def db(terminal):
+    return terminal.pos.db
+
+
+def test_customer_round_trip_and_find_by_phone(sealer, db):
+    added = add_customer(db, sealer, NAME, PHONE, ADDRESS)
+    assert get_customer(db, sealer, added.id) == added
     assert added.phone == "6281234567890"
-    assert [c.name for c in find_by_phone(sealer, "62 812 3456 7890")] == [NAME]
-    assert find_by_phone(sealer, "+62 812-0000-0000") == []
+    assert [c.name for c in find_by_phone(db, sealer, "62 812 3456 7890")] == [NAME]
+    assert find_by_phone(db, sealer, "+62 812-0000-0000") == []
 
 
-def test_a_sealed_value_does_not_open_in_another_row_or_column(sealer):
-    a = add_customer(sealer, NAME, PHONE)
-    b = add_customer(sealer, "Budi Santoso", "+62 811 222 333")
+def test_a_sealed_value_does_not_open_in_another_row_or_column(sealer, db):
+    a = add_customer(db, sealer, NAME, PHONE)
+    b = add_customer(db, sealer, "Budi Santoso", "+62 811 222 333")
     # copy a's sealed name into b's row (an insider editing the database)
-    CustomerRow.update(name=CustomerRow.get_by_id(a.id).name).where(
-        CustomerRow.id == b.id
-    ).execute()
+    sealed = CustomerRow.select().where(CustomerRow.id == a.id).get(db)
+    CustomerRow.update(name=sealed.name).where(CustomerRow.id == b.id).execute(db)
     with pytest.raises(SealError, match="does not belong to this row"):
-        get_customer(sealer, b.id)
+        get_customer(db, sealer, b.id)
     # a's phone in a's own name column: wrong column
-    CustomerRow.update(name=CustomerRow.get_by_id(a.id).phone).where(
-        CustomerRow.id == a.id
-    ).execute()
+    CustomerRow.update(name=sealed.phone).where(CustomerRow.id == a.id).execute(db)
     with pytest.raises(SealError, match="does not belong"):
-        get_customer(sealer, a.id)
+        get_customer(db, sealer, a.id)
 
 
-def test_card_authorisation_is_sealed_and_a_full_pan_is_refused(terminal, sealer):
+def test_card_authorisation_is_sealed_and_a_full_pan_is_refused(terminal, sealer, db):
     pos = terminal.pos
     pos.sign_in("1", "1357")
     pos.scan("GULA-1KG")
     pos.pay_cash(20000)
-    tender_id = TenderRow.select().get().id
-    record_card_auth(sealer, tender_id, CardAuth(PAN, "A1B2C3", "004711", "52500001"))
-    assert card_auth(sealer, tender_id).masked_pan == PAN
+    tender_id = TenderRow.select().get(db).id
+    record_card_auth(db, sealer, tender_id, CardAuth(PAN, "A1B2C3", "004711", "52500001"))
+    assert card_auth(db, sealer, tender_id).masked_pan == PAN
     for full in ("4761739001010119", "4761 7390 0101 0119", "476173901*0119"):
         with pytest.raises(CardDataError, match="not masked"):
-            record_card_auth(sealer, tender_id, CardAuth(full, "A1", "1", "T"))
+            record_card_auth(db, sealer, tender_id, CardAuth(full, "A1", "1", "T"))
 
 
-def test_nothing_personal_in_plaintext_in_the_database_files(terminal, settings, sealer):
-    add_customer(sealer, NAME, PHONE, ADDRESS)
+def test_nothing_personal_in_plaintext_in_the_database_files(terminal, settings, sealer, db):
+    add_customer(db, sealer, NAME, PHONE, ADDRESS)
     pos = terminal.pos
     pos.sign_in("1", "1357")
     pos.scan("GULA-1KG")
     pos.pay_cash(20000)
-    record_card_auth(sealer, TenderRow.select().get().id, CardAuth(PAN, "A1B2C3", "004711", "T"))
+    record_card_auth(
+        db, sealer, TenderRow.select().get(db).id, CardAuth(PAN, "A1B2C3", "004711", "T")
+    )
     # even decrypted (with the database key), the sealed columns show nothing
     from tests.conftest import open_reader  # noqa: PLC0415
 
@@ -93,8 +97,8 @@ def test_nothing_personal_in_plaintext_in_the_database_files(terminal, settings,
 
 
 @pytest.mark.parametrize(("name", "phone"), [("", "0812345678"), ("Ana", "12"), ("Ana", "abc")])
-def test_bad_customer_data_is_refused(sealer, name, phone):
-    before = CustomerRow.select().count()  # (the demo store's member)
+def test_bad_customer_data_is_refused(sealer, db, name, phone):
+    before = CustomerRow.select().count(db)  # (the demo store's member)
     with pytest.raises(CustomerError):
-        add_customer(sealer, name, phone)
-    assert CustomerRow.select().count() == before
+        add_customer(db, sealer, name, phone)
+    assert CustomerRow.select().count(db) == before

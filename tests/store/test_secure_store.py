@@ -49,11 +49,13 @@ def test_no_plaintext_in_the_database_its_wal_or_the_logs(terminal, settings):
     logging.getLogger().setLevel(logging.INFO)
     try:
         sealer = Sealer(terminal.keys.key("sealing"))
-        add_customer(sealer, "Siti Rahmawati", "+62 812 3456 7890", "Jl. Melati 7")
+        db = terminal.pos.db
+        add_customer(db, sealer, "Siti Rahmawati", "+62 812 3456 7890", "Jl. Melati 7")
         sell(terminal.pos, "8991002101111", "GULA-1KG")
         record_card_auth(
+            db,
             sealer,
-            TenderRow.select().get().id,
+            TenderRow.select().get(db).id,
             CardAuth("476173******0119", "A1B2C3", "004711", "52500001"),
         )
         with pytest.raises(PosError):
@@ -185,12 +187,12 @@ def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path)
     # a database as the foundation issue left it: plaintext SQLite with sales in it, its
     # PINs hashed without a pepper, schema version 1
     db = open_database(settings.database_path, None)
-    seed_demo(PinHasher(None, FAST_TEST_PARAMS), settings, Sealer(bytes(32)), clock())
+    seed_demo(db, PinHasher(None, FAST_TEST_PARAMS), settings, Sealer(bytes(32)), clock())
     db.execute_sql("UPDATE cashier SET peppered = 0")
     db.execute_sql("PRAGMA user_version = 1")
     db.execute_sql("INSERT INTO counter VALUES ('T01', 2)")
     for number in (1, 2):
-        SaleRow.create(
+        SaleRow.insert(
             terminal_id="T01",
             number=number,
             created_at="2026-01-01 00:00:00",
@@ -201,7 +203,7 @@ def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path)
             tax=100,
             total=1000,
             return_code=f"R{number}",
-        )
+        ).execute(db)
     db.close()
     keys = KeyStore.open_or_create(settings.security.key_dir)
     counts = encrypt_plaintext_database(settings.database_path, keys.key("database"))
@@ -214,7 +216,7 @@ def test_migrating_a_plaintext_database_loses_nothing(settings, clock, tmp_path)
     outcome = sell(terminal.pos, "GULA-1KG", tendered=20000)
     assert outcome.committed.number == 3
     # ... and that sign-in re-hashed the PIN with the pepper
-    row = CashierRow.get_by_id(1)
+    row = CashierRow.select().where(CashierRow.id == 1).get(terminal.pos.db)
     assert row.peppered
     assert not PinHasher(None, FAST_TEST_PARAMS).matches("1357", row.pin_hash, peppered=False)
     with pytest.raises(MigrationError, match="already encrypted"):

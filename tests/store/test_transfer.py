@@ -36,7 +36,11 @@ def typed(monkeypatch, text):
 def exported(terminal, settings, tmp_path, monkeypatch):
     pos = terminal.pos
     add_customer(
-        Sealer(terminal.keys.key("sealing")), "Siti Rahmawati", "+62 812 3456 7890", "Jl. Melati 7"
+        pos.db,
+        Sealer(terminal.keys.key("sealing")),
+        "Siti Rahmawati",
+        "+62 812 3456 7890",
+        "Jl. Melati 7",
     )
     pos.sign_in("1", "1357")
     for code in ("GULA-1KG", "8991002101111"):
@@ -72,7 +76,9 @@ def test_a_replacement_terminal_carries_on(
     assert con.execute("SELECT COUNT(*) FROM sale_line").fetchone()[0] == 3
     # the customer was sealed again under the new terminal's key
     sealer = Sealer(new.keys.key("sealing"))
-    assert [c.name for c in find_by_phone(sealer, "6281234567890")] == ["Siti Rahmawati"]
+    assert [c.name for c in find_by_phone(new.pos.db, sealer, "6281234567890")] == [
+        "Siti Rahmawati"
+    ]
     # the old journal is kept and still verifies with the old terminal's key
     rows = con.execute("SELECT public_key, entry FROM journal_archive ORDER BY seq").fetchall()
     import json  # noqa: PLC0415
