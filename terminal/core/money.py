@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from terminal.core.errors import ConfigError
 
+MAX_DIGITS = 15  # an amount typed has at most this many digits before the point
+
 
 @dataclass(frozen=True)
 class Currency:
@@ -43,7 +45,11 @@ class Currency:
         cleaned = text.strip().replace(self.thousands_sep, "")
         cleaned = cleaned.replace(self.decimal_sep, ".").replace(" ", "")
         value = Decimal(cleaned)
-        if not value.is_finite() or -value.as_tuple().exponent > self.exponent:
+        if not value.is_finite() or value.adjusted() >= MAX_DIGITS:
+            # NaN, Infinity, or "1e999999": no amount (and turning an exponent that large
+            # into an integer would hold the terminal for minutes)
+            raise InvalidOperation(f"{text!r}: not an amount")
+        if -value.as_tuple().exponent > self.exponent:
             # "50,000" in rupiah is not Rp 50: more decimals typed than the currency has
             raise InvalidOperation(f"{text!r}: more decimals than {self.code} has")
         return int(value * 10**self.exponent)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from terminal.core.errors import N_, PosError
 from terminal.core.money import round_half_up
@@ -42,7 +42,10 @@ def parse_discount(text: str, currency) -> tuple[str, Decimal]:
     """What the cashier typed: ``10%`` (a percent) or an amount in the currency."""
     try:
         if text.strip().endswith("%"):
-            return PERCENT, Decimal(text.strip()[:-1].replace(",", "."))
+            percent = Decimal(text.strip()[:-1].replace(",", "."))
+            if not percent.is_finite() or percent.adjusted() > 2:  # NaN, 1e999999
+                raise InvalidOperation(text)
+            return PERCENT, percent
         return AMOUNT, Decimal(currency.parse(text))
     except (ArithmeticError, ValueError):
         raise DiscountError(N_("{text} is not a discount"), text=text) from None

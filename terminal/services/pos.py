@@ -417,6 +417,13 @@ class PosService:
         self.record("line_void", payload, cashier, approval, now)
         return line
 
+    def parse_amount(self, text: str) -> int:
+        """An amount the cashier typed, in minor units; anything else a clear refusal."""
+        try:
+            return self.currency.parse(text)
+        except (ArithmeticError, ValueError):
+            raise PosError(N_("{text} is not an amount"), text=text) from None
+
     def search(self, text: str) -> list[Product]:
         return self.catalogue.search(text)
 

@@ -1,17 +1,35 @@
 """Receipts and reports through the persisted print queue: a job is kept before it is
-sent, so a printer out of paper loses nothing (F9 prints what it refused, each once)."""
+sent, so a printer out of paper loses nothing (F9 prints what it refused, each once).
+
+Why a job did not print is said for the cashier (a message id: out of paper, no answer,
+storage full), never as the operating system's words; those go to the log and the print
+queue, for the technician."""
 
 from __future__ import annotations
 
 import logging
 
+from peewee import DatabaseError
+
 from hal.printer import PrinterError
 from hal.printer.document import Document
+from terminal.core.errors import N_
 from terminal.i18n import Gettext, translator
 from terminal.services.context import ServiceContext
 from terminal.store import print_queue
 
 log = logging.getLogger(__name__)
+
+PAPER_OUT = N_("the printer is out of paper")
+NO_ANSWER = N_("the printer did not take it")
+NOT_QUEUED = N_("the terminal's storage is full: call a technician")
+
+
+def cashier_reason(exc: Exception) -> str:
+    """A printer fault as the cashier is told it (a message id)."""
+    if isinstance(exc, PrinterError) and str(exc) == "paper out":
+        return PAPER_OUT
+    return NO_ANSWER
 
 
 class Printing:
@@ -30,26 +48,42 @@ class Printing:
     def print_document(self, name: str, doc: Document) -> str | None:
         """Queue ``doc`` as job ``name``, then send it: None, or why it did not print."""
         ctx = self.ctx
-        with ctx.db.atomic():
-            job = print_queue.add_job(ctx.db.cursor(), name, ctx.printer.render(doc), None)
+        try:
+            with ctx.db.atomic():
+                job = print_queue.add_job(ctx.db.cursor(), name, ctx.printer.render(doc), None)
+        except DatabaseError as exc:
+            log.error("%s not queued for printing: %s", name, exc)
+            return NOT_QUEUED
         return self.print_job(job)[1]
 
     def print_job(self, job_id: int) -> tuple[bytes | None, str | None]:
-        """Send one queued job: (bytes printed, None) or (None, why not)."""
+        """Send one queued job: (bytes printed, None) or (None, why not: a message id).
+        Never raises: whatever fails here, the sale or refund it prints is saved."""
         db = self.ctx.db
-        job = print_queue.job(db, job_id)
-        if job.state == "failed" and not job.data:  # could not even be rendered
-            return None, job.error
-        print_queue.mark(db, job.id, "printing")
+        try:
+            job = print_queue.job(db, job_id)
+            if job.state == "failed" and not job.data:  # could not even be rendered
+                log.warning("receipt %s cannot be printed: %s", job.name, job.error)
+                return None, NO_ANSWER
+            print_queue.mark(db, job.id, "printing")
+        except DatabaseError as exc:  # a full card, say: the job cannot be tracked
+            log.error("print job %s not sent: %s", job_id, exc)
+            return None, NOT_QUEUED
         try:
             data = self.ctx.printer.print_bytes(job.data, job_name=job.name)
         except Exception as exc:  # PrinterError, or the connection's own errors
-            reason = str(exc) if isinstance(exc, PrinterError) else f"{type(exc).__name__}: {exc}"
-            print_queue.mark(db, job.id, "failed", reason)
-            log.warning("receipt %s not printed: %s", job.name, reason)
-            return None, reason
-        print_queue.mark(db, job.id, "done")
+            detail = f"{type(exc).__name__}: {exc}"
+            log.warning("receipt %s not printed: %s", job.name, detail)
+            self._mark(job.id, "failed", detail)
+            return None, cashier_reason(exc)
+        self._mark(job.id, "done")
         return data, None
+
+    def _mark(self, job_id: int, state: str, detail: str | None = None) -> None:
+        try:
+            print_queue.mark(self.ctx.db, job_id, state, detail)
+        except DatabaseError as exc:
+            log.error("print job %s not marked %s: %s", job_id, state, exc)
 
     def resume(self) -> tuple[int, str | None]:
         """Print the receipts that were refused (paper out, offline), oldest first, each

@@ -107,7 +107,7 @@ class Refunds:
             sale_id = find_sale_id(self.ctx.db, tid, return_code=text)
         if sale_id is None:
             digits = text.rsplit("-", 1)[-1]
-            if digits.isdigit():
+            if digits.isascii() and digits.isdigit() and len(digits) <= 9:  # (a number)
                 sale_id = find_sale_id(self.ctx.db, tid, number=int(digits))
         if sale_id is None:
             raise RefundError(N_("No sale found for {code}"), code=text)

@@ -64,7 +64,8 @@ def open_refunds_of(db: Database, sale_label: str) -> bool:
             & (CardPaymentRow.settled == False)  # noqa: E712
             & CardPaymentRow.state.in_(OPEN)
         )
-        .bind(db).exists()
+        .bind(db)
+        .exists()
     )
 
 

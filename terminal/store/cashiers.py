@@ -143,7 +143,8 @@ def cashier_exists(db: Database, cashier_id: int) -> bool:
         .where(
             (CashierRow.id == cashier_id) & (CashierRow.active == True)  # noqa: E712
         )
-        .bind(db).exists()
+        .bind(db)
+        .exists()
     )
 
 

@@ -291,7 +291,7 @@ class RefundScreen(PosScreen):
             )
             if outcome.print_error:
                 message += " " + _("(receipt not printed: {reason})").format(
-                    reason=outcome.print_error
+                    reason=_(outcome.print_error)
                 )
             sale_screen.say(message, error=bool(outcome.print_error))
             self.router.screenshot("refund-done")

@@ -125,8 +125,8 @@ class SaleScreen(PosScreen):
         self.last_amount = self.change_text
         if print_error:
             self.say(
-                _("Receipt not printed ({reason}); the sale is saved. {key}: print it").format(
-                    reason=print_error, key=self.key_label("resume_printing")
+                _("Sale saved. Receipt not printed: {reason}. {key}: print it").format(
+                    reason=_(print_error), key=self.key_label("resume_printing")
                 ),
                 error=True,
             )
@@ -414,7 +414,7 @@ class SaleScreen(PosScreen):
             if error:
                 self.say(
                     _("Copy {n} of {label} not printed: {reason}").format(
-                        n=copy, label=sale.label, reason=error
+                        n=copy, label=sale.label, reason=_(error)
                     ),
                     error=True,
                 )
@@ -468,7 +468,7 @@ class SaleScreen(PosScreen):
         if error:
             self.say(
                 _("{n} receipt(s) printed; the printer still says: {reason}").format(
-                    n=printed, reason=error
+                    n=printed, reason=_(error)
                 ),
                 error=True,
             )

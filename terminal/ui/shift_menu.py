@@ -69,7 +69,8 @@ class ShiftMenu:
     def _printed(self, what: str, error: str | None) -> None:
         if error:
             self.ask.say(
-                _("{what} saved; not printed: {reason}").format(what=what, reason=error), error=True
+                _("{what} saved; not printed: {reason}").format(what=what, reason=_(error)),
+                error=True,
             )
         else:
             self.ask.say(_("{what} printed").format(what=what))

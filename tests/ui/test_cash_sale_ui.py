@@ -283,7 +283,7 @@ def test_paper_out_then_the_cashier_resumes_printing(app, terminal):
     ui.key("f12")  # exact
     ui.wait_until(lambda: root.last_outcome is not None, "the sale to be paid")
     assert sale.ids.message.text == (
-        "Receipt not printed (paper out); the sale is saved. F9: print it"
+        "Sale saved. Receipt not printed: the printer is out of paper. F9: print it"
     )
     assert pos.printer.jobs == []
     pos.printer.paper_out = False  # the cashier puts in a new roll
