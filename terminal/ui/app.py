@@ -177,6 +177,12 @@ class PosRoot(ScreenManager):
         if self._swallow_text:
             self._swallow_text = False
             return
+        # a mapped character typed on an ordinary keyboard (``*`` is Shift+8 there, not
+        # the keypad's own key): the key map matches the character as well as the key
+        action = self.keymap.action_for(text) if len(text) == 1 and not text.isalnum() else None
+        if action:
+            self.target.on_action(action)
+            return
         self.target.on_text(text)
 
     # -- events from the screens and the scanner -------------------------------------------
@@ -191,6 +197,13 @@ class PosRoot(ScreenManager):
 
     def sign_out(self) -> None:
         self.service.sign_out()
+        # each session starts clean: no change, status or message of the last one
+        self.last_outcome = None
+        sale = self.get_screen("sale")
+        sale.change_text = sale.last_name = sale.last_amount = ""
+        for screen in self.screens:
+            if hasattr(screen, "reset_session"):  # (the stopped screen has no session)
+                screen.reset_session()
         self.current = "signin"
 
     def sale_done(self, outcome: SaleOutcome) -> None:

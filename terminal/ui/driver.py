@@ -55,12 +55,14 @@ class UiDriver:
             EventLoop.idle()
         raise TimeoutError(f"UI never reached: {what}")
 
-    def key(self, name: str, text: str | None = None) -> None:
-        """Press and release one key, as SDL reports it: key down, the text it types, key up."""
+    def key(self, name: str, text: str | None = None, modifiers: list[str] | None = None) -> None:
+        """Press and release one key, as SDL reports it: key down, the text it types, key up.
+        ``modifiers`` are held meanwhile (``["shift"]``: Shift+8 types ``*``)."""
         code = Keyboard.keycodes[name]
-        handled = Window.dispatch("on_key_down", code, 0, text, [])
+        held = list(modifiers or [])
+        handled = Window.dispatch("on_key_down", code, 0, text, held)
         if not handled:
-            Window.dispatch("on_keyboard", code, 0, text, [])
+            Window.dispatch("on_keyboard", code, 0, text, held)
         if text:
             Window.dispatch("on_textinput", text)
         Window.dispatch("on_key_up", code, 0)

@@ -19,7 +19,7 @@ from terminal.core.errors import PosError
 from terminal.core.money import Currency
 from terminal.i18n import _
 from terminal.ui.asker import problem_with
-from terminal.ui.widgets import KeyHooks, Keypad, PosButton
+from terminal.ui.widgets import KeyHooks, Keypad, PosButton, show_refusal
 
 
 class Panel(KeyHooks, ModalView):
@@ -214,8 +214,11 @@ class ApprovalPanel(EntryPanel):
 
     def _check(self, text: str) -> str | None:
         if not self.passkey_mode and not self.supervisor:
-            supervisors = {str(c.id) for c in self.service.cashiers() if c.is_supervisor}
-            if text not in supervisors:
+            staff = {str(c.id): c for c in self.service.cashiers()}
+            if text in staff and not staff[text].is_supervisor:
+                self.value = ""
+                return _("Cashier {n} is not a supervisor: a supervisor approves").format(n=text)
+            if text not in staff:
                 # perhaps a PIN typed first: never shown back, never kept
                 self.value = ""
                 return _("Choose the supervisor first: tap the name or type the number")
@@ -235,7 +238,7 @@ class ApprovalPanel(EntryPanel):
             problem = self._check(text)
         except PosError as exc:
             self.value = ""
-            self.say(exc.translated(_), error=True)
+            show_refusal(self, exc)
             return
         if problem:
             self.say(problem, error=True)

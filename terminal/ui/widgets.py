@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -19,6 +20,38 @@ from terminal.i18n import _
 from terminal.services.pos import PosService
 
 KEYPAD_KEYS = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "C", "0", "OK"]
+
+
+def show_refusal(target, exc: PosError) -> None:
+    """Say a refusal on ``target`` (a screen or a prompt). One that names the seconds to
+    wait (a PIN lockout) counts them down, then says the cashier may try again."""
+    previous = getattr(target, "_countdown", None)
+    if previous is not None:
+        previous.cancel()
+        target._countdown = None
+    target.say(exc.translated(_), error=True)
+    seconds = exc.params.get("seconds")
+    if not isinstance(seconds, int) or seconds <= 0:
+        return
+    left = [seconds]
+    shown = [target.message]
+
+    def tick(_dt) -> bool:
+        if target.message != shown[0]:  # something else is said now: it stays
+            target._countdown = None
+            return False
+        left[0] -= 1
+        if left[0] <= 0:
+            target.say(_("You can try again"))
+            target._countdown = None
+            return False
+        target.say(
+            PosError(exc.msgid, **{**exc.params, "seconds": left[0]}).translated(_), error=True
+        )
+        shown[0] = target.message
+        return True
+
+    target._countdown = Clock.schedule_interval(tick, 1.0)
 
 
 def load_kv(module_file: str) -> None:
@@ -130,7 +163,11 @@ class PosScreen(KeyHooks, Screen):
         self.message, self.message_is_error = text, error
 
     def refuse(self, exc: PosError) -> None:
-        self.say(exc.translated(_), error=True)
+        show_refusal(self, exc)
+
+    def reset_session(self) -> None:
+        """A cashier signed out: nothing of their session stays on screen."""
+        self.say("")
 
     def go(self, name: str) -> None:
         self.manager.current = name
