@@ -134,3 +134,10 @@ class Catalogue:
 
 def line_amount(unit_price: int, quantity: Decimal) -> int:
     return round_half_up(Decimal(unit_price) * quantity)
+
+
+def format_quantity(quantity: Decimal, by_weight: bool, decimal_sep: str) -> str:
+    """``3`` pieces, or ``1,234 kg`` with the currency's decimal separator."""
+    if by_weight:
+        return f"{quantity:.3f}".replace(".", decimal_sep) + " kg"
+    return str(int(quantity))

@@ -34,11 +34,32 @@ class Currency:
         digits = f"{units:,}".replace(",", self.thousands_sep)
         if self.exponent:
             digits += self.decimal_sep + str(minor).zfill(self.exponent)
+        return self._with_symbol(sign + digits, receipt=receipt)
+
+    def _with_symbol(self, digits: str, *, receipt: bool = False) -> str:
+        sign, digits = ("-", digits[1:]) if digits.startswith("-") else ("", digits)
         symbol = self.receipt_symbol if receipt else self.symbol
         if self.symbol_after:
             return f"{sign}{digits} {symbol}"
         sep = " " if symbol[-1].isalpha() else ""
         return f"{sign}{symbol}{sep}{digits}"
+
+    def format_typed(self, text: str) -> str:
+        """An amount as it is being typed, shown as the currency is: ``500000`` ->
+        ``Rp 500.000``, ``12.5`` -> ``¥12.5`` (the decimals typed so far, no more).
+        What is not (yet) an amount is shown as typed."""
+        cleaned = text.replace(" ", "").replace(self.thousands_sep, "")
+        whole, point, decimals = cleaned.partition(self.decimal_sep)
+        if (
+            not cleaned
+            or not whole.isdigit()
+            or not (decimals.isdigit() or decimals == "")
+            or len(decimals) > self.exponent
+            or len(whole.lstrip("0")) > MAX_DIGITS
+        ):
+            return text
+        digits = f"{int(whole):,}".replace(",", self.thousands_sep)
+        return self._with_symbol(digits + (point + decimals if point else ""))
 
     def parse(self, text: str) -> int:
         """Parse an amount typed by the cashier in major units ("12500", "12.50")."""

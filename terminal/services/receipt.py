@@ -6,15 +6,9 @@ from decimal import Decimal
 
 from hal.printer.document import Document
 from terminal.config import StoreSettings
+from terminal.core.catalogue import format_quantity
 from terminal.core.sale import CommittedSale
 from terminal.i18n import Gettext
-
-
-def format_quantity(quantity: Decimal, by_weight: bool, decimal_sep: str) -> str:
-    """``3`` pieces, or ``1,234 kg`` with the currency's decimal separator."""
-    if by_weight:
-        return f"{quantity:.3f}".replace(".", decimal_sep) + " kg"
-    return str(int(quantity))
 
 
 def build_receipt(

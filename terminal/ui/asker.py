@@ -37,12 +37,14 @@ class Asker(Protocol):
         secret: bool = False,
         letters: bool = False,
         accept_scans: bool = False,
+        money: bool = False,
     ) -> None:
         """Typed text (digits, unless ``letters``), starting from ``value``. ``then(text)``
         returns None when the answer is taken, or what is wrong with it: the question
         stays, says so, and waits for another answer. What ``then`` raises is said the
         same way (see :func:`problem_with`). ``secret``: shown as dots, and emptied after
-        a wrong answer; ``accept_scans``: a scan answers it."""
+        a wrong answer; ``accept_scans``: a scan answers it; ``money``: an amount, shown
+        as the currency is while it is typed."""
 
     def count(
         self,

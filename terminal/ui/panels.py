@@ -125,9 +125,12 @@ class EntryPanel(Panel):
         secret=False,
         letters=False,
         accept_scans=False,
+        money=False,
         on_cancel=None,
     ):
         super().__init__(router, title, on_cancel)
+        # an amount: shown as the currency is while typed ("Rp 500.000", not "500000")
+        self.currency = router.service.currency if money else None
         self.accept_scans = accept_scans
         self._on_ok = on_ok
         self.secret = secret
@@ -148,14 +151,23 @@ class EntryPanel(Panel):
         self._redraw()
 
     def _redraw(self) -> None:
-        shown = "\u2022" * len(self.value) if self.secret else self.value
+        if self.secret:
+            shown = "\u2022" * len(self.value)
+        elif self.currency:
+            shown = self.currency.format_typed(self.value)
+        else:
+            shown = self.value
         self.field.text = shown or self.hint
         self.field.color = (1, 1, 1, 1) if self.value else (0.55, 0.58, 0.62, 1)
 
     def on_text(self, text: str) -> None:
-        allowed = (
-            text if self.letters else "".join(ch for ch in text if ch.isdigit() or ch in ".,%")
-        )
+        if self.letters:
+            allowed = text
+        elif self.currency:
+            seps = self.currency.thousands_sep + self.currency.decimal_sep
+            allowed = "".join(ch for ch in text if ch.isdigit() or ch in seps)
+        else:
+            allowed = "".join(ch for ch in text if ch.isdigit() or ch in ".,%")
         self.value = (self.value + allowed)[:40]
 
     def on_backspace(self) -> None:
@@ -334,6 +346,7 @@ class PanelAsker:
         secret: bool = False,
         letters: bool = False,
         accept_scans: bool = False,
+        money: bool = False,
     ) -> None:
         panel = EntryPanel(
             self.router,
@@ -343,6 +356,7 @@ class PanelAsker:
             secret=secret,
             letters=letters,
             accept_scans=accept_scans,
+            money=money,
         )
         panel.value = value
         panel.show()

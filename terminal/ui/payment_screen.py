@@ -25,6 +25,8 @@ class PaymentScreen(PosScreen):
     tendered_text = StringProperty("")
     change_text = StringProperty("")
     typed = StringProperty("")
+    card_due_text = StringProperty("")  # what the card is charged: the exact amount left
+    charging_text = StringProperty("")  # while the card terminal charges: that amount
 
     def on_kv_post(self, base_widget) -> None:
         self.ids.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
@@ -36,6 +38,7 @@ class PaymentScreen(PosScreen):
         self.member_points = pos.customer_points - spent if pos.customer else -1
         payable = pos.cash_payable()
         self.typed = ""
+        self.card_due_text = cur.format(pos.left_to_pay)
         self.due_text = cur.format(payable)
         total = pos.left_to_pay
         self.due_detail = (
@@ -70,7 +73,7 @@ class PaymentScreen(PosScreen):
         try:
             amount = cur.parse(value)
         except ArithmeticError:
-            self.tendered_text, self.change_text = value, ""
+            self.tendered_text, self.change_text = cur.format_typed(value), ""
             return
         self.tendered_text = cur.format(amount)
         change = amount - self.service.cash_payable()
@@ -175,6 +178,9 @@ class PaymentScreen(PosScreen):
                 return
         self.typed = ""
         self.card_busy = True
+        # the card is charged the exact amount (no cash rounding): that is what shows
+        charge = self.service.left_to_pay if amount is None else amount
+        self.charging_text = self.service.currency.format(charge)
         self.card_status = _("Card: follow the card terminal")
         self.say(_("Sent to the card terminal"))
 
@@ -190,7 +196,7 @@ class PaymentScreen(PosScreen):
 
     def _card_done(self, outcome, error) -> None:
         self.card_busy = False
-        self.card_status = ""
+        self.card_status = self.charging_text = ""
         if error is not None:
             self.refuse(error)
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from kivy.metrics import dp
 from kivy.properties import NumericProperty, StringProperty
+from kivy.utils import escape_markup
 
 from terminal.i18n import _
 from terminal.ui.widgets import PosButton, PosScreen, load_kv
@@ -39,14 +41,36 @@ class SearchScreen(PosScreen):
         grid.clear_widgets()
         for i, product in enumerate(products):
             button = PosButton(
-                text=f"{product.name}\n{self.service.currency.format(product.price)}",
+                text=self.result_text(product),
+                markup=True,
                 font_size="14sp",
+                size_hint_y=None,
                 background_color=(0.2, 0.4, 0.6, 1)
                 if i == self.selected
                 else (0.26, 0.31, 0.38, 1),
             )
+            # as tall as its three lines need: a name that wraps is never cut
+            button.bind(
+                texture_size=lambda b, size: setattr(
+                    b, "height", max(b.size_hint_min_y or 0, size[1] + dp(10))
+                )
+            )
             button.bind(on_release=lambda _b, p=product: self.pick(p))
             grid.add_widget(button)
+
+    def result_text(self, product) -> str:
+        """Name; price (per kg when weighed); the codes a cashier can type for it next
+        time - the SKU, and the barcode or the scale's item number."""
+        price = self.service.currency.format(product.price)
+        if product.sold_by_weight:
+            price = _("{price} per kg").format(price=price)
+        codes = [product.sku]
+        if product.barcodes:
+            codes.append(product.barcodes[0])
+        elif product.plu:
+            codes.append(_("scale item {plu}").format(plu=product.plu))
+        shown = "  \u00b7  ".join(escape_markup(code) for code in codes)
+        return f"{escape_markup(product.name)}\n[b]{price}[/b]\n[color=a9bccf]{shown}[/color]"
 
     def on_text(self, text: str) -> None:
         self.query = (self.query + text)[:30]

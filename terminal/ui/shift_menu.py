@@ -64,7 +64,12 @@ class ShiftMenu:
             )
             return None
 
-        self.ask.enter(_("Open the shift: count the opening float"), open_with, hint=self.money(0))
+        self.ask.enter(
+            _("Open the shift: count the opening float"),
+            open_with,
+            hint=self.money(0),
+            money=True,
+        )
 
     def _printed(self, what: str, error: str | None) -> None:
         if error:
@@ -97,7 +102,7 @@ class ShiftMenu:
             self.ask.choose(_("Reason"), [(k, _(v)) for k, v in CASH_REASONS.items()], with_reason)
             return None
 
-        self.ask.enter(title, with_amount, hint=self.money(0))
+        self.ask.enter(title, with_amount, hint=self.money(0), money=True)
 
     def no_sale(self) -> None:
         """Open the drawer without a sale: the reason, and the approval when it is on."""

@@ -31,6 +31,27 @@ def test_parse_typed_amount(code, text, minor):
 
 
 @pytest.mark.parametrize(
+    ("code", "typed", "shown"),
+    [
+        ("IDR", "500000", "Rp 500.000"),
+        ("IDR", "50.000", "Rp 50.000"),  # the cashier's own separator, grouped again
+        ("IDR", "0005", "Rp 5"),
+        ("IDR", "5,5", "5,5"),  # rupiah have no decimals: shown as typed, parse refuses
+        ("MNT", "25000", "25,000 ₮"),
+        ("CNY", "1234.56", "¥1,234.56"),
+        ("CNY", "12.", "¥12."),  # the point just typed stays
+        ("CNY", "12.5", "¥12.5"),  # the decimals typed so far, not yet 12.50
+        ("CNY", "1.234", "1.234"),  # more decimals than the yuan has
+        ("IDR", "", ""),
+        ("IDR", "12%", "12%"),
+        ("IDR", "9" * 16, "9" * 16),
+    ],
+)
+def test_an_amount_is_formatted_while_typed(code, typed, shown):
+    assert currency(code).format_typed(typed) == shown
+
+
+@pytest.mark.parametrize(
     ("amount", "step", "rounded"),
     [
         (12450, 100, 12500),  # IDR to 100: half up
