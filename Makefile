@@ -17,7 +17,7 @@ TEST_DEBS := $(RUN_DEBS) xdotool swtpm
 # Every package, direct and transitive, pinned with its hashes (see `make lock`).
 LOCKS := requirements/build.lock requirements/dev.lock
 
-.PHONY: run test lint i18n bench clean debs lock
+.PHONY: run test lint i18n bench clean debs lock screenshots
 
 $(VENV)/.installed: pyproject.toml $(LOCKS)
 	@scripts/ensure-debs.sh $(BUILD_DEBS)
@@ -40,6 +40,11 @@ debs:
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## The README's screenshots at 800x480, 1024x600 and 1280x720 (docs/screenshots/<size>/).
+screenshots: $(VENV)/.installed
+	@scripts/ensure-debs.sh $(RUN_DEBS)
+	@scripts/screenshots.sh $(PY) $(CONFIG)
 
 ## Recompile the gettext catalogues after editing a .po file.
 i18n: $(VENV)/.installed

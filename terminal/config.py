@@ -48,6 +48,8 @@ DEFAULT_KEYS = {
     "refund": ["f7"],
     "shift": ["f8"],
     "customer": ["f2"],
+    "no_receipt": ["insert"],
+    "restock": ["home"],
 }
 
 
@@ -139,6 +141,7 @@ class UiSettings:
     height: int = 480
     dpi: int = 133
     screenshot_dir: Path | None = None
+    on_screen_keyboard: bool = True  # text fields get a keyboard on the screen (touch only)
 
 
 @dataclass(frozen=True)
@@ -341,7 +344,7 @@ KNOWN = {
         "max_lock_seconds",
         "recovery_public_key",
     ),
-    "ui": ("fullscreen", "width", "height", "dpi", "screenshot_dir"),
+    "ui": ("fullscreen", "width", "height", "dpi", "screenshot_dir", "on_screen_keyboard"),
     "approval": ("mode", "void_window_seconds", "cashier_discount_percent", "demo_categories"),
     "loyalty": ("earn_per", "point_value", "tiers"),
 }
@@ -410,6 +413,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
             width=_get(ui, "width", int, "ui", 800),
             height=_get(ui, "height", int, "ui", 480),
             dpi=_get(ui, "dpi", int, "ui", 133),
+            on_screen_keyboard=_get(ui, "on_screen_keyboard", bool, "ui", True),
             screenshot_dir=Path(shots) if shots else None,
         ),
         security=security,

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from terminal.core.digits import is_digits
+
 GTIN_LENGTHS = {8: "ean8", 12: "upca", 13: "ean13"}
 
 
@@ -21,7 +23,7 @@ def gs1_check_digit(body: str) -> int:
 
 
 def is_gtin_shaped(code: str) -> bool:
-    return code.isdigit() and len(code) in GTIN_LENGTHS
+    return is_digits(code) and len(code) in GTIN_LENGTHS
 
 
 def has_valid_check_digit(code: str) -> bool:
@@ -30,7 +32,7 @@ def has_valid_check_digit(code: str) -> bool:
 
 def symbology(code: str) -> str:
     """``ean13``, ``ean8``, ``upca``, or ``internal`` for anything else."""
-    return GTIN_LENGTHS.get(len(code), "internal") if code.isdigit() else "internal"
+    return GTIN_LENGTHS.get(len(code), "internal") if is_digits(code) else "internal"
 
 
 def normalize(code: str) -> str:
@@ -49,7 +51,7 @@ class WeighedFormat:
     value_decimals: int = 3
 
     def __post_init__(self) -> None:
-        if not (len(self.prefix) == 2 and self.prefix.isdigit() and self.prefix[0] == "2"):
+        if not (len(self.prefix) == 2 and is_digits(self.prefix) and self.prefix[0] == "2"):
             raise ValueError(f"weighed-item prefix must be 20-29, got {self.prefix!r}")
         if len(self.prefix) + self.item_digits + self.value_digits != 12:
             raise ValueError("prefix + item + value digits must be 12 (EAN-13 without check)")

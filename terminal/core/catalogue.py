@@ -13,6 +13,7 @@ from terminal.core.barcodes import (
     is_gtin_shaped,
     normalize,
 )
+from terminal.core.digits import is_digits
 from terminal.core.errors import InvalidBarcode, UnknownCode
 from terminal.core.money import round_half_up
 from terminal.core.taxes import TaxClass
@@ -65,7 +66,7 @@ class Catalogue:
                     raise ValueError(f"barcode {code} is on two products")
                 self._by_code[key] = product
             if product.plu:
-                if not (product.plu.isdigit() and len(product.plu) == PLU_DIGITS):
+                if not (is_digits(product.plu) and len(product.plu) == PLU_DIGITS):
                     raise ValueError(
                         f"product {product.sku}: PLU must be {PLU_DIGITS} digits, as on scale "
                         f"labels (got {product.plu!r})"

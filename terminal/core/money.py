@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from terminal.core.digits import is_digits
 from terminal.core.errors import ConfigError
 
 MAX_DIGITS = 15  # an amount typed has at most this many digits before the point
@@ -52,8 +53,8 @@ class Currency:
         whole, point, decimals = cleaned.partition(self.decimal_sep)
         if (
             not cleaned
-            or not whole.isdigit()
-            or not (decimals.isdigit() or decimals == "")
+            or not is_digits(whole)
+            or not (is_digits(decimals) or decimals == "")
             or len(decimals) > self.exponent
             or len(whole.lstrip("0")) > MAX_DIGITS
         ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from terminal.core.digits import is_digits
 from terminal.core.errors import N_, PosError
 
 CASHIER_PIN_LENGTHS = range(4, 9)
@@ -15,7 +16,7 @@ class PinRuleError(PosError):
 
 def check_cashier_pin(pin: str) -> str:
     """A cashier or supervisor PIN: 4-8 digits, not one repeated digit, not a straight run."""
-    if not pin.isdigit() or len(pin) not in CASHIER_PIN_LENGTHS:
+    if not is_digits(pin) or len(pin) not in CASHIER_PIN_LENGTHS:
         raise PinRuleError(N_("A PIN is 4 to 8 digits"))
     if is_trivial(pin):
         raise PinRuleError(N_("This PIN is too easy to guess: choose another"))
@@ -24,7 +25,7 @@ def check_cashier_pin(pin: str) -> str:
 
 def check_passkey(code: str) -> str:
     """A supervisor passkey: exactly 6 digits (seed 000), not trivial."""
-    if not code.isdigit() or len(code) != 6:
+    if not is_digits(code) or len(code) != 6:
         raise PinRuleError(N_("A passkey is exactly 6 digits"))
     if is_trivial(code):
         raise PinRuleError(N_("This passkey is too easy to guess: choose another"))

@@ -11,14 +11,20 @@ Money goes back to the sale's own tenders (see :func:`refund_money`): points in
 proportion to what they paid, then the card up to what it paid less what was already
 refunded to it, then cash (a cash refund is the easy way to take money out of a drawer;
 a card refund leaves a trace at the bank).
+
+What is still refundable is counted in what the customer paid (:func:`refund_balance`):
+a total of 93,328 paid in cash as 93,300 gives back at most 93,300, never the lines' sum.
+The quantity typed for a line (:func:`refund_quantity`) is a weight in kg for a weighed
+line, whole pieces otherwise; nothing typed is no quantity at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
+from terminal.core.catalogue import format_quantity
 from terminal.core.errors import N_, PosError
 from terminal.core.money import round_half_up, round_to_step
 
@@ -55,21 +61,28 @@ class SoldLine:
     def refundable_amount(self) -> int:
         return self.amount - self.refunded_amount
 
-    def refund_amount(self, quantity: Decimal) -> int:
-        if quantity <= 0:
+    def quantity_text(self, quantity: Decimal, decimal_sep: str = ".") -> str:
+        """``2`` (pieces) or ``0,500 kg`` (a weighed line)."""
+        return format_quantity(quantity, self.by_weight, decimal_sep)
+
+    def refund_amount(self, quantity: Decimal, decimal_sep: str = ".") -> int:
+        """The money for refunding ``quantity`` more of this line. ``decimal_sep``: how a
+        weight left is written in the refusal (``1,234 kg``)."""
+        if not quantity.is_finite() or quantity <= 0:
             raise RefundError(N_("A refund quantity is more than zero"))
+        # how much is left first: 1e999999 is refused here, before it is divided
+        if quantity > self.refundable_quantity:
+            raise RefundError(
+                N_("Only {left} of {name} can still be refunded"),
+                left=self.quantity_text(self.refundable_quantity, decimal_sep),
+                name=self.name,
+            )
         step = Decimal("0.001") if self.by_weight else Decimal(1)
         if quantity % step:
             raise RefundError(
                 N_("{name} is refunded in whole pieces")
                 if not self.by_weight
                 else N_("{name} is refunded in steps of 1 g"),
-                name=self.name,
-            )
-        if quantity > self.refundable_quantity:
-            raise RefundError(
-                N_("Only {left} of {name} can still be refunded"),
-                left=str(self.refundable_quantity.normalize()),
                 name=self.name,
             )
         after = self.refunded_quantity + quantity
@@ -95,6 +108,55 @@ class PaidTender:
     @property
     def refundable(self) -> int:
         return self.amount - self.refunded
+
+
+def refund_quantity(text: str, line: SoldLine, decimal_sep: str = ".") -> Decimal:
+    """The quantity the cashier typed to refund of ``line``.
+
+    A weighed line's is a weight in kg with up to 3 decimals (``0,5`` or ``0.5``); a
+    line of pieces takes whole numbers; never more than is left. ``0`` takes the line
+    out of the refund. Nothing typed is refused: the amount of a refund is never chosen
+    for the cashier (the whole line is typed like any other quantity).
+    """
+    typed = text.strip()
+    if not typed:
+        raise RefundError(N_("Type the quantity to refund first"))
+    try:
+        quantity = Decimal(typed.replace(",", "."))
+    except InvalidOperation:
+        raise RefundError(N_("{text} is not a quantity"), text=typed) from None
+    if not quantity.is_finite() or quantity < 0:
+        raise RefundError(N_("{text} is not a quantity"), text=typed)
+    if quantity == 0:
+        return Decimal(0)
+    line.refund_amount(quantity, decimal_sep)  # how much is left; whole pieces or grams
+    return quantity.quantize(Decimal("0.001") if line.by_weight else Decimal(1))
+
+
+@dataclass(frozen=True)
+class RefundBalance:
+    """A paid sale's money, in the terms it was paid: ``paid`` is what its tenders took
+    (cash as the drawer took it, after cash rounding; card; points at their value),
+    ``refunded`` what went back to them, ``refundable`` what can still go back."""
+
+    paid: int
+    refunded: int
+    refundable: int
+
+
+def refund_balance(lines: Iterable[SoldLine], tenders: Iterable[PaidTender]) -> RefundBalance:
+    """What can still be refunded of a sale: what was paid less what was given back,
+    never more than was paid, and nothing once every line is refunded.
+
+    Not the lines' own amounts: with cash rounding a sale of 93,328 is paid 93,300 in
+    cash, and its refunds give back at most that (:func:`refund_money` gives the refund
+    that completes the sale exactly what is left of the cash)."""
+    tenders = list(tenders)
+    paid = sum(t.amount for t in tenders)
+    refunded = sum(t.refunded for t in tenders)
+    anything_left = any(line.refundable_quantity > 0 for line in lines)
+    refundable = min(paid, max(0, paid - refunded)) if anything_left else 0
+    return RefundBalance(paid, refunded, refundable)
 
 
 def plan_refund(

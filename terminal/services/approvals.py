@@ -22,6 +22,7 @@ from terminal.core.approval import (
     ApprovalPolicy,
 )
 from terminal.core.clock import Clock
+from terminal.core.digits import is_digits
 from terminal.core.errors import N_, PosError
 from terminal.core.lockout import after_failure, after_success
 from terminal.store import passkeys
@@ -135,12 +136,12 @@ class Approvals:
             )
             return Approval(category, asked_by.id, BY_PASSKEY, action)
         wrong = CodeRefused(N_("Wrong supervisor number or PIN"))
-        if not supervisor.isdigit() or len(supervisor) > 6:
+        if not is_digits(supervisor) or len(supervisor) > 6:
             raise wrong
         number = int(supervisor)
 
         def attempt() -> Cashier | None:
-            found = check_pin(self.guard.db, self.hasher, number, code) if code.isdigit() else None
+            found = check_pin(self.guard.db, self.hasher, number, code) if is_digits(code) else None
             return found if found and found.is_supervisor else None
 
         approver = self.guard.check(operator_subject(self.guard.db, number), attempt, wrong)

@@ -25,6 +25,7 @@ from terminal.core.approval import (
 from terminal.core.cart import Cart, CartLine, parse_quantity
 from terminal.core.catalogue import Catalogue, Product
 from terminal.core.clock import Clock, system_clock
+from terminal.core.digits import is_digits
 from terminal.core.errors import N_, ConfigError, PosError
 from terminal.core.pricing import AMOUNT, PERCENT, Discount, Promotion
 from terminal.core.sale import CommittedSale, sale_from_cart
@@ -344,12 +345,12 @@ class PosService:
         every lockout is journaled (without the PIN, of course).
         """
         wrong = SignInError(N_("Wrong cashier number or PIN"))
-        if not operator.isdigit() or len(operator) > 6:
+        if not is_digits(operator) or len(operator) > 6:
             raise wrong
         number = int(operator)
         cashier = self.guard.check(
             operator_subject(self.db, number),
-            lambda: check_pin(self.db, self.hasher, number, pin) if pin.isdigit() else None,
+            lambda: check_pin(self.db, self.hasher, number, pin) if is_digits(pin) else None,
             wrong,
         )
         self.cashier = cashier

@@ -169,13 +169,24 @@ class Refunds:
         self._check_no_open_card_refund(sale)
         return plan
 
-    def _plan(self, sale: PaidSale, wanted, cashier, reason: str, approval) -> RefundPlan:
-        """The lines, the money per tender and the points of refunding ``wanted``."""
-        lines = plan_refund(sale.lines, wanted)
+    def money_back(
+        self, sale: PaidSale, wanted: list[tuple[int, Decimal, bool]]
+    ) -> tuple[dict[str, int], int]:
+        """What refunding ``wanted`` of ``sale`` gives back, as the refund will:
+        ({tender: money}, spent points given back). For the screen, before anything is
+        asked; refuses what the refund would refuse."""
+        return self._split(sale, plan_refund(sale.lines, wanted))
+
+    def money_back_without_receipt(self, items: list[tuple[Product, Decimal, bool]]) -> int:
+        """The cash a return without a receipt gives back (rounded to the cash step)."""
+        total = sum(line_amount(product.price, quantity) for product, quantity, _r in items)
+        return round_to_step(total, self.ctx.settings.store.cash_rounding)
+
+    def _split(self, sale: PaidSale, lines: list[RefundLine]) -> tuple[dict[str, int], int]:
         amount = sum(line.amount for line in lines)
         refunded_before = sum(line.refunded_amount for line in sale.lines)
         lines_total = sum(line.amount for line in sale.lines)
-        split, points_returned = refund_money(
+        return refund_money(
             amount,
             sale.tenders,
             lines_total=lines_total,
@@ -185,6 +196,14 @@ class Refunds:
             point_value=self.ctx.settings.loyalty.point_value,
             cash_step=self.ctx.settings.store.cash_rounding,
         )
+
+    def _plan(self, sale: PaidSale, wanted, cashier, reason: str, approval) -> RefundPlan:
+        """The lines, the money per tender and the points of refunding ``wanted``."""
+        lines = plan_refund(sale.lines, wanted)
+        amount = sum(line.amount for line in lines)
+        refunded_before = sum(line.refunded_amount for line in sale.lines)
+        lines_total = sum(line.amount for line in sale.lines)
+        split, points_returned = self._split(sale, lines)
         points_back = proportional_back(sale.points_earned, lines_total, refunded_before, amount)
         return RefundPlan(
             sale, wanted, lines, split, cashier, reason, approval, points_back, points_returned
@@ -237,9 +256,8 @@ class Refunds:
             amount = line_amount(product.price, quantity)
             sold = SoldLine(0, product.sku, product.name, quantity, amount, product.tax_class)
             lines.append(RefundLine(sold, quantity, amount, restock))
-        total = sum(line.amount for line in lines)
         self._need_shift()
-        cash = round_to_step(total, self.ctx.settings.store.cash_rounding)
+        cash = self.money_back_without_receipt(items)
         plan = RefundPlan(None, [], lines, {"cash": cash}, cashier, reason, approval, 0, 0)
         return self._commit(plan, {}, [])
 

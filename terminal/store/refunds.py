@@ -10,7 +10,7 @@ import peewee
 from peewee import Database, fn
 
 from terminal.core.numbering import parse_return_code, transaction_label
-from terminal.core.refunds import PaidTender, RefundLine, SoldLine
+from terminal.core.refunds import PaidTender, RefundBalance, RefundLine, SoldLine, refund_balance
 from terminal.core.sale import journal_label
 from terminal.store.catalogue_repo import weighed_skus
 from terminal.store.counters import next_number
@@ -44,8 +44,15 @@ class PaidSale:
     points_spent: int = 0  # points that paid part of it
 
     @property
+    def balance(self) -> RefundBalance:
+        """What was paid, given back, and can still be, in the terms it was paid."""
+        return refund_balance(self.lines, self.tenders)
+
+    @property
     def refundable(self) -> int:
-        return sum(line.refundable_amount for line in self.lines)
+        """The money that can still go back: never more than was paid (after cash
+        rounding), not the lines' sum."""
+        return self.balance.refundable
 
 
 def find_sale_id(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from decimal import Decimal
 
+from terminal.core.digits import is_digits
 from terminal.core.numbering import transaction_label
 from terminal.core.sale import CommittedSale, Sale, SaleLine
 from terminal.core.taxes import RateTotal, Tax, TaxSummary
@@ -65,7 +66,7 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
             card = CardDetails(
                 auth.masked_pan,
                 auth.auth_code,
-                int(auth.trace_number) if auth.trace_number.isdigit() else None,
+                int(auth.trace_number) if is_digits(auth.trace_number) else None,
                 t.receipt_number,
                 auth.card_terminal_id,
             )

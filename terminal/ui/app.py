@@ -51,6 +51,8 @@ class PosRoot(ScreenManager):
         self.service = pos
         self.settings = settings
         self.keymap = KeyMap(settings.keys)
+        # text fields get Kivy's keyboard on the screen (a touch terminal without keys)
+        self.touch_keyboard = settings.ui.on_screen_keyboard
         self.screenshot_dir = settings.ui.screenshot_dir
         self.last_outcome: SaleOutcome | None = None
         self.panels: list = []  # open prompts, the newest gets the keys

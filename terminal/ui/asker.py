@@ -23,9 +23,17 @@ T = TypeVar("T")
 
 class Asker(Protocol):
     def choose(
-        self, title: str, options: Sequence[tuple[str, str]], then: Callable[[str], None]
+        self,
+        title: str,
+        options: Sequence[tuple[str, str]],
+        then: Callable[[str], None],
+        *,
+        typed: Callable[[str], None] | None = None,
+        typed_hint: str = "",
     ) -> None:
-        """One of ``options`` (key, label); ``then(key)`` once the cashier picked it."""
+        """One of ``options`` (key, label); ``then(key)`` once the cashier picked it.
+        ``typed``: the menu also takes text (``typed_hint`` says what); typed and sent,
+        it goes to ``typed(text)`` instead, and digits never pick an option."""
 
     def enter(
         self,

@@ -11,6 +11,12 @@ from terminal.services.pos import PosService
 from terminal.ui.asker import Asker
 
 
+def looks_like_phone(text: str) -> bool:
+    """``0813 1111 2222``, ``+62-813-...``: digits, with the separators people type."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return len(digits) >= 6 and all(ch.isdigit() or ch in "+ -()." for ch in text.strip())
+
+
 class CustomerMenu:
     """``on_customer``: called when the sale's customer changed (attached, another one,
     none, deleted), before the outcome is said."""
@@ -48,6 +54,9 @@ class CustomerMenu:
                 ("other", _("Another customer")),
             ],
             lambda key: actions[key](),
+            # a phone or a name typed here finds another customer: digits pick nothing
+            typed=self.search,
+            typed_hint=_("Or type a phone or name to find another customer"),
         )
 
     def _changed(self) -> None:
@@ -81,11 +90,7 @@ class CustomerMenu:
                 lambda: self.ask.choose(
                     _("No customer found for {text}").format(text=text),
                     [("add", _("Add a new customer")), ("again", _("Search again"))],
-                    lambda key: (
-                        self.add("" if text[:1].isdigit() else text)
-                        if key == "add"
-                        else self.open()
-                    ),
+                    lambda key: self.add(text) if key == "add" else self.open(),
                 )
             )
             return None
@@ -119,15 +124,18 @@ class CustomerMenu:
 
         self.ask.enter(title + ": " + _("name"), with_name, value=name, letters=True)
 
-    def add(self, name_hint: str = "") -> None:
-        """A new customer (``name_hint``: the name searched for), attached to the sale."""
+    def add(self, searched: str = "") -> None:
+        """A new customer, attached to the sale. ``searched``: what was searched for and
+        not found - a phone number fills the phone, anything else the name."""
 
         def done(name: str, phone: str | None) -> None:
             self.ask.approve(
                 lambda approval: self.desk.add(name, phone, approval=approval), self.attach
             )
 
-        self.ask_details(_("New customer"), name_hint, "", done)
+        phone = searched if looks_like_phone(searched) else ""
+        name = "" if phone or searched[:1].isdigit() else searched
+        self.ask_details(_("New customer"), name, phone, done)
 
     def edit(self, customer) -> None:
         def done(name: str, phone: str | None) -> None:

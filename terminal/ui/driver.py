@@ -79,7 +79,10 @@ class UiDriver:
         self.key("enter")
 
     def tap(self, widget: Widget) -> None:
-        x, y = widget.to_window(*widget.center)
+        self.tap_at(*widget.to_window(*widget.center))
+
+    def tap_at(self, x: float, y: float) -> None:
+        """A finger on the window at (``x``, ``y``), then lifted."""
         touch = _Touch(x, y)
         EventLoop.post_dispatch_input("begin", touch)
         EventLoop.post_dispatch_input("end", touch)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from kivy.clock import Clock
+from kivy.graphics import Color, Rectangle
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
@@ -15,10 +17,12 @@ from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 
 from terminal.core.approval import PASSKEY_MODE, ApprovalNeeded
+from terminal.core.digits import is_digits
 from terminal.core.errors import PosError
 from terminal.core.money import Currency
 from terminal.i18n import _
 from terminal.ui.asker import problem_with
+from terminal.ui.touch_keyboard import TouchKeyboard
 from terminal.ui.widgets import KeyHooks, Keypad, PosButton, show_refusal
 
 
@@ -85,28 +89,93 @@ class Panel(KeyHooks, ModalView):
 
 
 class ChoicePanel(Panel):
-    """Pick one of a few options: by touch, or by its number on the keyboard."""
+    """Pick one of a few options: by touch, or by its number on the keyboard.
 
-    def __init__(self, router, title, options: list[tuple[str, str]], on_choose, on_cancel=None):
+    With ``on_typed`` (a menu that also takes a search: the customer's menu), what is
+    typed is text for that search, never an option's number - a phone number typed there
+    must not pick "1 Edit" - and Enter sends it; the options are tapped. The note says
+    which of the two the menu does."""
+
+    def __init__(
+        self,
+        router,
+        title,
+        options: list[tuple[str, str]],
+        on_choose,
+        on_cancel=None,
+        *,
+        on_typed: Callable[[str], None] | None = None,
+        typed_hint: str = "",
+    ):
         super().__init__(router, title, on_cancel)
         self.options = options
         self._on_choose = on_choose
+        self._on_typed = on_typed
+        self.typed_hint = typed_hint
+        self.typed = ""
         grid = GridLayout(cols=2, spacing="6dp")
         self.option_buttons: dict[str, PosButton] = {}
         for n, (key, label) in enumerate(options, start=1):
-            button = PosButton(text=f"{n}  {label}")
+            button = PosButton(text=label if on_typed else f"{n}  {label}")
             button.bind(on_release=lambda _b, k=key: self.choose(k))
             self.option_buttons[key] = button
             grid.add_widget(button)
-        self.body.add_widget(grid)
+        if on_typed:
+            column = BoxLayout(orientation="vertical", spacing="6dp")
+            self.field = Label(font_size="20sp", bold=True, size_hint_y=None, height="40dp")
+            column.add_widget(self.field)
+            column.add_widget(grid)
+            self.body.add_widget(column)
+            self._show_typed()
+        else:
+            self.body.add_widget(grid)
+            self.say(_("Press the number of an option, or tap it"))
+
+    def _show_typed(self) -> None:
+        self.field.text = self.typed or self.typed_hint
+        self.field.color = (1, 1, 1, 1) if self.typed else (0.55, 0.58, 0.62, 1)
 
     def choose(self, key: str) -> None:
         self.close()
         self._on_choose(key)
 
     def on_text(self, text: str) -> None:
-        if text.isdigit() and 1 <= int(text) <= len(self.options):
+        if self._on_typed:
+            self.typed = (self.typed + text)[:40]
+            self._show_typed()
+            return
+        if is_digits(text) and 1 <= int(text) <= len(self.options):
             self.choose(self.options[int(text) - 1][0])
+        elif text.strip():
+            self.say(
+                _("This menu has options 1 to {n}: press one, or tap it").format(
+                    n=len(self.options)
+                ),
+                error=True,
+            )
+
+    def on_backspace(self) -> None:
+        if self._on_typed:
+            self.typed = self.typed[:-1]
+            self._show_typed()
+
+    def on_clear(self) -> None:
+        if self._on_typed:
+            self.typed = ""
+            self._show_typed()
+
+    def on_enter_key(self) -> None:
+        if self._on_typed and self.typed.strip():
+            typed, on_typed = self.typed.strip(), self._on_typed
+            self.close()
+            on_typed(typed)
+
+    def on_scan(self, code: str) -> None:
+        if self._on_typed:  # a member card scanned at the customer's menu: found
+            self.close()
+            self._on_typed(code)
+            return
+        super().on_scan(code)
 
 
 class EntryPanel(Panel):
@@ -140,9 +209,23 @@ class EntryPanel(Panel):
         self.field = Label(font_size="24sp", bold=True)
         left.add_widget(self.field)
         self.body.add_widget(left)
-        self.keypad = Keypad(size_hint_x=0.5, size_hint_y=1)
-        self.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
-        self.body.add_widget(self.keypad)
+        self.keypad = self.keyboard = None
+        if letters and router.touch_keyboard:
+            # a name or a code by touch: the letters' keyboard under the field
+            self.field.size_hint_y, self.field.height = None, dp(40)
+            with self.field.canvas.before:  # where the letters go: a field, even empty
+                Color(0.05, 0.06, 0.08, 1)
+                box = Rectangle()
+            self.field.bind(
+                pos=lambda f, _v: setattr(box, "pos", f.pos),
+                size=lambda f, _v: setattr(box, "size", f.size),
+            )
+            self.keyboard = TouchKeyboard(self)
+            left.add_widget(self.keyboard)
+        else:
+            self.keypad = Keypad(size_hint_x=0.5, size_hint_y=1)
+            self.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
+            self.body.add_widget(self.keypad)
         ok = PosButton(text=_("OK") + "\nENTER", background_color=(0.1, 0.55, 0.3, 1))
         ok.bind(on_release=lambda _b: self.on_enter_key())
         self.ok_button = ok
@@ -162,7 +245,7 @@ class EntryPanel(Panel):
 
     def on_text(self, text: str) -> None:
         if self.letters:
-            allowed = text
+            allowed = "".join(ch for ch in text if ch.isprintable())  # no Tab, no control
         elif self.currency:
             seps = self.currency.thousands_sep + self.currency.decimal_sep
             allowed = "".join(ch for ch in text if ch.isdigit() or ch in seps)
@@ -278,7 +361,10 @@ class CountPanel(Panel):
         self.keypad = Keypad(size_hint_x=0.45, size_hint_y=1)
         self.keypad.bind(on_key=lambda _k, key: self.on_keypad(key))
         self.body.add_widget(self.keypad)
-        done = PosButton(text=_("Close the shift"), background_color=(0.1, 0.55, 0.3, 1))
+        done = PosButton(
+            text=_("Close the shift") + "\n" + router.keymap.label("pay_cash"),
+            background_color=(0.1, 0.55, 0.3, 1),
+        )
         done.bind(on_release=lambda _b: self.finish())
         self.done_button = done
         self.buttons.add_widget(done)
@@ -313,6 +399,16 @@ class CountPanel(Panel):
         self.counts[self.denominations[self.row]] = ""
         self._redraw()
 
+    def on_action(self, action: str) -> None:
+        if action == "pay_cash":  # the key shown on the close button: the count is done
+            self.finish()
+            return
+        if action in ("line_up", "line_down"):
+            step = -1 if action == "line_up" else 1
+            self.select(max(0, min(len(self.denominations) - 1, self.row + step)))
+            return
+        super().on_action(action)
+
     def on_enter_key(self) -> None:
         if self.row < len(self.denominations) - 1:
             self.select(self.row + 1)
@@ -333,8 +429,18 @@ class PanelAsker:
         self.router = router
         self.screen = screen
 
-    def choose(self, title: str, options: Sequence[tuple[str, str]], then) -> None:
-        ChoicePanel(self.router, title, list(options), then).show()
+    def choose(
+        self,
+        title: str,
+        options: Sequence[tuple[str, str]],
+        then,
+        *,
+        typed=None,
+        typed_hint: str = "",
+    ) -> None:
+        ChoicePanel(
+            self.router, title, list(options), then, on_typed=typed, typed_hint=typed_hint
+        ).show()
 
     def enter(
         self,

@@ -1,33 +1,66 @@
-"""Refunds: scan the receipt's return code (or type the transaction number), see what is
-still refundable, choose lines and quantities, refund to the sale's own tenders."""
+"""Refunds: scan the receipt's return code (or type the transaction number), see what was
+paid and what is still refundable, choose lines and quantities (a weight in kg for a
+weighed line), see the money that goes back, refund to the sale's own tenders.
+
+Every action has its key, shown on its button: the sale screen's pay key refunds, its
+refund key finds a sale without its receipt, and ``no_receipt`` and ``restock`` have
+their own."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 
-from terminal.core.catalogue import line_amount
+from terminal.core.catalogue import format_quantity, line_amount
 from terminal.core.errors import PosError
-from terminal.core.refunds import REFUND_REASONS
-from terminal.i18n import _
-from terminal.services.receipt import format_quantity
+from terminal.core.refunds import REFUND_REASONS, refund_quantity
+from terminal.i18n import _, ngettext
 from terminal.services.refunds import RefundOutcome
+from terminal.services.report_doc import TENDER_NAMES
 from terminal.ui.panels import ChoicePanel, EntryPanel
-from terminal.ui.widgets import CartRow, PosScreen, load_kv
+from terminal.ui.widgets import PosScreen, load_kv
 
 log = logging.getLogger(__name__)
 load_kv(__file__)
+
+
+class RefundRow(BoxLayout):
+    """A line of the sale, or an item returned without a receipt: what is refundable or
+    chosen (a weight in kg, or pieces), where a chosen one goes (back to stock, or
+    damaged: said on a line of its own, so it is never cut off), and the money."""
+
+    name = StringProperty("")
+    detail = StringProperty("")
+    stock = StringProperty("")  # a chosen line: back to stock, or damaged
+    damaged = BooleanProperty(False)
+    amount = StringProperty("")
+    index = NumericProperty(0)
+    selected = BooleanProperty(False)
+
+    def __init__(self, on_select, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_select = on_select
+
+    def on_touch_down(self, touch) -> bool:
+        if self.collide_point(*touch.pos):
+            self._on_select(self.index)
+            return True
+        return super().on_touch_down(touch)
 
 
 class RefundScreen(PosScreen):
     busy = BooleanProperty(False)  # a card refund is running
     sale_text = StringProperty("")
     entry = StringProperty("")
+    entry_hint = StringProperty("")
     total_text = StringProperty("")
+    split_text = StringProperty("")  # how the money goes back: by tender, cash rounding
+    restock_text = StringProperty("")  # what the restock key does to the selected line
     selected = NumericProperty(-1)
 
     def on_kv_post(self, base_widget) -> None:
@@ -47,53 +80,117 @@ class RefundScreen(PosScreen):
     def money(self, amount: int) -> str:
         return self.service.currency.format(amount)
 
+    @property
+    def sep(self) -> str:
+        return self.service.currency.decimal_sep
+
     def refresh(self) -> None:
         grid = self.ids.lines
         grid.clear_widgets()
-        total = 0
         if self.no_receipt:
-            sep = self.service.currency.decimal_sep
             for i, (product, qty, restock) in enumerate(self.without_receipt):
-                amount = line_amount(product.price, qty)
-                total += amount
-                stock = "" if restock else " " + _("(damaged)")
                 grid.add_widget(
-                    CartRow(
+                    RefundRow(
                         self.select,
                         name=product.name,
-                        detail=_("refund {qty}{stock}").format(
-                            qty=format_quantity(qty, product.sold_by_weight, sep), stock=stock
+                        detail=_("refund {qty}").format(
+                            qty=format_quantity(qty, product.sold_by_weight, self.sep)
                         ),
-                        amount=self.money(-amount),
+                        stock=self._stock_text(restock),
+                        damaged=not restock,
+                        amount=self.money(-line_amount(product.price, qty)),
                         index=i,
                         selected=i == self.selected,
                     )
                 )
         if self.sale is not None:
-            sep = self.service.currency.decimal_sep
             for i, line in enumerate(self.sale.lines):
                 qty, restock = self.chosen.get(line.position, (Decimal(0), True))
-                left = format_quantity(line.refundable_quantity, False, sep)
-                detail = _("{left} refundable").format(left=left)
-                amount = ""
+                left = line.quantity_text(line.refundable_quantity, self.sep)
+                detail, stock, amount = _("{left} refundable").format(left=left), "", ""
                 if qty:
                     amount = self.money(-line.refund_amount(qty))
-                    total += line.refund_amount(qty)
-                    detail = _("refund {qty}{stock}").format(
-                        qty=format_quantity(qty, False, sep),
-                        stock="" if restock else " " + _("(damaged)"),
-                    )
+                    detail = _("refund {qty}").format(qty=line.quantity_text(qty, self.sep))
+                    stock = self._stock_text(restock)
                 grid.add_widget(
-                    CartRow(
+                    RefundRow(
                         self.select,
                         name=line.name,
                         detail=detail,
+                        stock=stock,
+                        damaged=not restock,
                         amount=amount,
                         index=i,
                         selected=i == self.selected,
                     )
                 )
-        self.total_text = _("Refund") + "  " + self.money(total)
+        self._show_money_back()
+        self._show_entry_hint()
+        restock = self._selected_restock()
+        self.restock_text = _("Back to stock") if restock is False else _("Damaged")
+
+    @staticmethod
+    def _stock_text(restock: bool) -> str:
+        return _("back to stock") if restock else _("damaged")
+
+    def _show_money_back(self) -> None:
+        """The money that goes back for what is chosen, as the refund will give it: the
+        card and the cash (rounded to the cash step), and the points."""
+        split, points, lines = {}, 0, 0
+        if self.no_receipt and self.without_receipt:
+            items = [tuple(item) for item in self.without_receipt]
+            lines = sum(line_amount(product.price, qty) for product, qty, _r in items)
+            split = {"cash": self.service.refunds.money_back_without_receipt(items)}
+        elif self.sale is not None and self.chosen:
+            wanted = [(pos, qty, restock) for pos, (qty, restock) in sorted(self.chosen.items())]
+            lines = sum(
+                line.refund_amount(self.chosen[line.position][0])
+                for line in self.sale.lines
+                if line.position in self.chosen
+            )
+            try:
+                split, points = self.service.refunds.money_back(self.sale, wanted)
+            except PosError as exc:
+                self.refuse(exc)
+        back = split.get("card", 0) + split.get("cash", 0)
+        self.total_text = _("Refund") + "  " + self.money(back)
+        parts = [
+            f"{_(TENDER_NAMES[kind])} {self.money(split[kind])}"
+            for kind in ("card", "cash")
+            if split.get(kind)
+        ]
+        if points:
+            parts.append(ngettext("{n} point back", "{n} points back", points).format(n=points))
+        text = ", ".join(parts)
+        rounding = sum(split.values()) - lines
+        if split and rounding:
+            text += "  " + _("(cash rounding {amount})").format(amount=self.money(rounding))
+        self.split_text = text
+
+    def _show_entry_hint(self) -> None:
+        line = self._selected_line()
+        if line is None or self.no_receipt:
+            self.entry_hint = _("Scan or type a code")
+        elif line.by_weight:
+            self.entry_hint = _("Weight to refund (kg)")
+        else:
+            self.entry_hint = _("Quantity to refund")
+
+    def _selected_line(self):
+        if self.sale is not None and 0 <= self.selected < len(self.sale.lines):
+            return self.sale.lines[self.selected]
+        return None
+
+    def _selected_restock(self) -> bool | None:
+        """Whether the selected line goes back to stock; None: it is not refunded."""
+        if self.no_receipt:
+            if 0 <= self.selected < len(self.without_receipt):
+                return self.without_receipt[self.selected][2]
+            return None
+        line = self._selected_line()
+        if line is None or line.position not in self.chosen:
+            return None
+        return self.chosen[line.position][1]
 
     def select(self, index: int) -> None:
         self.selected = index
@@ -163,10 +260,20 @@ class RefundScreen(PosScreen):
 
     def start_without_receipt(self) -> None:
         """A return without a receipt: scan the items; the paid-orders approval and a
-        reason are always asked, and the money is cash."""
+        reason are always asked, and the money is cash. What is already chosen is never
+        dropped by it (the key is near others): refund it, or go back to start again."""
+        if self.chosen or self.without_receipt:
+            self.say(
+                _("Refund what is chosen first, or go back ({key}) to start again").format(
+                    key=self.key_label("back")
+                ),
+                error=True,
+            )
+            return
         self.sale = None
         self.no_receipt = True
         self.without_receipt = []
+        self.selected = -1
         self.sale_text = _("Without a receipt: scan each item returned")
         self.say("")
         self.refresh()
@@ -190,38 +297,44 @@ class RefundScreen(PosScreen):
             return
         self.chosen = {}
         self.selected = 0
-        self.sale_text = _("Sale {label}: {total}, {left} still refundable").format(
+        balance = self.sale.balance
+        self.sale_text = _("Sale {label}: paid {paid}, still refundable {left}").format(
             label=self.sale.label,
-            total=self.money(self.sale.total),
-            left=self.money(self.sale.refundable),
+            paid=self.money(balance.paid),
+            left=self.money(balance.refundable),
         )
-        self.say(_("Choose a line, type the quantity, press Enter"))
+        self.say(
+            _("Choose a line, type the quantity, press Enter; then {key}: refund").format(
+                key=self.key_label("pay_cash")
+            )
+        )
         self.refresh()
 
     def on_enter_key(self) -> None:
         text, self.entry = self.entry.strip(), ""
-        if self.no_receipt:
+        if self.no_receipt or self.sale is None:
             if text:
                 self.on_scan(text)
             return
-        if self.sale is None:
-            if text:
-                self.on_scan(text)
+        if any(ch.isalpha() or ch == "-" for ch in text):
+            self.on_scan(text)  # another receipt's code, typed or by the wedge scanner
             return
-        if self.selected < 0:
+        line = self._selected_line()
+        if line is None:
             return
-        line = self.sale.lines[self.selected]
+        if not text:  # never a quantity (nor an amount of money) chosen for the cashier
+            ask = (
+                _("Type the weight of {name} to refund (kg), then Enter")
+                if line.by_weight
+                else _("Type how many of {name} to refund, then Enter")
+            )
+            self.say(ask.format(name=line.name))
+            return
         try:
-            qty = Decimal(text.replace(",", ".")) if text else line.refundable_quantity
-        except InvalidOperation:
-            self.say(_("{text} is not a quantity").format(text=text), error=True)
+            qty = refund_quantity(text, line, self.sep)
+        except PosError as exc:
+            self.refuse(exc)
             return
-        if qty:
-            try:
-                line.refund_amount(qty)  # the refund rules (how much is left, whole pieces)
-            except PosError as exc:
-                self.refuse(exc)
-                return
         restock = self.chosen.get(line.position, (0, True))[1]
         self.chosen[line.position] = (qty, restock)
         if not qty:
@@ -239,13 +352,37 @@ class RefundScreen(PosScreen):
     def _do_back(self) -> None:
         self.go("sale")
 
+    def _do_pay_cash(self) -> None:
+        """The sale screen's pay key (F12, keypad +): refund what is chosen."""
+        self.confirm()
+
+    def _do_quantity(self) -> None:
+        """The sale screen's Qty key (keypad *): the typed quantity, as Enter."""
+        if self.sale is not None and not self.no_receipt:
+            self.on_enter_key()
+
+    def _do_refund(self) -> None:
+        """The key that opened this screen (F7): find a sale without its receipt."""
+        self.find()
+
+    def _do_no_receipt(self) -> None:
+        self.start_without_receipt()
+
+    def _do_restock(self) -> None:
+        self.toggle_restock()
+
+    def _rows(self) -> int:
+        if self.no_receipt:
+            return len(self.without_receipt)
+        return len(self.sale.lines) if self.sale is not None else 0
+
     def _do_line_up(self) -> None:
-        if self.sale:
+        if self._rows():
             self.select(max(0, self.selected - 1))
 
     def _do_line_down(self) -> None:
-        if self.sale:
-            self.select(min(len(self.sale.lines) - 1, self.selected + 1))
+        if self._rows():
+            self.select(min(self._rows() - 1, self.selected + 1))
 
     def toggle_restock(self) -> None:
         if self.no_receipt and 0 <= self.selected < len(self.without_receipt):
@@ -253,13 +390,15 @@ class RefundScreen(PosScreen):
             item[2] = not item[2]
             self.refresh()
             return
-        if self.sale is None or self.selected < 0:
+        line = self._selected_line()
+        if line is None:
             return
-        position = self.sale.lines[self.selected].position
-        if position in self.chosen:
-            qty, restock = self.chosen[position]
-            self.chosen[position] = (qty, not restock)
-            self.refresh()
+        if line.position not in self.chosen:
+            self.say(_("Type the quantity of this line first"), error=True)
+            return
+        qty, restock = self.chosen[line.position]
+        self.chosen[line.position] = (qty, not restock)
+        self.refresh()
 
     def confirm(self) -> None:
         if self.busy:
@@ -285,15 +424,7 @@ class RefundScreen(PosScreen):
 
         def done(outcome) -> None:
             self.go("sale")
-            sale_screen = self.manager.get_screen("sale")
-            message = _("Refund {label}: {amount} back").format(
-                label=outcome.refund.label, amount=self.money(outcome.refund.amount)
-            )
-            if outcome.print_error:
-                message += " " + _("(receipt not printed: {reason})").format(
-                    reason=_(outcome.print_error)
-                )
-            sale_screen.say(message, error=bool(outcome.print_error))
+            self.show_on_sale_screen(outcome)
             self.router.screenshot("refund-done")
 
         def run(prepared) -> None:
@@ -340,6 +471,33 @@ class RefundScreen(PosScreen):
             [(k, _(v)) for k, v in REFUND_REASONS.items()],
             with_reason,
         ).show()
+
+    def show_on_sale_screen(self, outcome: RefundOutcome) -> None:
+        """Back on the sale screen, the money handed back is what shows large: the cash
+        to give, or (nothing in cash) what went back to the card; each part in words."""
+        tenders = outcome.refund.tenders
+        cash, card = tenders.get("cash", 0), tenders.get("card", 0)
+        if cash:
+            title, amount = _("Refund: give back in cash"), cash
+        elif card:
+            title, amount = _("Refund: back to the card"), card
+        else:
+            title, amount = _("Refund done"), 0
+        parts = [
+            f"{_(TENDER_NAMES[kind])} {self.money(tenders[kind])}"
+            for kind in ("card", "cash")
+            if tenders.get(kind)
+        ]
+        message = _("Refund {label}: {amount} back").format(
+            label=outcome.refund.label, amount=", ".join(parts) or self.money(0)
+        )
+        if outcome.print_error:
+            message += " " + _("(receipt not printed: {reason})").format(
+                reason=_(outcome.print_error)
+            )
+        sale_screen = self.manager.get_screen("sale")
+        sale_screen.show_refund(amount, title)
+        sale_screen.say(message, error=bool(outcome.print_error))
 
 
 def parse_day(text: str, today: datetime) -> datetime | None:

@@ -133,6 +133,13 @@ class SaleScreen(PosScreen):
         else:
             self.say(_("Receipt printed"))
 
+    def show_refund(self, amount: int, title: str) -> None:
+        """After a refund: the money handed back, large, in place of the last change."""
+        self.selected = -1
+        self.change_text = self.money(amount)
+        self.last_name = title
+        self.last_amount = self.change_text
+
     # -- input -----------------------------------------------------------------------------
     def on_text(self, text: str) -> None:
         self.entry = (self.entry + text)[:40]

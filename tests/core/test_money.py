@@ -1,5 +1,6 @@
 import pytest
 
+from terminal.core.digits import is_digits
 from terminal.core.errors import ConfigError
 from terminal.core.money import currency, round_to_step
 
@@ -69,3 +70,14 @@ def test_cash_rounding(amount, step, rounded):
 def test_unknown_currency_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown currency 'USD'"):
         currency("USD")
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [("0813", True), ("", False), ("\u00b2", False), ("\u0661\u0662", False), ("12a", False)],
+)
+def test_digits_are_ascii_digits_only(text, digits):
+    """``²`` passes ``str.isdigit`` but not ``int()``: a PIN or a code is 0-9 only."""
+    assert is_digits(text) is digits
+    if digits:
+        int(text)

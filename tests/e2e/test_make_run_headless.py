@@ -39,8 +39,12 @@ def test_make_run_without_a_display_sells_and_saves_what_it_saw(tmp_path):
         "1-sign-in.png",
         "1b-opening-float.png",
         "2-sale.png",
+        "2a-search.png",
+        "2b-keyboard.png",
         "3-payment.png",
         "4-change.png",
+        "5-refund.png",
+        "6-refund-done.png",
     ]
     for shot in shots:
         with Image.open(shot) as image:

@@ -276,3 +276,39 @@ def test_ctrl_c_and_sigterm_end_cleanly_with_a_stop_entry(display, tmp_path, sig
         assert keys.memory["event"] == "stop"
     finally:
         db.close()
+
+
+def test_full_screen_fills_a_1280x720_display_without_a_window_manager(tmp_path):
+    """A kiosk has no window manager: the window is made as large as the display."""
+    from PIL import Image  # noqa: PLC0415
+
+    display, xvfb = start_xvfb("1280x720x24")  # (no window manager runs on it)
+    data, shots = tmp_path / "var", tmp_path / "shots"
+    config = tmp_path / "pos.toml"
+    config.write_text(CONFIG.read_text().replace('data_dir = "var"', f'data_dir = "{data}"'))
+    env = dict(os.environ, DISPLAY=display)
+    command = [sys.executable, "-m", "terminal", "run", "--config", str(config)]
+    app = subprocess.Popen(
+        [*command, "--screenshots", str(shots)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        window = app_window(display)
+        geometry = subprocess.run(
+            ["xdotool", "getwindowgeometry", window], env=env, capture_output=True, text=True
+        ).stdout
+        assert "Position: 0,0" in geometry and "1280x720" in geometry
+        for keys in (["type", "1"], ["key", "Return"], ["type", "1357"], ["key", "Return"]):
+            subprocess.run(["xdotool", *keys], env=env, check=True, timeout=DEADLINE)
+        shot = wait_for(
+            lambda: (shots / "screen-sale.png").exists() and shots / "screen-sale.png", "shot"
+        )
+        wait_for(lambda: Image.open(shot).size == (1280, 720), "a full-size screenshot", 10)
+    finally:
+        stop(app)
+        xvfb.terminate()
+        xvfb.wait(10)

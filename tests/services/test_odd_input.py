@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from terminal.core.errors import PosError
@@ -63,6 +63,7 @@ def signed_in(terminal):
 
 @LOOSE
 @given(text=typed)
+@example(text="\u00b2")  # a digit to str.isdigit, not to int(): found by this test
 def test_every_prompt_refuses_clearly_or_takes_it(signed_in, text):
     pos = signed_in
     before = saved(pos)
@@ -87,6 +88,7 @@ def test_every_prompt_refuses_clearly_or_takes_it(signed_in, text):
 
 @LOOSE
 @given(operator=typed, pin=typed)
+@example(operator="\u00b2", pin="")
 def test_sign_in_refuses_anything_but_a_cashier_and_a_pin(terminal, operator, pin):
     pos = terminal.pos
     try:

@@ -44,6 +44,13 @@ class Asked:
         return [key for key, _label in self.options]
 
 
+@dataclass(frozen=True)
+class Typed:
+    """An answer typed at a menu that takes text (the customer's menu): not an option."""
+
+    text: str
+
+
 class ScriptedAsker:
     """A cashier answering from a script, in order: a key for a choice (or a function of
     the options giving one), the typed text for an entry (a wrong one is said and the
@@ -64,11 +71,15 @@ class ScriptedAsker:
     def _next_answer(self):
         return next(self._answers(), None)
 
-    def choose(self, title, options, then) -> None:
-        asked = Asked("choose", title, list(options))
+    def choose(self, title, options, then, *, typed=None, typed_hint="") -> None:
+        asked = Asked("choose", title, list(options), flags={"typed_hint": typed_hint})
         self.asked.append(asked)
         key = self._next_answer()
         if key is None:
+            return
+        if isinstance(key, Typed):
+            assert typed is not None, f"{title!r} takes no typed text"
+            typed(key.text)
             return
         key = key(asked.options) if callable(key) else key
         assert key in asked.keys, (key, asked)
@@ -280,11 +291,26 @@ def test_nobody_found_the_cashier_adds_the_customer_with_approval(pos):
     assert (change["action"], change["approved_by"]) == ("add", 2)
 
 
-def test_a_phone_number_searched_is_not_offered_as_the_new_name(pos):
-    ask = ScriptedAsker(pos, "add")
-    CustomerMenu(pos, ask).open("081399998888")
-    assert ask.asked[1].flags["value"] == ""
+def test_a_phone_number_searched_fills_the_new_customers_phone(pos):
+    ask = ScriptedAsker(pos, "add", "Rina Wati")
+    CustomerMenu(pos, ask).open("0813 9999 8888")
+    _offer, name, phone = ask.asked
+    assert name.flags["value"] == ""  # not offered as a name
+    assert (phone.title, phone.flags["value"]) == ("New customer: phone", "0813 9999 8888")
     assert pos.customer is None and journal(pos, "customer_change") == []  # cancelled
+
+
+def test_a_phone_typed_at_the_customers_menu_finds_not_picks(pos):
+    """With a customer on the sale, the menu takes a phone or a name: what is typed
+    there searches (here a number nobody has), it never picks an option by its digit."""
+    pos.customers.attach(pos.customers.find("MBR0001")[0])
+    ask = ScriptedAsker(pos, Typed("0811"), "add")
+    CustomerMenu(pos, ask).open()
+    menu, offer, name = ask.asked
+    assert menu.flags["typed_hint"] == "Or type a phone or name to find another customer"
+    assert offer.title == "No customer found for 0811"
+    assert name.title == "New customer: name"
+    assert pos.customer.name == "Dewi Lestari"  # nothing edited, nothing detached
 
 
 def test_search_again_when_nobody_is_found(pos):

@@ -311,7 +311,8 @@ def test_card_refund_runs_while_the_screen_shows_the_terminal(app, terminal):
     refund = root.get_screen("refund")
     ui.scan(sold.return_code)
     ui.key("down")
-    ui.key("enter")  # the tea, whole line
+    ui.type("1")
+    ui.key("enter")  # the tea, whole line (an empty Enter chooses nothing)
     ui.tap(refund.ids.refund_button)
     ui.tap(panel(root).option_buttons["defective"])
     supervisor_approves(root, ui)

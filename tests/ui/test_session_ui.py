@@ -98,3 +98,22 @@ def test_signing_out_leaves_nothing_of_the_session_on_screen(app, terminal):
     assert sale.change_text == "" and sale.message == ""
     assert root.last_outcome is None
     assert sale.cashier_name == "Cashier: Budi"
+
+
+def test_a_long_message_is_shown_whole_at_800x480(app, terminal):
+    root, ui = app
+    sign_in(root, ui)
+    sale = root.get_screen("sale")
+    message = sale.ids.message
+    short_height = message.height
+    text = (
+        "The card terminal cannot say whether it refunded: check its printout; a supervisor "
+        "records it under More > Card payments without a sale"
+    )
+    sale.say(text, error=True)
+    ui.frames(3)
+    assert message.text == text  # whole, not shortened
+    assert message.texture_size[1] > short_height  # three lines here...
+    assert message.height >= message.texture_size[1]  # ...and room for all three
+    _x, y = message.to_window(message.x, message.y)
+    assert y >= 0 and y + message.height <= 480

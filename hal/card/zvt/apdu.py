@@ -57,6 +57,6 @@ def bcd(value: int, size: int) -> bytes:
 
 def from_bcd(data: bytes) -> int:
     text = data.hex()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ApduError(f"not BCD: {data.hex(' ')}")
     return int(text)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make screenshots`: the README's pictures, made by the scripted tour of the real app
+# (`pos-terminal demo`) under Xvfb at each display the terminal ships for, each with its
+# real dpi (text and buttons keep their size in millimetres):
+#   800x480  @ 133 dpi  Raspberry Pi 7" Touch Display
+#   1024x600 @ 169 dpi  7" HDMI touch screens
+#   1280x720 @ 145 dpi  10.1" touch screens
+# The pictures land in docs/screenshots/<size>/; look at them before committing.
+set -euo pipefail
+py=${1:-.venv/bin/python}
+config=${2:-config/pos.toml}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for display in 800x480:133 1024x600:169 1280x720:145; do
+  size=${display%%:*}
+  dpi=${display##*:}
+  width=${size%%x*}
+  height=${size##*x}
+  data="$work/$size"
+  sed -e "s#^data_dir = \"var\"#data_dir = \"$data\"#" \
+      -e "s#^fullscreen = true#fullscreen = false#" \
+      -e "s#^width = 800 #width = $width #" \
+      -e "s#^height = 480#height = $height#" \
+      -e "s#^dpi = 133 #dpi = $dpi #" "$config" > "$work/pos-$size.toml"
+  grep -q "^width = $width " "$work/pos-$size.toml"  # the [ui] lines were found
+  xvfb-run -a -s "-screen 0 ${size}x24" "$py" -m terminal demo --config "$work/pos-$size.toml" \
+    > "$work/$size.list"
+  mkdir -p "$root/docs/screenshots/$size"
+  grep '/screenshots/.*\.png$' "$work/$size.list" | while read -r shot; do
+    cp "$shot" "$root/docs/screenshots/$size/"
+  done
+  echo "docs/screenshots/$size: $(ls "$root/docs/screenshots/$size" | tr '\n' ' ')"
+done
