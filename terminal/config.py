@@ -243,15 +243,23 @@ def _tax_classes(table: dict) -> dict[str, TaxClass]:
 
 
 def _keys(table: dict) -> dict[str, list[str]]:
-    keys = dict(DEFAULT_KEYS)
+    """The shop's key map over the defaults. A key the shop gives an action is taken
+    from the default of any action it did not map: a shop that mapped Insert before a
+    new action came with Insert as its default keeps its own use of it (the new action
+    then has its other keys, or only its button)."""
+    chosen: dict[str, list[str]] = {}
     for action, names in table.items():
         if action not in DEFAULT_KEYS:
             raise ConfigError(f"keys.{action}: unknown action; known: {', '.join(DEFAULT_KEYS)}")
         names = [names] if isinstance(names, str) else names
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ConfigError(f"keys.{action}: expected a key name or a list of them")
-        keys[action] = names
-    return keys
+        chosen[action] = names
+    taken = {name for names in chosen.values() for name in names}
+    return {
+        action: chosen.get(action, [name for name in default if name not in taken])
+        for action, default in DEFAULT_KEYS.items()
+    }
 
 
 def _approval(table: dict) -> ApprovalSettings:

@@ -163,3 +163,19 @@ def test_a_key_mapped_to_two_actions_is_refused():
     for typing_key in ("enter", "5", "numpad0", "backspace"):
         with pytest.raises(ValueError, match="types or confirms"):
             KeyMap({"pay_cash": [typing_key]})
+
+
+def test_a_shops_own_key_wins_over_a_new_actions_default():
+    """A shop that mapped Insert before Insert became the refund screen's no-receipt key
+    keeps its Insert; the new action keeps its button and loses only that key."""
+    from terminal.ui.keymap import KeyMap  # noqa: PLC0415 - keymap imports no Kivy, kept local
+
+    doc = load_doc()
+    doc["keys"] = {"customer": ["insert", "f2"]}
+    settings = parse_settings(doc)
+    assert settings.keys["customer"] == ["insert", "f2"]
+    assert settings.keys["no_receipt"] == []
+    assert KeyMap(settings.keys).action_for("insert") == "customer"
+    doc["keys"] = {"customer": ["f12"], "pay_cash": ["f12"]}  # the shop's own clash: refused
+    with pytest.raises(ValueError, match="mapped to both"):
+        KeyMap(parse_settings(doc).keys)
