@@ -16,7 +16,7 @@ def test_catalogues_are_complete_and_compiled(capsys):
 def test_indonesian_catalogue_is_used():
     id_ = translator("id")
     assert id_.gettext("PAY CASH") == "BAYAR TUNAI"
-    assert id_.ngettext("{n} line", "{n} lines", 3) == "{n} baris"
+    assert id_.ngettext("{n} item", "{n} items", 3) == "{n} barang"
     assert translator("en").gettext("PAY CASH") == "PAY CASH"
 
 

@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from typing import Any
 
 from peewee import Database, DatabaseError
@@ -58,6 +59,7 @@ from terminal.store.catalogue_repo import load_catalogue, save_products
 from terminal.store.customers import Customer
 from terminal.store.journal import Journal, JournalEntry
 from terminal.store.promotions import load_promotions
+from terminal.store.reports import best_sellers
 from terminal.store.sales import commit_sale
 from terminal.store.sealing import Sealer
 from terminal.store.shifts import Shift
@@ -427,6 +429,20 @@ class PosService:
 
     def search(self, text: str) -> list[Product]:
         return self.catalogue.search(text)
+
+    def favourites(self, limit: int, days: int = 30) -> list[Product]:
+        """Products for one-touch buttons: this terminal's best sellers of the last
+        ``days``, then the catalogue's first products to fill the rest. Goods sold by
+        weight are left out (their weight comes from the scale's label)."""
+        since = self.clock().astimezone(UTC).replace(tzinfo=None) - timedelta(days=days)
+        by_sku = {p.sku: p for p in self.catalogue.products if not p.sold_by_weight}
+        chosen = [by_sku[sku] for sku in best_sellers(self.db, since, limit) if sku in by_sku]
+        for product in by_sku.values():
+            if len(chosen) >= limit:
+                break
+            if product not in chosen:
+                chosen.append(product)
+        return chosen[:limit]
 
     # -- voids, cancellation, discounts (issue 5) ----------------------------------------------
     def void_line(self, index: int, reason: str, approval: Approval | None = None) -> CartLine:

@@ -60,3 +60,15 @@ def period_totals(db: Database, start: datetime, end: datetime) -> PeriodTotals:
         )
     }
     return PeriodTotals(count, total, by_tender, by_tax, by_hour, by_cashier)
+
+
+def best_sellers(db: Database, since: datetime, limit: int) -> list[str]:
+    """The SKUs sold on the most sales since ``since`` (naive UTC), most first: the
+    sale screen's favourite buttons. A line counts once, whatever its quantity."""
+    rows = db.execute_sql(
+        "SELECT sku, COUNT(*) AS n FROM sale_line"
+        " WHERE sale_id IN (SELECT id FROM sale WHERE created_at >= ?)"
+        " GROUP BY sku ORDER BY n DESC, sku LIMIT ?",
+        (since.isoformat(" "), limit),
+    )
+    return [sku for sku, _n in rows]

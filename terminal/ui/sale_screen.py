@@ -4,10 +4,12 @@ payment, the search, refunds and the shift menu."""
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, StringProperty
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from terminal.core.errors import N_, PosError, UnknownCode
 from terminal.core.pricing import DISCOUNT_REASONS, Discount, parse_discount
+from terminal.core.summary import summarize_sale
 from terminal.i18n import _, ngettext
 from terminal.services.pos import VOID_REASONS
 from terminal.services.receipt import format_quantity
@@ -15,9 +17,11 @@ from terminal.ui.customer_menu import CustomerMenu
 from terminal.ui.panels import ChoicePanel, EntryPanel, PanelAsker
 from terminal.ui.settings_menu import PasskeySettings
 from terminal.ui.shift_menu import ShiftMenu
-from terminal.ui.widgets import CartRow, PosScreen, load_kv
+from terminal.ui.widgets import CartRow, PosButton, PosScreen, load_kv
 
 load_kv(__file__)
+WIDE_DP = 1000  # from this width (in dp) the favourites get a column of their own
+FAVOURITES = 12
 
 HEALTH_TEXTS = {
     "paper-out": N_("Printer: paper out"),
@@ -45,9 +49,14 @@ class SaleScreen(PosScreen):
     change_text = StringProperty("")
     total_text = StringProperty("")
     count_text = StringProperty("")
+    subtotal_text = StringProperty("")
+    discount_text = StringProperty("")
+    tax_text = StringProperty("")
     selected = NumericProperty(-1)
+    wide = BooleanProperty(False)  # room for the favourites' buttons (a large display)
 
     def on_kv_post(self, base_widget) -> None:
+        self.bind(width=lambda *_a: self._fit_width())
         self.store_name = self.service.settings.store.name
         warning = self.service.key_protection_warning()
         self.security_warning = _(warning) if warning else ""
@@ -58,6 +67,8 @@ class SaleScreen(PosScreen):
         self.cashier_name = _("Cashier: {name}").format(name=cashier.name) if cashier else ""
         self.show_customer()
         self.refresh()
+        self._fit_width()
+        self.show_favourites()
         unsettled = self.service.unsettled_card_payments()
         if unsettled and self.service.cart.is_empty and not self.message:
             self.say(
@@ -67,6 +78,28 @@ class SaleScreen(PosScreen):
                 ).format(which=", ".join(self.unsettled_text(u) for u in unsettled[:2])),
                 error=True,
             )
+
+    def _fit_width(self) -> None:
+        self.wide = self.width >= dp(WIDE_DP)
+
+    def on_wide(self, _inst, _wide: bool) -> None:
+        self.show_favourites()
+
+    def show_favourites(self) -> None:
+        """On a display with the room, one-touch buttons for the best sellers."""
+        grid = self.ids.favourites
+        grid.clear_widgets()
+        if not self.wide or self.service.cashier is None:
+            return
+        for product in self.service.favourites(FAVOURITES):
+            button = PosButton(
+                text=f"{product.name}\n[b]{self.money(product.price)}[/b]",
+                markup=True,
+                font_size="14sp",
+                background_color=(0.22, 0.3, 0.4, 1),
+            )
+            button.bind(on_release=lambda _b, p=product: self.add_product(p))
+            grid.add_widget(button)
 
     def money(self, amount: int) -> str:
         return self.service.currency.format(amount)
@@ -86,8 +119,8 @@ class SaleScreen(PosScreen):
         for i, line in enumerate(cart.lines):
             qty = format_quantity(line.quantity, line.product.sold_by_weight, sep)
             detail = f"{qty} x {self.money(line.unit_price)}"
-            if line.savings:
-                detail += "  -" + self.money(line.savings)
+            if line.savings:  # the saving on a line of its own: it is never cut off
+                detail += "\n" + self.money(-line.savings)
             shown = {
                 "name": line.product.name,
                 "detail": detail,
@@ -101,9 +134,17 @@ class SaleScreen(PosScreen):
                         setattr(rows[i], prop, value)
             else:
                 grid.add_widget(CartRow(self.select, **shown))
-        self.total_text = _("Total") + "  " + self.money(cart.total)
-        count = len(cart.lines)
-        self.count_text = ngettext("{n} line", "{n} lines", count).format(n=count)
+        summary = summarize_sale(cart)
+        self.total_text = _("Total") + "  " + self.money(summary.total)
+        self.count_text = ngettext("{n} item", "{n} items", summary.items).format(n=summary.items)
+        self.subtotal_text = _("Subtotal {amount}").format(amount=self.money(summary.subtotal))
+        self.discount_text = (
+            _("Discounts {amount}").format(amount=self.money(-summary.discounts))
+            if summary.discounts
+            else ""
+        )
+        tax = _("Tax incl. {amount}") if summary.tax_included else _("Tax {amount}")
+        self.tax_text = tax.format(amount=self.money(summary.tax))
         if self.selected >= 0 and grid.children:
             Clock.schedule_once(lambda _dt: self._scroll_to_selected(), 0)
 

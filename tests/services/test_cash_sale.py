@@ -269,3 +269,18 @@ def test_a_full_disk_after_the_commit_leaves_the_sale_saved_and_the_app_going(te
     pos.db.execute_sql("DROP TRIGGER full")
     pos.scan("GULA-1KG")
     assert pos.pay_cash(20000).committed.number == 2
+
+
+def test_favourites_are_the_best_sellers_of_the_last_30_days(terminal, clock):
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    first = [p.sku for p in pos.favourites(4)]  # nothing sold yet: the catalogue's first
+    assert len(first) == 4
+    assert not any(p.sold_by_weight for p in pos.favourites(100))
+    for codes in (["GULA-1KG"], ["GULA-1KG", "8991002101111"], ["GULA-1KG"]):
+        for code in codes:
+            pos.scan(code)
+        pos.pay_cash(100000)
+    assert [p.sku for p in pos.favourites(4)][:2] == ["GULA-1KG", "TEH-BTL"]
+    clock.advance(31 * 24 * 3600)  # a month later those sales no longer count
+    assert [p.sku for p in pos.favourites(4)] == first
