@@ -116,7 +116,8 @@ class Refunds:
     def find_by_day(
         self, day: datetime, amount: int | None = None, card_last_digits: str = ""
     ) -> list[PaidSale]:
-        """Sales of one local day, optionally of one total and one card's last digits."""
+        """Sales of one local day, optionally of one amount (the total, or the cash paid
+        after rounding) and one card's last digits."""
         tz = self.ctx.settings.store.timezone
         start = day.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         ids = find_sales(

@@ -86,13 +86,18 @@ def find_sales(
     amount: int | None = None,
     limit: int | None = 50,
 ) -> list[int]:
-    """Sale ids in a period (UTC), optionally of one total; newest first."""
+    """Sale ids in a period (UTC), optionally of one amount - what was paid (after cash
+    rounding: the figure a customer remembers) or the goods' total before it (the figure
+    on the receipt's lines); newest first."""
     query = SaleRow.select(SaleRow.id).where(
         (SaleRow.created_at >= day_start.astimezone(UTC).replace(tzinfo=None))
         & (SaleRow.created_at < day_end.astimezone(UTC).replace(tzinfo=None))
     )
     if amount is not None:
-        query = query.where(SaleRow.total == amount)
+        query = query.where(
+            # ``total`` is what was paid (cash rounding in it); less ``rounding``: the goods
+            (SaleRow.total == amount) | ((SaleRow.total - SaleRow.rounding) == amount)
+        )
     query = query.order_by(SaleRow.id.desc())
     if limit is not None:
         query = query.limit(limit)

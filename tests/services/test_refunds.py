@@ -62,3 +62,13 @@ def test_a_return_without_a_receipt_shows_its_cash_rounded(pos):
     product = pos.catalogue.lookup(APPLES)
     items = [(product.product, product.quantity, True)]
     assert pos.refunds.money_back_without_receipt(items) == 51800  # 51,828 in 100s
+
+
+def test_a_sale_is_found_by_the_cash_the_customer_paid_or_by_its_total(pos):
+    pos.scan(APPLES)
+    pos.scan(TEA)  # 57,328: paid in cash as 57,300, the figure the customer remembers
+    sold = pos.pay_cash(pos.cash_payable()).committed
+    now = pos.clock()
+    for amount in (57300, 57328):
+        assert [s.label for s in pos.refunds.find_by_day(now, amount)] == [sold.label]
+    assert pos.refunds.find_by_day(now, 57400) == []
