@@ -133,11 +133,7 @@ class Cart:
 
     def remove(self, index: int) -> CartLine:
         line = self.lines.pop(index)
-        try:
-            self.reprice()
-        except DiscountError:  # an amount off the sale, now more than what is left
-            self.transaction_discount = None
-            self.reprice()
+        self.reprice()  # (an amount off the sale now more than what is left is dropped)
         return line
 
     def clear(self) -> None:
@@ -150,6 +146,8 @@ class Cart:
         old, line.discount = line.discount, discount
         try:
             self.reprice()
+            if discount is not None:
+                discount.amount_off(line.promoted)  # more than the line: refused
         except DiscountError:
             line.discount = old
             self.reprice()
@@ -160,6 +158,8 @@ class Cart:
         old, self.transaction_discount = self.transaction_discount, discount
         try:
             self.reprice()
+            if discount is not None:
+                discount.amount_off(self.subtotal_before_discount)  # more than the sale: refused
         except DiscountError:
             self.transaction_discount = old
             self.reprice()
@@ -171,7 +171,11 @@ class Cart:
         self.reprice()
 
     def reprice(self) -> None:
-        """Apply promotions, line discounts and the transaction discount (see pricing)."""
+        """Apply promotions, line discounts and the transaction discount (see pricing).
+
+        An amount off stays that amount whatever is added. One that has become more
+        than what it is taken from (lines voided, a quantity lowered) is dropped, not
+        cut down: it would make goods free; the cashier gives it again, checked anew."""
         for line in self.lines:
             unit = None if line.fixed_amount is not None else line.product.price
             line.promotion, line.promoted = best_promotion(
@@ -184,9 +188,13 @@ class Cart:
                 unit_price=unit,
                 quantity=line.quantity,
             )
-            line.line_discount = line.discount.amount_off(line.promoted) if line.discount else 0
+            if line.discount and line.discount.more_than(line.promoted):
+                line.discount = None
+            line.line_discount = line.discount.taken_off(line.promoted) if line.discount else 0
         bases = [line.before_transaction_discount for line in self.lines]
-        off = self.transaction_discount.amount_off(sum(bases)) if self.transaction_discount else 0
+        if self.transaction_discount and self.transaction_discount.more_than(sum(bases)):
+            self.transaction_discount = None
+        off = self.transaction_discount.taken_off(sum(bases)) if self.transaction_discount else 0
         self.transaction_discount_amount = off
         for line, share in zip(self.lines, split_by_weight(off, bases), strict=True):
             line.transaction_share = share

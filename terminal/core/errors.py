@@ -45,5 +45,12 @@ class TenderError(PosError):
     pass
 
 
+class NoShiftOpen(PosError):
+    """Nothing is sold, paid or refunded outside a shift: its opening float comes first."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("Open the shift first (count the opening float)"))
+
+
 class ConfigError(Exception):
     """The configuration file is malformed; the message names the key."""

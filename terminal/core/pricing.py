@@ -118,11 +118,17 @@ def best_promotion(
 
 @dataclass(frozen=True)
 class Discount:
-    """A discount the cashier gives: ``value`` is a percent or an amount in minor units."""
+    """A discount the cashier gives: ``value`` is a percent or an amount in minor units.
+
+    An amount stays that amount as the sale changes (spread over the lines for tax),
+    never more than what it is taken from. ``limit_percent``: the share it may reach
+    at most - the cashier's own limit, for a discount given without a supervisor's
+    approval, so that voiding lines afterwards cannot raise it beyond that limit."""
 
     kind: str
     value: Decimal
     reason: str
+    limit_percent: Decimal | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in (PERCENT, AMOUNT):
@@ -141,6 +147,20 @@ class Discount:
         if self.value > base:
             raise DiscountError(N_("The discount is more than the amount it is taken from"))
         return int(self.value)
+
+    def more_than(self, base: int) -> bool:
+        """An amount off larger than ``base``: it no longer fits what it was given on."""
+        return self.kind == AMOUNT and self.value > base
+
+    def taken_off(self, base: int) -> int:
+        """What it takes off ``base`` as the sale stands now: a percentage of it, or the
+        amount, capped at ``base`` and at ``limit_percent`` of it."""
+        if base <= 0:
+            return 0
+        off = self.amount_off(base) if self.kind == PERCENT else min(int(self.value), base)
+        if self.limit_percent is not None:
+            off = min(off, round_half_up(Decimal(base) * self.limit_percent / 100))
+        return off
 
     def percent_of(self, base: int) -> Decimal:
         """The discount as a share of ``base``, to compare with the cashier's limit."""

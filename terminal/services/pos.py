@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -27,8 +28,8 @@ from terminal.core.cart import Cart, CartLine, parse_quantity
 from terminal.core.catalogue import Catalogue, Product
 from terminal.core.clock import Clock, system_clock
 from terminal.core.digits import is_digits
-from terminal.core.errors import N_, ConfigError, PosError
-from terminal.core.pricing import AMOUNT, PERCENT, Discount, Promotion
+from terminal.core.errors import N_, ConfigError, NoShiftOpen, PosError
+from terminal.core.pricing import Discount, Promotion
 from terminal.core.sale import CommittedSale, sale_from_cart
 from terminal.core.tender import (
     CardDetails,
@@ -375,6 +376,10 @@ class PosService:
 
     # -- the cart --------------------------------------------------------------------------
     def scan(self, code: str) -> CartLine:
+        """Add what ``code`` names to the sale. Nothing is sold outside a shift: after the
+        day is closed, the next shift's opening float comes before the first item."""
+        if self.cashier is not None and self.shift is None:
+            raise NoShiftOpen()
         try:
             line = self.cart.add_code(code)
         except PosError as exc:
@@ -514,15 +519,18 @@ class PosService:
                 base = self.cart.subtotal_before_discount
             else:
                 base = self.cart.lines[index].promoted
-            if discount.kind == AMOUNT:
-                # kept as its share of what it was given on: lines voided or lowered later
-                # shrink it with them, so it can never outgrow the cashier's limit
-                discount.amount_off(base)  # (refused when more than the base)
-                discount = Discount(PERCENT, discount.value * 100 / base, discount.reason)
-            if self.approvals.policy.discount_needs_approval(discount.percent_of(base)):
+            discount.amount_off(base)  # (an amount more than the base is refused)
+            policy = self.approvals.policy
+            if policy.discount_needs_approval(discount.percent_of(base)):
                 approval = check_approval(approval, DISCOUNTS, N_("a discount beyond your limit"))
             else:
                 approval = None
+                if policy.requires(DISCOUNTS):
+                    # within the cashier's limit now, and kept within it: lines voided
+                    # later cannot turn Rp 1.000 off into half the sale
+                    discount = dataclasses.replace(
+                        discount, limit_percent=policy.cashier_discount_percent
+                    )
         if index is None:
             off = self.cart.set_transaction_discount(discount)
         else:
@@ -569,7 +577,7 @@ class PosService:
         if self.cart.is_empty:
             raise PosError(N_("Nothing to pay: scan an item first"))
         if self.shift is None:
-            raise PosError(N_("Open the shift first (count the opening float)"))
+            raise NoShiftOpen()
 
     @property
     def left_to_pay(self) -> int:

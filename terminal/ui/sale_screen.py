@@ -7,7 +7,7 @@ from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from terminal.core.errors import N_, PosError, UnknownCode
+from terminal.core.errors import N_, NoShiftOpen, PosError, UnknownCode
 from terminal.core.pricing import DISCOUNT_REASONS, Discount, parse_discount
 from terminal.core.summary import summarize_sale
 from terminal.i18n import _, ngettext
@@ -208,6 +208,10 @@ class SaleScreen(PosScreen):
             self.show_customer()
             self.refresh()
             self.say(_("Customer {name}").format(name=member.name))
+            return
+        except NoShiftOpen as exc:  # the day was closed: the next shift's float first
+            self.refuse(exc)
+            self.ask_opening_float()
             return
         except PosError as exc:
             self.refuse(exc)

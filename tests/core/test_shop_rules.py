@@ -398,3 +398,27 @@ def test_report_nets_refund_taxes_and_sums_closed_shifts():
     assert report.by_tax == {"PPN 11": [10000 - 5000, 1110 - 550]}
     assert (report.shifts_closed, report.counted_total, report.variance_total) == (2, 210000, -500)
     assert report.to_payload()["shifts_closed"] == [2, 210000, -500]
+
+
+def test_an_amount_off_the_sale_stays_that_amount_as_items_are_added(catalogue, clock):
+    cart = Cart(catalogue, clock, prices_include_tax=True)
+    cart.add_code("TEH-01")
+    cart.set_transaction_discount(Discount(AMOUNT, D(1000), "loyal"))
+    for _ in range(3):
+        cart.add_code("BERAS-5")
+    assert cart.transaction_discount_amount == 1000  # not its first share, 18% of more
+    assert sum(line.transaction_share for line in cart.lines) == 1000  # spread for tax
+    # a percentage stays a percentage
+    cart.set_transaction_discount(Discount(PERCENT, D(10), "loyal"))
+    assert cart.transaction_discount_amount == round((5500 + 3 * 72000) / 10)
+
+
+def test_a_limited_amount_off_never_goes_beyond_its_limit(catalogue, clock):
+    cart = Cart(catalogue, clock, prices_include_tax=True)
+    cart.add_code("TEH-01")
+    cart.add_code("BERAS-5")  # 77,500
+    limited = Discount(AMOUNT, D(3000), "loyal", limit_percent=D(5))  # 3.9%: within 5%
+    cart.set_transaction_discount(limited)
+    assert cart.transaction_discount_amount == 3000
+    cart.remove(1)  # 5,500 left: 3,000 would be 55%
+    assert cart.transaction_discount_amount == 275  # 5% of 5,500

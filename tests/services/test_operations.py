@@ -369,10 +369,9 @@ def test_points_earned_redeemed_and_taken_back_on_refund(shop):
 def test_shift_closed_with_a_variance_and_a_signed_z_report(closed_terminal, clock):
     pos = closed_terminal.pos
     pos.sign_in("1", "1357")
-    pos.scan(TEH)
-    with pytest.raises(PosError, match="Open the shift"):
-        pos.check_payable()
-    pos.cart = pos._new_cart()
+    with pytest.raises(PosError, match="Open the shift"):  # nothing is sold outside a shift
+        pos.scan(TEH)
+    assert pos.cart.is_empty
     pos.shifts.open(200000)
     sell(pos, GULA)  # 17,500 cash
     pos.shifts.cash_move("cash_out", 50000, "bank_deposit")
@@ -538,16 +537,33 @@ def test_lowering_a_quantity_late_is_a_void_that_needs_approval(shop, clock):
     assert voids[1]["amount"] == 44000 and voids[1]["approved_by"] == 2
 
 
-def test_an_amount_discount_shrinks_with_the_lines_it_was_given_on(shop):
+def test_an_amount_discount_stays_its_amount_within_the_cashiers_limit(shop):
     pos = shop.pos
     pos.scan("BERAS-5KG")  # 78,000
     pos.scan(GULA)  # 17,500: 95,500
     pos.discount(Discount(AMOUNT, D(4700), "loyal"))  # 4.9%: within the cashier's 5%
     assert pos.cart.transaction_discount_amount == 4700
-    pos.void_line(0, "mistake")  # 17,500 left: the discount is 4.9% of it, not 4,700
-    assert pos.cart.transaction_discount_amount == 861
+    pos.scan(GULA)  # more items: Rp 4.700 off stays Rp 4.700, it does not grow
+    assert pos.cart.transaction_discount_amount == 4700
+    pos.void_line(0, "mistake")  # 35,000 left: 4,700 would be 13%, beyond her 5%
+    assert pos.cart.transaction_discount_amount == 1750  # at most her 5% of what is left
     with pytest.raises(PosError):  # more than the line: refused
         pos.discount(Discount(AMOUNT, D(20000), "loyal"), index=0)
+
+
+def test_an_approved_amount_off_the_sale_is_kept_whatever_is_added(shop):
+    """Rp 1.000 off on screen is Rp 1.000 off on the receipt (issue 12: it became 1.316)."""
+    pos = shop.pos
+    pos.scan(GULA)  # 17,500
+    approval = pos.approvals.approve(DISCOUNTS, pos.cashier, "2580", supervisor="2")
+    pos.discount(Discount(AMOUNT, D(10000), "loyal"), approval=approval)  # 57%: approved
+    for _ in range(3):
+        pos.scan("BERAS-5KG")
+    assert pos.cart.transaction_discount_amount == 10000
+    outcome = pos.pay_cash(300000)
+    assert outcome.committed.sale.transaction_discount == 10000
+    text = "\n".join(interpret(outcome.receipt_bytes).lines)
+    assert "-Rp 10.000" in text and "1.316" not in text
 
 
 def test_typed_amounts_with_too_many_decimals_are_refused():

@@ -117,3 +117,19 @@ def test_a_long_message_is_shown_whole_at_800x480(app, terminal):
     assert message.height >= message.texture_size[1]  # ...and room for all three
     _x, y = message.to_window(message.x, message.y)
     assert y >= 0 and y + message.height <= 480
+
+
+def test_after_the_shift_is_closed_a_scan_asks_the_opening_float_first(app, terminal):
+    root, ui = app
+    sign_in(root, ui)
+    terminal.pos.shifts.close({})  # the day closed (an empty drawer counted)
+    ui.scan(TEA)
+    assert terminal.pos.cart.is_empty  # nothing sold outside a shift
+    prompt = panel(root)
+    assert prompt.title == "Open the shift: count the opening float"
+    ui.type("200000")
+    ui.key("enter")
+    ui.wait_until(lambda: not root.panels, "the shift to open")
+    assert terminal.pos.shift is not None
+    ui.scan(TEA)
+    assert len(terminal.pos.cart.lines) == 1
