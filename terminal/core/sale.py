@@ -42,6 +42,7 @@ class Sale:
     discount: int = 0  # all discounts the cashier gave on this sale
     transaction_discount: int = 0
     points_earned: int = 0
+    points_balance: int | None = None  # a member's points after this sale, as printed
 
     @property
     def total(self) -> int:
@@ -84,6 +85,7 @@ def sale_from_cart(
     shift_id: int | None = None,
     customer_id: str | None = None,
     points_earned: int = 0,
+    points_balance: int | None = None,
 ) -> Sale:
     lines = tuple(
         SaleLine(
@@ -116,4 +118,5 @@ def sale_from_cart(
         discount=sum(line.discount for line in lines),
         transaction_discount=cart.transaction_discount_amount,
         points_earned=points_earned,
+        points_balance=points_balance,
     )

@@ -707,6 +707,8 @@ class PosService:
     def _complete(self, payment: Payment, *, open_drawer: bool = False) -> SaleOutcome:
         cashier = self.require_cashier()
         paid_in_money = payment.payable - payment.paid_by("points")
+        earned = self.settings.loyalty.earned(paid_in_money) if self.customer else 0
+        spent = sum(t.points for t in payment.tenders)
         sale = sale_from_cart(
             self.cart,
             payment,
@@ -717,7 +719,8 @@ class PosService:
             created_at=self.clock(),
             shift_id=self.shift_id(),
             customer_id=self.customer.id if self.customer else None,
-            points_earned=self.settings.loyalty.earned(paid_in_money) if self.customer else 0,
+            points_earned=earned,
+            points_balance=self.customer_points - spent + earned if self.customer else None,
         )
         try:
             committed = commit_sale(
@@ -748,18 +751,12 @@ class PosService:
         return SaleOutcome(committed, data, error)
 
     def _render_receipt(self, committed: CommittedSale) -> bytes:
-        balance = None
-        if self.customer is not None:  # the member's points after this sale
-            sale = committed.sale
-            spent = sum(t.points for t in sale.payment.tenders)
-            balance = self.customer_points - spent + sale.points_earned
         doc = build_receipt(
             committed,
             self.settings.store,
             self.receipt_gettext,
             columns=self.printer.columns,
             logo=self.settings.hardware.printer.settings.logo,
-            customer_points=balance,
         )
         return self.printer.render(doc)
 

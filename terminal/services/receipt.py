@@ -19,10 +19,10 @@ def build_receipt(
     columns: int = 48,
     logo: str = "",
     copy: int = 0,
-    customer_points: int | None = None,
 ) -> Document:
-    """``copy``: 0 for the original, n for the n-th reprint (marked COPY n).
-    ``customer_points``: the member's balance after this sale, when a member bought."""
+    """The receipt of ``done``. ``copy``: 0 for the original, n for the n-th reprint: the
+    same document, marked COPY n (a copy is built from the stored sale, which keeps all
+    that the original printed: the card terminal's slip, the member's points)."""
     _ = gettext
     sale = done.sale
     cur = store.currency
@@ -93,10 +93,10 @@ def build_receipt(
                 f"  {r.tax.name} {_rate(r.tax.rate)}% " + _("of {base}").format(base=money(r.base)),
                 money(r.amount),
             )
-    if customer_points is not None:
+    if sale.points_balance is not None:
         doc.rule()
         doc.pair(_("Points earned"), str(sale.points_earned))
-        doc.pair(_("Points balance"), str(customer_points))
+        doc.pair(_("Points balance"), str(sale.points_balance))
     for tender in payment.tenders:
         if tender.card and tender.card.receipt_lines:
             doc.rule()

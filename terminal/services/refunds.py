@@ -212,10 +212,10 @@ class Refunds:
 
     def execute(self, plan: RefundPlan, on_status=None) -> RefundOutcome:
         """The card part through the card terminal (never sent twice), then COMMIT."""
-        card_receipts, card_ids = {}, []
+        card_receipts, card_ids, slip = {}, [], ()
         if plan.split.get("card"):
-            card_ids, card_receipts["card"] = self._card_refund(plan, on_status)
-        return self._commit(plan, card_receipts, card_ids)
+            card_ids, card_receipts["card"], slip = self._card_refund(plan, on_status)
+        return self._commit(plan, card_receipts, card_ids, slip)
 
     def _taxes(self, lines: list[RefundLine]) -> list[dict]:
         """The tax in the refunded money, per rate (the reports net it off the sales')."""
@@ -271,7 +271,10 @@ class Refunds:
                 )
             )
 
-    def _card_refund(self, plan: RefundPlan, on_status) -> tuple[list[str], int | None]:
+    def _card_refund(
+        self, plan: RefundPlan, on_status
+    ) -> tuple[list[str], int | None, tuple[str, ...]]:
+        """The card part: (payment ids, the card terminal's receipt number, its slip)."""
         desk = self.ctx.card
         if desk is None:
             raise PosError(N_("No card terminal is configured"))
@@ -313,7 +316,12 @@ class Refunds:
                     )
                 )
             raise PosError(N_("Card refund refused: {reason}"), reason=result.message)
-        return [payment_id], result.outcome.receipt_number if result.outcome else None
+        out = result.outcome
+        return (
+            [payment_id],
+            out.receipt_number if out else None,
+            tuple(out.receipt_lines) if out else (),
+        )
 
     def _same_card_or_undo(self, sale: PaidSale, payment_id: str, result, on_status) -> None:
         """Money goes back to the card that paid: a refund the terminal made to another
@@ -343,8 +351,14 @@ class Refunds:
         )
 
     def _commit(
-        self, plan: RefundPlan, card_receipts: dict[str, int | None], card_ids: list[str]
+        self,
+        plan: RefundPlan,
+        card_receipts: dict[str, int | None],
+        card_ids: list[str],
+        slip: tuple[str, ...] = (),
     ) -> RefundOutcome:
+        """COMMIT the refund, open the drawer for cash, print its receipt (with the card
+        terminal's slip when the card was refunded)."""
         sale, lines, split, cashier = plan.sale, plan.lines, plan.split, plan.cashier
         reason, approval = plan.reason, plan.approval
         now = self.ctx.clock()
@@ -391,11 +405,13 @@ class Refunds:
         self.ctx.events.publish(
             "refund_committed", number=refund.number, label=refund.label, amount=refund.amount
         )
-        doc = self._refund_receipt(refund, sale, lines, cashier.name, now, reason)
+        doc = self._refund_receipt(refund, sale, lines, cashier.name, now, reason, slip)
         error = self._print(refund.label, doc)
         return RefundOutcome(refund, error)
 
-    def _refund_receipt(self, refund, sale, lines: list[RefundLine], cashier: str, at, reason):
+    def _refund_receipt(
+        self, refund, sale, lines: list[RefundLine], cashier: str, at, reason, slip=()
+    ) -> Document:
         _ = self.printing.gettext
         store = self.ctx.settings.store
         money = lambda amount: store.currency.format(amount, receipt=True)  # noqa: E731
@@ -422,6 +438,10 @@ class Refunds:
             doc.pair(_("Cash rounding"), money(given - refund.amount))
         for kind, amount in refund.tenders.items():
             doc.pair("  " + _(TENDER_NAMES.get(kind, kind)), money(amount))
+        if slip:  # the card terminal's own receipt of the refund
+            doc.rule()
+            for text in slip:
+                doc.line(text)
         doc.rule()
         doc.pair(_("Journal {seq}").format(seq=refund.journal_label), refund.journal_hash)
         doc.feed()
@@ -466,6 +486,7 @@ class Refunds:
             ctx.settings.store,
             self.printing.gettext,
             columns=ctx.printer.columns,
+            logo=ctx.settings.hardware.printer.settings.logo,
             copy=copy,
         )
         return copy, self._print(f"{done.label}-COPY{copy}", doc)

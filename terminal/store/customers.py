@@ -149,6 +149,7 @@ class CardAuth:
     auth_code: str
     trace_number: str
     card_terminal_id: str
+    slip: tuple[str, ...] = ()  # the card terminal's receipt lines
 
 
 def record_card_auth(db: Database, sealer: Sealer, tender_id: int, auth: CardAuth) -> None:
@@ -160,6 +161,9 @@ def record_card_auth(db: Database, sealer: Sealer, tender_id: int, auth: CardAut
         auth_code=sealer.seal(CARD_TABLE, "auth_code", tender_id, auth.auth_code),
         trace_number=sealer.seal(CARD_TABLE, "trace_number", tender_id, auth.trace_number),
         card_terminal_id=auth.card_terminal_id,
+        slip=sealer.seal(CARD_TABLE, "slip", tender_id, "\n".join(auth.slip))
+        if auth.slip
+        else None,
     ).execute(db)
 
 
@@ -183,4 +187,7 @@ def card_auth(db: Database, sealer: Sealer, tender_id: int) -> CardAuth:
         sealer.open(CARD_TABLE, "auth_code", tender_id, bytes(row.auth_code)),
         sealer.open(CARD_TABLE, "trace_number", tender_id, bytes(row.trace_number)),
         row.card_terminal_id,
+        tuple(sealer.open(CARD_TABLE, "slip", tender_id, bytes(row.slip)).split("\n"))
+        if row.slip
+        else (),
     )

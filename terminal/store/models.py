@@ -117,6 +117,7 @@ class SaleRow(BaseModel):
     discount = IntegerField(default=0, constraints=[ZERO])  # the cashier's (promotions are prices)
     points_earned = IntegerField(default=0, constraints=[ZERO])
     reprints = IntegerField(default=0, constraints=[ZERO])  # copies printed after the original
+    points_balance = IntegerField(null=True)  # the member's points after it, as printed
 
     class Meta:
         table_name = "sale"
@@ -198,6 +199,7 @@ class CardAuthRow(BaseModel):
     auth_code = BlobField()
     trace_number = BlobField()
     card_terminal_id = CharField()  # the payment terminal's id (not secret)
+    slip = BlobField(null=True)  # the card terminal's receipt lines, for a faithful copy
 
     class Meta:
         table_name = "card_auth"

@@ -37,8 +37,8 @@ Receipt = Callable[[CommittedSale], bytes]
 _INSERT_SALE = (
     f"INSERT INTO {SaleRow._meta.table_name} (terminal_id, number, created_at, cashier_id,"
     " currency, prices_include_tax, net, tax, total, rounding, return_code, shift_id,"
-    " customer_id, discount, points_earned, reprints)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+    " customer_id, discount, points_earned, reprints, points_balance)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
 )
 _INSERT_LINE = (
     f"INSERT INTO {SaleLineRow._meta.table_name} (sale_id, position, sku, name, quantity_milli,"
@@ -109,6 +109,7 @@ def commit_sale(
                 sale.customer_id,
                 sale.discount,
                 sale.points_earned,
+                sale.points_balance,
             ),
         )
         sale_id = cursor.lastrowid
@@ -164,6 +165,7 @@ def commit_sale(
                     card.auth_code,
                     str(card.trace_number or ""),
                     card.card_terminal_id,
+                    card.receipt_lines,
                 )
                 record_card_auth(db, sealer, cursor.lastrowid, auth)
             if tender.payment_id:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 from decimal import Decimal
 
+from peewee import SQL
+
 from terminal.core.digits import is_digits
 from terminal.core.numbering import transaction_label
 from terminal.core.sale import CommittedSale, Sale, SaleLine
@@ -55,7 +57,11 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
     )
     rates = tuple(
         RateTotal(Tax(t.code, t.name, Decimal(t.rate)), t.base, t.amount)
-        for t in SaleTaxRow.select().where(SaleTaxRow.sale == sale_id).bind(db)
+        # in the order they were written, the original receipt's
+        for t in SaleTaxRow.select()
+        .where(SaleTaxRow.sale == sale_id)
+        .order_by(SQL("rowid"))
+        .bind(db)
     )
     taxes = TaxSummary(row.net, row.tax, row.net + row.tax, rates)
     tenders = []
@@ -69,6 +75,7 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
                 int(auth.trace_number) if is_digits(auth.trace_number) else None,
                 t.receipt_number,
                 auth.card_terminal_id,
+                auth.slip,
             )
         tenders.append(Tender(t.kind, t.amount, t.tendered, t.change, card, t.points))
     sale = Sale(
@@ -86,6 +93,7 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
         discount=row.discount,
         transaction_discount=sum(ln.discount - ln.own_discount for ln in lines),
         points_earned=row.points_earned,
+        points_balance=row.points_balance,
     )
     found = db.execute_sql(_JOURNAL_OF_SALE, (row.number, row.terminal_id)).fetchone()
     if found is None:  # sold on the terminal this one replaced: its journal is archived

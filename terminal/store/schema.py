@@ -14,6 +14,8 @@ already exist in an older terminal's database.
   remembers it), ``journal.epoch`` (a restore, reset or transfer begins a new epoch; the
   insert trigger is replaced to allow an epoch start), ``journal_archive`` keyed by
   (terminal, epoch, seq).
+- 5: faithful copies: ``sale.points_balance`` (the member's points as printed) and
+  ``card_auth.slip`` (the card terminal's receipt lines, sealed like the rest of it).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 
 from peewee import Database
 
-VERSION = 4
+VERSION = 5
 IDENTITY_TABLE = "database_identity"
 IDENTITY_SCHEMA = [
     f"""CREATE TABLE IF NOT EXISTS {IDENTITY_TABLE} (
@@ -75,6 +77,10 @@ ADDED_IN_3 = [
     ("customer", "lifetime_points", "INTEGER NOT NULL DEFAULT 0"),
     ("customer", "deleted", "INTEGER NOT NULL DEFAULT 0"),
 ]
+ADDED_IN_5 = [
+    ("sale", "points_balance", "INTEGER"),
+    ("card_auth", "slip", "BLOB"),
+]
 
 
 REDUNDANT_INDEXES = (
@@ -91,7 +97,7 @@ def upgrade(db: Database) -> int:
     if found > VERSION:
         raise RuntimeError(f"database schema {found} is newer than this software ({VERSION})")
     with db.atomic():
-        for table, column, kind in ADDED_IN_3:
+        for table, column, kind in ADDED_IN_3 + ADDED_IN_5:
             present = _columns(db, table)
             if present and column not in present:  # (a table not there yet is created whole)
                 db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')

@@ -37,9 +37,12 @@ def as_legacy_key_store(terminal) -> None:
 
 
 def as_schema_2(terminal) -> None:
-    """Take schema 3's and 4's additions out of a database, as a version-2 terminal has it."""
+    """Take schema 3's, 4's and 5's additions out of a database, as a version-2 terminal
+    has it."""
     as_legacy_key_store(terminal)
     con = open_reader(terminal)
+    for table, column, _kind in schema.ADDED_IN_5:
+        con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
     con.execute("DROP TABLE database_identity")
     con.execute("DROP TRIGGER journal_next_seq")
     con.execute("ALTER TABLE journal DROP COLUMN epoch")
@@ -75,10 +78,10 @@ def test_a_version_2_database_is_upgraded_and_sells_on(terminal, settings, clock
 
     again = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
     con = open_reader(again)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 4
+    assert con.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 5
     assert "epoch" in {r[1] for r in con.execute("PRAGMA table_info(journal)")}
     assert con.execute("SELECT COUNT(*) FROM database_identity").fetchone()[0] == 1
-    for table, column, _kind in schema.ADDED_IN_3:
+    for table, column, _kind in schema.ADDED_IN_3 + schema.ADDED_IN_5:
         assert column in {r[1] for r in con.execute(f'PRAGMA table_info("{table}")')}, column
     indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert not indexes & set(schema.REDUNDANT_INDEXES)  # fewer pages written per sale
