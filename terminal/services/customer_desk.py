@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from terminal.core.approval import CUSTOMERS, Approval, check_approval
 from terminal.core.errors import N_, PosError
+from terminal.services.action_lines import log_action
 from terminal.services.actions import ActionLog
 from terminal.services.approvals import Approvals
 from terminal.services.context import ServiceContext
@@ -69,6 +70,18 @@ class CustomerDesk:
         payload = {"action": action, "customer": customer_id, "cashier": cashier.id}
         self.actions.record("customer_change", payload, cashier, approval, watch=False)
 
+    def _log(self, change: str, customer_id: str, approval: Approval | None) -> None:
+        """The customer by id only: a name or a phone never goes to the log."""
+        cashier = self.session.cashier
+        log_action(
+            f"customer {change}",
+            "customer_change",
+            cashier=cashier.id if cashier else None,
+            change=change,
+            customer=customer_id,
+            approved_by=approval.approved_by if approval else None,
+        )
+
     def add(
         self,
         name: str,
@@ -92,6 +105,7 @@ class CustomerDesk:
                 member_code=(member_code or "").strip().upper() or None,
             )
             self._journal("add", customer.id, approval)
+        self._log("add", customer.id, approval)
         return customer
 
     def edit(
@@ -109,6 +123,7 @@ class CustomerDesk:
                 self.ctx.db, self.sealer, customer_id, name, phone, address
             )
             self._journal("edit", customer_id, approval)
+        self._log("edit", customer_id, approval)
         return customer
 
     def delete(self, customer_id: str, approval: Approval | None = None) -> None:
@@ -117,6 +132,7 @@ class CustomerDesk:
         with self.ctx.db.atomic():
             store.delete_customer(self.ctx.db, self.sealer, customer_id)
             self._journal("delete", customer_id, approval)
+        self._log("delete", customer_id, approval)
         current = self.sale_customer()
         if current and current.id == customer_id:
             self.attach_to_sale(None)

@@ -42,6 +42,7 @@ from terminal.core.tender import (
     quick_tenders,
     remaining,
 )
+from terminal.services.action_lines import log_action
 from terminal.services.actions import ActionLog
 from terminal.services.approvals import Approvals, Guard, operator_subject
 from terminal.services.context import ServiceContext
@@ -358,7 +359,9 @@ class PosService:
         )
         self.cashier = cashier
         self.cart = self._new_cart()
-        log.info("cashier %s signed in", cashier.id)
+        log_action(
+            f"cashier {cashier.id} signed in", "sign_in", cashier=cashier.id, shift=self.shift_id()
+        )
         return cashier
 
     def cashiers(self) -> list[Cashier]:
@@ -370,7 +373,12 @@ class PosService:
         if not self.cart.is_empty:
             raise PosError(N_("Finish the sale, or remove its lines, before signing out"))
         if self.cashier:
-            log.info("cashier %s signed out", self.cashier.id)
+            log_action(
+                f"cashier {self.cashier.id} signed out",
+                "sign_out",
+                cashier=self.cashier.id,
+                shift=self.shift_id(),
+            )
         self.cashier = None
         self.cart = self._new_cart()
 
@@ -384,10 +392,27 @@ class PosService:
             line = self.cart.add_code(code)
         except PosError as exc:
             # not the code itself: a PIN typed on the wrong screen must not reach the log
-            log.info("code refused (%s, %d characters)", type(exc).__name__, len(code))
+            log_action(
+                "code refused",
+                "scan_refused",
+                cashier=self._cashier_id(),
+                error=type(exc).__name__,
+                characters=len(code),
+            )
             raise
-        log.info("line added: %s x %s", line.product.sku, line.quantity)
+        log_action(
+            f"line added: {line.product.sku} x {line.quantity}",
+            "line_add",
+            cashier=self._cashier_id(),
+            shift=self.shift_id(),
+            sku=line.product.sku,
+            quantity=line.quantity,
+            amount=line.amount,
+        )
         return line
+
+    def _cashier_id(self) -> int | None:
+        return self.cashier.id if self.cashier else None
 
     def add_product(self, product: Product) -> CartLine:
         return self.scan(product.sku)
@@ -423,7 +448,22 @@ class PosService:
             "seconds": round((now - line.added_at).total_seconds(), 1),
         }
         self.record("line_void", payload, cashier, approval, now)
+        self._log_void("quantity lowered", payload, approval)
         return line
+
+    def _log_void(self, message: str, payload: dict, approval: Approval | None) -> None:
+        log_action(
+            f"{message}: {payload['sku']}",
+            "line_void",
+            cashier=payload["cashier"],
+            shift=payload["shift"],
+            sku=payload["sku"],
+            quantity=payload["quantity"],
+            amount=payload["amount"],
+            reason=payload["reason"],
+            late=payload["late"],
+            approved_by=approval.approved_by if approval else None,
+        )
 
     def parse_amount(self, text: str) -> int:
         """An amount the cashier typed, in minor units; anything else a clear refusal."""
@@ -478,7 +518,7 @@ class PosService:
             self.record("line_void", payload, cashier, approval, now, watch=False)
             self.cart.remove(index)
         self.watch("line_void", payload, cashier, now)
-        log.info("line voided: %s (%s)", line.product.sku, reason)
+        self._log_void("line voided", payload, approval)
         return line
 
     def cancel_sale(self, reason: str, approval: Approval | None = None) -> int:
@@ -505,6 +545,16 @@ class PosService:
         count = len(self.cart.lines)
         self.record("order_cancel", payload, cashier, approval, now)
         self.cart = self._new_cart()
+        log_action(
+            "order cancelled",
+            "order_cancel",
+            cashier=cashier.id,
+            shift=payload["shift"],
+            lines=count,
+            total=payload["total"],
+            reason=reason,
+            approved_by=approval.approved_by if approval else None,
+        )
         return count
 
     def discount(
@@ -546,6 +596,19 @@ class PosService:
                 **discount.journal_fields(),
             }
             self.record("discount_override", payload, cashier, approval, now)
+        log_action(
+            "discount taken back" if discount is None else f"discount given: {off}",
+            "discount",
+            cashier=cashier.id,
+            shift=self.shift_id(),
+            scope="sale" if index is None else "line",
+            sku=None if index is None else self.cart.lines[index].product.sku,
+            kind=discount.kind if discount else None,
+            value=discount.value if discount else None,
+            amount=off,
+            reason=discount.reason if discount else None,
+            approved_by=approval.approved_by if approval else None,
+        )
         return off
 
     # -- customers ------------------------------------------------------------------------------
@@ -615,6 +678,16 @@ class PosService:
         # an id no clock can repeat: a Pi has no real-time clock and may start in 1970
         payment_id = f"{self.settings.terminal_id}-{uuid.uuid4().hex}"
         result = self.card.pay(payment_id, amount, on_status)
+        state = "approved" if result.state == PAID else str(result.state)
+        log_action(
+            f"card payment {state}: {amount}",
+            "card_payment",
+            cashier=self._cashier_id(),
+            shift=self.shift_id(),
+            amount=amount,
+            state=state,
+            payment=payment_id,
+        )
         if result.state != PAID:
             if result.state == DECLINED:
                 raise PosError(N_("Card declined: {reason}"), reason=result.message)
@@ -639,7 +712,6 @@ class PosService:
             *self.tenders,
             Tender("card", amount, card=details, payment_id=payment_id),
         )
-        log.info("card payment approved: %d", amount)
         if self.left_to_pay == 0:
             return self._complete(finish_without_cash(self.cart.total, self.tenders))
         return None
@@ -732,7 +804,18 @@ class PosService:
                 N_("The sale was NOT saved ({reason}): take no money, call a technician"),
                 reason=str(exc),
             ) from None
-        log.info("sale %s committed, total %d", committed.label, payment.payable)
+        log_action(
+            f"sale {committed.label} committed, total {sale.total}",
+            "sale",
+            cashier=cashier.id,
+            shift=sale.shift_id,
+            label=committed.label,
+            total=sale.total,
+            paid=payment.payable,
+            rounding=payment.rounding,
+            tenders={t.kind: t.amount for t in payment.tenders},
+            customer=bool(sale.customer_id),
+        )
         self.events.publish(
             "sale_committed",
             number=committed.number,

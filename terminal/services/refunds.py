@@ -39,6 +39,7 @@ from terminal.core.refunds import (
     refund_money,
 )
 from terminal.core.taxes import summarize
+from terminal.services.action_lines import log_action
 from terminal.services.actions import ActionLog
 from terminal.services.approvals import Approvals
 from terminal.services.context import ServiceContext
@@ -402,6 +403,19 @@ class Refunds:
             except Exception as exc:  # the refund stands
                 log.error("drawer did not open for %s: %s", refund.label, exc)
         self.actions.watch("refund", {"with_receipt": sale is not None}, cashier, now)
+        log_action(
+            f"refund {refund.label} committed, amount {refund.amount}",
+            "refund",
+            cashier=cashier.id,
+            shift=self.session.shift_id(),
+            label=refund.label,
+            sale=sale.label if sale else None,
+            amount=refund.amount,
+            paid=sum(refund.tenders.values()),
+            tenders=refund.tenders,
+            reason=reason,
+            approved_by=approval.approved_by if approval else None,
+        )
         self.ctx.events.publish(
             "refund_committed", number=refund.number, label=refund.label, amount=refund.amount
         )
@@ -487,6 +501,14 @@ class Refunds:
             self.printing.gettext,
             columns=ctx.printer.columns,
             logo=ctx.settings.hardware.printer.settings.logo,
+            copy=copy,
+        )
+        log_action(
+            f"receipt {done.label} reprinted, copy {copy}",
+            "reprint",
+            cashier=cashier.id,
+            shift=self.session.shift_id(),
+            label=done.label,
             copy=copy,
         )
         return copy, self._print(f"{done.label}-COPY{copy}", doc)

@@ -4,37 +4,21 @@ refund's receipt carries the card terminal's slip too."""
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal as D
-
-import pytest
 
 from hal.printer.preview import interpret
 from terminal.core.approval import PAID_ORDERS
-from terminal.services.bootstrap import build_terminal
-from terminal.store.cashiers import FAST_TEST_PARAMS
-from tests.conftest import with_open_shift
 
 NASI = "D01"  # Nasi Goreng (kitchen): PPN 11% and PB1 10%, two tax lines
 TEH = "8991002101111"  # Teh Botol: PPN 11%
-
-
-@pytest.fixture
-def shop(settings, clock):
-    """Cashier 1 signed in, the shift open, the card simulator answering at once."""
-    hardware = settings.hardware.replace("card", approve_after=0)
-    fast = dataclasses.replace(settings, hardware=hardware)
-    built = with_open_shift(build_terminal(fast, clock=clock, pin_params=FAST_TEST_PARAMS))
-    built.pos.sign_in("1", "1357")
-    return built
 
 
 def printed(job) -> list[str]:
     return interpret(job[1]).lines
 
 
-def test_a_reprint_is_the_original_marked_copy(shop):
-    pos = shop.pos
+def test_a_reprint_is_the_original_marked_copy(card_shop):
+    pos = card_shop.pos
     pos.customers.attach(pos.customers.find("MBR0001")[0])  # points earned and balance
     pos.scan(NASI)
     pos.scan(TEH)
@@ -49,8 +33,8 @@ def test_a_reprint_is_the_original_marked_copy(shop):
     assert copy[1:] == original  # line for line: slip, points, tax lines in their order
 
 
-def test_a_card_refund_receipt_carries_the_card_terminals_slip(shop):
-    pos = shop.pos
+def test_a_card_refund_receipt_carries_the_card_terminals_slip(card_shop):
+    pos = card_shop.pos
     pos.scan(TEH)
     pos.scan(TEH)
     sold = pos.pay_card().committed
