@@ -7,6 +7,9 @@
     pos-hal [--config FILE] keypad [--count N]      show keys as the keypad delivers them
                                                     (digits masked: a PIN never shows)
     pos-hal [--config FILE] card status|diagnose|end-of-day
+    pos-hal [--config FILE] printer-sim normal|paper-near-end|paper-out|cover-open
+                                                    the simulator printer's condition, set
+                                                    from outside the running terminal
 
 Errors name the fix: a missing device says where it was looked for; a permission problem
 names the group and the udev rule (systemd/99-pos-terminal.rules) that grant access.
@@ -30,7 +33,7 @@ from hal.card.zvt.client import Refused
 from hal.card.zvt.transport import LinkError
 from hal.drawer import make_drawer
 from hal.keypad import make_keypad
-from hal.printer.backends import make_printer
+from hal.printer.backends import SIMULATED_CONDITIONS, make_printer, write_simulated_condition
 from hal.printer.document import Document
 from hal.printer.interface import PrinterError
 from hal.scanner import make_scanner
@@ -205,6 +208,22 @@ def cmd_card(settings: Settings, action: str) -> int:
     return 0
 
 
+def cmd_printer_sim(settings: Settings, condition: str) -> int:
+    """Paper near its end, out, the cover open, or back to normal, for the simulator
+    printer of a running terminal (``make run``): its next job and health check see it."""
+    state_file = settings.data_dir / "sim" / "printer"
+    write_simulated_condition(state_file, condition)
+    print(f"simulator printer: {condition} ({state_file})")
+    backend = settings.hardware.printer.backend
+    if backend != "simulator":
+        print(
+            f"note: this configuration's printer is {backend!r}, not the simulator: "
+            "only a simulator printer reads this",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="pos-hal", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -221,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     keypad.add_argument("--count", type=int, default=4)
     keypad.add_argument("--timeout", type=float, default=60.0)
     commands.add_parser("card").add_argument("action", choices=["status", "diagnose", "end-of-day"])
+    commands.add_parser("printer-sim").add_argument("condition", choices=SIMULATED_CONDITIONS)
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config)
@@ -238,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_scan(settings, args.count, args.timeout)
         if args.command == "keypad":
             return cmd_keypad(settings, args.count, args.timeout)
+        if args.command == "printer-sim":
+            return cmd_printer_sim(settings, args.condition)
         return cmd_card(settings, args.action)
     except OSError as exc:
         print(f"pos-hal: {device_problem(exc, args.command, exc.filename or '')}", file=sys.stderr)

@@ -115,3 +115,36 @@ def test_keypad_tester_masks_digits(config, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert out.count("key: \u2022 (a digit)") == 3 and "key: enter" in out
     assert "2" not in out.replace("4 key(s)", "").split("most ...")[1]  # no digit shown
+
+
+def test_printer_sim_sets_the_running_terminals_printer_from_outside(config, tmp_path, caplog):
+    """A technician (or a demo) puts the simulator printer out of paper, opens its cover,
+    runs it near its end and back to normal, from another process than the terminal's."""
+    from terminal.config import load_settings  # noqa: PLC0415
+    from terminal.services.bootstrap import build_terminal  # noqa: PLC0415
+    from terminal.store.cashiers import FAST_TEST_PARAMS  # noqa: PLC0415
+    from tests.conftest import with_open_shift  # noqa: PLC0415
+
+    terminal = with_open_shift(build_terminal(load_settings(config), pin_params=FAST_TEST_PARAMS))
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    printer = pos.printer
+    assert printer.health() == []
+    assert main(["--config", str(config), "printer-sim", "paper-out"]) == 0
+    assert printer.health() == ["paper-out"]
+    pos.scan("GULA-1KG")
+    outcome = pos.pay_cash(20000)  # the sale is kept, its receipt waits for paper
+    assert outcome.print_error and not printer.jobs
+    assert main(["--config", str(config), "printer-sim", "cover-open"]) == 0
+    assert printer.health() == ["cover-open"]
+    assert main(["--config", str(config), "printer-sim", "paper-near-end"]) == 0
+    assert printer.health() == ["paper-near-end"]
+    assert pos.resume_printing()[0] == 1  # near its end it still prints
+    assert main(["--config", str(config), "printer-sim", "normal"]) == 0
+    assert printer.health() == []
+    # a word written by hand that is not a condition: said once in the log, ignored
+    (tmp_path / "var" / "sim" / "printer").write_text("jammed\n")
+    assert printer.health() == [] and printer.health() == []
+    assert caplog.text.count("'jammed' is not a printer condition") == 1
+    with pytest.raises(SystemExit):  # the command takes only the four conditions
+        main(["--config", str(config), "printer-sim", "jammed"])

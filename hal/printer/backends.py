@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import socket
 import threading
@@ -27,6 +28,8 @@ from hal.printer.interface import PrinterError
 from hal.printer.preview import interpret, render_png
 from hal.printer.raster_text import python_codec
 from hal.printer.status import read_status
+
+log = logging.getLogger(__name__)
 
 
 class EscposPrinter(Device):
@@ -135,23 +138,91 @@ class SocketPort:
         return data
 
 
+SIMULATED_CONDITIONS = ("normal", "paper-near-end", "paper-out", "cover-open")
+
+
+def write_simulated_condition(state_file: Path, condition: str) -> None:
+    """Set a simulator printer's condition from outside its process (``pos-hal
+    printer-sim``): one word in ``state_file``, written whole (renamed into place)."""
+    if condition not in SIMULATED_CONDITIONS:
+        known = ", ".join(SIMULATED_CONDITIONS)
+        raise ValueError(f"unknown printer condition {condition!r}; known: {known}")
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    partial = state_file.with_name(f".{state_file.name}.part")
+    partial.write_text(condition + "\n", encoding="ascii")
+    partial.replace(state_file)
+
+
 class SimulatorPrinter(Device):
     """Writes each job's ESC/POS stream to ``<dir>/<job>.escpos`` and a readable ``.png``.
 
-    ``paper_out = True`` makes it refuse jobs the way a printer without paper does.
+    Its condition - ``normal``, ``paper-near-end`` (prints, and says so), ``paper-out``
+    and ``cover-open`` (refuse jobs as a real printer does) - is set in the program
+    (``paper_out = True``, ``condition = ...``) or, for technicians and demos, from
+    outside: the word in ``state_file`` (``<data>/sim/printer``, written by ``pos-hal
+    printer-sim``) wins while that file exists.
     """
 
     kind = "printer"
 
-    def __init__(self, out_dir: Path, *, profile: str, codepage: str, preview: bool = True) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        *,
+        profile: str,
+        codepage: str,
+        preview: bool = True,
+        state_file: Path | None = None,
+    ) -> None:
         self.out_dir = Path(out_dir)
         self.profile = profile
         self.codepage = codepage
         self.preview = preview
         self.columns = profile_columns(profile)
-        self.paper_out = False
+        self.state_file = state_file
+        self._condition = "normal"
+        self._unknown_seen = ""
         self.jobs: list[tuple[str, bytes]] = []
         self.raw: list[bytes] = []
+
+    @property
+    def condition(self) -> str:
+        if self.state_file is not None:
+            try:
+                word = self.state_file.read_text(encoding="ascii").strip()
+            except FileNotFoundError:
+                word = ""
+            except (OSError, UnicodeDecodeError) as exc:
+                word = f"unreadable ({exc.__class__.__name__})"
+            if word in SIMULATED_CONDITIONS:
+                return word
+            if word and word != self._unknown_seen:  # said once, not at every job
+                self._unknown_seen = word
+                log.warning(
+                    "%s: %r is not a printer condition (%s): ignored",
+                    self.state_file,
+                    word[:40],
+                    ", ".join(SIMULATED_CONDITIONS),
+                )
+        return self._condition
+
+    @condition.setter
+    def condition(self, value: str) -> None:
+        if value not in SIMULATED_CONDITIONS:
+            raise ValueError(f"unknown printer condition {value!r}")
+        self._condition = value
+
+    @property
+    def paper_out(self) -> bool:
+        return self.condition == "paper-out"
+
+    @paper_out.setter
+    def paper_out(self, value: bool) -> None:
+        self.condition = "paper-out" if value else "normal"
+
+    def _refusal(self) -> str | None:
+        condition = self.condition
+        return {"paper-out": "paper out", "cover-open": "cover open"}.get(condition)
 
     def render(self, doc: Document) -> bytes:
         return render_escpos(doc, profile=self.profile, codepage=self.codepage)
@@ -160,8 +231,9 @@ class SimulatorPrinter(Device):
         return self.print_bytes(self.render(doc), job_name=job_name)
 
     def print_bytes(self, data: bytes, *, job_name: str = "") -> bytes:
-        if self.paper_out:
-            raise PrinterError("paper out")
+        refusal = self._refusal()
+        if refusal:
+            raise PrinterError(refusal)
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", job_name or f"job-{len(self.jobs) + 1}")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         # the preview first, then the stream, each renamed into place: whoever sees the
@@ -177,11 +249,13 @@ class SimulatorPrinter(Device):
         return data
 
     def health(self) -> list[str]:
-        return ["paper-out"] if self.paper_out else []
+        condition = self.condition
+        return [] if condition == "normal" else [condition]
 
     def send_raw(self, data: bytes) -> None:
-        if self.paper_out and not data.startswith(b"\x1bp"):  # a kick needs no paper
-            raise PrinterError("paper out")
+        refusal = self._refusal()
+        if refusal and not data.startswith(b"\x1bp"):  # a drawer kick needs no paper
+            raise PrinterError(refusal)
         self.raw.append(data)
 
 
@@ -251,7 +325,10 @@ BACKENDS: dict[str, Backend] = {
     "simulator": Backend(
         PrinterSettings,
         lambda s, env: SimulatorPrinter(
-            env.data_dir / "receipts", profile=s.profile, codepage=s.codepage
+            env.data_dir / "receipts",
+            profile=s.profile,
+            codepage=s.codepage,
+            state_file=env.data_dir / "sim" / "printer",
         ),
     ),
     "dummy": Backend(PrinterSettings, lambda s, _env: _escpos(conn.Dummy(), s)),
