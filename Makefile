@@ -7,13 +7,14 @@ PY     := $(VENV)/bin/python
 CONFIG ?= config/pos.toml
 # Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for
 # xvfb-run, libmtdev (Kivy loads it for touch screens and complains without it), and
-# xdotool, which types real X key events into the running app in the end-to-end test.
+# xdotool, which types real X key events into the running app in the end-to-end test;
+# Mosquitto, the fleet's broker, which the fleet tests run for real.
 # `make run` with no display runs the app under Xvfb: the same packages but xdotool.
 # Building the locked packages needs the TPM 2.0 headers (tpm2-pytss) and pkg-config;
 # the tests run a software TPM (swtpm).
 BUILD_DEBS := libtss2-dev pkg-config
 RUN_DEBS  := xvfb xauth libgl1-mesa-dri libmtdev1
-TEST_DEBS := $(RUN_DEBS) xdotool swtpm
+TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto
 # Every package, direct and transitive, pinned with its hashes (see `make lock`).
 LOCKS := requirements/build.lock requirements/dev.lock
 

@@ -1,0 +1,1 @@
+"""The fleet side: ingest server, admin CLI, Mosquitto configuration."""

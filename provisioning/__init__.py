@@ -1,0 +1,1 @@
+"""Technician tooling: the fleet PKI, enrollment, the SD-card bundle."""

@@ -1,0 +1,121 @@
+"""A real Mosquitto (Debian's package) on a free loopback port, with the fleet's own
+configuration and ACLs (fleet/mosquitto/), mutual TLS from a throw-away CA.
+
+    broker = start_broker(tmp_path)
+    cafile, certfile, keyfile = broker.credentials("T01")   # a terminal's
+    ...
+    broker.stop(); broker.start()                            # the same port, its data kept
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provisioning import pki
+
+ROOT = Path(__file__).resolve().parent.parent
+FLEET_MOSQUITTO = ROOT / "fleet" / "mosquitto"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Broker:
+    directory: Path
+    port: int
+    ca: pki.Authority
+    host: str = "127.0.0.1"
+    process: subprocess.Popen | None = None
+    _issued: dict[str, tuple[Path, Path, Path]] = field(default_factory=dict)
+
+    @property
+    def cafile(self) -> Path:
+        return self.directory / "ca.crt"
+
+    def credentials(self, name: str, ca: pki.Authority | None = None) -> tuple[Path, Path, Path]:
+        """(CA file, certificate, key) of a client called ``name`` (a terminal id or a
+        fleet service); ``ca``: another authority, for a client the broker must refuse."""
+        key = (name, id(ca))
+        if key not in self._issued:
+            issued = pki.issue_with_new_key(ca or self.ca, name)
+            where = self.directory / "clients" / f"{name}-{len(self._issued)}"
+            where.mkdir(parents=True)
+            (where / "client.crt").write_bytes(pki.certificate_pem(issued.certificate))
+            pki.write_private(where / "client.key", pki.key_pem(issued.key))
+            self._issued[key] = (self.cafile, where / "client.crt", where / "client.key")
+        return self._issued[key]
+
+    def start(self, timeout: float = 10.0) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).exists():
+            raise RuntimeError("mosquitto is not installed: run `make test`, which installs it")
+        self.process = subprocess.Popen(
+            [binary, "-c", str(self.directory / "mosquitto.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {self.process.stderr.read().decode()}")
+            try:
+                socket.create_connection((self.host, self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("mosquitto did not listen in time")
+
+    def stop(self) -> None:
+        """As an administrator stops it: SIGTERM, its persistence saved."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(10)
+        self.process = None
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+
+def start_broker(directory: Path) -> Broker:
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = pki.new_authority("test fleet CA")
+    pki.save_authority(ca, directory)
+    server = pki.issue_with_new_key(ca, "localhost", server_names=("localhost", "127.0.0.1"))
+    (directory / "server.crt").write_bytes(pki.certificate_pem(server.certificate))
+    pki.write_private(directory / "server.key", pki.key_pem(server.key))
+    data = directory / "data"
+    data.mkdir(exist_ok=True)
+    port = free_port()
+    conf = (
+        (FLEET_MOSQUITTO / "mosquitto.conf")
+        .read_text()
+        .format(
+            acl_file=FLEET_MOSQUITTO / "acl",
+            port=port,
+            host="127.0.0.1",
+            cafile=directory / "ca.crt",
+            certfile=directory / "server.crt",
+            keyfile=directory / "server.key",
+            data_dir=data,
+        )
+    )
+    if os.geteuid() == 0:  # (CI runs as root: mosquitto would switch to its own user)
+        conf += "user root\n"
+    (directory / "mosquitto.conf").write_text(conf)
+    broker = Broker(directory, port, ca)
+    broker.start()
+    return broker
