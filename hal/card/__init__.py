@@ -8,6 +8,10 @@ Backends (``[hardware.card] backend``):
 - ``zvt-tcp``: a terminal on the network (``host``, ``port`` 20007).
 - ``simulator``: the ZVT terminal simulator started in-process on a pseudo-terminal and
   driven over the very same serial protocol; approves after ``approve_after`` seconds.
+  As a real terminal it is set up with its own password and currency, which a register
+  must match: ``terminal_password`` (default: ``password``, so the two agree) and
+  ``terminal_currency`` (an ISO code, default: the shop's). Set either apart to see the
+  refusals (84 37: wrong password; 6F: wrong currency).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from hal.card.zvt.transport import LinkLost
 from hal.device import Backend, BackendSettings, DeviceConfig, DeviceEnv, build, configure
 
 CURRENCY_NUMBERS = {"IDR": 360, "MNT": 496, "CNY": 156}
+# what a simulated terminal may be set up with (ISO 4217): the shop's, or another to try
+TERMINAL_CURRENCIES = {**CURRENCY_NUMBERS, "EUR": 978, "USD": 840}
 
 __all__ = ["BACKENDS", "CardPayment", "CardPaymentDesk", "make_card_terminal"]
 
@@ -34,6 +40,15 @@ class CardSettings(BackendSettings, kw_only=True):
 
 class SimulatorCardSettings(CardSettings, kw_only=True):
     approve_after: Annotated[float, msgspec.Meta(ge=0)] = 2.0  # seconds
+    # the simulated terminal's own set-up; None: the same as the register's
+    terminal_password: Annotated[int, msgspec.Meta(ge=0, le=999999)] | None = None
+    terminal_currency: str | None = None  # IDR, MNT, CNY, EUR, USD
+
+    def __post_init__(self) -> None:
+        if self.terminal_currency is not None and (
+            self.terminal_currency not in TERMINAL_CURRENCIES
+        ):
+            raise ValueError(f"terminal_currency: use one of {', '.join(TERMINAL_CURRENCIES)}")
 
 
 class SerialCardSettings(CardSettings, kw_only=True):
@@ -77,18 +92,35 @@ class LazyLink:
 
 
 class SimulatorLink:
-    """The ZVT simulator on a pty and a serial link to it, started at first use."""
+    """The ZVT simulator on a pty and a serial link to it, started at first use. The
+    simulated terminal has its own password and currency (ISO 4217 numeric), by default
+    the register's (``options``)."""
 
-    def __init__(self, approve_after: float, options: dict[str, int]) -> None:
+    def __init__(
+        self,
+        approve_after: float,
+        options: dict[str, int],
+        *,
+        terminal_password: int | None = None,
+        terminal_currency: int | None = None,
+    ) -> None:
         self.approve_after = approve_after
         self.options = options
+        self.terminal_password = (
+            options["password"] if terminal_password is None else terminal_password
+        )
+        self.terminal_currency = (
+            options["currency"] if terminal_currency is None else terminal_currency
+        )
         self._link: SerialLink | None = None
         self.simulator: ZvtSimulator | None = None
 
     def _started(self) -> SerialLink:
         if self._link is None:
             self.simulator = ZvtSimulator(
-                Script(delay=self.approve_after), password=self.options["password"]
+                Script(delay=self.approve_after),
+                password=self.terminal_password,
+                currency=self.terminal_currency,
             )
             self._link = SerialLink(self.simulator.start_pty(), **self.options)
         return self._link
@@ -118,11 +150,18 @@ def _desk(link, env: DeviceEnv) -> CardPaymentDesk:
     return CardPaymentDesk(link, env.records or MemoryRecords())
 
 
+def _simulator(s: SimulatorCardSettings, env: DeviceEnv) -> SimulatorLink:
+    currency = TERMINAL_CURRENCIES[s.terminal_currency] if s.terminal_currency else None
+    return SimulatorLink(
+        s.approve_after,
+        _options(s, env),
+        terminal_password=s.terminal_password,
+        terminal_currency=currency,
+    )
+
+
 BACKENDS: dict[str, Backend] = {
-    "simulator": Backend(
-        SimulatorCardSettings,
-        lambda s, env: _desk(SimulatorLink(s.approve_after, _options(s, env)), env),
-    ),
+    "simulator": Backend(SimulatorCardSettings, lambda s, env: _desk(_simulator(s, env), env)),
     "zvt-serial": Backend(
         SerialCardSettings,
         lambda s, env: _desk(

@@ -12,11 +12,18 @@ The rules here:
    paid; anything else means it was not charged.
 3. If the terminal cannot be asked, the payment stays ``unknown`` and the cashier decides
    (the terminal's display or its printout shows it); the app offers a reversal if needed.
+4. A completion without the status information that carries the result (a message left
+   over from something else, say) is not taken as paid: the terminal is asked, as in 2.
+
+While the terminal waits for the customer, another thread (the UI's) may call
+:meth:`CardPaymentDesk.cancel`: the thread running the payment sends Abort (06 B0) and
+reads what follows, so the line is only ever used by one thread.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,11 +31,14 @@ from enum import StrEnum
 from typing import Protocol
 
 from hal.card.zvt.apdu import ApduError
-from hal.card.zvt.client import Outcome, Refused, StatusCallback, ZvtClient
+from hal.card.zvt.client import RESULT_ABORTED, Outcome, Refused, StatusCallback, ZvtClient
 from hal.card.zvt.transport import LinkError
 from hal.device import Device
 
 log = logging.getLogger(__name__)
+
+CANCELLED = "Cancelled on the card terminal"  # CardPayment.message of a cancelled payment
+BUSY = "the card terminal is busy with another transaction"
 
 
 class PaymentState(StrEnum):
@@ -84,6 +94,7 @@ class CardPayment:
     state: PaymentState
     outcome: Outcome | None
     message: str
+    cancelled: bool = False  # not charged because the register cancelled it (cancel())
 
 
 class CardPaymentDesk(Device):
@@ -113,10 +124,35 @@ class CardPaymentDesk(Device):
         # None while unknown - then a recovery cannot tell old from new and says so
         self.baseline: tuple[int, int] | None = None
         self.offline = False
+        self._lock = threading.Lock()
+        self._cancel: threading.Event | None = None  # set while a transaction runs
 
     @property
     def client(self) -> ZvtClient:
         return self.link.client
+
+    @property
+    def busy(self) -> bool:
+        """A payment, refund or reversal is running (on some thread)."""
+        with self._lock:
+            return self._cancel is not None
+
+    def cancel(self) -> bool:
+        """Ask the card terminal to stop the running payment (or refund, or reversal).
+        Safe from any thread and returns at once: it only leaves a request, which the
+        thread in :meth:`pay` carries out - it sends Abort (06 B0) within 0.1 s and
+        reads the terminal's answer and the transaction's end.
+
+        That :meth:`pay` then returns ``NOT_CHARGED`` with ``cancelled`` set and the
+        message :data:`CANCELLED` when the terminal stopped it; if the customer's card
+        had already gone through (the terminal refuses an abort once the bank
+        approved) it returns ``PAID`` as usual, and a decline stays ``DECLINED``.
+        Returns False, and nothing is sent, when no transaction is running."""
+        with self._lock:
+            if self._cancel is None:
+                return False
+            self._cancel.set()
+            return True
 
     def learn_baseline(self) -> None:
         """Ask the terminal for its last transaction (repeat receipt), so a recovery can
@@ -155,6 +191,29 @@ class CardPaymentDesk(Device):
         send: Callable[[ZvtClient], Outcome],
         on_status: StatusCallback | None,
     ) -> CardPayment:
+        cancel = threading.Event()
+        with self._lock:
+            busy = self._cancel is not None
+            if not busy:
+                self._cancel = cancel
+        if busy:  # the line carries one dialogue at a time: this one is not sent
+            log.warning("card payment %s: another card transaction is running", payment_id)
+            self.records.resolved(payment_id, NOT_CHARGED, None)
+            return CardPayment(payment_id, amount, NOT_CHARGED, None, BUSY)
+        try:
+            return self._run(payment_id, amount, send, on_status, cancel)
+        finally:
+            with self._lock:
+                self._cancel = None
+
+    def _run(
+        self,
+        payment_id: str,
+        amount: int,
+        send: Callable[[ZvtClient], Outcome],
+        on_status: StatusCallback | None,
+        cancel: threading.Event,
+    ) -> CardPayment:
         if self.baseline is None:
             try:
                 self.learn_baseline()
@@ -166,10 +225,13 @@ class CardPaymentDesk(Device):
             payment = self._resolve(payment_id, amount, NOT_CHARGED, None, str(exc))
             self.offline = True
             return payment
+        if cancel.is_set():  # cancelled before anything was sent
+            return self._resolve(payment_id, amount, NOT_CHARGED, None, CANCELLED, cancelled=True)
         self.records.pending(payment_id, amount)  # before anything is sent
         before = getattr(client, "on_status", None)
         if on_status is not None:
             client.on_status = on_status
+        client.abort_request = cancel
         try:
             outcome = send(client)
         except Refused as exc:
@@ -178,12 +240,21 @@ class CardPaymentDesk(Device):
             log.warning("card payment %s: link failed (%s); asking the terminal", payment_id, exc)
             return self._recover(payment_id, amount, str(exc))
         finally:
+            client.abort_request = None
             if on_status is not None:
                 client.on_status = before
+        if outcome.completed and not outcome.status_received:
+            # a completion with no status information before it is no payment's end (rule 4)
+            log.warning("card payment %s: no result in the completion; asking", payment_id)
+            return self._recover(payment_id, amount, "the terminal completed without a result")
         if outcome.approved:
             self.baseline = (outcome.receipt_number or 0, outcome.trace_number or 0)
             return self._resolve(payment_id, amount, PAID, outcome, "approved")
         self.baseline = None  # a decline may have used a receipt number: learn it again
+        if outcome.abort_requested and outcome.result_code == RESULT_ABORTED:
+            return self._resolve(
+                payment_id, amount, NOT_CHARGED, outcome, CANCELLED, cancelled=True
+            )
         return self._resolve(payment_id, amount, DECLINED, outcome, outcome.message)
 
     def _recover(self, payment_id: str, amount: int, failure: str) -> CardPayment:
@@ -245,8 +316,15 @@ class CardPaymentDesk(Device):
         return ["card-offline"] if self.offline else []
 
     def _resolve(
-        self, payment_id: str, amount: int, state: str, outcome: Outcome | None, message: str
+        self,
+        payment_id: str,
+        amount: int,
+        state: str,
+        outcome: Outcome | None,
+        message: str,
+        *,
+        cancelled: bool = False,
     ) -> CardPayment:
         self.offline = state == UNKNOWN  # asked in vain after a lost link
         self.records.resolved(payment_id, state, outcome)
-        return CardPayment(payment_id, amount, state, outcome, message)
+        return CardPayment(payment_id, amount, state, outcome, message, cancelled)

@@ -14,6 +14,7 @@ def done(receipt, trace, amount, result=0):
         amount=amount,
         receipt_number=receipt,
         trace_number=trace,
+        status_received=True,
     )
 
 
@@ -86,6 +87,61 @@ def test_an_unknown_baseline_never_concludes():
 def test_a_busy_terminal_is_asked_again_and_an_unclear_answer_is_not_taken():
     no_amount = Outcome(completed=True, receipt_number=8)  # print lines only, no 04 0F
     assert pay([done(7, 70, 100), no_amount, done(8, 71, 5000)], statuses=[0x9C, 0, 0]) == PAID
+
+
+class LeftoverCompletion(ScriptedClient):
+    """authorise() reads a completion with no status information before it: an answer
+    left on the line by something else (as an unread Abort's used to be)."""
+
+    def authorise(self, amount):
+        return Outcome(completed=True)
+
+
+def test_a_completion_without_a_result_is_not_taken_as_paid():
+    client = LeftoverCompletion([done(7, 70, 100), done(7, 70, 100)])
+    desk = CardPaymentDesk(Link(client), MemoryRecords(), recovery_tries=3, recovery_pause=0)
+    assert desk.pay("P", 5000).state == NOT_CHARGED  # the terminal's last is the baseline
+    client = LeftoverCompletion([done(7, 70, 100), done(8, 71, 5000)])
+    desk = CardPaymentDesk(Link(client), MemoryRecords(), recovery_tries=3, recovery_pause=0)
+    assert desk.pay("P", 5000).state == PAID  # it was this payment after all
+
+
+def test_a_cancel_before_the_payment_is_sent_sends_nothing():
+    sent = []
+
+    class Client(ScriptedClient):
+        def repeat_receipt(self):  # the desk learns its baseline; the cashier cancels
+            assert desk.cancel() is True
+            return super().repeat_receipt()
+
+        def authorise(self, amount):
+            sent.append(amount)
+            return done(8, 71, amount)
+
+    records = MemoryRecords()
+    desk = CardPaymentDesk(Link(Client([done(7, 70, 100)])), records)
+    payment = desk.pay("P", 5000)
+    assert (payment.state, payment.cancelled, payment.message) == (
+        NOT_CHARGED,
+        True,
+        "Cancelled on the card terminal",
+    )
+    assert sent == [] and records.log == [("resolved", "P", NOT_CHARGED)]
+    assert desk.cancel() is False
+
+
+def test_a_second_transaction_while_one_runs_is_not_sent():
+    inner = []
+
+    class Client(ScriptedClient):
+        def authorise(self, amount):  # the terminal has the customer; another pay() comes
+            inner.append(desk.pay("Q", 100))
+            return done(8, 71, amount)
+
+    desk = CardPaymentDesk(Link(Client([done(7, 70, 100)])), MemoryRecords())
+    assert desk.pay("P", 5000).state == PAID
+    assert inner[0].state == NOT_CHARGED and "busy" in inner[0].message
+    assert not desk.busy
 
 
 def test_a_terminal_that_is_off_does_not_stop_the_pos_and_charges_nothing(tmp_path):

@@ -123,3 +123,30 @@ def test_tcp_transport_reads_whole_apdus_across_chunks_and_long_lengths():
         client.receive(2)
     client.close()
     server.close()
+
+
+def test_a_frame_that_crosses_ours_is_acked_and_kept(pty_link):
+    """Both sides send at once (the register's Abort crossing the terminal's status
+    message, PA00P015 2.21): the register ACKs the terminal's frame, keeps it for
+    receive(), and still takes the ACK of its own - neither frame is lost or repeated."""
+    client, master = pty_link
+    abort, status = bytes.fromhex("06 B0 00"), bytes.fromhex("04 FF 01 0A")
+    seen = []
+
+    def terminal():
+        os.write(master, frame(status))  # the terminal sends before it reads
+        reader = FrameReader()
+        while "apdu" not in [e.kind for e in seen]:
+            seen.extend(reader.feed(os.read(master, 1024)))
+        os.write(master, bytes([ACK]))  # the ACK of the register's frame
+        while "ack" not in [e.kind for e in seen]:  # the register's ACK of ours
+            seen.extend(reader.feed(os.read(master, 1024)))
+
+    thread = threading.Thread(target=terminal, daemon=True)
+    thread.start()
+    client.send(abort)
+    thread.join(2)
+    assert sorted((e.kind, e.apdu) for e in seen) == [("ack", b""), ("apdu", abort)]
+    assert client.receive(timeout=1) == status
+    with pytest.raises(LinkTimeout):
+        client.receive(timeout=0.2)

@@ -13,7 +13,6 @@ import socket
 import termios
 
 from hal.card.zvt.client import ZvtClient
-from hal.card.zvt.framing import FrameReader
 from hal.card.zvt.transport import LinkLost, SerialTransport, TcpTransport
 
 
@@ -39,8 +38,7 @@ class SerialLink:
             self.transport.port.reset_input_buffer()
         except (OSError, ValueError, AttributeError, termios.error):  # the line is gone
             self._reopen()
-        self.transport.reader = FrameReader()
-        self.transport._queue.clear()
+        self.transport.reset()
         return self._client
 
     def _reopen(self) -> None:

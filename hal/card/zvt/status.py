@@ -70,8 +70,18 @@ RESULTS = {
 }
 
 
+# negative acknowledgements (84 xx) with a meaning of their own: a wrong password is
+# refused with 84 37 (card complete, "ZVT-Praezisierung" 22, 3.1.2.1)
+REFUSALS = {0x37: "wrong password"}
+
+
 def intermediate_text(code: int) -> str:
     return INTERMEDIATE.get(code, f"status {code:02X}")
+
+
+def refusal_text(code: int) -> str:
+    """The reason of a negative acknowledgement ``84 xx`` (or ``84 1E .. xx``)."""
+    return REFUSALS.get(code) or result_text(code)
 
 
 def result_text(code: int) -> str:

@@ -5,6 +5,12 @@ Both offer the same two calls, so the client and the simulator do not care which
 ``receive(timeout)`` returns the next APDU (serial: after checking its CRC and ACKing it;
 a bad frame is NAKed and the repeat awaited). Timeouts raise :class:`LinkTimeout`, a
 closed line :class:`LinkLost`.
+
+Serial, both sides sending at once (the register's Abort crossing the terminal's status
+message - PA00P015 2.21 warns of it): a good frame that arrives while ``send`` waits for
+its ACK is ACKed at once and kept for the next ``receive``, and the wait goes on; the
+other side, doing the same, gets our ACK after its own. Neither frame is lost or sent
+twice.
 """
 
 from __future__ import annotations
@@ -45,6 +51,13 @@ class SerialTransport:
         self.ack_timeout = ack_timeout
         self.reader = FrameReader()
         self._queue: list[FrameEvent] = []
+        self._received: list[bytes] = []  # good frames that came while send() waited: ACKed
+
+    def reset(self) -> None:
+        """Forget everything half-read (after the line was broken)."""
+        self.reader = FrameReader()
+        self._queue.clear()
+        self._received.clear()
 
     @classmethod
     def open(cls, device: str, baudrate: int = 9600, **kwargs) -> SerialTransport:
@@ -79,12 +92,16 @@ class SerialTransport:
                     return
                 if event.kind == "nak":
                     break  # send again
-                # a frame from the other side while we wait for our ACK: keep it for receive
-                self._queue.insert(0, event)
-                raise LinkError("the card terminal sent a message instead of an ACK")
+                if event.kind == "apdu":  # the other side sent at the same moment
+                    self._write(bytes([ACK]))
+                    self._received.append(event.apdu)
+                else:  # its frame was damaged: our NAK has it sent again
+                    self._write(bytes([NAK]))
         raise LinkError(f"the card terminal refused the frame {MAX_TRIES} times (NAK)")
 
     def receive(self, timeout: float) -> bytes:
+        if self._received:
+            return self._received.pop(0)
         deadline = time.monotonic() + timeout
         naks = 0
         while True:
