@@ -23,7 +23,7 @@ from hal.scanner import configure_scanner
 from terminal.core.approval import CATEGORIES, PASSKEY_MODE, SUPERVISOR_MODE
 from terminal.core.barcodes import WeighedFormat
 from terminal.core.catalogue import Product
-from terminal.core.errors import ConfigError
+from terminal.core.errors import N_, ConfigError
 from terminal.core.lockout import LockoutPolicy
 from terminal.core.loyalty import LoyaltyRules, Tier
 from terminal.core.money import Currency, currency
@@ -32,6 +32,24 @@ from terminal.core.shift_report import FRAUD_SIGNALS
 from terminal.core.taxes import Tax, TaxClass
 
 LOCALES = ("en", "id")
+# Who closes the day (prints the Z report): a supervisor (signed in, or approving at the
+# prompt), or any cashier
+CLOSE_DAY_BY = ("supervisor", "cashier")
+# Reasons for cash put into or taken out of the drawer. A shop's list names these (shown
+# in the terminal's language) or gives its own text (shown and journaled as written).
+CASH_REASON_NAMES = {
+    "float_top_up": N_("Float top-up"),
+    "from_safe": N_("Cash from the safe"),
+    "bank_deposit": N_("Bank deposit"),
+    "to_safe": N_("Cash to the safe"),
+    "petty_cash": N_("Petty cash"),
+    "supplier": N_("Supplier paid"),
+    "correction": N_("Correcting a mistake"),
+}
+DEFAULT_CASH_REASONS = {
+    "cash_in": ("float_top_up", "from_safe", "correction"),
+    "cash_out": ("bank_deposit", "to_safe", "petty_cash", "supplier", "correction"),
+}
 DEFAULT_KEYS = {
     "pay_cash": ["f12", "numpadadd"],
     "quantity": ["numpadmul", "*"],
@@ -150,9 +168,19 @@ class ApprovalSettings:
     void_window: timedelta = timedelta(seconds=30)
     cashier_discount_percent: Decimal = Decimal(0)
     demo_categories: tuple[str, ...] = ()  # switched on in a new demo database
+    close_day: str = "supervisor"  # who prints the Z report: supervisor | cashier
 
 
-SHOP_SECTIONS = ("store", "taxes", "weighed_barcodes", "keys", "approval", "fraud", "loyalty")
+SHOP_SECTIONS = (
+    "store",
+    "taxes",
+    "weighed_barcodes",
+    "keys",
+    "approval",
+    "fraud",
+    "loyalty",
+    "cash_reasons",
+)
 # a shop document may also carry products to add or change (not in the file: the demo store
 # and the fleet bring them)
 
@@ -169,6 +197,9 @@ class ShopSettings:
     approval: ApprovalSettings
     fraud_thresholds: dict[str, int]
     loyalty: LoyaltyRules
+    cash_reasons: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_CASH_REASONS)
+    )
 
 
 @dataclass(frozen=True)
@@ -188,6 +219,10 @@ class Settings:
     approval: ApprovalSettings = field(default_factory=ApprovalSettings)
     fraud_thresholds: dict[str, int] = field(default_factory=dict)
     loyalty: LoyaltyRules = field(default_factory=LoyaltyRules)
+    # the reasons offered for a cash move: {"cash_in": (...), "cash_out": (...)}
+    cash_reasons: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_CASH_REASONS)
+    )
     environment: str = "production"  # development: make run, the simulators
     # the file's shop sections as written: the first shop configuration of a new terminal
     shop_document: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -276,7 +311,34 @@ def _approval(table: dict) -> ApprovalSettings:
     for name in demo:
         if name not in CATEGORIES:
             raise ConfigError(f"approval.demo_categories: unknown {name!r}")
-    return ApprovalSettings(mode, timedelta(seconds=window), limit, tuple(demo))
+    close_day = _get(table, "close_day", str, "approval", "supervisor")
+    if close_day not in CLOSE_DAY_BY:
+        raise ConfigError(f"approval.close_day: must be one of {', '.join(CLOSE_DAY_BY)}")
+    return ApprovalSettings(mode, timedelta(seconds=window), limit, tuple(demo), close_day)
+
+
+def _cash_reasons(table: dict) -> dict[str, tuple[str, ...]]:
+    reasons = {}
+    for kind, default in DEFAULT_CASH_REASONS.items():
+        names = _get(table, kind, list, "cash_reasons", list(default))
+        at = f"cash_reasons.{kind}"
+        if not names:
+            raise ConfigError(f"{at}: at least one reason")
+        for name in names:
+            if not isinstance(name, str) or not name.strip() or len(name) > 40:
+                raise ConfigError(f"{at}: each reason is a text of 1 to 40 characters")
+            if not name.isprintable():
+                raise ConfigError(f"{at}: {name!r} has characters that cannot be shown")
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{at}: a reason is listed twice")
+        reasons[kind] = tuple(names)
+    return reasons
+
+
+def cash_reason_label(reason: str, gettext) -> str:
+    """A reason as the cashier reads it: a built-in one translated, a shop's own as written."""
+    name = CASH_REASON_NAMES.get(reason)
+    return gettext(name) if name else reason
 
 
 def _fraud(table: dict) -> dict[str, int]:
@@ -327,6 +389,7 @@ KNOWN = {
         "approval",
         "fraud",
         "loyalty",
+        "cash_reasons",
     ),
     "terminal": ("id", "data_dir", "environment"),
     "store": (
@@ -353,8 +416,15 @@ KNOWN = {
         "recovery_public_key",
     ),
     "ui": ("fullscreen", "width", "height", "dpi", "screenshot_dir", "on_screen_keyboard"),
-    "approval": ("mode", "void_window_seconds", "cashier_discount_percent", "demo_categories"),
+    "approval": (
+        "mode",
+        "void_window_seconds",
+        "cashier_discount_percent",
+        "demo_categories",
+        "close_day",
+    ),
     "loyalty": ("earn_per", "point_value", "tiers"),
+    "cash_reasons": ("cash_in", "cash_out"),
 }
 
 
@@ -429,6 +499,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         approval=shop.approval,
         fraud_thresholds=shop.fraud_thresholds,
         loyalty=shop.loyalty,
+        cash_reasons=shop.cash_reasons,
         environment=environment,
         shop_document=shop_document(doc),
     )
@@ -538,6 +609,7 @@ def parse_shop(doc: dict[str, Any]) -> ShopSettings:
         approval=_approval(_get(doc, "approval", dict, "", {})),
         fraud_thresholds=_fraud(_get(doc, "fraud", dict, "", {})),
         loyalty=_loyalty(_get(doc, "loyalty", dict, "", {})),
+        cash_reasons=_cash_reasons(_get(doc, "cash_reasons", dict, "", {})),
     )
 
 

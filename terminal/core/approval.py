@@ -10,6 +10,12 @@ Four categories, each switched on or off by the owner or a supervisor:
 
 Approval is given either by the category's own 6-digit passkey (the seed's way) or by a
 supervisor's own PIN (choose the supervisor, then the PIN) - one mode per store.
+
+Closing the day (the Z report) is a supervisor's action by default, as in every POS the
+seeds describe: not a passkey category switched on the terminal, but the file's
+``approval.close_day`` (``supervisor`` or ``cashier``). A supervisor signed in closes it;
+a cashier needs a supervisor's approval at the prompt (number and own PIN; in passkey
+mode, where no passkey stands for it, a supervisor signs in).
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ CATEGORY_NAMES = {
     CUSTOMERS: N_("Customers"),
 }
 PASSKEY_MODE, SUPERVISOR_MODE = "passkey", "supervisor"
+CLOSE_DAY = "close_day"  # the Z report's approval: a supervisor's own, never a passkey
+CLOSE_DAY_ACTION = N_("close the day (Z report)")
 BY_PASSKEY = "category passkey"  # what the journal names as approver in passkey mode
 
 
@@ -98,3 +106,17 @@ def check_approval(approval: Approval | None, category: str, action: str) -> App
         raise ApprovalNeeded(category, action)
     approval.spent = True
     return approval
+
+
+def close_day_approval(
+    approval: Approval | None, *, close_day: str, is_supervisor: bool, mode: str
+) -> Approval | None:
+    """Whether closing the day may go ahead: with ``close_day`` = ``cashier`` anyone
+    closes it; else a supervisor signed in does (None: no approval to record), and a
+    cashier needs a supervisor's approval (spent here, or :class:`ApprovalNeeded`). In
+    passkey mode no passkey stands for a supervisor's action: a supervisor signs in."""
+    if close_day == "cashier" or is_supervisor:
+        return None
+    if mode == PASSKEY_MODE:
+        raise PosError(N_("Closing the day is a supervisor's action: a supervisor signs in"))
+    return check_approval(approval, CLOSE_DAY, CLOSE_DAY_ACTION)

@@ -1,20 +1,24 @@
-"""X, shift and Z reports laid out for the receipt printer."""
+"""X, shift and Z reports laid out for the receipt printer (and, as text lines, for the
+screen). Every figure comes from :class:`terminal.core.reconcile.Figures`, and each
+section adds up on its face: amounts taken off print with a minus, so a column's lines
+add to the total printed under them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from hal.printer.document import Document
-from terminal.config import StoreSettings
+from terminal.config import StoreSettings, cash_reason_label
 from terminal.core.errors import N_
-from terminal.core.shift_report import FRAUD_SIGNALS, Report
+from terminal.core.reconcile import Drawer, Figures
+from terminal.core.shift_report import FRAUD_SIGNALS
 from terminal.i18n import Gettext
 
 TENDER_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "points": N_("Points")}
 
 
 def build_report_doc(
-    report: Report,
+    figures: Figures,
     *,
     kind: str,  # X | SHIFT | Z
     number: int | None,
@@ -25,12 +29,14 @@ def build_report_doc(
     terminal_id: str,
     gettext: Gettext,
     columns: int = 48,
-    counted: int | None = None,
     show_expected: bool = True,
+    cashier_names: dict[int, str] | None = None,
 ) -> Document:
-    """``show_expected``: False on an X report a cashier prints, so the blind count at
-    the shift's close stays blind."""
+    """``show_expected``: False on an X report a cashier prints or looks at, so the
+    blind count at the shift's close stays blind."""
     _ = gettext
+    f = figures
+    names = cashier_names or {}
     money = lambda amount: store.currency.format(amount, receipt=True)  # noqa: E731
     doc = Document(columns=columns)
     doc.line(store.name, align="center", bold=True)
@@ -44,50 +50,88 @@ def build_report_doc(
         _("Terminal {id}").format(id=terminal_id),
         at.astimezone(store.timezone).strftime("%d-%m-%Y %H:%M"),
     )
-    doc.pair(_("Journal entries"), f"{report.first_seq}-{report.last_seq}")
+    if f.first_ts:  # from the first entry it covers to the report
+        start = datetime.fromisoformat(f.first_ts).astimezone(store.timezone)
+        end = at.astimezone(store.timezone)
+        shown = end.strftime("%H:%M" if end.date() == start.date() else "%d-%m %H:%M")
+        doc.pair(_("Period"), f"{start:%d-%m-%Y %H:%M} - {shown}")
+    doc.pair(_("Journal entries"), f"{f.first_seq}-{f.last_seq}")
+
+    # sales: gross - discounts - refunds = net
     doc.rule()
-    doc.pair(_("Sales"), str(report.sales))
-    doc.pair(_("Sales total"), money(report.sales_total), bold=True)
-    for tender, amount in sorted(report.by_tender.items()):
-        doc.pair("  " + _(TENDER_NAMES.get(tender, tender)), money(amount))
-    doc.line(_("By tax rate"))
-    for rate, (base, tax) in sorted(report.by_tax.items()):
-        code, pct = rate.split(" ")
-        doc.pair(f"  {code} {pct}% " + _("of {base}").format(base=money(base)), money(tax))
-    doc.line(_("By hour"))
-    for hour, (count, total) in sorted(report.by_hour.items()):
-        doc.pair(f"  {hour:02d}:00  x{count}", money(total))
-    doc.line(_("By cashier"))
-    for cashier, (count, total) in sorted(report.by_cashier.items()):
-        doc.pair(f"  #{cashier}  x{count}", money(total))
+    doc.line(_("SALES"), bold=True)
+    doc.pair(_("Sales"), str(f.sales))
+    doc.pair(_("Gross sales"), money(f.gross_sales))
+    doc.pair(_("Discounts"), money(-f.discounts))
+    doc.pair(_("Refunds ({n})").format(n=f.refunds), money(-f.refunds_total))
+    doc.pair(_("Net sales"), money(f.net_sales), bold=True)
+
+    # tax on the same basis as net sales
     doc.rule()
-    doc.pair(_("Discounts given"), money(report.discounts))
-    doc.pair(_("Discount overrides"), str(report.discount_overrides))
-    doc.pair(
-        _("Voids ({late} late)").format(late=report.late_voids),
-        f"{report.voids}  {money(report.voids_amount)}",
+    doc.line(
+        _("TAX IN NET SALES (INCLUDED IN PRICES)")
+        if f.prices_include_tax
+        else _("TAX ON NET SALES (ADDED TO PRICES)"),
+        bold=True,
     )
-    doc.pair(_("Cancellations"), f"{report.cancellations}  {money(report.cancellations_amount)}")
-    doc.pair(_("Refunds"), f"{report.refunds}  {money(report.refunds_total)}")
-    doc.pair(_("No-sale opens"), str(report.no_sale_opens))
+    for rate in f.rates_in_order():
+        doc.pair(
+            f"{rate.code} {rate.rate}% " + _("of {base}").format(base=money(rate.base)),
+            money(rate.tax),
+        )
+    doc.pair(_("Tax total"), money(f.tax))
+    doc.pair(_("Net sales before tax"), money(f.net_sales_before_tax))
+
+    # payments: per tender taken - refunded = net; their sum = net sales + cash rounding
     doc.rule()
-    if kind != "Z":
-        doc.pair(_("Opening float"), money(report.opening_float))
-    doc.pair(_("Cash in"), money(report.cash_in))
-    doc.pair(_("Cash out"), money(report.cash_out))
-    if kind == "Z":  # several shifts: each was counted at its close
-        doc.pair(_("Shifts closed"), str(report.shifts_closed))
-        doc.pair(_("Counted cash"), money(report.counted_total))
-        doc.pair(_("Variance"), money(report.variance_total), bold=True)
-    elif show_expected:
-        doc.pair(_("Expected cash"), money(report.expected_cash), bold=True)
-    if counted is not None:
-        doc.pair(_("Counted cash"), money(counted), bold=True)
-        doc.pair(_("Variance"), money(counted - report.expected_cash), bold=True)
-    if report.fraud:
+    doc.line(_("PAYMENTS"), bold=True)
+    for tender, totals in f.tenders_in_order():
+        name = _(TENDER_NAMES.get(tender, tender))
+        doc.pair(_("{tender} taken").format(tender=name), money(totals.taken))
+        doc.pair(_("{tender} refunded").format(tender=name), money(-totals.refunded))
+        doc.pair(_("{tender} net").format(tender=name), money(totals.net), bold=True)
+    doc.pair(_("Payments net"), money(f.payments_net), bold=True)
+    doc.pair("  = " + _("Net sales"), money(f.net_sales))
+    doc.pair("  + " + _("Cash rounding"), money(f.cash_rounding))
+
+    # the drawer of each shift
+    drawers = f.drawers_in_order()
+    for drawer in drawers:
+        doc.rule()
+        _drawer(doc, drawer, _, money, names, show_expected=show_expected)
+    if len(drawers) > 1 and show_expected:
+        doc.rule()
+        doc.line(_("ALL SHIFTS"), bold=True)
+        doc.pair(_("Expected cash"), money(f.expected_cash))
+        if f.counted_cash is not None:
+            doc.pair(_("Counted cash"), money(f.counted_cash))
+            doc.pair(_("Variance"), money(f.variance or 0), bold=True)
+
+    # what is counted, not summed
+    doc.rule()
+    doc.line(_("EVENTS"), bold=True)
+    doc.pair(
+        _("Voids ({late} late)").format(late=f.late_voids),
+        f"{f.voids}  {money(f.voids_amount)}",
+    )
+    doc.pair(_("Cancellations"), f"{f.cancellations}  {money(f.cancellations_amount)}")
+    doc.pair(_("No-sale opens"), str(f.no_sale_opens))
+    doc.pair(_("Receipt reprints"), str(f.reprints))
+    doc.pair(_("Discount overrides"), str(f.discount_overrides))
+
+    # who and when: each adds up to the payments taken
+    doc.rule()
+    doc.line(_("By hour"), bold=True)
+    for hour, (count, total) in sorted(f.by_hour.items()):
+        doc.pair(f"  {hour:02d}:00  x{count}", money(total))
+    doc.line(_("By cashier"), bold=True)
+    for cashier, (count, total) in sorted(f.by_cashier.items()):
+        who = f"#{cashier} {names.get(cashier, '')}".rstrip()
+        doc.pair(f"  {who}  x{count}", money(total))
+    if f.fraud:
         doc.rule()
         doc.line(_("FRAUD SIGNALS"), bold=True)
-        for signal in report.fraud:
+        for signal in f.fraud:
             doc.line(
                 "  #{cashier}: {what} {count} > {threshold}".format(
                     cashier=signal["cashier"],
@@ -101,3 +145,27 @@ def build_report_doc(
         doc.pair(_("Journal {seq}").format(seq=journal_seq), journal_hash or _("signed"))
     doc.feed()
     return doc
+
+
+def _drawer(doc: Document, d: Drawer, _, money, names, *, show_expected: bool) -> None:
+    """float + cash net + cash in - cash out = expected; the count; counted - expected."""
+    title = _("CASH DRAWER, SHIFT {n}").format(n=d.shift)
+    who = f"#{d.cashier} {names.get(d.cashier, '')}".rstrip() if d.cashier else ""
+    doc.pair(title, who, bold=True)
+    doc.pair(_("Opening float"), money(d.opening_float))
+    doc.pair(_("{tender} net").format(tender=_("Cash")), money(d.cash_net))
+    doc.pair(_("Cash in"), money(d.cash_in_total))
+    for reason, amount in sorted(d.cash_in.items()):
+        doc.pair("  " + cash_reason_label(reason, _), money(amount))
+    doc.pair(_("Cash out"), money(-d.cash_out_total))
+    for reason, amount in sorted(d.cash_out.items()):
+        doc.pair("  " + cash_reason_label(reason, _), money(-amount))
+    if show_expected:
+        doc.pair(_("Expected cash"), money(d.expected), bold=True)
+    if d.closed:
+        doc.line(_("Counted by denomination"))
+        for value, count in sorted(d.counts.items(), reverse=True):
+            doc.pair(f"  {money(value)} x {count}", money(value * count))
+        doc.pair(_("Counted cash"), money(d.counted or 0), bold=True)
+        if show_expected:
+            doc.pair(_("Variance"), money(d.variance or 0), bold=True)

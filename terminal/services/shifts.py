@@ -1,8 +1,10 @@
 """The shift's cash and the day's reports: opening float, cash in and out, no-sale
-opens, the X report (no reset), the blind count at close, and the Z report.
+opens, the X report (no reset; on the screen or printed), the blind count at close, and
+the Z report (a supervisor's, by default).
 
-Reports are computed from the journal (see ``terminal.core.shift_report``); the Z report's
-totals and the last journal seq it covers are themselves a signed journal entry.
+Reports are computed from the journal (see ``terminal.core.reconcile``): a shift's from
+its opening entry on, the day's from the entry after the last Z. The Z report's figures
+and the last journal seq it covers are themselves a signed journal entry.
 """
 
 from __future__ import annotations
@@ -12,27 +14,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from terminal.core.approval import UNPAID_ORDERS, Approval, check_approval
+from hal.printer.document import Document
+from terminal.core.approval import UNPAID_ORDERS, Approval, check_approval, close_day_approval
 from terminal.core.errors import N_, PosError
-from terminal.core.shift_report import Report, build_report, count_cash
+from terminal.core.reconcile import Figures, build_figures
+from terminal.core.shift_report import count_cash
+from terminal.i18n import Gettext
 from terminal.services.actions import ActionLog
 from terminal.services.approvals import Approvals
 from terminal.services.context import ServiceContext
 from terminal.services.printing import Printing
 from terminal.services.report_doc import build_report_doc
 from terminal.services.session import Session
+from terminal.store.cashiers import list_cashiers
 from terminal.store.counters import next_number
-from terminal.store.journal import read_entries
+from terminal.store.journal import read_entries, shift_first_seq
 from terminal.store.shifts import Shift, close_shift, open_shift
 
 log = logging.getLogger(__name__)
 
-CASH_REASONS = {
-    "float_top_up": N_("Float top-up"),
-    "bank_deposit": N_("Bank deposit"),
-    "petty_cash": N_("Petty cash"),
-    "supplier": N_("Supplier paid"),
-}
+CASH_MOVES = ("cash_in", "cash_out")
 NO_SALE_REASONS = {
     "change": N_("Change for a customer"),
     "check": N_("Checking the drawer"),
@@ -45,7 +46,7 @@ class ClosedShift:
     shift_id: int
     expected: int
     counted: int
-    report: Report
+    report: Figures  # the shift's, its close and count included
     print_error: str | None
 
     @property
@@ -55,7 +56,7 @@ class ClosedShift:
 
 @dataclass(frozen=True)
 class PrintedReport:
-    report: Report
+    report: Figures
     number: int | None  # the Z number
     journal_seq: int
     print_error: str | None
@@ -109,13 +110,18 @@ class Shifts:
             raise PosError(N_("Open the shift first (count the opening float)"))
         return shift
 
+    def cash_reasons(self, kind: str) -> tuple[str, ...]:
+        """The reasons offered for a cash move of ``kind`` (the shop's ``[cash_reasons]``):
+        built-in names (see ``terminal.config.CASH_REASON_NAMES``) or the shop's own text."""
+        if kind not in CASH_MOVES:
+            raise ValueError(kind)
+        return self.ctx.settings.cash_reasons[kind]
+
     def cash_move(self, kind: str, amount: int, reason: str) -> None:
         """Cash in (a float top-up) or out (a bank deposit): the drawer opens, journaled."""
         cashier = self._cashier()
         shift = self._open_shift()
-        if kind not in ("cash_in", "cash_out"):
-            raise ValueError(kind)
-        if reason not in CASH_REASONS:
+        if reason not in self.cash_reasons(kind):
             raise PosError(N_("Choose a reason"))
         if amount <= 0:
             raise PosError(N_("An amount above zero, please"))
@@ -157,17 +163,38 @@ class Shifts:
             last = entry["payload"]["last_seq"]
         return last
 
-    def report(self, *, shift_only: bool = True) -> Report:
-        """The open shift's totals (X), or everything since the last Z."""
-        since = self._last_z_seq() + 1
-        entries = read_entries(self.ctx.db, since=since)
+    def _figures(self, since: int) -> Figures:
+        return build_figures(
+            read_entries(self.ctx.db, since=since),
+            self.ctx.settings.store.timezone,
+            prices_include_tax=self.ctx.settings.store.prices_include_tax,
+        )
+
+    def report(self, *, shift_only: bool = True) -> Figures:
+        """The open shift's figures (X: every entry from its opening on, reprints too),
+        or the day's: everything since the last Z."""
         if shift_only and self.current is not None:
-            shift_id = self.current.id
-            entries = (e for e in entries if e["payload"].get("shift") == shift_id)
-        return build_report(entries, self.ctx.settings.store.timezone)
+            return self._figures(shift_first_seq(self.ctx.db, self.current.id))
+        return self._figures(self._last_z_seq() + 1)
+
+    def x_report_doc(self, gettext: Gettext | None = None) -> Document:
+        """The X report as it would print, to look at on the screen (``gettext``: the
+        screen's language); nothing is journaled until it is printed. A cashier's shows
+        no expected cash (the count at the close stays blind); a supervisor's does."""
+        cashier = self._cashier()
+        self._open_shift()
+        return self._doc(
+            self.report(),
+            kind="X",
+            number=None,
+            at=self.ctx.clock(),
+            show_expected=cashier.is_supervisor,
+            gettext=gettext,
+        )
 
     def x_report(self) -> PrintedReport:
         cashier = self._cashier()
+        self._open_shift()
         report = self.report()
         now = self.ctx.clock()
         entry = self.ctx.journal.append(
@@ -183,16 +210,22 @@ class Shifts:
         )
         return PrintedReport(report, None, entry.seq, error)
 
+    def counted(self, counts: dict[int, int]) -> int:
+        """The total of a blind count (refused: a note the currency has not, a count
+        below zero)."""
+        return count_cash(counts, self.ctx.currency.denominations)
+
     def close(self, counts: dict[int, int]) -> ClosedShift:
         """Close the shift with a blind count by denomination. The variance is recorded
-        and shown; it never blocks the close."""
+        and shown; it never blocks the close. The shift's report prints with the count
+        by denomination."""
         cashier = self._cashier()
         shift = self._open_shift()
         if self.sale_open():
             raise PosError(N_("Finish the sale before closing the shift"))
-        counted = count_cash(counts, self.ctx.currency.denominations)
-        report = self.report()
-        expected = report.expected_cash
+        counted = self.counted(counts)
+        since = shift_first_seq(self.ctx.db, shift.id)
+        expected = self._figures(since).expected_cash
         now = self.ctx.clock()
         with self.ctx.db.atomic():
             close_shift(self.ctx.db, shift.id, now, expected, counted, counts)
@@ -210,38 +243,53 @@ class Shifts:
             )
         log.info("shift %s closed, variance %d", shift.id, counted - expected)
         self.ctx.events.publish("shift_closed", shift_id=shift.id, variance=counted - expected)
-        error = self._print(report, kind="SHIFT", number=shift.id, at=now, counted=counted)
+        report = self._figures(since)  # with its close: the count by denomination
+        error = self._print(report, kind="SHIFT", number=shift.id, at=now)
         return ClosedShift(shift.id, expected, counted, report, error)
 
-    def z_report(self) -> PrintedReport:
-        """Close the day: everything since the last Z, numbered, signed in the journal."""
+    def z_report(self, approval: Approval | None = None) -> PrintedReport:
+        """Close the day: everything since the last Z, numbered, signed in the journal.
+        A supervisor's action unless ``approval.close_day`` says any cashier's: a
+        supervisor signed in, or a cashier with a supervisor's approval."""
         cashier = self._cashier()
         if self.current is not None:
             raise PosError(N_("Close the shift before the Z report"))
+        approval = close_day_approval(
+            approval,
+            close_day=self.ctx.settings.approval.close_day,
+            is_supervisor=cashier.is_supervisor,
+            mode=self.approvals.mode,
+        )
         report = self.report(shift_only=False)
         now = self.ctx.clock()
         key = f"{self.ctx.settings.terminal_id}:Z"
+        approved = approval.journal_fields() if approval else {}
         with self.ctx.db.atomic("IMMEDIATE"):
             number = next_number(self.ctx.db.cursor(), key)
-            payload = {"z_number": number, "cashier": cashier.id, **report.to_payload()}
+            payload = {
+                "z_number": number,
+                "cashier": cashier.id,
+                **approved,
+                **report.to_payload(),
+            }
             entry = self.ctx.journal.append("z_report", payload, now)
         self.ctx.checkpoint("z_report")  # the end of a day: the key store catches up
         error = self._print(report, kind="Z", number=number, entry=entry, at=now)
         return PrintedReport(report, number, entry.seq, error)
 
-    def _print(
+    def _doc(
         self,
-        report: Report,
+        report: Figures,
         *,
         kind: str,
         number,
-        entry=None,
         at,
-        counted=None,
+        entry=None,
         show_expected: bool = True,
-    ) -> str | None:
+        gettext: Gettext | None = None,
+    ) -> Document:
         ctx = self.ctx
-        doc = build_report_doc(
+        return build_report_doc(
             report,
             kind=kind,
             number=number,
@@ -250,10 +298,24 @@ class Shifts:
             at=at,
             store=ctx.settings.store,
             terminal_id=ctx.settings.terminal_id,
-            gettext=self.printing.gettext,
+            gettext=gettext or self.printing.gettext,
             columns=ctx.printer.columns,
-            counted=counted,
             show_expected=show_expected,
+            cashier_names={c.id: c.name for c in list_cashiers(ctx.db)},
         )
-        name = f"{ctx.settings.terminal_id}-{kind}-{number or (entry.seq if entry else 0)}"
+
+    def _print(
+        self,
+        report: Figures,
+        *,
+        kind: str,
+        number,
+        entry=None,
+        at,
+        show_expected: bool = True,
+    ) -> str | None:
+        doc = self._doc(
+            report, kind=kind, number=number, at=at, entry=entry, show_expected=show_expected
+        )
+        name = f"{self.ctx.settings.terminal_id}-{kind}-{number or (entry.seq if entry else 0)}"
         return self.printing.print_document(name, doc)

@@ -60,8 +60,26 @@ class Asker(Protocol):
         denominations: Sequence[int],
         currency: Currency,
         then: Callable[[dict[int, int]], None],
+        *,
+        counts: dict[int, int] | None = None,
     ) -> None:
-        """How many of each note and coin (a blind count); ``then({value: count})``."""
+        """How many of each note and coin (a blind count); ``then({value: count})``.
+        ``counts``: what was counted before (back from the count's confirmation)."""
+
+    def show(
+        self,
+        title: str,
+        lines: Sequence[str],
+        then: Callable[[], None],
+        *,
+        action: str,
+        back: Callable[[], None] | None = None,
+        back_label: str = "",
+    ) -> None:
+        """Lines to read (a report, a count to confirm) and one thing to do with them:
+        ``then()`` once the cashier takes ``action`` (its button, or the pay key; never
+        Enter, which a cashier may be pressing to get through a count). Cancelled (Esc):
+        ``back()`` when given (its button says ``back_label``), else nothing."""
 
     def approve(self, action: Callable[[Approval | None], T], then: Callable[[T], None]) -> None:
         """Run ``action(None)``; when the shop's rules want a supervisor's approval, ask

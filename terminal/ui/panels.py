@@ -1,5 +1,6 @@
 """Inline prompts over the current screen: a choice (reasons, menus), a typed entry
-(amounts, codes), the supervisor's approval, and the blind count. While one is open the
+(amounts, codes), the supervisor's approval, the blind count, and lines to read (a
+report, a count to confirm) with one action. While one is open the
 key router sends keys and keypad taps to it; Esc (the back key) cancels it and returns
 the cashier to where they were. ``PanelAsker`` asks a menu flow's questions with them."""
 
@@ -15,6 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
+from kivy.uix.scrollview import ScrollView
 
 from terminal.core.approval import PASSKEY_MODE, ApprovalNeeded
 from terminal.core.digits import is_digits
@@ -341,14 +343,20 @@ class ApprovalPanel(EntryPanel):
 
 class CountPanel(Panel):
     """The blind count at shift close: how many of each note and coin, typed row by row
-    (Enter moves on), never showing what the drawer should hold."""
+    (Enter moves on), never showing what the drawer should hold. Done (Enter on the
+    last row, or the close button) hands the count on: the flow shows its total to
+    confirm before anything is closed. ``counts``: a count to go on with (back from
+    that confirmation)."""
 
-    def __init__(self, router, title, denominations, currency, on_done, on_cancel=None):
+    def __init__(
+        self, router, title, denominations, currency, on_done, on_cancel=None, *, counts=None
+    ):
         super().__init__(router, title, on_cancel)
         self.denominations = sorted(denominations, reverse=True)
         self.currency = currency
         self._on_done = on_done
-        self.counts = {d: "" for d in self.denominations}
+        before = counts or {}
+        self.counts = {d: str(before[d]) if before.get(d) else "" for d in self.denominations}
         self.row = 0
         grid = GridLayout(cols=2, spacing="2dp")
         self.cells: dict[int, PosButton] = {}
@@ -421,6 +429,76 @@ class CountPanel(Panel):
         self._on_done(counts)
 
 
+class ReportPanel(Panel):
+    """Lines to read - a report as it prints, a count to confirm - in a fixed-width font,
+    scrolled with Up and Down, and one action: its button or the pay key (F12). Enter
+    does not take it: a cashier pressing Enter through the rows of a count must not
+    close the shift with one press too many. Esc goes back (``on_back``)."""
+
+    def __init__(
+        self, router, title, lines, on_action, *, action: str, on_back=None, back_label=""
+    ):
+        super().__init__(router, title, on_back)
+        self.lines = list(lines)
+        self.action = action
+        self._on_action = on_action
+        self.columns = max((len(line) for line in self.lines), default=1) or 1
+        self.scroll = ScrollView(do_scroll_x=False, bar_width=dp(6))
+        self.text = Label(
+            text="\n".join(self.lines),
+            font_name="RobotoMono-Regular",
+            halign="left",
+            valign="top",
+            size_hint_y=None,
+        )
+        self.text.bind(texture_size=lambda label, size: setattr(label, "height", size[1]))
+        self.scroll.bind(width=lambda _s, width: self._fit(width))
+        self.scroll.add_widget(self.text)
+        self.body.add_widget(self.scroll)
+        if back_label:
+            self.cancel_button.text = back_label + "\nEsc"
+        self.key = router.keymap.label("pay_cash")
+        button = PosButton(
+            text=f"{action}\n{self.key}".strip(), background_color=(0.1, 0.55, 0.3, 1)
+        )
+        button.bind(on_release=lambda _b: self.take())
+        self.action_button = button
+        self.buttons.add_widget(button)
+
+    def _fit(self, width: float) -> None:
+        """Every line on one row: the font as large as the widest line lets it be (a
+        monospaced character is 0.6 of the font size wide), at most 16sp."""
+        self.text.width = width - dp(8)
+        self.text.text_size = (self.text.width, None)
+        self.text.font_size = max(dp(8), min(dp(16), self.text.width / (self.columns * 0.61)))
+
+    def take(self) -> None:
+        self.close()
+        self._on_action()
+
+    def scroll_by(self, lines: int) -> None:
+        """Up and Down scroll a few lines at a time."""
+        overflow = self.text.height - self.scroll.height
+        if overflow <= 0:
+            return
+        step = self.text.font_size * 1.2 * lines / overflow
+        self.scroll.scroll_y = max(0.0, min(1.0, self.scroll.scroll_y - step))
+
+    def on_action(self, action: str) -> None:
+        if action == "pay_cash":
+            self.take()
+        elif action in ("line_up", "line_down"):
+            self.scroll_by(-4 if action == "line_up" else 4)
+        else:
+            super().on_action(action)
+
+    def on_enter_key(self) -> None:
+        self.say(
+            _("Press {key} or tap {action}").format(key=self.key, action=self.action),
+            error=True,
+        )
+
+
 class PanelAsker:
     """A menu flow's questions (see :mod:`terminal.ui.asker`) as prompts over ``screen``;
     what the flow says shows on that screen."""
@@ -467,8 +545,17 @@ class PanelAsker:
         panel.value = value
         panel.show()
 
-    def count(self, title: str, denominations: Sequence[int], currency: Currency, then) -> None:
-        CountPanel(self.router, title, denominations, currency, then).show()
+    def count(
+        self, title: str, denominations: Sequence[int], currency: Currency, then, *, counts=None
+    ) -> None:
+        CountPanel(self.router, title, denominations, currency, then, counts=counts).show()
+
+    def show(
+        self, title: str, lines: Sequence[str], then, *, action: str, back=None, back_label=""
+    ) -> None:
+        ReportPanel(
+            self.router, title, lines, then, action=action, on_back=back, back_label=back_label
+        ).show()
 
     def approve(self, action, then) -> None:
         self.router.with_approval(action, then)

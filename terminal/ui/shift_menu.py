@@ -1,15 +1,18 @@
-"""The shift menu on the sale screen: cash in and out, no sale, X report, close the shift
-with a blind count, Z report; and the opening float when no shift is open. Every step
-goes through the service's shift rules. No Kivy: the questions go to an ``Asker``."""
+"""The shift menu on the sale screen: cash in and out (each with its own reasons), no
+sale, the X report (on the screen, then printed), close the shift with a blind count
+(its total shown and confirmed before the close), the Z report (a supervisor's); and the
+opening float when no shift is open. Every step goes through the service's shift rules.
+No Kivy: the questions go to an ``Asker``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from terminal.config import cash_reason_label
 from terminal.core.errors import PosError
 from terminal.i18n import _
 from terminal.services.pos import PosService
-from terminal.services.shifts import CASH_REASONS, NO_SALE_REASONS
+from terminal.services.shifts import NO_SALE_REASONS
 from terminal.ui.asker import Asker
 
 
@@ -99,7 +102,8 @@ class ShiftMenu:
                     )
                 )
 
-            self.ask.choose(_("Reason"), [(k, _(v)) for k, v in CASH_REASONS.items()], with_reason)
+            reasons = [(k, cash_reason_label(k, _)) for k in self.shifts.cash_reasons(kind)]
+            self.ask.choose(_("Reason"), reasons, with_reason)
             return None
 
         self.ask.enter(title, with_amount, hint=self.money(0), money=True)
@@ -120,17 +124,29 @@ class ShiftMenu:
         )
 
     def x_report(self) -> None:
+        """The X report on the screen (a supervisor's shows the expected cash), then
+        printed when asked: printing journals it."""
         try:
-            out = self.shifts.x_report()
+            doc = self.shifts.x_report_doc(_)
         except PosError as exc:
             self.refuse(exc)
             return
-        self._printed(_("X report"), out.print_error)
 
-    def close(self) -> None:
-        """Close the shift: the blind count, then counted against expected."""
+        def print_it() -> None:
+            try:
+                out = self.shifts.x_report()
+            except PosError as exc:
+                self.refuse(exc)
+                return
+            self._printed(_("X report"), out.print_error)
 
-        def counted(counts: dict[int, int]) -> None:
+        self.ask.show(_("X report"), doc.text_lines(), print_it, action=_("Print"))
+
+    def close(self, counts: dict[int, int] | None = None) -> None:
+        """Close the shift: the blind count; its total shown to confirm (or back to the
+        count, as counted so far); then counted against expected."""
+
+        def close_with(counts: dict[int, int]) -> None:
             try:
                 closed = self.shifts.close(counts)
             except PosError as exc:
@@ -149,6 +165,26 @@ class ShiftMenu:
             if self.on_closed is not None:
                 self.on_closed()
 
+        def counted(counts: dict[int, int]) -> None:
+            try:
+                total = self.shifts.counted(counts)
+            except PosError as exc:
+                self.refuse(exc)
+                return
+            lines = [
+                f"{self.money(value)} x {n} = {self.money(value * n)}"
+                for value, n in sorted(counts.items(), reverse=True)
+                if n
+            ] or [_("Nothing counted: the drawer is empty")]
+            self.ask.show(
+                _("Counted {total}: close the shift?").format(total=self.money(total)),
+                lines,
+                lambda: close_with(counts),
+                action=_("Close the shift"),
+                back=lambda: self.close(counts),
+                back_label=_("Back to the count"),
+            )
+
         if self.shifts.current is None:
             self.ask.say(_("No shift is open"), error=True)
             return
@@ -157,12 +193,12 @@ class ShiftMenu:
             self.service.currency.denominations,
             self.service.currency,
             counted,
+            counts=counts,
         )
 
     def z_report(self) -> None:
-        try:
-            out = self.shifts.z_report()
-        except PosError as exc:
-            self.refuse(exc)
-            return
-        self._printed(_("Z report {n}").format(n=out.number), out.print_error)
+        """Close the day: a supervisor's action (approval at the prompt) by default."""
+        self.ask.approve(
+            self.shifts.z_report,
+            lambda out: self._printed(_("Z report {n}").format(n=out.number), out.print_error),
+        )

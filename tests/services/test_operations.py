@@ -13,6 +13,7 @@ from hal.drawer import configure_drawer
 from hal.printer.preview import interpret
 from terminal.core.approval import (
     BY_PASSKEY,
+    CLOSE_DAY,
     CUSTOMERS,
     DISCOUNTS,
     PAID_ORDERS,
@@ -393,11 +394,14 @@ def test_shift_closed_with_a_variance_and_a_signed_z_report(closed_terminal, clo
     assert "Selisih" in receipt_text(pos) and "-Rp 5.000" in receipt_text(pos)
     (close,) = journal(pos, "shift_close")
     assert close["variance"] == closed.variance and close["counts"]["50000"] == 3
-    z = pos.shifts.z_report()
+    with pytest.raises(ApprovalNeeded):  # closing the day is a supervisor's
+        pos.shifts.z_report()
+    z = pos.shifts.z_report(pos.approvals.approve(CLOSE_DAY, pos.cashier, "2580", supervisor="2"))
     assert z.number == 1 and z.report.sales == 1
     (entry,) = journal(pos, "z_report")
     assert entry["z_number"] == 1 and entry["last_seq"] == z.journal_seq - 1
-    assert entry["sales_total"] == 17500 and pos.journal.verify().ok
+    assert (entry["asked_by"], entry["approved_by"]) == (1, 2)
+    assert entry["net_sales"] == 17500 and pos.journal.verify().ok
     with pytest.raises(PosError):
         pos.shifts.close(counts)  # nothing open
 

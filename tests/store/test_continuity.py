@@ -52,9 +52,10 @@ def refund_one(pos, number):
 
 
 def close_day(pos):
-    """Shift closed (counted blind), then the Z report: its number."""
+    """Shift closed (counted blind), then the Z report (a supervisor approves): its number."""
     pos.shifts.close({100000: 1})
-    return pos.shifts.z_report().number
+    approval = pos.approvals.approve("close_day", pos.cashier, "2580", supervisor="2")
+    return pos.shifts.z_report(approval).number
 
 
 def entries_by_name(db):

@@ -9,17 +9,18 @@ tests live under tests/ui only because the flows do, and use no window."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import subprocess
 import sys
 from dataclasses import dataclass, field
 
 import pytest
 
-from terminal.core.approval import CATEGORIES, CUSTOMERS, ApprovalNeeded
+from terminal.core.approval import CATEGORIES, CLOSE_DAY, CUSTOMERS, ApprovalNeeded
 from terminal.core.errors import PosError
 from terminal.i18n import _
 from terminal.services.bootstrap import build_terminal
-from terminal.services.shifts import CASH_REASONS, NO_SALE_REASONS
+from terminal.services.shifts import NO_SALE_REASONS
 from terminal.store.cashiers import FAST_TEST_PARAMS
 from terminal.store.journal import read_entries
 from terminal.ui.asker import problem_with
@@ -33,7 +34,7 @@ SUPERVISOR = ("2", "2580")  # Budi, number and PIN
 
 @dataclass
 class Asked:
-    kind: str  # choose, enter, count, approval
+    kind: str  # choose, enter, count, show, approval
     title: str
     options: list[tuple[str, str]] = field(default_factory=list)
     flags: dict = field(default_factory=dict)  # an entry's value, hint, secret, ...
@@ -51,11 +52,20 @@ class Typed:
     text: str
 
 
+class Shown(enum.Enum):
+    """The answers to lines shown (a report, a count to confirm): take the action, or
+    go back (Esc)."""
+
+    TAKE = "take"
+    BACK = "back"
+
+
 class ScriptedAsker:
     """A cashier answering from a script, in order: a key for a choice (or a function of
     the options giving one), the typed text for an entry (a wrong one is said and the
-    entry waits for the next answer), ``{value: count}`` for a count, (number, PIN) for
-    a supervisor's approval (a wrong one: the next). When the script ends, the cashier
+    entry waits for the next answer), ``{value: count}`` for a count, ``Shown.TAKE`` or
+    ``Shown.BACK`` for lines shown, (number, PIN) for a supervisor's approval (a wrong
+    one: the next). When the script ends, the cashier
     cancels whatever is asked next. The next step runs at once."""
 
     def __init__(self, pos, *answers) -> None:
@@ -94,11 +104,24 @@ class ScriptedAsker:
                 return
             asked.problems.append(problem)
 
-    def count(self, title, denominations, currency, then) -> None:
-        self.asked.append(Asked("count", title, [(d, currency.format(d)) for d in denominations]))
-        counts = self._next_answer()
-        if counts is not None:
-            then(counts)
+    def count(self, title, denominations, currency, then, *, counts=None) -> None:
+        options = [(d, currency.format(d)) for d in denominations]
+        self.asked.append(Asked("count", title, options, flags={"counts": counts}))
+        answer = self._next_answer()
+        if answer is not None:
+            then(answer)
+
+    def show(self, title, lines, then, *, action, back=None, back_label="") -> None:
+        flags = {"lines": list(lines), "action": action, "back_label": back_label}
+        self.asked.append(Asked("show", title, flags=flags))
+        answer = self._next_answer()
+        if answer is None:
+            return
+        assert isinstance(answer, Shown), (answer, title)
+        if answer is Shown.TAKE:
+            then()
+        elif back is not None:
+            back()
 
     def approve(self, action, then) -> None:
         try:
@@ -177,7 +200,12 @@ def test_cash_in_asks_the_amount_then_the_reason(pos):
     assert menu.keys == ["cash_in", "cash_out", "no_sale", "x", "close"]
     assert (amount.kind, amount.title, amount.flags["hint"]) == ("enter", "Cash in: amount", "Rp 0")
     assert amount.problems == ["12,5 is not an amount"]  # more decimals than rupiah has
-    assert (reason.kind, reason.title, reason.keys) == ("choose", "Reason", list(CASH_REASONS))
+    assert (reason.kind, reason.title) == ("choose", "Reason")
+    assert reason.options == [
+        ("float_top_up", "Float top-up"),
+        ("from_safe", "Cash from the safe"),
+        ("correction", "Correcting a mistake"),
+    ]
     assert ask.said == [("Cash in: Rp 50.000", False)]
     (move,) = journal(pos, "cash_in")
     assert (move["amount"], move["reason"], move["cashier"]) == (50000, "float_top_up", 1)
@@ -206,21 +234,83 @@ def test_no_sale_asks_the_reason_then_the_supervisor(pos):
     assert (entry["reason"], entry["asked_by"], entry["approved_by"]) == ("check", 1, 2)
 
 
-def test_x_report_is_printed(pos):
-    ask = ScriptedAsker(pos, "x")
+def test_cash_in_and_cash_out_each_offer_their_own_reasons(pos):
+    pos.shifts.cash_move("cash_in", 100000, "float_top_up")
+    ask = ScriptedAsker(pos, "cash_out", "50000", "to_safe")
     ShiftMenu(pos, ask).open()
+    reasons = ask.asked[2]
+    assert reasons.keys == ["bank_deposit", "to_safe", "petty_cash", "supplier", "correction"]
+    assert dict(reasons.options)["bank_deposit"] == "Bank deposit"
+    assert ask.said == [("Cash out: Rp 50.000", False)]
+    with pytest.raises(PosError, match="Choose a reason"):  # not a reason for cash in
+        pos.shifts.cash_move("cash_in", 10000, "bank_deposit")
+    with pytest.raises(PosError, match="Choose a reason"):
+        pos.shifts.cash_move("cash_out", 10000, "float_top_up")
+    assert [m["reason"] for m in journal(pos, "cash_out")] == ["to_safe"]
+
+
+def test_the_shops_own_cash_reasons_are_offered_as_written(settings, clock):
+    reasons = {"cash_in": ("float_top_up",), "cash_out": ("Parkir", "bank_deposit")}
+    built = with_open_shift(
+        build_terminal(
+            dataclasses.replace(settings, cash_reasons=reasons),
+            clock=clock,
+            pin_params=FAST_TEST_PARAMS,
+        ),
+        opening_float=20000,
+    )
+    pos = built.pos
+    pos.sign_in("1", "1357")
+    ask = ScriptedAsker(pos, "cash_out", "2000", "Parkir")
+    ShiftMenu(pos, ask).open()
+    assert ask.asked[2].options == [("Parkir", "Parkir"), ("bank_deposit", "Bank deposit")]
+    assert journal(pos, "cash_out")[0]["reason"] == "Parkir"
+    ask = ScriptedAsker(pos, "cash_in", "1000", "float_top_up")
+    ShiftMenu(pos, ask).open()
+    assert ask.asked[2].keys == ["float_top_up"]
+
+
+def test_x_report_is_shown_then_printed(pos):
+    ask = ScriptedAsker(pos, "x", Shown.TAKE)
+    ShiftMenu(pos, ask).open()
+    shown = ask.asked[1]
+    assert (shown.kind, shown.title, shown.flags["action"]) == ("show", "X report", "Print")
+    lines = shown.flags["lines"]
+    assert lines[1] == "X REPORT (no reset)" and any(line.startswith("Net sales") for line in lines)
+    assert not any("Expected cash" in line for line in lines)  # a cashier's: the count stays blind
     assert ask.said == [("X report printed", False)]
-    assert len(pos.printer.jobs) == 1
+    assert len(pos.printer.jobs) == 1 and len(journal(pos, "x_report")) == 1
+
+
+def test_x_report_looked_at_and_not_printed_leaves_nothing(pos):
+    ask = ScriptedAsker(pos, "x")  # shown, then closed (Esc)
+    ShiftMenu(pos, ask).open()
+    assert ask.kinds() == ["choose", "show"] and ask.said == []
+    assert pos.printer.jobs == [] and journal(pos, "x_report") == []
+
+
+def test_a_supervisor_checking_mid_shift_sees_the_expected_cash(supervisor):
+    supervisor.shifts.cash_move("cash_in", 20000, "float_top_up")
+    ask = ScriptedAsker(supervisor, "x")
+    ShiftMenu(supervisor, ask).open()
+    lines = ask.asked[1].flags["lines"]
+    assert any(line.startswith("Expected cash") and line.endswith("Rp 20.000") for line in lines)
 
 
 def test_close_by_blind_count_then_z_report_then_a_new_shift(terminal, pos):
     terminal.shifts.cash_move("cash_in", 20000, "float_top_up")
     closed = []
-    ask = ScriptedAsker(pos, "close", {10000: 1, 5000: 1})
+    ask = ScriptedAsker(pos, "close", {10000: 1, 5000: 1}, Shown.TAKE)
     ShiftMenu(pos, ask, on_closed=lambda: closed.append(pos.shift)).open()
-    count = ask.asked[1]
+    count, confirm = ask.asked[1:]
     assert (count.kind, count.title) == ("count", "Blind count: how many of each?")
     assert [value for value, _label in count.options] == list(pos.currency.denominations)
+    assert (confirm.kind, confirm.title) == ("show", "Counted Rp 15.000: close the shift?")
+    assert confirm.flags["lines"] == ["Rp 10.000 x 1 = Rp 10.000", "Rp 5.000 x 1 = Rp 5.000"]
+    assert (confirm.flags["action"], confirm.flags["back_label"]) == (
+        "Close the shift",
+        "Back to the count",
+    )
     assert ask.said == [
         ("Shift closed. Counted Rp 15.000, expected Rp 20.000, variance -Rp 5.000", True)
     ]
@@ -228,11 +318,17 @@ def test_close_by_blind_count_then_z_report_then_a_new_shift(terminal, pos):
     (close,) = journal(pos, "shift_close")
     assert (close["expected"], close["counted"], close["variance"]) == (20000, 15000, -5000)
 
-    # no shift open: the menu offers opening one, and the Z report
-    ask = ScriptedAsker(pos, "z")
+    # no shift open: the menu offers opening one, and the Z report: a supervisor's
+    ask = ScriptedAsker(pos, "z", ("1", "1357"), SUPERVISOR)
     ShiftMenu(pos, ask).open()
     assert ask.asked[0].keys == ["open", "z"]
+    approval = ask.asked[1]
+    assert (approval.kind, approval.title) == ("approval", "close the day (Z report)")
+    assert approval.flags["category"] == CLOSE_DAY
+    assert approval.problems == ["Wrong supervisor number or PIN"]  # a cashier's own PIN
     assert ask.said == [("Z report 1 printed", False)]
+    (z,) = journal(pos, "z_report")
+    assert (z["cashier"], z["asked_by"], z["approved_by"]) == (1, 1, 2)
 
     ask = ScriptedAsker(pos, "open", "100000")
     ShiftMenu(pos, ask).open()
@@ -249,6 +345,85 @@ def test_the_opening_float_is_asked_when_no_shift_is_open(closed_terminal):
     ShiftMenu(pos, ask).open_shift()
     assert ask.kinds() == ["enter"] and ask.asked[0].problems == []
     assert ask.said == [(f"Shift {pos.shift.id} open, float Rp 500.000", False)]
+
+
+def test_the_count_is_confirmed_before_the_shift_closes_and_can_go_back(pos):
+    pos.shifts.cash_move("cash_in", 15000, "float_top_up")
+    # Enter on the last denomination: the total is shown, nothing is closed yet
+    ask = ScriptedAsker(pos, "close", {10000: 1})
+    ShiftMenu(pos, ask).open()
+    assert ask.kinds() == ["choose", "count", "show"]
+    assert ask.asked[2].title == "Counted Rp 10.000: close the shift?"
+    assert pos.shift is not None and journal(pos, "shift_close") == []
+    # back to the count, as counted so far; a 5,000 found; then closed
+    ask = ScriptedAsker(pos, "close", {10000: 1}, Shown.BACK, {10000: 1, 5000: 1}, Shown.TAKE)
+    ShiftMenu(pos, ask).open()
+    assert ask.kinds() == ["choose", "count", "show", "count", "show"]
+    assert ask.asked[1].flags["counts"] is None and ask.asked[3].flags["counts"] == {10000: 1}
+    assert ask.asked[4].title == "Counted Rp 15.000: close the shift?"
+    assert ask.said == [
+        ("Shift closed. Counted Rp 15.000, expected Rp 15.000, variance Rp 0", False)
+    ]
+    (close,) = journal(pos, "shift_close")
+    assert close["counts"] == {"10000": 1, "5000": 1}
+
+
+def test_an_empty_count_is_confirmed_as_such(pos):
+    ask = ScriptedAsker(pos, "close", {}, Shown.TAKE)
+    ShiftMenu(pos, ask).open()
+    confirm = ask.asked[2]
+    assert confirm.title == "Counted Rp 0: close the shift?"
+    assert confirm.flags["lines"] == ["Nothing counted: the drawer is empty"]
+    assert pos.shift is None
+
+
+def test_a_supervisor_signed_in_closes_the_day_without_a_prompt(supervisor):
+    supervisor.shifts.close({})
+    ask = ScriptedAsker(supervisor, "z")
+    ShiftMenu(supervisor, ask).open()
+    assert ask.kinds() == ["choose"] and ask.said == [("Z report 1 printed", False)]
+    (z,) = journal(supervisor, "z_report")
+    assert z["cashier"] == 2 and "approved_by" not in z
+
+
+def test_the_shop_may_let_any_cashier_close_the_day(settings, clock):
+    approval = dataclasses.replace(settings.approval, close_day="cashier")
+    built = with_open_shift(
+        build_terminal(
+            dataclasses.replace(settings, approval=approval),
+            clock=clock,
+            pin_params=FAST_TEST_PARAMS,
+        )
+    )
+    pos = built.pos
+    pos.sign_in("1", "1357")
+    pos.shifts.close({})
+    ask = ScriptedAsker(pos, "z")
+    ShiftMenu(pos, ask).open()
+    assert ask.kinds() == ["choose"] and ask.said == [("Z report 1 printed", False)]
+
+
+def test_in_passkey_mode_a_supervisor_signs_in_to_close_the_day(settings, clock):
+    approval = dataclasses.replace(settings.approval, mode="passkey")
+    built = with_open_shift(
+        build_terminal(
+            dataclasses.replace(settings, approval=approval),
+            clock=clock,
+            pin_params=FAST_TEST_PARAMS,
+        )
+    )
+    pos = built.pos
+    pos.sign_in("1", "1357")
+    pos.shifts.close({})
+    ask = ScriptedAsker(pos, "z")
+    ShiftMenu(pos, ask).open()
+    assert ask.said == [("Closing the day is a supervisor's action: a supervisor signs in", True)]
+    assert journal(pos, "z_report") == []
+    pos.sign_out()
+    pos.sign_in(*SUPERVISOR)
+    ask = ScriptedAsker(pos, "z")
+    ShiftMenu(pos, ask).open()
+    assert ask.said == [("Z report 1 printed", False)]
 
 
 def test_closing_when_no_shift_is_open_is_refused(closed_terminal):

@@ -178,6 +178,11 @@ def test_shift_closed_with_a_variance(app, terminal, shots):
         ui.type(n)
     ui.screenshot(shots / "shift-2-counted.png")
     ui.tap(count.done_button)
+    ui.wait_until(lambda: panel(root) is not count, "the count's total to confirm")
+    confirm = panel(root)
+    assert confirm.title == "Counted Rp 15.000: close the shift?" and pos.shift is not None
+    ui.screenshot(shots / "shift-2b-confirm.png")
+    ui.tap(confirm.action_button)
     ui.wait_until(lambda: not root.panels, "the count to close")
     sale = root.get_screen("sale")
     assert "-Rp 2.500" in sale.message and sale.message_is_error
@@ -185,11 +190,71 @@ def test_shift_closed_with_a_variance(app, terminal, shots):
     (close,) = journal(pos, "shift_close")
     assert (close["expected"], close["counted"], close["variance"]) == (17500, 15000, -2500)
     assert pos.shift is None
-    # the Z report, from the same menu
+    text = "\n".join(interpret(pos.printer.jobs[-1][1]).lines)
+    assert "Rp 10.000 x 1" in text and "Rp 5.000 x 1" in text  # the count by denomination
+    # the Z report, from the same menu: a supervisor approves
     ui.key("f8")
     ui.tap(panel(root).option_buttons["z"])
+    supervisor_approves(root, ui)
+    ui.wait_until(lambda: not root.panels, "the Z report")
     text = "\n".join(interpret(pos.printer.jobs[-1][1]).lines)
     assert "LAPORAN Z 1" in text and "17.500" in text
+    assert journal(pos, "z_report")[0]["approved_by"] == 2
+
+
+def test_enter_on_the_last_denomination_shows_the_total_and_esc_goes_back(app, terminal, shots):
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui)
+    ui.key("f8")
+    ui.tap(panel(root).option_buttons["close"])
+    count = panel(root)
+    ui.type("1")  # one 100,000 note
+    for _row in count.denominations[1:]:
+        ui.key("enter")
+    ui.type("2")  # two 100 coins, on the last row
+    ui.key("enter")
+    ui.wait_until(lambda: panel(root) is not count, "the total to confirm")
+    confirm = panel(root)
+    assert confirm.title == "Counted Rp 100.200: close the shift?"
+    assert confirm.lines == ["Rp 100.000 x 1 = Rp 100.000", "Rp 100 x 2 = Rp 200"]
+    ui.screenshot(shots / "count-confirm.png")
+    ui.key("enter")  # one Enter too many closes nothing
+    assert panel(root) is confirm and pos.shift is not None and confirm.message_is_error
+    ui.key("escape")  # back to the count, as counted
+    ui.wait_until(lambda: panel(root) is not confirm, "the count again")
+    again = panel(root)
+    assert again.counts[100000] == "1" and again.counts[100] == "2"
+    again.select(again.denominations.index(100))
+    ui.key("backspace")  # one 100 coin, not two
+    ui.type("1")
+    ui.key("f12")
+    ui.wait_until(lambda: panel(root) is not again, "the total to confirm")
+    assert panel(root).title == "Counted Rp 100.100: close the shift?"
+    ui.key("f12")
+    ui.wait_until(lambda: not root.panels, "the shift to close")
+    assert pos.shift is None
+    (close,) = journal(pos, "shift_close")
+    assert close["counts"] == {"100": 1, "100000": 1} and close["counted"] == 100100
+
+
+def test_x_report_on_the_screen_then_printed(app, terminal, shots):
+    root, ui = app
+    pos = terminal.pos
+    sign_in(root, ui)
+    ui.scan(SUGAR)
+    pay_exact_cash(root, ui)
+    ui.key("f8")
+    ui.tap(panel(root).option_buttons["x"])
+    report = panel(root)
+    assert report.title == "X report" and "X REPORT (no reset)" in report.lines
+    assert pos.printer.jobs[-1][0].startswith("T01-0")  # only the sale's receipt so far
+    ui.key("down")  # scrolls
+    ui.screenshot(shots / "x-report-screen.png")
+    ui.key("f12")
+    ui.wait_until(lambda: not root.panels, "the X report to print")
+    assert pos.printer.jobs[-1][0].startswith("T01-X-")
+    assert root.get_screen("sale").message == "X report printed"
 
 
 def test_supervisor_switches_a_passkey_category_off(app, terminal, clock, shots):

@@ -264,6 +264,9 @@ def test_the_close_shift_button_shows_its_key_and_the_key_closes(app, terminal):
     count = panel(root)
     key = root.keymap.label("pay_cash")
     assert count.done_button.text.endswith(key)
+    ui.key("f12")  # the count is done: its total is shown to confirm, by the same key
+    ui.wait_until(lambda: panel(root) is not count, "the count's total to confirm")
+    assert panel(root).action_button.text.endswith(key) and terminal.pos.shift is not None
     ui.key("f12")
     ui.wait_until(lambda: not root.panels, "the count to close")
     assert terminal.pos.shift is None
