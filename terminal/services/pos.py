@@ -679,6 +679,8 @@ class PosService:
         payment_id = f"{self.settings.terminal_id}-{uuid.uuid4().hex}"
         result = self.card.pay(payment_id, amount, on_status)
         state = "approved" if result.state == PAID else str(result.state)
+        if result.cancelled:
+            state = "cancelled"
         log_action(
             f"card payment {state}: {amount}",
             "card_payment",
@@ -689,6 +691,8 @@ class PosService:
             payment=payment_id,
         )
         if result.state != PAID:
+            if result.cancelled:
+                raise PosError(N_("Card payment cancelled on the card terminal: nothing charged"))
             if result.state == DECLINED:
                 raise PosError(N_("Card declined: {reason}"), reason=result.message)
             if result.state == NOT_CHARGED:
@@ -715,6 +719,20 @@ class PosService:
         if self.left_to_pay == 0:
             return self._complete(finish_without_cash(self.cart.total, self.tenders))
         return None
+
+    def cancel_card(self) -> bool:
+        """Ask the card terminal to stop the card payment waiting for the customer (safe
+        from the UI thread while :meth:`pay_card` runs on another). True when asked; the
+        running :meth:`pay_card` then says whether it stopped or had already gone through."""
+        if self.card is None or not self.card.cancel():
+            return False
+        log_action(
+            "card payment cancel asked",
+            "card_cancel",
+            cashier=self._cashier_id(),
+            shift=self.shift_id(),
+        )
+        return True
 
     def redeem_points(self, points: int | None = None) -> int:
         """Pay part of the sale with the customer's points (None: as many as cover what is

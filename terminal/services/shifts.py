@@ -20,6 +20,7 @@ from terminal.core.errors import N_, PosError
 from terminal.core.reconcile import Figures, build_figures
 from terminal.core.shift_report import count_cash
 from terminal.i18n import Gettext
+from terminal.services.action_lines import log_action
 from terminal.services.actions import ActionLog
 from terminal.services.approvals import Approvals
 from terminal.services.context import ServiceContext
@@ -100,7 +101,13 @@ class Shifts:
                 {"shift": shift.id, "cashier": cashier.id, "float": opening_float},
                 now,
             )
-        log.info("shift %s opened", shift.id)
+        log_action(
+            f"shift {shift.id} opened",
+            "shift_open",
+            cashier=cashier.id,
+            shift=shift.id,
+            float=opening_float,
+        )
         self.ctx.events.publish("shift_opened", shift_id=shift.id)
         return shift
 
@@ -133,6 +140,15 @@ class Shifts:
             {"shift": shift.id, "cashier": cashier.id, "amount": amount, "reason": reason},
             now,
         )
+        log_action(
+            f"{kind.replace('_', ' ')}: {amount}",
+            kind,
+            cashier=cashier.id,
+            shift=shift.id,
+            amount=amount,
+            reason=reason,
+            seq=entry.seq,
+        )
         self._kick(f"{kind}-{entry.seq}")
 
     def no_sale(self, reason: str, approval: Approval | None = None) -> None:
@@ -147,6 +163,15 @@ class Shifts:
         now = self.ctx.clock()
         payload = {"shift": shift.id, "cashier": cashier.id, "reason": reason}
         entry = self.actions.record("no_sale", payload, cashier, approval, now, watch=False)
+        log_action(
+            "no sale: drawer opened",
+            "no_sale",
+            cashier=cashier.id,
+            shift=shift.id,
+            reason=reason,
+            approved_by=approval.approved_by if approval else None,
+            seq=entry.seq,
+        )
         self._kick(f"no-sale-{entry.seq}")
         self.actions.watch("no_sale", payload, cashier, now)
 
@@ -200,6 +225,13 @@ class Shifts:
         entry = self.ctx.journal.append(
             "x_report", {"cashier": cashier.id, **report.to_payload()}, now
         )
+        log_action(
+            "X report printed",
+            "x_report",
+            cashier=cashier.id,
+            shift=self.current.id if self.current else None,
+            seq=entry.seq,
+        )
         error = self._print(
             report,
             kind="X",
@@ -241,7 +273,15 @@ class Shifts:
                 },
                 now,
             )
-        log.info("shift %s closed, variance %d", shift.id, counted - expected)
+        log_action(
+            f"shift {shift.id} closed, variance {counted - expected}",
+            "shift_close",
+            cashier=cashier.id,
+            shift=shift.id,
+            expected=expected,
+            counted=counted,
+            variance=counted - expected,
+        )
         self.ctx.events.publish("shift_closed", shift_id=shift.id, variance=counted - expected)
         report = self._figures(since)  # with its close: the count by denomination
         error = self._print(report, kind="SHIFT", number=shift.id, at=now)
@@ -274,6 +314,14 @@ class Shifts:
             }
             entry = self.ctx.journal.append("z_report", payload, now)
         self.ctx.checkpoint("z_report")  # the end of a day: the key store catches up
+        log_action(
+            f"Z report {number} printed",
+            "z_report",
+            cashier=cashier.id,
+            z=number,
+            approved_by=approval.approved_by if approval else None,
+            seq=entry.seq,
+        )
         error = self._print(report, kind="Z", number=number, entry=entry, at=now)
         return PrintedReport(report, number, entry.seq, error)
 

@@ -106,6 +106,8 @@ class PaymentScreen(PosScreen):
 
     def on_action(self, action: str) -> None:
         if self.card_busy:
+            if action == "back" and self.charging_text:
+                self.cancel_card()
             return  # the card terminal has the customer: wait for its answer
         if action == "back":
             if self.service.tenders:
@@ -193,6 +195,15 @@ class PaymentScreen(PosScreen):
             lambda error: self._card_done(None, error),
             interactive=True,
         )
+
+    def cancel_card(self) -> None:
+        """Back while the card terminal waits for the customer: ask it to stop. The
+        payment's own end (cancelled, or approved if the card already went through)
+        comes as usual."""
+        if self.service.cancel_card():
+            self.card_status = _("Cancelling on the card terminal...")
+        else:
+            self.say(_("The card terminal has nothing to cancel"), error=True)
 
     def _card_done(self, outcome, error) -> None:
         self.card_busy = False

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from terminal.core.approval import CUSTOMERS, DISCOUNTS, PAID_ORDERS, UNPAID_ORDERS
+from terminal.core.approval import CLOSE_DAY, CUSTOMERS, DISCOUNTS, PAID_ORDERS, UNPAID_ORDERS
 from terminal.core.errors import UnknownCode
 from terminal.core.pricing import AMOUNT, Discount
 from terminal.services.demo import weighed_barcode
@@ -85,3 +85,36 @@ def test_every_action_is_one_line_with_consistent_fields(card_shop, caplog, cloc
     text = caplog.text
     for secret in ("1357", "2580", "Rina", "0813", "1111 2222", "0000"):
         assert not re.search(rf"(?<![0-9A-Za-z]){secret}(?![0-9A-Za-z])", text), secret
+
+
+def test_drawer_and_shift_actions_are_logged_each_once(card_shop, caplog):
+    caplog.set_level(logging.INFO)
+    pos = card_shop.pos
+    shift = pos.shifts.current.id
+    pos.shifts.cash_move("cash_in", 50000, pos.shifts.cash_reasons("cash_in")[0])
+    pos.shifts.cash_move("cash_out", 20000, pos.shifts.cash_reasons("cash_out")[0])
+    pos.shifts.no_sale(
+        "change", pos.approvals.approve(UNPAID_ORDERS, pos.cashier, "2580", supervisor="2")
+    )
+    pos.shifts.x_report()
+    counted = pos.shifts.report().expected_cash - 100  # a note short
+    pos.shifts.close({100: counted // 100})
+    pos.shifts.z_report(pos.approvals.approve(CLOSE_DAY, pos.cashier, "2580", supervisor="2"))
+
+    lines = actions(caplog)
+    assert [line["action"] for line in lines] == [
+        "cash_in",
+        "cash_out",
+        "no_sale",
+        "x_report",
+        "shift_close",
+        "z_report",
+    ]
+    cash_in, cash_out, no_sale, x, close, z = lines
+    assert (cash_in["amount"], cash_out["amount"]) == ("50000", "20000")
+    assert (cash_in["reason"], cash_out["reason"]) == ("float_top_up", "bank_deposit")
+    assert (no_sale["reason"], no_sale["approved_by"]) == ("change", "2")
+    assert all(line["shift"] == str(shift) for line in (cash_in, cash_out, no_sale, x, close))
+    assert (close["variance"], close["counted"]) == ("-100", str(counted))
+    assert z["z"] == "1" and z["approved_by"] == "2"
+    assert f"shift {shift} closed, variance -100" in caplog.text

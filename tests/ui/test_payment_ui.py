@@ -66,3 +66,47 @@ def test_a_card_payment_shows_the_card_amount_and_no_cash_controls(app, terminal
     ui.wait_until(lambda: root.last_outcome is not None, "the approval")
     assert [c.amount for c in sim.charged()] == [51828]
     assert payment.charging_text == ""
+
+
+def test_cancel_on_terminal_stops_a_card_payment_waiting_for_the_customer(app, terminal):
+    root, ui = app
+    terminal.card.link.approve_after = 60  # the customer never presents the card
+    sim = terminal.card.link.client and terminal.card.link.simulator
+    sign_in(root, ui)
+    ui.scan(APPLES)
+    ui.key("f12")
+    ui.wait_until(lambda: root.current == "payment", "the payment screen")
+    payment = root.get_screen("payment")
+    assert payment.ids.back_button.text.startswith("Back")
+    ui.key("f11")
+    ui.wait_until(lambda: payment.charging_text, "the card payment under way")
+    assert payment.ids.back_button.text.startswith("Cancel on terminal")
+    ui.tap(payment.ids.back_button)
+    ui.wait_until(lambda: not payment.card_busy, "the card terminal's answer")
+    # nothing charged; the cashier is still on the payment screen, told so, and may pay cash
+    assert sim.charged() == []
+    assert root.current == "payment"
+    assert payment.message == "Card payment cancelled on the card terminal: nothing charged"
+    assert payment.ids.back_button.text.startswith("Back")
+    ui.key("enter")  # nothing typed: asks for the amount
+    ui.tap(payment.ids.quick.children[-1])  # Exact
+    ui.wait_until(lambda: root.last_outcome is not None, "the cash sale")
+    assert root.last_outcome.change == 0
+    assert sim.charged() == []
+
+
+def test_the_back_key_cancels_on_terminal_too(app, terminal):
+    root, ui = app
+    terminal.card.link.approve_after = 60
+    sim = terminal.card.link.client and terminal.card.link.simulator
+    sign_in(root, ui)
+    ui.scan(TEA)
+    ui.key("f12")
+    ui.wait_until(lambda: root.current == "payment", "the payment screen")
+    payment = root.get_screen("payment")
+    ui.key("f11")
+    ui.wait_until(lambda: payment.charging_text, "the card payment under way")
+    ui.key("escape")
+    ui.wait_until(lambda: not payment.card_busy, "the card terminal's answer")
+    assert sim.charged() == [] and root.current == "payment"
+    assert "cancelled" in payment.message
