@@ -14,7 +14,7 @@ CONFIG ?= config/pos.toml
 # the tests run a software TPM (swtpm).
 BUILD_DEBS := libtss2-dev pkg-config
 RUN_DEBS  := xvfb xauth libgl1-mesa-dri libmtdev1
-TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto
+TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto postgresql
 # Every package, direct and transitive, pinned with its hashes (see `make lock`).
 LOCKS := requirements/build.lock requirements/dev.lock
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make lock`: resolve every dependency, direct and transitive, to exact versions with
 # hashes. uv resolves for other platforms than this one, so one machine writes:
-#   requirements/dev.lock    the app + tests + TPM protector: `make run`, `make test`, CI
+#   requirements/dev.lock    the app + tests + TPM protector + fleet side: `make run`, `make test`, CI
 #                            (universal: x86-64 and aarch64 Linux, Python 3.11)
 #   requirements/pi.lock     the app + Pi GPIO/evdev/USB + TPM protector: the SD-card image
 #                            (aarch64 Linux, Python 3.11)
@@ -15,7 +15,7 @@ common=(--python-version 3.11 --generate-hashes --index-url https://pypi.org/sim
 upgrade=()
 [ "${UPGRADE:-}" = 1 ] && upgrade=(--upgrade)
 "$uv" pip compile "${common[@]}" "${upgrade[@]}" --universal \
-  pyproject.toml requirements/build.in --extra test --extra tpm -o requirements/dev.lock
+  pyproject.toml requirements/build.in --extra test --extra tpm --extra fleet -o requirements/dev.lock
 "$uv" pip compile "${common[@]}" --universal \
   requirements/build.in -c requirements/dev.lock -o requirements/build.lock
 "$uv" pip compile "${common[@]}" --python-platform aarch64-unknown-linux-gnu \

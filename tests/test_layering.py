@@ -36,9 +36,17 @@ RULES = {
     "terminal/services": ("terminal.ui", "kivy"),
     # the screens go through the services, never to the database or a device directly
     "terminal/ui": ("terminal.store", "hal", "peewee", "sqlcipher3"),
+    # the terminal's agent: a process of its own beside the app, no screens, no devices
+    "terminal/fleet": ("terminal.ui", "kivy", "hal", "fleet"),
+    # the fleet side shares the shop rules (core) and the journal's format, nothing else
+    # of the terminal's; it never drives a device
+    "fleet": ("terminal", "hal", "kivy"),
+    # technicians' tooling: no screens, no devices, no terminal internals
+    "provisioning": ("terminal.ui", "terminal.services", "hal", "kivy"),
 }
 ALLOWED = {
     "terminal/core": ("terminal.core",),
+    "fleet": ("terminal.core", "terminal.store.journal_format"),
 }
 
 

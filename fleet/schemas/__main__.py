@@ -1,0 +1,4 @@
+from fleet.schemas import write
+
+for path in write():
+    print(path)

@@ -1,0 +1,174 @@
+"""The messages between a terminal's agent and the fleet, over MQTT 5: one definition used
+by both sides (``terminal/fleet`` sends, ``fleet/`` receives), and the JSON Schemas in
+``fleet/schemas/`` are generated from it (``python -m fleet.schemas``; a test keeps them
+in step).
+
+Topics (``{tid}``: the terminal id, which is also its certificate's common name and so
+its MQTT user name; the broker's ACLs give a terminal only its own):
+
+- ``pos/v1/{tid}/state``       retained :class:`State`: online with its versions; the Last
+  Will sets offline. ``birth`` goes up with each connection, so a Will that arrives late,
+  after a quick reconnect, is older than the birth already shown and is ignored.
+- ``pos/v1/{tid}/up/journal``  :class:`JournalBatch`: journal entries in seq order, QoS 1.
+- ``pos/v1/{tid}/up/event``    :class:`Event`: device health, fraud signals, lockouts.
+- ``pos/v1/{tid}/down/ack``    :class:`Ack`: the highest contiguous seq the fleet holds
+  (committed), and where to resend from when it found a gap or a bad entry.
+
+Every message is JSON (UTF-8) and is decoded strictly: an unknown field, a wrong type or
+a payload over :data:`MAX_MESSAGE_BYTES` is refused (:class:`BadMessage`) and nothing is
+done with it. Journal entries travel as stored: the payload as its canonical JSON text,
+so the fleet hashes exactly the bytes the terminal signed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+VERSION = "v1"
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # a batch of a few hundred entries fits many times
+MAX_BATCH_ENTRIES = 1000
+
+TerminalId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Hex64 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+Hex128 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{128}$")]
+Seq = Annotated[int, msgspec.Meta(ge=1, le=2**62)]
+Epoch = Annotated[int, msgspec.Meta(ge=1, le=2**31)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class BadMessage(ValueError):
+    """A message that is not what its topic carries (malformed JSON, a wrong or missing
+    field, too large): refused as a whole."""
+
+
+class Entry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One journal entry, exactly as the terminal stored and signed it
+    (``terminal.store.journal_format``)."""
+
+    epoch: Epoch
+    seq: Seq
+    terminal_id: TerminalId
+    key_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{8,64}$")]
+    type: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$")]
+    ts: Annotated[str, msgspec.Meta(max_length=40)]
+    grand_total: Annotated[int, msgspec.Meta(ge=-(2**62), le=2**62)]
+    payload_json: Annotated[str, msgspec.Meta(max_length=MAX_MESSAGE_BYTES)]
+    prev_hash: Hex64
+    hash: Hex64
+    signature: Hex128
+
+    def as_journal_entry(self) -> dict:
+        """The dict ``journal_format`` hashes and verifies (payload kept as its text)."""
+        return {name: getattr(self, name) for name in self.__struct_fields__}
+
+
+class JournalBatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Entries in seq order (consecutive unless the fleet asked for a resend). ``head``:
+    the terminal's journal head when sent, so the fleet knows how much is unsent."""
+
+    terminal_id: TerminalId
+    entries: Annotated[list[Entry], msgspec.Meta(min_length=1, max_length=MAX_BATCH_ENTRIES)]
+    head: Seq
+
+
+class Ack(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The fleet holds, committed, every entry up to ``acked`` (0: none yet). With
+    ``resend_from``: entries from there on are missing or were refused; send them again
+    (``reason`` says why, for the terminal's log)."""
+
+    acked: Count
+    resend_from: Seq | None = None
+    reason: ShortText = ""
+
+
+class State(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Presence. Online: published retained at each connection with ``birth`` one more
+    than the last; offline: the Last Will with the same ``birth``, or the agent's own
+    goodbye."""
+
+    status: Literal["online", "offline"]
+    birth: Count
+    software: ShortText = ""
+    config_version: Count | None = None
+    ts: Annotated[str, msgspec.Meta(max_length=40)] = ""
+
+
+EVENT_KINDS = (
+    "paper_out",
+    "paper_near_end",
+    "cover_open",
+    "printer_offline",
+    "drawer_open_too_long",
+    "card_terminal_offline",
+    "scanner_missing",
+    "device_ok",
+    "fraud_signal",
+    "lockout",
+)
+
+
+class Event(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Something the fleet admin should see now: a device's health (``device``: printer,
+    drawer, card, scanner, keypad), a fraud signal or a lockout (``seq``: its journal
+    entry, which arrives with the journal too)."""
+
+    kind: Literal[EVENT_KINDS]  # type: ignore[valid-type]
+    ts: Annotated[str, msgspec.Meta(max_length=40)]
+    device: ShortText = ""
+    detail: ShortText = ""
+    seq: Seq | None = None
+
+
+MESSAGES: dict[str, type[msgspec.Struct]] = {
+    "state": State,
+    "up/journal": JournalBatch,
+    "up/event": Event,
+    "down/ack": Ack,
+}
+
+
+def topic(terminal_id: str, kind: str) -> str:
+    """``pos/v1/{tid}/{kind}`` for a kind of :data:`MESSAGES`."""
+    if kind not in MESSAGES:
+        raise ValueError(f"unknown message kind {kind!r}")
+    return f"pos/{VERSION}/{terminal_id}/{kind}"
+
+
+def parse_topic(name: str) -> tuple[str, str]:
+    """(terminal id, kind) of a fleet topic; BadMessage for any other topic."""
+    parts = name.split("/", 3)
+    if len(parts) != 4 or parts[0] != "pos" or parts[1] != VERSION or parts[3] not in MESSAGES:
+        raise BadMessage(f"not a fleet topic: {name[:120]!r}")
+    try:
+        msgspec.convert(parts[2], TerminalId)
+    except msgspec.ValidationError:
+        raise BadMessage(f"not a terminal id: {parts[2][:80]!r}") from None
+    return parts[2], parts[3]
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODERS = {kind: msgspec.json.Decoder(cls) for kind, cls in MESSAGES.items()}
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    return _ENCODER.encode(message)
+
+
+def decode(kind: str, data: bytes) -> msgspec.Struct:
+    """The message of ``kind`` in ``data``, checked field by field; BadMessage otherwise."""
+    if kind not in _DECODERS:
+        raise BadMessage(f"unknown message kind {kind!r}")
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise BadMessage(f"{kind}: {len(data)} bytes, more than {MAX_MESSAGE_BYTES}")
+    try:
+        return _DECODERS[kind].decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BadMessage(f"{kind}: {exc}") from None
+
+
+def json_schemas() -> dict[str, dict]:
+    """One JSON Schema per message kind (file name: the kind with / as -)."""
+    return {kind.replace("/", "-"): msgspec.json.schema(cls) for kind, cls in MESSAGES.items()}
