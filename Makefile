@@ -58,6 +58,9 @@ bench: $(VENV)/.installed
 	$(PY) bench/zvt_roundtrip.py
 	$(PY) bench/receipt_render.py
 	$(PY) bench/ui_latency.py
+	$(PY) bench/fleet_ingest.py
+	$(PY) bench/fleet_drain.py
+	$(PY) bench/fleet_presence.py
 
 ## Resolve the dependencies anew into requirements/*.lock (on purpose; UPGRADE=1 moves
 ## every package to its newest allowed release). Commit the lock files with the change.

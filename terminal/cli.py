@@ -3,6 +3,9 @@
 pos-terminal [--config FILE] run                 the full-screen terminal
 pos-terminal [--config FILE] demo                one scripted cash sale in the real app;
                                                  screenshots and receipt under data_dir
+pos-terminal [--config FILE] agent               the fleet agent, a process of its own
+                                                 beside the app: sends the journal to
+                                                 the fleet ([fleet]); logs to agent.log
 pos-terminal [--config FILE] journal verify [--public-key] [--head SEQ:HASH]
                                                  the chain, the signatures, every epoch;
                                                  --head: the last receipt's or Z report's
@@ -44,6 +47,7 @@ import logging.handlers
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from terminal import admin
@@ -66,9 +70,10 @@ LOG_BYTES = 5 * 1024 * 1024  # one log file; 5 of them kept: 30 MiB at most on t
 LOG_FILES = 5
 
 
-def setup_logging(settings: Settings) -> None:
+def setup_logging(settings: Settings, name: str = "pos") -> None:
     """Log to the terminal's stderr and, unless systemd's journal takes stderr already
-    (``JOURNAL_STREAM``), to ``<data_dir>/logs/pos.log``, rotated so an SD card never
+    (``JOURNAL_STREAM``), to ``<data_dir>/logs/<name>.log`` (the fleet agent: its own
+    ``agent.log``: two processes never rotate one file), rotated so an SD card never
     fills up. Lines the end-to-end tests wait on are a contract: see DEVELOPERS.md."""
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if not os.environ.get("JOURNAL_STREAM"):
@@ -76,7 +81,7 @@ def setup_logging(settings: Settings) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         handlers.append(
             logging.handlers.RotatingFileHandler(
-                log_dir / "pos.log", maxBytes=LOG_BYTES, backupCount=LOG_FILES
+                log_dir / f"{name}.log", maxBytes=LOG_BYTES, backupCount=LOG_FILES
             )
         )
     logging.basicConfig(
@@ -147,6 +152,20 @@ def cmd_demo(settings: Settings) -> int:
     return 0
 
 
+def cmd_agent(settings: Settings) -> int:
+    """The fleet agent until SIGTERM or Ctrl+C (then it says offline and disconnects)."""
+    from terminal.fleet.agent import run_agent  # noqa: PLC0415 - paho only for the agent
+
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stopping.set())
+    try:
+        return run_agent(settings, stopping)
+    except ConfigError as exc:
+        print(f"pos-terminal: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     # --config and --screenshots may stand before or after the subcommand
     common = argparse.ArgumentParser(add_help=False)
@@ -166,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", parents=[common])
     commands.add_parser("demo", parents=[common])
+    commands.add_parser("agent", parents=[common])
     journal = commands.add_parser("journal").add_subparsers(dest="action", required=True)
     verify = journal.add_parser("verify", parents=[common])
     verify.add_argument(
@@ -217,13 +237,15 @@ def main(argv: list[str] | None = None) -> int:
         settings = dataclasses.replace(
             settings, ui=dataclasses.replace(settings.ui, screenshot_dir=args.screenshots)
         )
-    setup_logging(settings)
     command = args.command or "run"
+    setup_logging(settings, "agent" if command == "agent" else "pos")
     try:
         if command == "run":
             return cmd_run(settings)
         if command == "demo":
             return cmd_demo(settings)
+        if command == "agent":
+            return cmd_agent(settings)
         if command == "journal":
             if args.action == "verify":
                 return admin.journal_verify(

@@ -24,6 +24,7 @@ from terminal.core.approval import CATEGORIES, PASSKEY_MODE, SUPERVISOR_MODE
 from terminal.core.barcodes import WeighedFormat
 from terminal.core.catalogue import Product
 from terminal.core.errors import N_, ConfigError
+from terminal.core.fleet_protocol import MAX_BATCH_ENTRIES
 from terminal.core.lockout import LockoutPolicy
 from terminal.core.loyalty import LoyaltyRules, Tier
 from terminal.core.money import Currency, currency
@@ -171,6 +172,72 @@ class ApprovalSettings:
     close_day: str = "supervisor"  # who prints the Z report: supervisor | cashier
 
 
+@dataclass(frozen=True)
+class FleetSettings:
+    """The fleet agent (``pos-terminal agent``): the broker, the terminal's own client
+    certificate (its common name is the terminal id) and how the journal is sent."""
+
+    enabled: bool = False  # off: nothing is sent, `make run` needs no broker
+    host: str = "localhost"
+    port: int = 8883
+    ca_file: Path | None = None  # the fleet CA's certificate: the broker is checked with it
+    cert_file: Path | None = None  # this terminal's client certificate
+    key_file: Path | None = None  # ... and its private key
+    batch_size: int = 200  # journal entries per message
+    max_in_flight: int = 2000  # entries sent and not yet acknowledged, at most
+    keepalive_seconds: int = 30
+    backoff_base_seconds: float = 1.0  # reconnect: a random wait up to base * 2^attempt,
+    backoff_cap_seconds: float = 60.0  # ... and never more than the cap
+    ack_timeout_seconds: float = 30.0  # no acknowledgement for so long: send again
+
+
+FLEET_FILES = ("ca_file", "cert_file", "key_file")
+
+
+def _fleet(table: dict[str, Any]) -> FleetSettings:
+    where = "fleet"
+    default = FleetSettings()
+
+    def number(key: str, kind, low, high):
+        value = _get(table, key, kind, where, getattr(default, key))
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}.{key}: expected a number, got {value!r}")
+        if not low <= value <= high:
+            raise ConfigError(f"{where}.{key}: must be from {low} to {high}")
+        return value
+
+    enabled = _get(table, "enabled", bool, where, False)
+    host = _get(table, "host", str, where, default.host).strip()
+    if enabled and not host:
+        raise ConfigError(f"{where}.host: the broker's host name is needed when enabled")
+    files = {}
+    for key in FLEET_FILES:
+        value = _get(table, key, str, where, "")
+        if enabled and not value:
+            raise ConfigError(f"{where}.{key}: a file is needed when enabled")
+        files[key] = Path(value) if value else None
+    batch_size = number("batch_size", int, 1, MAX_BATCH_ENTRIES)
+    in_flight = number("max_in_flight", int, 1, 1_000_000)
+    if in_flight < batch_size:
+        raise ConfigError(f"{where}.max_in_flight: must be at least batch_size ({batch_size})")
+    base = number("backoff_base_seconds", (int, float), 0.01, 3600)
+    cap = number("backoff_cap_seconds", (int, float), 0.01, 86400)
+    if cap < base:
+        raise ConfigError(f"{where}.backoff_cap_seconds: must be at least backoff_base_seconds")
+    return FleetSettings(
+        enabled=enabled,
+        host=host,
+        port=number("port", int, 1, 65535),
+        batch_size=batch_size,
+        max_in_flight=in_flight,
+        keepalive_seconds=number("keepalive_seconds", int, 5, 3600),
+        backoff_base_seconds=float(base),
+        backoff_cap_seconds=float(cap),
+        ack_timeout_seconds=float(number("ack_timeout_seconds", (int, float), 0.1, 86400)),
+        **files,
+    )
+
+
 SHOP_SECTIONS = (
     "store",
     "taxes",
@@ -224,6 +291,7 @@ class Settings:
         default_factory=lambda: dict(DEFAULT_CASH_REASONS)
     )
     environment: str = "production"  # development: make run, the simulators
+    fleet: FleetSettings = field(default_factory=FleetSettings)
     # the file's shop sections as written: the first shop configuration of a new terminal
     shop_document: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -390,6 +458,7 @@ KNOWN = {
         "fraud",
         "loyalty",
         "cash_reasons",
+        "fleet",
     ),
     "terminal": ("id", "data_dir", "environment"),
     "store": (
@@ -425,6 +494,18 @@ KNOWN = {
     ),
     "loyalty": ("earn_per", "point_value", "tiers"),
     "cash_reasons": ("cash_in", "cash_out"),
+    "fleet": (
+        "enabled",
+        "host",
+        "port",
+        *FLEET_FILES,
+        "batch_size",
+        "max_in_flight",
+        "keepalive_seconds",
+        "backoff_base_seconds",
+        "backoff_cap_seconds",
+        "ack_timeout_seconds",
+    ),
 }
 
 
@@ -501,6 +582,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         loyalty=shop.loyalty,
         cash_reasons=shop.cash_reasons,
         environment=environment,
+        fleet=_fleet(_get(doc, "fleet", dict, "", {})),
         shop_document=shop_document(doc),
     )
 

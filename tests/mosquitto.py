@@ -9,8 +9,6 @@ configuration and ACLs (fleet/mosquitto/), mutual TLS from a throw-away CA.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,10 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fleet.broker import mosquitto_binary, write_config
 from provisioning import pki
-
-ROOT = Path(__file__).resolve().parent.parent
-FLEET_MOSQUITTO = ROOT / "fleet" / "mosquitto"
 
 
 def free_port() -> int:
@@ -57,11 +53,8 @@ class Broker:
         return self._issued[key]
 
     def start(self, timeout: float = 10.0) -> None:
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not Path(binary).exists():
-            raise RuntimeError("mosquitto is not installed: run `make test`, which installs it")
         self.process = subprocess.Popen(
-            [binary, "-c", str(self.directory / "mosquitto.conf")],
+            [mosquitto_binary(), "-c", str(self.directory / "mosquitto.conf")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -97,25 +90,15 @@ def start_broker(directory: Path) -> Broker:
     server = pki.issue_with_new_key(ca, "localhost", server_names=("localhost", "127.0.0.1"))
     (directory / "server.crt").write_bytes(pki.certificate_pem(server.certificate))
     pki.write_private(directory / "server.key", pki.key_pem(server.key))
-    data = directory / "data"
-    data.mkdir(exist_ok=True)
     port = free_port()
-    conf = (
-        (FLEET_MOSQUITTO / "mosquitto.conf")
-        .read_text()
-        .format(
-            acl_file=FLEET_MOSQUITTO / "acl",
-            port=port,
-            host="127.0.0.1",
-            cafile=directory / "ca.crt",
-            certfile=directory / "server.crt",
-            keyfile=directory / "server.key",
-            data_dir=data,
-        )
+    write_config(
+        directory,
+        port=port,
+        host="127.0.0.1",
+        cafile=directory / "ca.crt",
+        certfile=directory / "server.crt",
+        keyfile=directory / "server.key",
     )
-    if os.geteuid() == 0:  # (CI runs as root: mosquitto would switch to its own user)
-        conf += "user root\n"
-    (directory / "mosquitto.conf").write_text(conf)
     broker = Broker(directory, port, ca)
     broker.start()
     return broker

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
         ("zvt_roundtrip.py", "ratio"),
         ("receipt_render.py", "raster"),
         ("ui_latency.py", "sale line"),
+        ("fleet_ingest.py", "ratio PostgreSQL / bare"),
+        ("fleet_drain.py", "drain to the fleet"),
+        ("fleet_presence.py", "COMMIT to fleet COMMIT"),
     ],
 )
 def test_benchmark_runs(script, prints):

@@ -104,6 +104,11 @@ EVENT_KINDS = (
     "drawer_open_too_long",
     "card_terminal_offline",
     "scanner_missing",
+    "scanner_offline",
+    "keypad_missing",
+    "keypad_offline",
+    "printer_error",
+    "device_offline",
     "device_ok",
     "fraud_signal",
     "lockout",
@@ -167,6 +172,8 @@ def decode(kind: str, data: bytes) -> msgspec.Struct:
         return _DECODERS[kind].decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise BadMessage(f"{kind}: {exc}") from None
+    except UnicodeDecodeError as exc:  # msgspec lets this through (an encoded surrogate)
+        raise BadMessage(f"{kind}: not UTF-8: {exc.reason}") from None
 
 
 def json_schemas() -> dict[str, dict]:

@@ -49,6 +49,7 @@ from terminal.services.context import ServiceContext
 from terminal.services.customer_desk import CustomerDesk
 from terminal.services.device_watch import DeviceWatch
 from terminal.services.events import EventStream
+from terminal.services.fleet_link import FleetLink
 from terminal.services.key_protection import key_protection_warning
 from terminal.services.printing import Printing
 from terminal.services.receipt import build_receipt
@@ -157,6 +158,7 @@ class PosService:
         self.cart = self._new_cart()
         self.devices = None  # the terminal's Devices (bootstrap sets them): their health
         self.device_watch = DeviceWatch(self)  # started with the terminal
+        self.fleet = FleetLink(self.ctx, self.session)  # the fleet agent: Send now, health
         self.damaged: str | None = None  # the database's damage, once found
         self.shifts = Shifts(
             self.ctx,

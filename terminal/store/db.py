@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import peewee
 import sqlcipher3
 from peewee import DatabaseError, SqliteDatabase
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from terminal.store import models, schema
+from terminal.store import models, outbox, schema
 from terminal.store.journal import create_journal
 from terminal.store.print_queue import create_queue
 from terminal.store.shop_config import create as create_shop_config
@@ -63,6 +64,26 @@ def open_readonly(path: Path, key: bytes | None):
     if key is not None:
         con.execute(f'PRAGMA key="{sqlcipher_key(key)}"')
     return con
+
+
+def open_beside(path: Path, key: bytes) -> SqliteDatabase:
+    """The terminal's database opened by a process of its own beside the app (the fleet
+    agent): the same key and pragmas, WAL so neither waits for the other's reads. The file
+    must exist already (nothing is made here: an empty file would read as a lost
+    database at the app's next start), and nothing is created, upgraded or checked: that
+    is the app's start. Checkpoints are left to the app too. The models are not bound to
+    it."""
+    uri = f"file:{quote(str(Path(path).resolve()))}?mode=rw"
+    pragmas = {**PRAGMAS, "wal_autocheckpoint": 0}
+    db = SqlCipherDatabase(uri, passphrase=sqlcipher_key(key), pragmas=pragmas, uri=True)
+    try:
+        with peewee.__exception_wrapper__:
+            db.connect(reuse_if_open=True)
+            db.execute_sql("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except DatabaseError as exc:
+        db.close()
+        raise DatabaseUnusable(f"{path} cannot be opened: {exc}") from None
+    return db
 
 
 def check_integrity(path: Path, key: bytes | None) -> None:
@@ -133,6 +154,7 @@ def open_database(
     create_journal(db)
     create_queue(db)
     create_shop_config(db)
+    outbox.create(db)
     schema.ensure_identity(db)
     if fresh:
         db.execute_sql(f"PRAGMA user_version = {schema.VERSION}")

@@ -1,8 +1,9 @@
 """The shift menu on the sale screen: cash in and out (each with its own reasons), no
 sale, the X report (on the screen, then printed), close the shift with a blind count
 (its total shown and confirmed before the close), the Z report (a supervisor's); and the
-opening float when no shift is open. Every step goes through the service's shift rules.
-No Kivy: the questions go to an ``Asker``."""
+opening float when no shift is open. Last, in either case: Send now (the journal to the
+fleet at once; it says how many entries are unsent, or that there is no fleet agent).
+Every step goes through the services. No Kivy: the questions go to an ``Asker``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from collections.abc import Callable
 
 from terminal.config import cash_reason_label
 from terminal.core.errors import PosError
-from terminal.i18n import _
+from terminal.i18n import _, ngettext
+from terminal.services.fleet_link import FleetStatus
 from terminal.services.pos import PosService
 from terminal.services.shifts import NO_SALE_REASONS
 from terminal.ui.asker import Asker
@@ -45,6 +47,7 @@ class ShiftMenu:
                 ("x", _("X report")),
                 ("close", _("Close the shift (blind count)")),
             ]
+        options.append(("send_now", self.send_now_label(self.service.fleet.status())))
         actions = {
             "cash_in": lambda: self.cash("cash_in"),
             "cash_out": lambda: self.cash("cash_out"),
@@ -53,6 +56,7 @@ class ShiftMenu:
             "close": self.close,
             "z": self.z_report,
             "open": self.open_shift,
+            "send_now": self.send_now,
         }
         self.ask.choose(_("Shift and reports"), options, lambda key: actions[key]())
 
@@ -202,3 +206,49 @@ class ShiftMenu:
             self.shifts.z_report,
             lambda out: self._printed(_("Z report {n}").format(n=out.number), out.print_error),
         )
+
+    @staticmethod
+    def send_now_label(status: FleetStatus) -> str:
+        if not status.enabled:
+            return _("Send now: no fleet set up")
+        if not status.running:
+            return _("Send now: the fleet agent is not running")
+        if not status.unsent:
+            return _("Send now (all sent)")
+        return ngettext("Send now ({n} unsent)", "Send now ({n} unsent)", status.unsent).format(
+            n=status.unsent
+        )
+
+    def send_now(self) -> None:
+        """The journal to the fleet at once: the agent is asked (it connects at once when
+        it is not connected); the cashier is told what happens, or why nothing can."""
+        status = self.service.fleet.send_now()
+        n = status.unsent
+        if not status.enabled:
+            self.ask.say(
+                _("This terminal sends nothing to a fleet: the fleet is off in its settings"),
+                error=True,
+            )
+        elif not status.running:
+            self.ask.say(
+                ngettext(
+                    "The fleet agent is not running: {n} entry waits. Call the technician",
+                    "The fleet agent is not running: {n} entries wait. Call the technician",
+                    n,
+                ).format(n=n),
+                error=True,
+            )
+        elif not n:
+            self.ask.say(_("Everything is at the fleet already"))
+        elif status.connected:
+            self.ask.say(
+                ngettext("Sending {n} entry now", "Sending {n} entries now", n).format(n=n)
+            )
+        else:
+            self.ask.say(
+                ngettext(
+                    "Connecting to the fleet now to send {n} entry",
+                    "Connecting to the fleet now to send {n} entries",
+                    n,
+                ).format(n=n)
+            )

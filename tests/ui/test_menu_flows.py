@@ -197,7 +197,7 @@ def test_cash_in_asks_the_amount_then_the_reason(pos):
     ShiftMenu(pos, ask).open()
     menu, amount, reason = ask.asked
     assert (menu.kind, menu.title) == ("choose", "Shift and reports")
-    assert menu.keys == ["cash_in", "cash_out", "no_sale", "x", "close"]
+    assert menu.keys == ["cash_in", "cash_out", "no_sale", "x", "close", "send_now"]
     assert (amount.kind, amount.title, amount.flags["hint"]) == ("enter", "Cash in: amount", "Rp 0")
     assert amount.problems == ["12,5 is not an amount"]  # more decimals than rupiah has
     assert (reason.kind, reason.title) == ("choose", "Reason")
@@ -321,7 +321,7 @@ def test_close_by_blind_count_then_z_report_then_a_new_shift(terminal, pos):
     # no shift open: the menu offers opening one, and the Z report: a supervisor's
     ask = ScriptedAsker(pos, "z", ("1", "1357"), SUPERVISOR)
     ShiftMenu(pos, ask).open()
-    assert ask.asked[0].keys == ["open", "z"]
+    assert ask.asked[0].keys == ["open", "z", "send_now"]
     approval = ask.asked[1]
     assert (approval.kind, approval.title) == ("approval", "close the day (Z report)")
     assert approval.flags["category"] == CLOSE_DAY

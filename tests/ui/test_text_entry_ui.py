@@ -88,9 +88,9 @@ def test_a_phone_typed_at_the_customers_menu_does_not_pick_an_option(app, termin
 def test_a_menu_says_its_numbers_and_refuses_others(app, terminal):
     root, ui = app
     sign_in(root, ui)
-    ui.key("f8")  # shift menu: five options
+    ui.key("f8")  # shift menu: six options (the last: Send now)
     menu = panel(root)
     assert menu.note.text == "Press the number of an option, or tap it"
     ui.type("9")
     assert panel(root) is menu
-    assert menu.note.text == "This menu has options 1 to 5: press one, or tap it"
+    assert menu.note.text == "This menu has options 1 to 6: press one, or tap it"

@@ -1,0 +1,310 @@
+"""The central tables, built from journal entries as they are stored.
+
+The ingest calls :meth:`CentralRows.add` for each entry it stores and
+:meth:`CentralRows.flush` once per batch, in the batch's transaction, so a central row
+exists exactly when its entry does. Only what the payloads hold is used (see
+``terminal/store/sales.py`` ``journal_payload``, ``terminal/store/refunds.py``,
+``terminal/services/shifts.py``):
+
+- ``sale`` -> :class:`Sale` (+ lines, payments, taxes per rate);
+- ``refund`` -> :class:`Refund` (+ payments by tender, lines);
+- ``shift_open`` / ``shift_close`` -> :class:`Shift`;
+- ``z_report`` -> :class:`ZReport` (its figures as journaled).
+
+A payload the rules here cannot read (an older terminal's, say) does not stop the
+entry: the journal copy is what counts; :meth:`CentralRows.add` says what it could not
+build and the ingest raises an alert.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from fleet.db import bulk_insert
+from fleet.models import (
+    Refund,
+    RefundLine,
+    RefundPayment,
+    Sale,
+    SaleLine,
+    SalePayment,
+    SaleTax,
+    Shift,
+    ZReport,
+)
+from terminal.core import fleet_protocol as fp
+from terminal.core.numbering import transaction_label
+
+
+def utc_naive(ts: str) -> datetime:
+    """The entry's ISO time as a naive UTC datetime (how the fleet stores times)."""
+    moment = datetime.fromisoformat(ts)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def business_day(ts: str, tz: ZoneInfo) -> date:
+    moment = datetime.fromisoformat(ts)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz).date()
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"not a whole number: {value!r}")
+    return value
+
+
+def _int(value: Any) -> int:
+    number = _int_or_none(value)
+    if number is None:
+        raise ValueError("a whole number is missing")
+    return number
+
+
+@dataclass
+class CentralRows:
+    """The central rows of one batch of one terminal, inserted together by :meth:`flush`."""
+
+    terminal_id: str
+    store: str
+    timezone: str = "UTC"
+    rows: dict[type, list[dict]] = field(default_factory=dict)
+    shifts: dict[int, dict] = field(default_factory=dict)  # opened or closed in this batch
+
+    def __post_init__(self) -> None:
+        self._tz = ZoneInfo(self.timezone)
+
+    def add(self, entry: fp.Entry, payload: dict) -> str | None:
+        """Build the rows of one stored entry; None, or what could not be built."""
+        build = _BUILDERS.get(entry.type)
+        if build is None:
+            return None
+        staged: dict[type, list[dict]] = {}
+        shifts = dict(self.shifts)
+        try:
+            build(self, entry, payload, staged, shifts)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            return f"{entry.type} at seq {entry.seq}: {type(exc).__name__}: {exc}"
+        for model, rows in staged.items():
+            self.rows.setdefault(model, []).extend(rows)
+        self.shifts = shifts
+        return None
+
+    def flush(self, db: peewee.Database) -> None:
+        """Insert every row gathered (parents before children); shifts opened earlier
+        and closed in this batch are updated."""
+        for model in (Sale, SaleLine, SalePayment, SaleTax, Refund, RefundPayment, RefundLine):
+            _insert(db, model, self.rows.get(model, ()))
+        for number, row in self.shifts.items():
+            opened = row.get("opened_seq") is not None
+            if opened:
+                Shift.insert(**row).execute(db)
+                continue
+            held = (
+                Shift.select(Shift.id)
+                .where((Shift.terminal_id == self.terminal_id) & (Shift.shift == number))
+                .order_by(Shift.closed_seq.is_null(False), Shift.id.desc())
+                .bind(db)
+                .first()
+            )  # the latest still open, else the latest
+            if held is None:  # its opening is not held (a declared gap): the close alone
+                Shift.insert(**row).execute(db)
+                continue
+            changes = {k: v for k, v in row.items() if k not in ("terminal_id", "shift", "store")}
+            Shift.update(**changes).where(Shift.id == held.id).execute(db)
+        _insert(db, ZReport, self.rows.get(ZReport, ()))
+        self.rows.clear()
+        self.shifts.clear()
+
+    # -- the builders -----------------------------------------------------------------------
+    def _common(self, entry: fp.Entry) -> dict:
+        return {
+            "terminal_id": self.terminal_id,
+            "seq": entry.seq,
+            "epoch": entry.epoch,
+            "store": self.store,
+            "ts": utc_naive(entry.ts),
+            "business_day": business_day(entry.ts, self._tz),
+        }
+
+    def _sale(self, entry, p, staged, _shifts) -> None:
+        number = _int(p["number"])
+        paid = _int(p["total"])
+        rounding = _int(p.get("rounding", 0))
+        taxes = p.get("taxes") or []
+        tax = _int(p.get("tax", sum(_int(t["amount"]) for t in taxes)))
+        staged[Sale] = [
+            {
+                **self._common(entry),
+                "number": number,
+                "label": transaction_label(self.terminal_id, number),
+                "return_code": str(p.get("return_code") or ""),
+                "currency": str(p.get("currency") or ""),
+                "cashier": _int_or_none(p.get("cashier")),
+                "shift": _int_or_none(p.get("shift")),
+                "customer": _int_or_none(p.get("customer")),
+                "total": paid - rounding,
+                "paid": paid,
+                "rounding": rounding,
+                "discount": _int(p.get("discount", 0)),
+                "net": _int(p.get("net", paid - rounding - tax)),
+                "tax": tax,
+                "points_earned": _int(p.get("points_earned", 0)),
+            }
+        ]
+        key = {"terminal_id": self.terminal_id, "sale_seq": entry.seq}
+        staged[SaleLine] = [
+            {
+                **key,
+                "position": position,
+                "sku": str(line["sku"]),
+                "quantity": str(line["quantity"]),
+                "unit_price": _int(line["unit_price"]),
+                "amount": _int(line["amount"]),
+                "tax_class": str(line.get("tax_class") or ""),
+                "discount": _int(line.get("discount", 0)),
+            }
+            for position, line in enumerate(p.get("lines") or [], start=1)
+        ]
+        staged[SalePayment] = [
+            {
+                **key,
+                "position": position,
+                "kind": str(tender["kind"]),
+                "amount": _int(tender["amount"]),
+                "tendered": _int_or_none(tender.get("tendered")),
+                "change": _int_or_none(tender.get("change")),
+                "points": _int_or_none(tender.get("points")),
+                "receipt_number": _int_or_none(tender.get("receipt_number")),
+            }
+            for position, tender in enumerate(p["tenders"], start=1)
+        ]
+        staged[SaleTax] = [
+            {
+                **key,
+                "position": position,
+                "code": str(t["code"]),
+                "rate": str(t["rate"]),
+                "base": _int(t["base"]),
+                "amount": _int(t["amount"]),
+            }
+            for position, t in enumerate(taxes, start=1)
+        ]
+
+    def _refund(self, entry, p, staged, _shifts) -> None:
+        number = _int(p["number"])
+        tenders = p["tenders"]
+        approved = p.get("approved_by")
+        staged[Refund] = [
+            {
+                **self._common(entry),
+                "number": number,
+                "label": "R-" + transaction_label(self.terminal_id, number),
+                "sale_label": None if p.get("sale") is None else str(p["sale"]),
+                "cashier": _int_or_none(p.get("cashier")),
+                "shift": _int_or_none(p.get("shift")),
+                "amount": _int(p["amount"]),
+                "paid": sum(_int(amount) for amount in tenders.values()),
+                "reason": str(p.get("reason") or ""),
+                "approved_by": None if approved is None else str(approved),
+                "points_back": _int(p.get("points_back", 0)),
+                "points_returned": _int(p.get("points_returned", 0)),
+            }
+        ]
+        key = {"terminal_id": self.terminal_id, "refund_seq": entry.seq}
+        staged[RefundPayment] = [
+            {**key, "kind": str(kind), "amount": _int(amount)} for kind, amount in tenders.items()
+        ]
+        staged[RefundLine] = [
+            {
+                **key,
+                "position": position,
+                "sale_position": _int_or_none(line.get("position")),
+                "sku": str(line["sku"]),
+                "quantity": str(line["quantity"]),
+                "amount": _int(line["amount"]),
+                "restock": bool(line.get("restock", False)),
+            }
+            for position, line in enumerate(p.get("lines") or [], start=1)
+        ]
+
+    def _shift_open(self, entry, p, _staged, shifts) -> None:
+        number = _int(p["shift"])
+        common = self._common(entry)
+        shifts[number] = {
+            "terminal_id": self.terminal_id,
+            "shift": number,
+            "store": self.store,
+            "cashier": _int_or_none(p.get("cashier")),
+            "opened_seq": entry.seq,
+            "opened_at": common["ts"],
+            "business_day": common["business_day"],
+            "opening_float": _int(p.get("float", 0)),
+        }
+
+    def _shift_close(self, entry, p, _staged, shifts) -> None:
+        number = _int(p["shift"])
+        counts = p.get("counts") or {}
+        if not isinstance(counts, dict):
+            raise ValueError("counts is not an object")
+        row = shifts.get(number) or {
+            "terminal_id": self.terminal_id,
+            "shift": number,
+            "store": self.store,
+        }
+        shifts[number] = {
+            **row,
+            "closed_seq": entry.seq,
+            "closed_at": utc_naive(entry.ts),
+            "closed_by": _int_or_none(p.get("cashier")),
+            "expected": _int_or_none(p.get("expected")),
+            "counted": _int_or_none(p.get("counted")),
+            "variance": _int_or_none(p.get("variance")),
+            "counts_json": json.dumps(counts, sort_keys=True),
+        }
+
+    def _z_report(self, entry, p, staged, _shifts) -> None:
+        common = self._common(entry)
+        staged[ZReport] = [
+            {
+                "terminal_id": self.terminal_id,
+                "seq": entry.seq,
+                "epoch": entry.epoch,
+                "number": _int(p["z_number"]),
+                "store": self.store,
+                "ts": common["ts"],
+                "business_day": common["business_day"],
+                "first_seq": _int(p.get("first_seq", 0)),
+                "last_seq": _int(p["last_seq"]),
+                "cashier": _int_or_none(p.get("cashier")),
+                "figures_json": entry.payload_json,
+            }
+        ]
+
+
+def _insert(db: peewee.Database, model: type[peewee.Model], rows: list[dict]) -> None:
+    """Rows of one model, each a dict with the same keys (as the builders make them)."""
+    if rows:
+        names = list(rows[0])
+        fields = [model._meta.fields[name] for name in names]
+        bulk_insert(db, model, fields, (tuple(row[name] for name in names) for row in rows))
+
+
+_BUILDERS = {
+    "sale": CentralRows._sale,
+    "refund": CentralRows._refund,
+    "shift_open": CentralRows._shift_open,
+    "shift_close": CentralRows._shift_close,
+    "z_report": CentralRows._z_report,
+}

@@ -1,0 +1,283 @@
+"""``pos-fleet``: the fleet side's commands.
+
+    pos-fleet ca init                         the fleet CA, the broker's and ingest's certificates
+    pos-fleet broker                          Mosquitto with the fleet's configuration (one machine)
+    pos-fleet serve                           the ingest service (several may share a broker)
+    pos-fleet terminal add T01 --store S --group G --journal-key FILE --out DIR
+    pos-fleet terminals                       state, last seen, unsent, versions, alerts
+    pos-fleet sales --day 2026-11-27          per store and terminal
+    pos-fleet events [--follow]               alerts and device events
+    pos-fleet verify T01                      the terminal's chain as the fleet holds it
+
+Settings: ``config/fleet.toml`` (or ``--config FILE``). Exit status 0 when done, 1 when
+the thing asked for is not so (an unknown terminal, a broken chain), 2 for a usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from fleet import broker as local_broker
+from fleet import reports
+from fleet.config import ConfigError, FleetConfig, load_config
+from fleet.db import connect, create_tables
+from fleet.ingest import Ingest
+from fleet.models import Alert, DeviceEvent
+from fleet.registry import get_terminal, list_terminals, register_terminal
+from fleet.server import BrokerSettings, IngestServer
+
+log = logging.getLogger("fleet")
+
+
+def _db(config: FleetConfig):
+    db = connect(config.database.url)
+    create_tables(db)
+    return db
+
+
+def cmd_serve(config: FleetConfig, args, console: Console) -> int:
+    b = config.broker
+    server = IngestServer(
+        Ingest(_db(config)),
+        BrokerSettings(
+            b.host,
+            b.port,
+            Path(b.ca_file),
+            Path(b.cert_file),
+            Path(b.key_file),
+            args.client_id or b.client_id,
+            b.keepalive,
+        ),
+    )
+    stop = lambda _signum, _frame: server.stop()  # noqa: E731
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("pos-fleet serve: %s:%d as %s", b.host, b.port, args.client_id or b.client_id)
+    server.serve_forever()
+    return 0
+
+
+def cmd_broker(config: FleetConfig, _args, console: Console) -> int:
+    pki_dir = Path(config.pki.dir)
+    if not (pki_dir / "broker.crt").exists():
+        console.print(f"no broker certificate in {pki_dir}: run `pos-fleet ca init` first")
+        return 1
+    conf = local_broker.write_config(
+        Path(config.local_broker.dir),
+        port=config.broker.port,
+        host=config.broker.host,
+        cafile=(pki_dir / "ca.crt").resolve(),
+        certfile=(pki_dir / "broker.crt").resolve(),
+        keyfile=(pki_dir / "broker.key").resolve(),
+    )
+    console.print(f"mosquitto on {config.broker.host}:{config.broker.port} ({conf})")
+    return subprocess.call([local_broker.mosquitto_binary(), "-c", str(conf)])
+
+
+def cmd_ca_init(config: FleetConfig, _args, console: Console) -> int:
+    for path in local_broker.init_pki(Path(config.pki.dir), config.pki.broker_names):
+        console.print(f"wrote {path}")
+    return 0
+
+
+def cmd_terminal_add(config: FleetConfig, args, console: Console) -> int:
+    db = _db(config)
+    key_id = register_terminal(
+        db,
+        args.terminal_id,
+        store=args.store,
+        group=args.group,
+        public_key_pem=args.journal_key.read_bytes(),
+        timezone=args.timezone,
+    )
+    console.print(f"{args.terminal_id} registered: store {args.store}, group {args.group}")
+    console.print(f"journal key {key_id}")
+    if args.out:
+        for path in local_broker.issue_terminal(Path(config.pki.dir), args.terminal_id, args.out):
+            console.print(f"wrote {path}")
+    return 0
+
+
+def _ago(when: datetime | None) -> str:
+    """``when``: naive UTC, as the fleet writes its times."""
+    if when is None:
+        return "never"
+    seconds = max(0, int((datetime.now(UTC).replace(tzinfo=None) - when).total_seconds()))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
+def cmd_terminals(config: FleetConfig, _args, console: Console) -> int:
+    db = _db(config)
+    table = Table(title="Terminals")
+    for name in (
+        "terminal",
+        "store",
+        "group",
+        "state",
+        "last seen",
+        "held",
+        "unsent",
+        "software",
+        "config",
+        "open alerts",
+    ):
+        table.add_column(name, justify="right" if name in ("held", "unsent") else "left")
+    open_alerts = reports.open_alerts_by_terminal(db)
+    for t in list_terminals(db):
+        state = "[green]online[/]" if t.status == "online" else "[red]offline[/]"
+        table.add_row(
+            t.id,
+            t.store,
+            t.group,
+            state,
+            _ago(t.last_seen),
+            str(t.acked_seq),
+            str(t.unsent),
+            t.software or "-",
+            "-" if t.config_version is None else str(t.config_version),
+            str(open_alerts.get(t.id, 0)),
+        )
+    console.print(table)
+    return 0
+
+
+def cmd_sales(config: FleetConfig, args, console: Console) -> int:
+    db = _db(config)
+    day = args.day or date.today()
+    rows = reports.sales_by_day(db, day)
+    table = Table(title=f"Sales on {day.isoformat()}")
+    for name in ("store", "terminal", "sales", "total", "paid", "refunds", "net"):
+        table.add_column(name, justify="left" if name in ("store", "terminal") else "right")
+    for row in rows:
+        table.add_row(
+            row.store,
+            row.terminal_id,
+            str(row.count),
+            f"{row.total:,}",
+            f"{row.paid:,}",
+            f"{row.refunds:,}",
+            f"{row.paid - row.refunds:,}",
+        )
+    console.print(table)
+    return 0
+
+
+def _events(db, after_alert: int, after_event: int):
+    alerts = list(Alert.select().where(Alert.id > after_alert).order_by(Alert.id).bind(db))
+    events = list(
+        DeviceEvent.select().where(DeviceEvent.id > after_event).order_by(DeviceEvent.id).bind(db)
+    )
+    return alerts, events
+
+
+def cmd_events(config: FleetConfig, args, console: Console) -> int:
+    db = _db(config)
+    last_alert = last_event = 0
+    while True:
+        alerts, events = _events(db, last_alert, last_event)
+        for a in alerts:
+            state = "resolved" if a.resolved else "open"
+            console.print(
+                f"{a.at:%Y-%m-%d %H:%M:%S} [bold red]alert[/] {a.terminal_id or '-'} "
+                f"{a.kind} {a.device} x{a.count} ({state}) {a.detail}"
+            )
+            last_alert = a.id
+        for e in events:
+            console.print(
+                f"{e.received_at:%Y-%m-%d %H:%M:%S} [yellow]event[/] {e.terminal_id} "
+                f"{e.kind} {e.device} {e.detail}"
+            )
+            last_event = e.id
+        if not args.follow:
+            return 0
+        time.sleep(1)
+
+
+def cmd_verify(config: FleetConfig, args, console: Console) -> int:
+    db = _db(config)
+    if get_terminal(db, args.terminal_id) is None:
+        console.print(f"{args.terminal_id}: not a registered terminal")
+        return 1
+    verdict = reports.verify_chain(db, args.terminal_id)
+    console.print(str(verdict))
+    return 0 if verdict.ok else 1
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "broker": cmd_broker,
+    "terminals": cmd_terminals,
+    "sales": cmd_sales,
+    "events": cmd_events,
+    "verify": cmd_verify,
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="the fleet's settings (config/fleet.toml)")
+    top = argparse.ArgumentParser(prog="pos-fleet", parents=[common])
+    commands = top.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", parents=[common], help="the ingest service")
+    serve.add_argument("--client-id", help="this instance's MQTT client id")
+    commands.add_parser("broker", parents=[common], help="run Mosquitto for the fleet")
+    ca = commands.add_parser("ca").add_subparsers(dest="action", required=True)
+    ca.add_parser("init", parents=[common], help="the fleet CA and the service certificates")
+    terminal = commands.add_parser("terminal").add_subparsers(dest="action", required=True)
+    add = terminal.add_parser("add", parents=[common], help="register a terminal")
+    add.add_argument("terminal_id")
+    add.add_argument("--store", required=True)
+    add.add_argument("--group", required=True)
+    add.add_argument("--timezone", default="UTC", help="the store's, e.g. Asia/Jakarta")
+    add.add_argument(
+        "--journal-key",
+        type=Path,
+        required=True,
+        help="the terminal's journal public key (pos-terminal journal export writes it)",
+    )
+    add.add_argument("--out", type=Path, help="write the terminal's certificate and key here")
+    commands.add_parser("terminals", parents=[common], help="the terminals and their state")
+    sales = commands.add_parser("sales", parents=[common], help="sales of a day")
+    sales.add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    events = commands.add_parser("events", parents=[common], help="alerts and device events")
+    events.add_argument("--follow", action="store_true", help="keep printing new ones")
+    verify = commands.add_parser("verify", parents=[common], help="a terminal's chain")
+    verify.add_argument("terminal_id")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # a table piped to a file or another program keeps its rows on one line each
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    try:
+        config = load_config(args.config)
+        if args.command == "ca":
+            return cmd_ca_init(config, args, console)
+        if args.command == "terminal":
+            return cmd_terminal_add(config, args, console)
+        return COMMANDS[args.command](config, args, console)
+    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        print(f"pos-fleet: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The fleet side's settings, from one documented TOML file (``config/fleet.toml``).
+
+Decoded into typed structs: an unknown key or a wrong type is refused with its place
+named (``broker.port: Expected int, got str``), never ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+DEFAULT_FILE = Path("config/fleet.toml")
+
+
+class ConfigError(ValueError):
+    """The fleet's configuration file is malformed."""
+
+
+class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    url: str = "sqlite:///var/fleet/fleet.db"
+
+
+class BrokerConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8883
+    ca_file: str = "var/fleet/pki/ca.crt"
+    cert_file: str = "var/fleet/pki/fleet-ingest.crt"
+    key_file: str = "var/fleet/pki/fleet-ingest.key"
+    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "fleet-ingest-1"
+    keepalive: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 30
+
+
+class PkiSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    dir: str = "var/fleet/pki"
+    broker_names: list[str] = msgspec.field(default_factory=lambda: ["localhost", "127.0.0.1"])
+
+
+class LocalBrokerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    dir: str = "var/fleet/broker"
+
+
+class FleetConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
+    pki: PkiSettings = msgspec.field(default_factory=PkiSettings)
+    local_broker: LocalBrokerSettings = msgspec.field(default_factory=LocalBrokerSettings)
+
+
+def load_config(path: Path | None) -> FleetConfig:
+    """The file's settings (``path`` None: the default file if there is one, else the
+    defaults). ConfigError names the file and the key."""
+    if path is None:
+        if not DEFAULT_FILE.exists():
+            return FleetConfig()
+        path = DEFAULT_FILE
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    try:
+        return msgspec.toml.decode(data, type=FleetConfig)
+    except msgspec.ValidationError as exc:
+        where = str(exc).rsplit(" - at `$.", 1)
+        text = f"{where[1].rstrip('`')}: {where[0]}" if len(where) == 2 else str(exc)
+        raise ConfigError(f"{path}: {text}") from None
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{path}: not TOML: {exc}") from None

@@ -1,0 +1,391 @@
+"""The fleet database's tables (peewee), on SQLite or PostgreSQL.
+
+The models belong to no database: every query names the one it runs on
+(``query.bind(db)``, ``.execute(db)``, ``.get(db)``), as the terminal's own store does,
+so two fleet databases can live in one process (a test on SQLite and PostgreSQL, a tool
+copying one into the other). A query that names none fails at once.
+
+Three groups of tables:
+
+- **the terminals** (:class:`Terminal`, :class:`TerminalKey`): who may send, with which
+  journal keys, and how far the fleet holds each one's journal (``acked_seq`` and
+  ``acked_hash``: the highest contiguous entry held, the anchor a truncated terminal
+  journal is checked against);
+- **what came in** (:class:`Entry`: the journal entries exactly as signed, one row per
+  (terminal, seq); :class:`Quarantine`: what was refused, kept aside as received;
+  :class:`Alert`; :class:`DeviceEvent`);
+- **the central tables**, built from the stored entries in the same transaction
+  (:mod:`fleet.central`): sales with their lines, payments and taxes, refunds, shifts and
+  Z reports. They hold what the journal payloads hold and nothing invented: a sale's
+  line has its SKU, quantity, unit price, amount, tax class and discount (the journal
+  keeps no product name and no tax per line; the taxes are per rate, :class:`SaleTax`).
+  A child row names its parent by (terminal, parent's seq), so a whole batch inserts in
+  a few statements.
+
+Money is in the currency's minor units, as the terminal journals it. Times the fleet
+writes are UTC without a zone (``received_at``, ``ts`` of the central rows); the
+entry's own ``ts`` stays the text the terminal signed.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    SQL,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DateField,
+    DateTimeField,
+    IntegerField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
+
+GENESIS_HEX = "0" * 64
+
+
+class _NoDatabase(SqliteDatabase):
+    """The models' own database: none (see the module's docstring). It says it has
+    RETURNING, as both fleet backends do (PostgreSQL; SQLite 3.35+, opened so by
+    ``fleet.db.connect``): peewee decides an INSERT's RETURNING when the query is made,
+    from the model's database, and runs it on the one it is bound to."""
+
+    returning_clause = True
+
+    def connect(self, reuse_if_open: bool = False):
+        raise RuntimeError(
+            "a fleet model query that names no database: bind it (query.bind(db), execute(db))"
+        )
+
+
+UNBOUND = _NoDatabase(None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = UNBOUND
+        legacy_table_names = False
+
+
+# -- the terminals ------------------------------------------------------------------------------
+class Terminal(BaseModel):
+    """A registered terminal and what the fleet knows of it."""
+
+    id = CharField(primary_key=True, max_length=64)
+    store = CharField(max_length=100)
+    group = CharField(max_length=100, column_name="terminal_group")
+    timezone = CharField(max_length=64, default="UTC")  # the store's: business days
+    registered_at = DateTimeField()
+    # the journal as held: the highest contiguous entry (0 and genesis: none yet)
+    acked_seq = BigIntegerField(default=0)
+    acked_hash = CharField(max_length=64, default=GENESIS_HEX)
+    acked_epoch = IntegerField(default=0)
+    reported_head = BigIntegerField(default=0)  # the terminal's head, from its last batch
+    duplicates = BigIntegerField(default=0)  # entries received again (replays, redeliveries)
+    # presence (pos/v1/{tid}/state)
+    status = CharField(max_length=10, default="offline")
+    birth = BigIntegerField(null=True)
+    software = CharField(max_length=200, default="")
+    config_version = BigIntegerField(null=True)
+    last_seen = DateTimeField(null=True)
+
+    @property
+    def unsent(self) -> int:
+        """Entries the terminal had made (at its last batch) that the fleet does not hold."""
+        return max(0, self.reported_head - self.acked_seq)
+
+
+class TerminalKey(BaseModel):
+    """A journal public key of a terminal (a terminal may have several over time: a
+    replacement's, a rotated one). ``key_id`` as ``journal_format.key_id`` names it."""
+
+    terminal_id = CharField(max_length=64)
+    key_id = CharField(max_length=64)
+    public_key_pem = TextField()
+    added_at = DateTimeField()
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "key_id")
+        constraints = (SQL("FOREIGN KEY (terminal_id) REFERENCES terminal (id)"),)
+
+
+# -- what came in -------------------------------------------------------------------------------
+class Entry(BaseModel):
+    """A journal entry as the terminal signed it; ``payload_json`` is its canonical text."""
+
+    terminal_id = CharField(max_length=64)
+    seq = BigIntegerField()
+    epoch = IntegerField()
+    key_id = CharField(max_length=64)
+    type = CharField(max_length=40)
+    ts = CharField(max_length=40)
+    grand_total = BigIntegerField()
+    payload_json = TextField()
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64)
+    signature = CharField(max_length=128)
+    stored_at = DateTimeField()
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "seq")
+        indexes = ((("terminal_id", "type", "seq"), False),)
+        constraints = (SQL("FOREIGN KEY (terminal_id) REFERENCES terminal (id)"),)
+
+    def as_journal_entry(self) -> dict:
+        """The dict ``journal_format`` hashes and verifies."""
+        return {
+            "epoch": self.epoch,
+            "seq": self.seq,
+            "terminal_id": self.terminal_id,
+            "key_id": self.key_id,
+            "type": self.type,
+            "ts": self.ts,
+            "grand_total": self.grand_total,
+            "payload_json": self.payload_json,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+            "signature": self.signature,
+        }
+
+
+class Quarantine(BaseModel):
+    """An entry refused (never stored as a sale): why, and the entry as it came."""
+
+    terminal_id = CharField(max_length=64, index=True)
+    epoch = IntegerField()
+    seq = BigIntegerField()
+    reason = CharField(max_length=40)  # gap, conflict, broken link, hash mismatch, ...
+    detail = TextField(default="")
+    entry_json = TextField()
+    received_at = DateTimeField()
+
+
+class Alert(BaseModel):
+    """Something for the fleet admin. One open alert per (terminal, kind, device): a
+    repeat bumps ``count`` and ``at`` (and keeps the latest detail)."""
+
+    terminal_id = CharField(max_length=64, null=True, index=True)
+    kind = CharField(max_length=40)
+    device = CharField(max_length=200, default="")
+    detail = TextField(default="")
+    at = DateTimeField()
+    first_at = DateTimeField()
+    count = IntegerField(default=1)
+    resolved = BooleanField(default=False)
+
+
+class DeviceEvent(BaseModel):
+    """An ``up/event`` message as received (``ts``: the terminal's time, as sent)."""
+
+    terminal_id = CharField(max_length=64, index=True)
+    kind = CharField(max_length=40)
+    device = CharField(max_length=200, default="")
+    detail = TextField(default="")
+    ts = CharField(max_length=40)
+    seq = BigIntegerField(null=True)
+    received_at = DateTimeField()
+
+
+# -- the central tables ---------------------------------------------------------------------------
+class Sale(BaseModel):
+    """A sale entry. ``paid``: what the customer paid (the journal's ``total``, after cash
+    rounding); ``total``: the goods after discounts, before rounding (``paid - rounding``)."""
+
+    terminal_id = CharField(max_length=64)
+    seq = BigIntegerField()
+    epoch = IntegerField()
+    store = CharField(max_length=100, index=True)
+    number = BigIntegerField()
+    label = CharField(max_length=100)
+    return_code = CharField(max_length=100, default="")
+    ts = DateTimeField()  # UTC
+    business_day = DateField(index=True)  # in the terminal's (store's) time zone
+    currency = CharField(max_length=10, default="")
+    cashier = IntegerField(null=True)
+    shift = IntegerField(null=True)
+    customer = IntegerField(null=True)
+    total = BigIntegerField()
+    paid = BigIntegerField()
+    rounding = BigIntegerField(default=0)
+    discount = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)  # before tax
+    tax = BigIntegerField(default=0)
+    points_earned = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "seq")
+
+
+class SaleLine(BaseModel):
+    terminal_id = CharField(max_length=64)
+    sale_seq = BigIntegerField()
+    position = IntegerField()  # 1, 2, ... as on the receipt
+    sku = CharField(max_length=100)
+    quantity = CharField(max_length=40)  # exact text: "2", "1.234" (kg)
+    unit_price = BigIntegerField()
+    amount = BigIntegerField()
+    tax_class = CharField(max_length=40, default="")
+    discount = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "sale_seq", "position")
+        constraints = (
+            SQL("FOREIGN KEY (terminal_id, sale_seq) REFERENCES sale (terminal_id, seq)"),
+        )
+
+
+class SalePayment(BaseModel):
+    terminal_id = CharField(max_length=64)
+    sale_seq = BigIntegerField()
+    position = IntegerField()
+    kind = CharField(max_length=20)  # cash, card, points
+    amount = BigIntegerField()
+    tendered = BigIntegerField(null=True)  # cash
+    change = BigIntegerField(null=True)  # cash
+    points = BigIntegerField(null=True)  # points
+    receipt_number = BigIntegerField(null=True)  # card
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "sale_seq", "position")
+        constraints = (
+            SQL("FOREIGN KEY (terminal_id, sale_seq) REFERENCES sale (terminal_id, seq)"),
+        )
+
+
+class SaleTax(BaseModel):
+    """A sale's tax per rate, as journaled (``base`` and ``amount``)."""
+
+    terminal_id = CharField(max_length=64)
+    sale_seq = BigIntegerField()
+    position = IntegerField()
+    code = CharField(max_length=40)
+    rate = CharField(max_length=20)
+    base = BigIntegerField()
+    amount = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "sale_seq", "position")
+        constraints = (
+            SQL("FOREIGN KEY (terminal_id, sale_seq) REFERENCES sale (terminal_id, seq)"),
+        )
+
+
+class Refund(BaseModel):
+    """A refund entry: ``amount`` the goods' value given back, ``paid`` what its tenders
+    paid back (cash after its rounding)."""
+
+    terminal_id = CharField(max_length=64)
+    seq = BigIntegerField()
+    epoch = IntegerField()
+    store = CharField(max_length=100, index=True)
+    number = BigIntegerField()
+    label = CharField(max_length=100)
+    sale_label = CharField(max_length=100, null=True)  # None: without a receipt
+    ts = DateTimeField()
+    business_day = DateField(index=True)
+    cashier = IntegerField(null=True)
+    shift = IntegerField(null=True)
+    amount = BigIntegerField()
+    paid = BigIntegerField()
+    reason = CharField(max_length=200, default="")
+    approved_by = CharField(max_length=100, null=True)
+    points_back = BigIntegerField(default=0)
+    points_returned = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "seq")
+
+
+class RefundPayment(BaseModel):
+    terminal_id = CharField(max_length=64)
+    refund_seq = BigIntegerField()
+    kind = CharField(max_length=20)
+    amount = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "refund_seq", "kind")
+        constraints = (
+            SQL("FOREIGN KEY (terminal_id, refund_seq) REFERENCES refund (terminal_id, seq)"),
+        )
+
+
+class RefundLine(BaseModel):
+    terminal_id = CharField(max_length=64)
+    refund_seq = BigIntegerField()
+    position = IntegerField()  # 1, 2, ... in the refund
+    sale_position = IntegerField(null=True)  # the sale's line it gives back
+    sku = CharField(max_length=100)
+    quantity = CharField(max_length=40)
+    amount = BigIntegerField()
+    restock = BooleanField(default=False)
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "refund_seq", "position")
+        constraints = (
+            SQL("FOREIGN KEY (terminal_id, refund_seq) REFERENCES refund (terminal_id, seq)"),
+        )
+
+
+class Shift(BaseModel):
+    """A shift (the terminal's shift id), from its opening and closing entries. Keyed by
+    its own id: a terminal restored from an old backup may number a shift again."""
+
+    terminal_id = CharField(max_length=64)
+    shift = IntegerField()
+    store = CharField(max_length=100)
+    cashier = IntegerField(null=True)
+    opened_seq = BigIntegerField(null=True)
+    opened_at = DateTimeField(null=True)
+    business_day = DateField(null=True)
+    opening_float = BigIntegerField(default=0)
+    closed_seq = BigIntegerField(null=True)
+    closed_at = DateTimeField(null=True)
+    closed_by = IntegerField(null=True)
+    expected = BigIntegerField(null=True)
+    counted = BigIntegerField(null=True)
+    variance = BigIntegerField(null=True)
+    counts_json = TextField(null=True)  # the blind count: {"100000": 1, ...}
+
+    class Meta:
+        indexes = ((("terminal_id", "shift"), False),)
+
+
+class ZReport(BaseModel):
+    """A Z report as the terminal journaled it: ``figures_json`` is the entry's payload."""
+
+    terminal_id = CharField(max_length=64)
+    seq = BigIntegerField()
+    epoch = IntegerField()
+    number = BigIntegerField()
+    store = CharField(max_length=100)
+    ts = DateTimeField()
+    business_day = DateField()
+    first_seq = BigIntegerField()
+    last_seq = BigIntegerField()
+    cashier = IntegerField(null=True)
+    figures_json = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("terminal_id", "seq")
+        indexes = ((("terminal_id", "number"), False),)
+
+
+MODELS = [
+    Terminal,
+    TerminalKey,
+    Entry,
+    Quarantine,
+    Alert,
+    DeviceEvent,
+    Sale,
+    SaleLine,
+    SalePayment,
+    SaleTax,
+    Refund,
+    RefundPayment,
+    RefundLine,
+    Shift,
+    ZReport,
+]

@@ -1,0 +1,585 @@
+"""The fleet agent: ``pos-terminal agent``, a process of its own beside the app.
+
+It sends the journal (the outbox: every sale, refund, shift, Z report, lockout and fraud
+signal, in seq order, signed) to the fleet over MQTT 5, and reports the terminal's
+presence and its devices' health. The app never waits for it; it can be killed at any
+moment and started again and loses nothing:
+
+- the mark (the highest seq the fleet confirmed holding) moves only on the fleet's Ack,
+  which comes after the fleet committed; it is stored at once and never goes down;
+- entries go from mark+1 on, in batches of ``batch_size``, QoS 1, never more than
+  ``max_in_flight`` beyond the mark; on every (re)connection, and when no Ack moved the
+  mark for ``ack_timeout_seconds`` while entries are out, sending starts again from
+  mark+1 (the fleet stores each entry once, so a second copy is harmless);
+- an Ack with ``resend_from`` (the fleet found a gap or refused an entry) rewinds the
+  sending there;
+- entries the app commits are seen within 50 ms (``PRAGMA data_version`` tells when
+  another connection committed: no page is read until something changed);
+- it never writes the journal, the key store nor anything of the app's; it writes its own
+  row (mark, birth, link state) and nothing else.
+
+Presence: each connection takes the next birth; its Last Will is State(offline, birth)
+retained on ``pos/v1/{tid}/state``, and once connected it publishes State(online, birth,
+software, configuration version) retained. A clean stop (SIGTERM) says offline itself.
+
+Reconnecting is its own loop: full-jitter exponential backoff (:mod:`.backoff`), cut
+short by Send now (the file ``<data_dir>/agent/send-now``, see
+:mod:`terminal.services.fleet_link`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from peewee import Database
+
+from terminal.config import FleetSettings, Settings
+from terminal.core import fleet_protocol as fp
+from terminal.core.errors import ConfigError
+from terminal.fleet.backoff import Backoff
+from terminal.fleet.events import device_message, journal_message
+from terminal.fleet.link import LinkError, MqttLink
+from terminal.services.bootstrap import protector_for
+from terminal.services.fleet_link import LOCK, SEND_NOW, agent_dir
+from terminal.store import outbox
+from terminal.store.db import DatabaseUnusable, open_beside
+from terminal.store.keystore import KeyStore, KeyStoreError
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.05  # the journal's head and Send now are looked at this often
+CONNECT_TIMEOUT = 10.0
+STABLE_SECONDS = 30.0  # a connection up this long (or acknowledged) resets the backoff
+PROGRESS_LOG_SECONDS = 10.0  # ack progress is logged at most this often (and when drained)
+BATCH_BYTES = fp.MAX_MESSAGE_BYTES // 4  # a batch of large entries is cut shorter
+ENTRY_OVERHEAD = 700  # the bytes of an entry around its payload, in a batch
+FILE_CHECK_SECONDS = 2.0  # the database file is checked this often for a replacement
+EXIT_REPLACED = 75  # the database file was replaced: start again on the new one (EX_TEMPFAIL)
+
+
+def software_version() -> str:
+    try:
+        return f"pos-terminal {metadata.version('pos-terminal')}"
+    except metadata.PackageNotFoundError:
+        return "pos-terminal"
+
+
+class Agent:
+    """The agent's loop on one thread (``run``); paho's network thread only fills the
+    inbox. ``clock``: monotonic seconds; ``wall``: the time stamped on messages;
+    ``random``: the backoff's uniform draw."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        random: Callable[[float, float], float] = random.uniform,
+        poll: float = POLL_SECONDS,
+        software: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.fleet: FleetSettings = settings.fleet
+        self.tid = settings.terminal_id
+        self.db = db
+        self.clock = clock
+        self.wall = wall
+        self.poll = poll
+        self.software = software or software_version()
+        self.directory = agent_dir(settings.data_dir)
+        self.backoff = Backoff(
+            self.fleet.backoff_base_seconds, self.fleet.backoff_cap_seconds, random
+        )
+        self.inbox: queue.Queue = queue.Queue()
+        self.stopping = threading.Event()
+        self.topics = {kind: fp.topic(self.tid, kind) for kind in fp.MESSAGES}
+        outbox.create(db)  # (made by the app's start too; here for an older app's database)
+        self.link: MqttLink | None = None
+        self.links = 0
+        self.birth = 0
+        self.connected_at = 0.0
+        self.reconnect_at = clock()  # the first attempt at once
+        self.mark = outbox.mark(db)
+        self.head = outbox.head_seq(db)
+        self.cursor = self.mark + 1  # the next seq to send
+        self.sent_through = self.mark  # the highest seq sent on this connection
+        self.noted_through = self.mark  # lockouts and fraud signals up to here were noted
+        self.data_version: int | None = None
+        self.last_progress = clock()
+        self.last_resend: tuple[int, int] | None = None
+        self.last_resend_at = 0.0
+        self.events_sent = outbox.events_sent(db)
+        self.events_waiting = True
+        self.event_in_flight: tuple[int, int, int] | None = None  # (link, mid, event id)
+        self.last_log = 0.0
+        self.sent_entries = 0
+        self.sent_batches = 0
+        self.database_path = settings.database_path
+        self.file = _identity(self.database_path)
+        self.next_file_check = clock() + FILE_CHECK_SECONDS
+        self.replaced = False  # the database file was replaced while it ran
+        self.send_now_seen = 0
+        self.logged_unsent = -1  # the unsent count the last progress line gave
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> None:
+        log.info(
+            "fleet agent for %s started: broker %s:%d, %d entries unsent",
+            self.tid,
+            self.fleet.host,
+            self.fleet.port,
+            max(0, self.head - self.mark),
+        )
+        try:
+            while not self.stopping.is_set():
+                self.step()
+        finally:
+            self._close()
+
+    def stop(self) -> None:
+        """From any thread or a signal handler: the loop ends at its next turn."""
+        self.stopping.set()
+        self.inbox.put(("stop", 0))
+
+    def step(self) -> None:
+        if self.clock() >= self.next_file_check:
+            self._check_file()
+        self._check_send_now()
+        if self.link is None and self.clock() >= self.reconnect_at:
+            self._connect()
+        if self.link is not None:
+            self._poll_database()
+            self._pump()
+            self._send_device_event()
+            self._check_ack_timeout()
+        self._handle_inbox(self.poll)
+
+    def _handle_inbox(self, timeout: float) -> None:
+        try:
+            item = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while True:
+            self._handle(item)
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+
+    def _handle(self, item: tuple) -> None:
+        kind, number = item[0], item[1]
+        if self.link is None or number != self.link.number:
+            return  # an older link's, or a stop
+        if kind == "lost":
+            self._lost(item[2])
+        elif kind == "message":
+            if item[2] == self.topics["down/ack"]:
+                self._on_ack(item[3])
+            else:
+                log.warning("ignored a message on %s", item[2][:120])
+        elif kind == "puback":
+            flight = self.event_in_flight
+            if flight is not None and flight[:2] == (number, item[2]):  # a device event's
+                outbox.set_events_sent(self.db, flight[2])
+                self.events_sent = flight[2]
+                self.event_in_flight = None
+
+    # -- connection ---------------------------------------------------------------------------
+    def _state(self, status: str, config_version: int | None = None) -> bytes:
+        return fp.encode(
+            fp.State(
+                status,
+                self.birth,
+                self.software,
+                config_version,
+                self.wall().isoformat(timespec="milliseconds"),
+            )
+        )
+
+    def _config_version(self) -> int | None:
+        rows = self.db.execute_sql("SELECT MAX(version) FROM shop_config").fetchall()
+        return rows[0][0] if rows else None
+
+    def _connect(self) -> None:
+        self.birth = outbox.next_birth(self.db)
+        self.links += 1
+        link = MqttLink(self.links, self.fleet, self.tid, self.inbox)
+        try:
+            link.open(self.topics["state"], self._state("offline"), CONNECT_TIMEOUT)
+            link.subscribe(self.topics["down/ack"], CONNECT_TIMEOUT)
+        except LinkError as exc:
+            link.abandon()
+            delay = self.backoff.next_delay()
+            self.reconnect_at = self.clock() + delay
+            log.warning(
+                "fleet broker %s:%d not reached (%s); next attempt in %.1f s",
+                self.fleet.host,
+                self.fleet.port,
+                exc,
+                delay,
+            )
+            return
+        self.link = link
+        self.connected_at = self.last_progress = self.clock()
+        self.cursor = self.mark + 1  # whatever was out before is sent again
+        self.sent_through = self.mark
+        self.data_version = None  # the head is read at once
+        self.events_waiting = True
+        self.event_in_flight = None
+        self.last_resend = None
+        link.publish(
+            self.topics["state"], self._state("online", self._config_version()), retain=True
+        )
+        outbox.set_link(self.db, True, self.wall())
+        self.head = outbox.head_seq(self.db)
+        self.logged_unsent = max(0, self.head - self.mark)  # (its drain gets its own line)
+        log.info(
+            "connected to the fleet broker %s:%d as %s (birth %d), %d entries unsent",
+            self.fleet.host,
+            self.fleet.port,
+            self.tid,
+            self.birth,
+            self.logged_unsent,
+        )
+
+    def _lost(self, reason: str) -> None:
+        link, self.link = self.link, None
+        if link is not None:
+            link.abandon()
+        outbox.set_link(self.db, False, self.wall())
+        if self.clock() - self.connected_at >= STABLE_SECONDS:
+            self.backoff.reset()
+        delay = self.backoff.next_delay()
+        self.reconnect_at = self.clock() + delay
+        log.warning(
+            "disconnected from the fleet broker (%s), %d entries unsent; next attempt in %.1f s",
+            reason,
+            max(0, self.head - self.mark),
+            delay,
+        )
+
+    def _close(self) -> None:
+        link, self.link = self.link, None
+        if link is not None:
+            link.close(goodbye=(self.topics["state"], self._state("offline")))
+            outbox.set_link(self.db, False, self.wall())
+        log.info("fleet agent stopped, %d entries unsent", max(0, self.head - self.mark))
+
+    def _check_file(self) -> None:
+        """A restore or a reset puts another file in place of the database: this
+        connection would go on reading the old one. Stop, to be started on the new one
+        (its mark is its own: at worst entries are sent again)."""
+        self.next_file_check = self.clock() + FILE_CHECK_SECONDS
+        if _identity(self.database_path) != self.file:
+            log.warning("the database file was replaced (a restore?): the agent starts again")
+            self.replaced = True
+            self.stop()
+
+    def _check_send_now(self) -> None:
+        path = self.directory / SEND_NOW
+        try:
+            stamp = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # not ours to remove (another user's): each new touch counts once
+            if stamp == self.send_now_seen:
+                return
+        self.send_now_seen = stamp
+        self.data_version = None
+        if self.link is None:
+            log.info("send now: connecting to the fleet broker at once")
+            self.reconnect_at = self.clock()
+        else:
+            self.head = outbox.head_seq(self.db)
+            log.info("send now: %d entries unsent", max(0, self.head - self.mark))
+            if self.sent_through > self.mark:  # out and not acknowledged: again, now
+                self.cursor = self.mark + 1
+                self.last_progress = self.clock()
+
+    # -- the journal ---------------------------------------------------------------------------
+    def _poll_database(self) -> None:
+        # (every statement read to its end: none keeps a read transaction open, which
+        # would hold back the app's checkpoints)
+        version = self.db.execute_sql("PRAGMA data_version").fetchall()[0][0]
+        if version != self.data_version:  # another connection (the app) committed
+            self.data_version = version
+            self.head = outbox.head_seq(self.db)
+            self.events_waiting = True
+
+    def _pump(self) -> None:
+        """Send from the cursor on, batch after batch, as far as the in-flight limit."""
+        fleet = self.fleet
+        while self.link is not None and self.cursor <= self.head:
+            room = self.mark + fleet.max_in_flight - self.cursor + 1
+            if room <= 0:
+                return
+            entries = outbox.entries_from(self.db, self.cursor, min(fleet.batch_size, room))
+            if not entries:
+                return
+            entries = _fit(entries)
+            if self.sent_through <= self.mark:  # nothing was out: the Ack's clock starts
+                self.last_progress = self.clock()
+            last = entries[-1]["seq"]
+            batch = fp.JournalBatch(
+                self.tid, [fp.Entry(**entry) for entry in entries], max(self.head, last)
+            )
+            self.link.publish(self.topics["up/journal"], fp.encode(batch))
+            self.cursor = last + 1
+            self.sent_through = max(self.sent_through, last)
+            self.sent_entries += len(entries)
+            self.sent_batches += 1
+            if last > self.noted_through:
+                self._note(entries)
+
+    def _note(self, entries: list[dict]) -> None:
+        """Sent for the first time: a lockout or a fraud signal is an event too; a new
+        shop configuration updates the presence's configuration version."""
+        for entry in entries:
+            if entry["seq"] <= self.noted_through:
+                continue
+            message = journal_message(entry)
+            if message is not None:
+                self.link.publish(self.topics["up/event"], fp.encode(message))
+            elif entry["type"] == "config_change":
+                version = json.loads(entry["payload_json"]).get("version")
+                if isinstance(version, int) and version >= 0:
+                    self.link.publish(
+                        self.topics["state"], self._state("online", version), retain=True
+                    )
+        self.noted_through = entries[-1]["seq"]
+
+    def _on_ack(self, payload: bytes) -> None:
+        try:
+            ack = fp.decode("down/ack", payload)
+        except fp.BadMessage as exc:
+            log.warning("ignored a malformed acknowledgement: %s", str(exc)[:200])
+            return
+        acked = ack.acked
+        if acked > self.head:
+            self.head = outbox.head_seq(self.db)
+            if acked > self.head:
+                log.warning(
+                    "the fleet acknowledges seq %d, past the journal's head %d: taken as %d",
+                    acked,
+                    self.head,
+                    self.head,
+                )
+                acked = self.head
+        if acked > self.mark:
+            self.mark = outbox.set_mark(self.db, acked)
+            self.last_progress = self.clock()
+            self.backoff.reset()
+            self._log_progress()
+        self.cursor = max(self.cursor, self.mark + 1)
+        self.sent_through = max(self.sent_through, self.mark)
+        if ack.resend_from is not None:
+            self._resend(ack.resend_from, ack.reason)
+
+    def _resend(self, seq: int, reason: str) -> None:
+        if seq >= self.cursor:
+            return  # not sent yet: it goes in its turn
+        request = (seq, self.mark)
+        now = self.clock()
+        if (
+            request == self.last_resend
+            and now - self.last_resend_at < self.fleet.ack_timeout_seconds
+        ):
+            return  # the same request again (the fleet asks after each batch past a gap)
+        self.last_resend, self.last_resend_at = request, now
+        log.info("the fleet asks for the journal again from seq %d (%s)", seq, reason[:100])
+        self.cursor = seq
+        self.last_progress = now
+
+    def _check_ack_timeout(self) -> None:
+        if self.sent_through <= self.mark:
+            return
+        waited = self.clock() - self.last_progress
+        if waited >= self.fleet.ack_timeout_seconds:
+            log.warning(
+                "no acknowledgement from the fleet for %.0f s: sending again from seq %d",
+                waited,
+                self.mark + 1,
+            )
+            self.cursor = self.mark + 1
+            self.last_progress = self.clock()
+
+    def _log_progress(self) -> None:
+        """A line when a backlog is drained, and every PROGRESS_LOG_SECONDS while one is
+        being sent; none for each sale sent as it is made."""
+        now = self.clock()
+        unsent = max(0, self.head - self.mark)
+        if (not unsent and self.logged_unsent != 0) or (
+            unsent and now - self.last_log >= PROGRESS_LOG_SECONDS
+        ):
+            self.last_log, self.logged_unsent = now, unsent
+            log.info(
+                "the fleet holds the journal up to seq %d, %d unsent "
+                "(%d entries sent in %d batches)",
+                self.mark,
+                unsent,
+                self.sent_entries,
+                self.sent_batches,
+            )
+
+    # -- device health ----------------------------------------------------------------------
+    def _send_device_event(self) -> None:
+        if self.event_in_flight is not None or not self.events_waiting:
+            return
+        pending = outbox.device_events_after(self.db, self.events_sent, 1)
+        if not pending:
+            self.events_waiting = False
+            return
+        event = pending[0]
+        mid = self.link.publish(self.topics["up/event"], fp.encode(device_message(event)))
+        self.event_in_flight = (self.link.number, mid, event.id)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _fit(entries: list[dict]) -> list[dict]:
+    """As many of ``entries`` as fit in :data:`BATCH_BYTES` (at least one)."""
+    size = 0
+    for count, entry in enumerate(entries):
+        size += len(entry["payload_json"].encode()) + ENTRY_OVERHEAD
+        if size > BATCH_BYTES and count:
+            return entries[:count]
+    return entries
+
+
+# -- the process ------------------------------------------------------------------------------
+def check_credentials(settings: Settings) -> None:
+    """The files ``[fleet]`` names are there, and the certificate is this terminal's (its
+    common name is the terminal id: the broker's ACLs give it its own topics by that
+    name). Raises ConfigError naming the key."""
+    fleet = settings.fleet
+    for key in ("ca_file", "cert_file", "key_file"):
+        path: Path = getattr(fleet, key)
+        if not path.is_file():
+            raise ConfigError(f"fleet.{key}: no such file {path}")
+        if not os.access(path, os.R_OK):
+            raise ConfigError(f"fleet.{key}: {path} cannot be read by this user")
+    try:
+        certificate = x509.load_pem_x509_certificate(fleet.cert_file.read_bytes())
+    except ValueError:
+        raise ConfigError(f"fleet.cert_file: {fleet.cert_file} is not a PEM certificate") from None
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    name = names[0].value if names else ""
+    if name != settings.terminal_id:
+        raise ConfigError(
+            f"fleet.cert_file: the certificate is made out to {name!r}, not to this "
+            f"terminal ({settings.terminal_id!r})"
+        )
+
+
+class AgentLock:
+    """One agent per terminal: an exclusive ``flock`` on ``<data_dir>/agent/agent.lock``
+    for as long as it runs (the app tries it to know whether the agent runs; the kernel
+    drops it with the process)."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.fd: int | None = os.open(directory / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self, wait: float = 2.0) -> bool:
+        """Retried for ``wait`` seconds: the app's probe holds it for a moment."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.05)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # (the lock goes with it)
+            self.fd = None
+
+
+def open_agent_database(settings: Settings) -> Database:
+    """The terminal's database beside the app: its key from the key store, read and never
+    written (no key store is made, no memory written); the file must be there already.
+    Raises KeyStoreError or DatabaseUnusable while the terminal was never started."""
+    keys = KeyStore.open_existing(settings.security.key_dir, protector_for(settings.security))
+    db = open_beside(settings.database_path, keys.key("database"))
+    if not db.table_exists("journal"):
+        db.close()
+        raise DatabaseUnusable(f"{settings.database_path} has no journal yet")
+    return db
+
+
+def wait_for_database(
+    settings: Settings, stopping: threading.Event, every: float = 2.0
+) -> Database | None:
+    """The database, once the terminal made it (its first start); None when asked to
+    stop meanwhile."""
+    said = False
+    while not stopping.is_set():
+        try:
+            return open_agent_database(settings)
+        except (KeyStoreError, DatabaseUnusable) as exc:
+            if not said:
+                log.warning("waiting for the terminal's database (start the terminal): %s", exc)
+                said = True
+        stopping.wait(every)
+    return None
+
+
+def run_agent(settings: Settings, stopping: threading.Event | None = None, **options) -> int:
+    """The agent's process (or a thread, in tests): returns the exit status. ``stopping``
+    ends it (the CLI sets it on SIGTERM or SIGINT)."""
+    if not settings.fleet.enabled:
+        log.info("the fleet is off ([fleet] enabled = false): the agent has nothing to do")
+        return 0
+    check_credentials(settings)
+    stopping = stopping or threading.Event()
+    lock = AgentLock(agent_dir(settings.data_dir))
+    if not lock.acquire():
+        log.error("another fleet agent runs for this terminal (%s)", lock_path(settings))
+        lock.release()
+        return 3
+    try:
+        db = wait_for_database(settings, stopping)
+        if db is None:
+            return 0
+        agent = Agent(settings, db, **options)
+        watcher = threading.Thread(
+            target=lambda: (stopping.wait(), agent.stop()), name="agent-stop", daemon=True
+        )
+        watcher.start()
+        try:
+            agent.run()
+        finally:
+            db.close()
+        return EXIT_REPLACED if agent.replaced else 0
+    finally:
+        lock.release()
+
+
+def lock_path(settings: Settings) -> Path:
+    return agent_dir(settings.data_dir) / LOCK
