@@ -18,7 +18,7 @@ TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto postgresql
 # Every package, direct and transitive, pinned with its hashes (see `make lock`).
 LOCKS := requirements/build.lock requirements/dev.lock
 
-.PHONY: run test lint i18n bench clean debs lock screenshots
+.PHONY: run test lint i18n bench clean debs lock screenshots fleet-broker fleet-serve run-fleet
 
 $(VENV)/.installed: pyproject.toml $(LOCKS)
 	@scripts/ensure-debs.sh $(BUILD_DEBS)
@@ -29,6 +29,20 @@ $(VENV)/.installed: pyproject.toml $(LOCKS)
 ## Start the terminal in simulator mode (simulated hardware, local database, no broker).
 run: $(VENV)/.installed
 	@scripts/run-simulator.sh $(PY) $(CONFIG) $(RUN_DEBS)
+
+## The fleet on one machine, in three terminal windows (README "The fleet"): the fleet CA
+## and Mosquitto with mutual TLS; the ingest into var/fleet/fleet.db; a terminal T01
+## registered with the fleet, selling and sending.
+fleet-broker: $(VENV)/.installed
+	@scripts/ensure-debs.sh mosquitto
+	$(PY) -m fleet.cli ca init
+	$(PY) -m fleet.cli broker
+
+fleet-serve: $(VENV)/.installed
+	$(PY) -m fleet.cli serve
+
+run-fleet: $(VENV)/.installed
+	@scripts/run-fleet-terminal.sh $(PY) $(RUN_DEBS)
 
 ## Install what the tests need and run the whole suite.
 test: debs $(VENV)/.installed

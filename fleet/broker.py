@@ -60,8 +60,8 @@ def mosquitto_binary() -> str:
 
 
 def init_pki(directory: Path, broker_names: list[str]) -> list[Path]:
-    """The fleet CA (made once: an existing one is kept), the broker's server certificate
-    and the ingest service's client certificate, in ``directory``. Returns the files
+    """The fleet CA, the broker's server certificate and the ingest service's client
+    certificate, in ``directory``; each made once (what exists is kept). Returns the files
     written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -72,6 +72,8 @@ def init_pki(directory: Path, broker_names: list[str]) -> list[Path]:
         pki.save_authority(ca, directory)
         written += [directory / "ca.key", directory / "ca.crt"]
     for name, server_names in (("broker", tuple(broker_names)), (INGEST_NAME, ())):
+        if (directory / f"{name}.crt").exists() and (directory / f"{name}.key").exists():
+            continue  # issued before: kept (services running with it go on)
         common_name = broker_names[0] if server_names else name
         issued = pki.issue_with_new_key(ca, common_name, server_names=server_names)
         (directory / f"{name}.crt").write_bytes(pki.certificate_pem(issued.certificate))

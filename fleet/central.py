@@ -153,7 +153,7 @@ class CentralRows:
                 "currency": str(p.get("currency") or ""),
                 "cashier": _int_or_none(p.get("cashier")),
                 "shift": _int_or_none(p.get("shift")),
-                "customer": _int_or_none(p.get("customer")),
+                "customer": None if p.get("customer") is None else str(p["customer"])[:64],
                 "total": paid - rounding,
                 "paid": paid,
                 "rounding": rounding,

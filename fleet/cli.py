@@ -8,6 +8,7 @@
     pos-fleet sales --day 2026-11-27          per store and terminal
     pos-fleet events [--follow]               alerts and device events
     pos-fleet verify T01                      the terminal's chain as the fleet holds it
+    pos-fleet export T01 FILE                 its journal as held, for restore --from-fleet
 
 Settings: ``config/fleet.toml`` (or ``--config FILE``). Exit status 0 when done, 1 when
 the thing asked for is not so (an unknown terminal, a broken chain), 2 for a usage or
@@ -25,15 +26,17 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import peewee
 from rich.console import Console
 from rich.table import Table
 
 from fleet import broker as local_broker
+from fleet import export as fleet_export
 from fleet import reports
 from fleet.config import ConfigError, FleetConfig, load_config
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
-from fleet.models import Alert, DeviceEvent
+from fleet.models import Alert, DeviceEvent, Sale
 from fleet.registry import get_terminal, list_terminals, register_terminal
 from fleet.server import BrokerSettings, IngestServer
 
@@ -173,6 +176,13 @@ def cmd_sales(config: FleetConfig, args, console: Console) -> int:
             f"{row.paid - row.refunds:,}",
         )
     console.print(table)
+    if not rows:
+        latest = Sale.select(peewee.fn.MAX(Sale.business_day)).bind(db).scalar()
+        if latest is not None:
+            console.print(
+                f"No sales on {day.isoformat()} (business days are the stores' own); "
+                f"the latest day with sales: pos-fleet sales --day {latest}"
+            )
     return 0
 
 
@@ -217,6 +227,31 @@ def cmd_verify(config: FleetConfig, args, console: Console) -> int:
     return 0 if verdict.ok else 1
 
 
+def cmd_export(config: FleetConfig, args, console: Console) -> int:
+    """The fleet's copy of a terminal's journal, for ``pos-terminal restore --from-fleet``."""
+    db = _db(config)
+    try:
+        done = fleet_export.export_journal(db, args.terminal_id, args.file)
+    except LookupError:
+        console.print(f"{args.terminal_id}: not a registered terminal; nothing written")
+        return 1
+    except fleet_export.ExportError as exc:
+        console.print(f"{exc}; nothing written")
+        return 1
+    epoch, seq, digest = done.head
+    console.print(
+        f"{done.entries} journal entries of {done.terminal_id} written to {done.path}, "
+        f"up to seq {seq} (epoch {epoch}, {digest[:8].upper()})"
+    )
+    if done.reported_head > seq:
+        console.print(
+            f"{done.terminal_id} had reported entries up to seq {done.reported_head}: "
+            f"seq {seq + 1}-{done.reported_head} never reached the fleet and are not in it"
+        )
+    console.print(f"on the replacement: pos-terminal restore --from-fleet {done.path.name}")
+    return 0
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "broker": cmd_broker,
@@ -224,6 +259,7 @@ COMMANDS = {
     "sales": cmd_sales,
     "events": cmd_events,
     "verify": cmd_verify,
+    "export": cmd_export,
 }
 
 
@@ -257,6 +293,13 @@ def parser() -> argparse.ArgumentParser:
     events.add_argument("--follow", action="store_true", help="keep printing new ones")
     verify = commands.add_parser("verify", parents=[common], help="a terminal's chain")
     verify.add_argument("terminal_id")
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="a terminal's journal as the fleet holds it (pos-terminal restore --from-fleet)",
+    )
+    export.add_argument("terminal_id")
+    export.add_argument("file", type=Path, help="the JSON-lines file to write")
     return top
 
 

@@ -205,7 +205,7 @@ class Sale(BaseModel):
     currency = CharField(max_length=10, default="")
     cashier = IntegerField(null=True)
     shift = IntegerField(null=True)
-    customer = IntegerField(null=True)
+    customer = CharField(max_length=64, null=True)  # the terminal's customer id
     total = BigIntegerField()
     paid = BigIntegerField()
     rounding = BigIntegerField(default=0)

@@ -14,9 +14,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from terminal.config import Settings
 from terminal.core.clock import system_clock
+from terminal.core.numbering import transaction_label
+from terminal.i18n import translator
 from terminal.services.bootstrap import open_store, protector_for
+from terminal.services.demo import DEMO_CASHIER, DEMO_SUPERVISOR, demo_products
 from terminal.store import backup as backups
-from terminal.store import continuity, transfer
+from terminal.store import continuity, fleet_restore, transfer
 from terminal.store.cashiers import PinHasher, add_cashier, set_pin
 from terminal.store.counters import series_label
 from terminal.store.db import open_database
@@ -264,6 +267,182 @@ def restore(settings: Settings, source: Path) -> int:
             f"WARNING: {series_label(series)} {before + 1}-{after} were made after this backup "
             f"and are not in it; numbering continues at {after + 1}"
         )
+    return 0
+
+
+def _fleet_rules(settings: Settings, db, _) -> fleet_restore.Rules:
+    """What the journal does not say, from this terminal's configuration: tax names, the
+    catalogue's product names (the database's, else the demo's when it seeds one), and
+    the demo's cashier names."""
+    products = {row[0]: row[1] for row in db.execute_sql("SELECT sku, name FROM product")}
+    cashiers = {}
+    if settings.store.demo_catalogue:
+        products = {p.sku: p.name for p in demo_products()} | products
+        cashiers = {number: name for number, name, _role, _pin in (DEMO_CASHIER, DEMO_SUPERVISOR)}
+    return fleet_restore.Rules(
+        prices_include_tax=settings.store.prices_include_tax,
+        tax_names={t.code: t.name for c in settings.tax_classes.values() for t in c.taxes},
+        product_names=products,
+        cashier_names=cashiers,
+        cashier_name=lambda number: _("Cashier {number}").format(number=number),
+    )
+
+
+def _numbers_line(terminal_id: str, series: str, last: int, _) -> str:
+    if series == terminal_id:
+        return _("sales: the next receipt is {next} (the last: {last})").format(
+            next=transaction_label(terminal_id, last + 1), last=transaction_label(terminal_id, last)
+        )
+    if series == f"{terminal_id}:refund":
+        return _("refunds: the next is {next}").format(
+            next="R-" + transaction_label(terminal_id, last + 1)
+        )
+    if series == f"{terminal_id}:Z":
+        return _("Z reports: the next is Z {next}").format(next=last + 1)
+    return _("{series}: the next is {next}").format(series=series, next=last + 1)
+
+
+def restore_from_fleet(settings: Settings, source: Path) -> int:
+    """A replacement terminal, before its first start, takes over the lost terminal's
+    records from the fleet's copy (``pos-fleet export``): checked whole first, then the
+    records, the numbers and a new journal epoch after the fleet's head. Messages in the
+    shop's language."""
+    tr = translator(settings.store.locale)
+    _, ngettext = tr.gettext, tr.ngettext
+    try:
+        copy = fleet_restore.read_copy(source, settings.terminal_id)
+        keys, db, journal = open_store(settings)
+        try:
+            done = fleet_restore.restore(
+                continuity.OpenStore(keys, db, journal),
+                copy,
+                _fleet_rules(settings, db, _),
+                system_clock(),
+            )
+        finally:
+            db.close()
+    except fleet_restore.FleetRestoreError as exc:
+        print(f"pos-terminal: {exc.translated(_)}", file=sys.stderr)
+        return 3
+    tid, fleet_head, start = settings.terminal_id, copy.head, done.epoch_start
+    print(
+        ngettext(
+            "Restored from the fleet's copy of {terminal} ({file}, exported {at}): {n} "
+            "journal entry, chain and signatures verified, up to seq {seq} (epoch {epoch}, "
+            "{hash}).",
+            "Restored from the fleet's copy of {terminal} ({file}, exported {at}): {n} "
+            "journal entries, chain and signatures verified, up to seq {seq} (epoch {epoch}, "
+            "{hash}).",
+            copy.entries,
+        ).format(
+            terminal=tid,
+            file=source.name,
+            at=copy.exported_at or "-",
+            n=copy.entries,
+            seq=fleet_head.seq,
+            epoch=fleet_head.epoch,
+            hash=fleet_head.short_hash,
+        )
+    )
+    counts = done.counts
+    records = [
+        ngettext("{n} sale", "{n} sales", counts["sale"]).format(n=counts["sale"]),
+        ngettext("{n} refund", "{n} refunds", counts["refund"]).format(n=counts["refund"]),
+        ngettext("{n} shift opened", "{n} shifts opened", counts["shift_open"]).format(
+            n=counts["shift_open"]
+        ),
+        ngettext("{n} shift closed", "{n} shifts closed", counts["shift_close"]).format(
+            n=counts["shift_close"]
+        ),
+        ngettext(
+            "{n} Z report (in the journal)", "{n} Z reports (in the journal)", counts["z_report"]
+        ).format(n=counts["z_report"]),
+    ]
+    print(_("Records rebuilt: {records}.").format(records=", ".join(records)))
+    if done.closed_uncounted:
+        print(
+            ngettext(
+                "Shift {shifts} was still open: it is closed here, uncounted.",
+                "Shifts {shifts} were still open: they are closed here, uncounted.",
+                len(done.closed_uncounted),
+            ).format(shifts=", ".join(map(str, done.closed_uncounted)))
+        )
+    for seq, kind, why in done.skipped[:20]:
+        print(
+            _("WARNING: seq {seq} ({type}) was not rebuilt: {reason}").format(
+                seq=seq, type=kind, reason=why
+            )
+        )
+    if len(done.skipped) > 20:
+        print(_("WARNING: ... and {n} more not rebuilt").format(n=len(done.skipped) - 20))
+    print(_("Numbering continues after the highest number in the fleet's copy:"))
+    order = {tid: 0, f"{tid}:refund": 1, f"{tid}:Z": 2}  # sales, refunds, Z, then the rest
+    for series, last in sorted(done.numbers.items(), key=lambda s: (order.get(s[0], 3), s[0])):
+        print("  " + _numbers_line(tid, series, last, _))
+    previous = start.seq - 1
+    print(
+        _(
+            "Journal: epoch {epoch} begins at seq {seq}, after the fleet's last entry "
+            "(epoch {previous_epoch}, seq {previous})."
+        ).format(
+            epoch=start.epoch,
+            seq=start.seq,
+            previous_epoch=fleet_head.epoch,
+            previous=previous,
+        )
+    )
+    print(
+        _(
+            "WARNING: what the lost terminal recorded after seq {seq} never reached the "
+            "fleet and is lost: sales made after it are not here, and their numbers may be "
+            "issued again after the fleet's last."
+        ).format(seq=previous)
+    )
+    if copy.reported_head > previous:
+        print(
+            _(
+                "The lost terminal had reported entries up to seq {reported}: "
+                "seq {first}-{reported} are lost."
+            ).format(reported=copy.reported_head, first=previous + 1)
+        )
+    print(
+        _(
+            "If the lost terminal turns up, keep it off the fleet: its entries after seq "
+            "{seq} are not part of this journal (a declared gap)."
+        ).format(seq=previous)
+    )
+    print(
+        _(
+            "Not in the journal, so not restored: products and prices (the shop "
+            "configuration's or the demo's come at the first start), customers and their "
+            "points, card authorisations, cashiers' names and PINs."
+        )
+    )
+    if done.cashiers:
+        numbers = ", ".join(map(str, done.cashiers))
+        print(
+            ngettext(
+                "Cashier {numbers} is back by number only and inactive: give a PIN with "
+                "pos-terminal cashier set-pin ID.",
+                "Cashiers {numbers} are back by number only and inactive: give each a PIN "
+                "with pos-terminal cashier set-pin ID.",
+                len(done.cashiers),
+            ).format(numbers=numbers)
+        )
+        supervisors = [str(n) for n, role in done.cashiers.items() if role == "supervisor"]
+        if supervisors:
+            print(
+                _("Supervisors (seen approving as one): {numbers}.").format(
+                    numbers=", ".join(supervisors)
+                )
+            )
+    print(
+        _(
+            "Before this terminal's agent sends, register its journal key {key} with the "
+            "fleet: pos-fleet terminal add {terminal} --store STORE --group GROUP "
+            "--journal-key FILE (pos-terminal journal export DIR writes the key file)."
+        ).format(key=journal.key_id, terminal=tid)
+    )
     return 0
 
 

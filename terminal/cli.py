@@ -20,6 +20,10 @@ pos-terminal [--config FILE] backup [TARGET]     online, encrypted, checked back
                                                  a directory (a USB stick) or a .posdb file
 pos-terminal [--config FILE] restore FILE        check a backup, then put it in place
                                                  (the replaced database is kept)
+pos-terminal [--config FILE] restore --from-fleet FILE
+                                                 a replacement, before its first start:
+                                                 the lost terminal's records from the
+                                                 fleet's copy (pos-fleet export)
 pos-terminal [--config FILE] export FILE         sales, customers, products, cashiers and
                                                  the journal, for a replacement terminal
 pos-terminal [--config FILE] import FILE         ... into a new terminal (same passphrase)
@@ -207,7 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("backup", parents=[common]).add_argument(
         "target", type=Path, nargs="?", help="a directory (USB stick) or a .posdb file"
     )
-    commands.add_parser("restore", parents=[common]).add_argument("file", type=Path)
+    restore = commands.add_parser("restore", parents=[common]).add_mutually_exclusive_group(
+        required=True
+    )
+    restore.add_argument("file", type=Path, nargs="?", help="a backup (.posdb)")
+    restore.add_argument(
+        "--from-fleet",
+        type=Path,
+        metavar="FILE",
+        help="a replacement, before its first start: the lost terminal's records from the "
+        "fleet's copy of its journal (pos-fleet export TERMINAL FILE)",
+    )
     commands.add_parser("export", parents=[common]).add_argument("file", type=Path)
     commands.add_parser("import", parents=[common]).add_argument("file", type=Path)
     cashier = commands.add_parser("cashier").add_subparsers(dest="action", required=True)
@@ -255,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "backup":
             return admin.backup(settings, args.target)
         if command == "restore":
+            if args.from_fleet:
+                return admin.restore_from_fleet(settings, args.from_fleet)
             return admin.restore(settings, args.file)
         if command == "export":
             return admin.export(settings, args.file)

@@ -112,13 +112,16 @@ EVENT_KINDS = (
     "device_ok",
     "fraud_signal",
     "lockout",
+    "journal_truncated",
 )
 
 
 class Event(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """Something the fleet admin should see now: a device's health (``device``: printer,
     drawer, card, scanner, keypad), a fraud signal or a lockout (``seq``: its journal
-    entry, which arrives with the journal too)."""
+    entry, which arrives with the journal too), or ``journal_truncated``: the fleet
+    acknowledged entries past this terminal's journal head (``seq``: the fleet's head;
+    entries were removed, or an older database was put back)."""
 
     kind: Literal[EVENT_KINDS]  # type: ignore[valid-type]
     ts: Annotated[str, msgspec.Meta(max_length=40)]

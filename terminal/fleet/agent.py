@@ -123,6 +123,7 @@ class Agent:
         self.last_progress = clock()
         self.last_resend: tuple[int, int] | None = None
         self.last_resend_at = 0.0
+        self.truncation_reported = 0  # the fleet head a journal_truncated event was sent for
         self.events_sent = outbox.events_sent(db)
         self.events_waiting = True
         self.event_in_flight: tuple[int, int, int] | None = None  # (link, mid, event id)
@@ -375,12 +376,16 @@ class Agent:
         if acked > self.head:
             self.head = outbox.head_seq(self.db)
             if acked > self.head:
-                log.warning(
-                    "the fleet acknowledges seq %d, past the journal's head %d: taken as %d",
+                log.error(
+                    "the fleet holds this journal up to seq %d, past its head here %d: "
+                    "entries were removed from this terminal's journal, or its database was "
+                    "replaced by an older one (the fleet raises a 'truncated' alert); "
+                    "taken as %d",
                     acked,
                     self.head,
                     self.head,
                 )
+                self._report_truncation(acked)
                 acked = self.head
         if acked > self.mark:
             self.mark = outbox.set_mark(self.db, acked)
@@ -392,7 +397,23 @@ class Agent:
         if ack.resend_from is not None:
             self._resend(ack.resend_from, ack.reason)
 
+    def _report_truncation(self, fleet_head: int) -> None:
+        """Tell the fleet admin, once per fleet head: the fleet holds entries this journal
+        no longer has (its head is the anchor of the journal's end)."""
+        if self.truncation_reported == fleet_head or self.link is None:
+            return
+        self.truncation_reported = fleet_head
+        event = fp.Event(
+            "journal_truncated",
+            self.wall().isoformat(timespec="milliseconds"),
+            "journal",
+            f"the fleet holds seq {fleet_head}; this journal ends at seq {self.head}",
+            fleet_head,
+        )
+        self.link.publish(self.topics["up/event"], fp.encode(event))
+
     def _resend(self, seq: int, reason: str) -> None:
+        seq = max(seq, self.mark + 1)  # what the fleet acknowledged holding is not sent again
         if seq >= self.cursor:
             return  # not sent yet: it goes in its turn
         request = (seq, self.mark)

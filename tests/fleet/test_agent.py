@@ -345,6 +345,11 @@ def test_a_malformed_or_foreign_ack_is_ignored(made, broker, running, caplog):
     assert caplog.text.count("ignored a malformed acknowledgement") == 8
     fleet.ack(acked=head + 1000)  # past the journal's head: taken as the head
     wait_for(lambda: agent.mark() == head, "the mark at the head")
+    # ... and the fleet admin is told: this journal ends before what the fleet holds
+    truncated = wait_for(
+        lambda: [e for e in fleet.events if e.kind == "journal_truncated"], "the event"
+    )
+    assert truncated[0].seq == head + 1000 and f"ends at seq {head}" in truncated[0].detail
     fleet.ack(acked=10)  # an old Ack: the mark never goes down
     time.sleep(0.2)
     assert agent.mark() == head

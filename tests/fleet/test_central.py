@@ -33,8 +33,13 @@ from fleet.reports import (
     z_report_figures,
 )
 from terminal.core import fleet_protocol as fp
+from terminal.core.approval import CUSTOMERS
 from terminal.core.reconcile import problems
-from tests.fleet.conftest import batch
+from terminal.services.bootstrap import build_terminal
+from terminal.store.cashiers import FAST_TEST_PARAMS
+from terminal.store.journal import read_entries
+from tests.conftest import with_open_shift
+from tests.fleet.conftest import batch, to_entry
 
 DAY_ONE, DAY_TWO = date(2026, 11, 23), date(2026, 11, 24)
 
@@ -185,3 +190,28 @@ def test_a_z_report_missing_entries_shows_where_it_differs(fleet_db, ingest, sho
     assert not check.ok
     assert check.differences["sales"] == (5, 4)
     assert not verify_chain(fleet_db, shop_days.terminal_id).ok
+
+
+def test_a_members_sale_keeps_the_customer_id(fleet_db, ingest, settings, clock):
+    """The terminal's customer ids are text (hex): a member's sale gets its central row
+    with the id, and no alert."""
+    built = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
+    pos = built.pos
+    pos.sign_in("1", "1357")
+    approval = pos.approvals.approve(CUSTOMERS, pos.cashier, "2580", supervisor="2")
+    customer = pos.customers.add("Rina Wati", "0813 1111 2222", approval=approval)
+    pos.customers.attach(customer)
+    pos.scan("8991002101111")
+    pos.pay_cash(10000)
+    entries = [to_entry(e) for e in read_entries(pos.db, decode=False)]
+    register_terminal(
+        fleet_db,
+        "T01",
+        store="S1",
+        group="G1",
+        public_key_pem=pos.journal.public_key_pem(),
+    )
+    assert ingest.journal("T01", batch(entries)).acked == entries[-1].seq
+    (sale,) = Sale.select().bind(fleet_db)
+    assert sale.customer == customer.id and isinstance(customer.id, str)
+    assert [a.kind for a in open_alerts(fleet_db, "T01")] == []

@@ -64,12 +64,12 @@ def test_the_broker_stopped_during_500_sales_loses_none(world):
 def test_agent_and_ingest_killed_during_a_drain_lose_and_duplicate_nothing(world):
     shop = world.shop()
     numbers = shop.sell(100)
-    with shop.pos.db.atomic():  # 1,900 more entries, as days offline leave them
-        for n in range(1900):
+    with shop.pos.db.atomic():  # 3,900 more entries, as days offline leave them
+        for n in range(3900):
             shop.pos.journal.append(
                 "reprint", {"sale": numbers[n % 100], "copy": n}, shop.pos.clock()
             )
-    assert shop.head() >= 2000
+    assert shop.head() >= 4000
     server = world.serve()
     shop.start_agent()
     db = world.db()
@@ -83,6 +83,7 @@ def test_agent_and_ingest_killed_during_a_drain_lose_and_duplicate_nothing(world
         wait_for(lambda: held(db, "T01") > part, "the drain to go on after the agent's restart")
         server.send_signal(signal.SIGKILL)
         server.wait(10)
+        assert held(db, "T01") < shop.head(), "drained before the kill: make the drain longer"
         world.serve()
     finally:
         db.close()

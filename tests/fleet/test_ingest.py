@@ -206,6 +206,28 @@ def test_a_second_entry_for_a_seq_is_a_conflict(fleet_db, ingest, bare):
     assert stored(fleet_db) == [1, 2, 3, 4, 5, 6]
 
 
+def test_a_replayed_old_batch_is_not_taken_for_a_truncated_journal(fleet_db, ingest, bare):
+    """An old batch redelivered says the head it had when sent: no alarm. A truncated
+    journal is reported by the terminal itself (its agent's journal_truncated event)."""
+    bare.register(fleet_db)
+    entries = bare.add(6)
+    assert sent(ingest, entries[:3], head=3) == fp.Ack(acked=3)
+    assert sent(ingest, entries[3:], head=6) == fp.Ack(acked=6)
+    assert sent(ingest, entries[:3], head=3) == fp.Ack(acked=6)
+    assert alert_kinds(fleet_db) == set()
+    event = fp.Event(
+        "journal_truncated",
+        "2026-11-23T04:00:00.000+00:00",
+        "journal",
+        "the fleet holds seq 6; this journal ends at seq 3",
+        6,
+    )
+    assert ingest.raw(fp.topic("T01", "up/event"), fp.encode(event)) is None
+    (alert,) = open_alerts(fleet_db, "T01")
+    assert alert.kind == "journal_truncated" and "ends at seq 3" in alert.detail
+    assert stored(fleet_db) == [1, 2, 3, 4, 5, 6]
+
+
 def test_an_entry_by_an_unknown_key_waits_for_its_registration(fleet_db, ingest, bare):
     bare.register(fleet_db)
     e = bare.add(2)
