@@ -20,7 +20,6 @@ Goal (issue 13): the ingest at least 0.5x the bare subscriber.
 from __future__ import annotations
 
 import os
-import queue
 import sys
 import tempfile
 import threading
@@ -29,10 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
-from bench.fleet_sim import Publisher, SimTerminal, real_sale
+from bench.fleet_sim import Publisher, SimTerminal, bare_client, real_sale
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
 from fleet.registry import register_terminal
@@ -86,16 +83,7 @@ def bare_subscriber(broker, total: int) -> float:
             if counted >= total:
                 done.set()
 
-    cafile, certfile, keyfile = broker.credentials("fleet-ingest")
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
-    client.tls_set(ca_certs=str(cafile), certfile=str(certfile), keyfile=str(keyfile))
-    client.on_message = on_message
-    ready: queue.Queue = queue.Queue()
-    client.on_subscribe = lambda *_a: ready.put(True)
-    client.on_connect = lambda c, *_a: c.subscribe("$share/bare/pos/v1/+/up/#", 1)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    ready.get(timeout=10)
+    client = bare_client(broker, on_message)
     return client, done
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import random
 import statistics
 import sys
@@ -30,12 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from paho.mqtt.enums import CallbackAPIVersion
 
-from bench.fleet_sim import Publisher, SimTerminal, public_pem, real_sale
+from bench.fleet_sim import Publisher, SimTerminal, bare_client, public_pem, real_sale
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
 from fleet.models import Entry
@@ -146,16 +143,7 @@ def bare_latencies(broker) -> tuple[list[float], int]:
         for entry in batch.entries:
             arrived[(batch.terminal_id, entry.seq)] = at
 
-    cafile, certfile, keyfile = broker.credentials("fleet-ingest")
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
-    client.tls_set(ca_certs=str(cafile), certfile=str(certfile), keyfile=str(keyfile))
-    client.on_message = on_message
-    ready: queue.Queue = queue.Queue()
-    client.on_subscribe = lambda *_a: ready.put(True)
-    client.on_connect = lambda c, *_a: c.subscribe("$share/bare/pos/v1/+/up/#", 1)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    ready.get(timeout=10)
+    client = bare_client(broker, on_message)
     committed = Shops(broker, "P").run()
     time.sleep(1)
     client.disconnect()

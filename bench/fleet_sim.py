@@ -156,3 +156,20 @@ class Publisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def bare_client(broker, on_message) -> mqtt.Client:
+    """The baselines' subscriber: the ingest's credentials on a shared subscription of
+    its own, calling ``on_message(client, userdata, message)`` and nothing else;
+    connected and subscribed when returned."""
+    cafile, certfile, keyfile = broker.credentials("fleet-ingest")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+    client.tls_set(ca_certs=str(cafile), certfile=str(certfile), keyfile=str(keyfile))
+    client.on_message = on_message
+    ready: queue.Queue = queue.Queue()
+    client.on_subscribe = lambda *_a: ready.put(True)
+    client.on_connect = lambda c, *_a: c.subscribe("$share/bare/pos/v1/+/up/#", 1)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    ready.get(timeout=10)
+    return client

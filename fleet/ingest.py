@@ -94,21 +94,8 @@ from terminal.store.journal_format import EPOCH_START, canonical_json, entry_has
 log = logging.getLogger(__name__)
 
 # device health: an alert each; ``device_ok`` closes the open ones of that device
-DEVICE_KINDS = frozenset(
-    {
-        "paper_out",
-        "paper_near_end",
-        "cover_open",
-        "printer_offline",
-        "drawer_open_too_long",
-        "card_terminal_offline",
-        "scanner_missing",
-        "scanner_offline",
-        "keypad_missing",
-        "keypad_offline",
-        "printer_error",
-        "device_offline",
-    }
+DEVICE_KINDS = (
+    frozenset(fp.EVENT_KINDS) - {"device_ok", "fraud_signal", "lockout"} - {"journal_truncated"}
 )
 # the terminal found its journal behind the fleet's head: entries were removed, or an
 # older database was put back (the fleet's head is the anchor of the journal's end)

@@ -49,7 +49,7 @@ from peewee import Database
 from terminal.core.catalogue import line_amount
 from terminal.core.errors import N_, PosError
 from terminal.core.numbering import return_code, transaction_label
-from terminal.store import outbox
+from terminal.store import journal_format, outbox
 from terminal.store.continuity import OpenStore, remember
 from terminal.store.counters import carry_forward
 from terminal.store.journal import JournalEntry, head, sodium_batch
@@ -74,19 +74,7 @@ from terminal.store.schema import ARCHIVE_SCHEMA
 
 FORMAT = "pos-fleet-journal/1"  # as fleet/export.py writes it
 REASON = "restore_from_fleet"
-ENTRY_FIELDS = (
-    "epoch",
-    "seq",
-    "terminal_id",
-    "key_id",
-    "type",
-    "ts",
-    "grand_total",
-    "payload",
-    "prev_hash",
-    "hash",
-    "signature",
-)
+ENTRY_FIELDS = ("epoch", *journal_format.FIELDS, "prev_hash", "hash", "signature")
 LARGEST = 2**63  # SQLite's integers end below this
 REBUILT = ("sale", "refund", "shift_open", "shift_close", "z_report", "reprint")
 

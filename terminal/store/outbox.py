@@ -24,6 +24,7 @@ from typing import Any
 
 from peewee import Database
 
+from terminal.core.fleet_protocol import Entry
 from terminal.store.journal import TABLE as JOURNAL
 
 TABLE = "fleet_outbox"
@@ -50,19 +51,7 @@ _ENTRY = (
     "SELECT epoch, seq, terminal_id, key_id, type, ts, grand_total, payload, prev_hash, hash,"
     f" signature FROM {JOURNAL} WHERE seq >= ? ORDER BY seq LIMIT ?"
 )
-ENTRY_FIELDS = (
-    "epoch",
-    "seq",
-    "terminal_id",
-    "key_id",
-    "type",
-    "ts",
-    "grand_total",
-    "payload_json",
-    "prev_hash",
-    "hash",
-    "signature",
-)
+ENTRY_FIELDS = Entry.__struct_fields__  # the columns above, as the agent sends them
 
 
 def create(db: Database) -> None:
