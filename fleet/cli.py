@@ -9,6 +9,10 @@
     pos-fleet events [--follow]               alerts and device events
     pos-fleet verify T01                      the terminal's chain as the fleet holds it
     pos-fleet export T01 FILE                 its journal as held, for restore --from-fleet
+    pos-fleet keys init --root-dir DIR        the root key (offline) and a first signing key
+    pos-fleet keys new-signing-key|rotate|revoke KEYID --root-dir DIR   a new key list
+    pos-fleet keys list                       the signing keys and their state
+    pos-fleet config sign --scope group:G FILE.toml -o OUT.json   a signed shop document
 
 Settings: ``config/fleet.toml`` (or ``--config FILE``). Exit status 0 when done, 1 when
 the thing asked for is not so (an unknown terminal, a broken chain), 2 for a usage or
@@ -33,12 +37,14 @@ from rich.table import Table
 from fleet import broker as local_broker
 from fleet import export as fleet_export
 from fleet import reports
+from fleet import signing as fleet_signing
 from fleet.config import ConfigError, FleetConfig, load_config
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
 from fleet.models import Alert, DeviceEvent, Sale
 from fleet.registry import get_terminal, list_terminals, register_terminal
 from fleet.server import BrokerSettings, IngestServer
+from terminal.core import signed_config
 
 log = logging.getLogger("fleet")
 
@@ -252,6 +258,99 @@ def cmd_export(config: FleetConfig, args, console: Console) -> int:
     return 0
 
 
+def _scopes(args) -> list[str] | None:
+    return [s.strip() for s in args.scopes.split(",")] if getattr(args, "scopes", None) else None
+
+
+def _key_list_done(done: fleet_signing.KeyListDone, signing_dir: Path, console: Console) -> None:
+    if done.added:
+        console.print(f"signing key {done.added}: {signing_dir / fleet_signing.KEYS}")
+    for kid in done.revoked:
+        console.print(f"signing key {kid} revoked (its private key file deleted)")
+    console.print(
+        f"key list version {done.version} signed by the root, valid until "
+        f"{signed_config.iso(done.expires_at)}: {done.path} (send it to the terminals)"
+    )
+
+
+def cmd_keys(config: FleetConfig, args, console: Console) -> int:
+    """``pos-fleet keys init|new-signing-key|rotate|revoke|list``."""
+    signing_dir = Path(config.signing.dir)
+    now = datetime.now(UTC)
+    try:
+        if args.action == "list":
+            return _keys_list(signing_dir, now, console)
+        expires = fleet_signing.parse_duration(args.expires)
+        if args.action == "init":
+            done = fleet_signing.init(args.root_dir, signing_dir, now, expires, _scopes(args))
+            console.print(f"root key {done.root_id}: {args.root_dir / fleet_signing.ROOT_KEY}")
+            console.print(
+                f"pin {done.root_public} on every terminal at enrollment; keep {args.root_dir} "
+                "offline"
+            )
+        elif args.action == "new-signing-key":
+            done = fleet_signing.change_keys(
+                args.root_dir, signing_dir, now, add=True, scopes=_scopes(args), expires=expires
+            )
+        elif args.action == "rotate":
+            done = fleet_signing.rotate(args.root_dir, signing_dir, now, args.key_id, expires)
+        else:  # revoke
+            done = fleet_signing.change_keys(
+                args.root_dir, signing_dir, now, revoke=(args.key_id,), expires=expires
+            )
+    except fleet_signing.SigningError as exc:
+        console.print(f"{exc}; nothing changed")
+        return 1
+    _key_list_done(done, signing_dir, console)
+    return 0
+
+
+def _keys_list(signing_dir: Path, now: datetime, console: Console) -> int:
+    key_list, rows = fleet_signing.list_keys(signing_dir)
+    state = "[red]expired[/]" if now >= key_list.expires_at else "valid"
+    table = Table(
+        title=f"Signing keys (key list version {key_list.version}, {state} until "
+        f"{signed_config.iso(key_list.expires_at)})"
+    )
+    for name in ("key id", "status", "may sign"):
+        table.add_column(name)
+    colour = {"active": "green", "revoked": "red"}
+    for row in rows:
+        status = f"[{colour.get(row.status, 'yellow')}]{row.status}[/]"
+        may_sign = ", ".join(row.scopes) if row.scopes else "any scope"
+        table.add_row(row.key_id, status, "-" if row.status == "revoked" else may_sign)
+    console.print(table)
+    return 0
+
+
+def cmd_config(config: FleetConfig, args, console: Console) -> int:
+    """``pos-fleet config sign``."""
+    signing_dir = Path(config.signing.dir)
+    scope = signed_config.parse_scope(args.scope)
+    expires = fleet_signing.parse_duration(args.expires)
+    try:
+        document = fleet_signing.read_document(args.file)
+        signed = fleet_signing.sign_config(
+            signing_dir,
+            document,
+            scope,
+            datetime.now(UTC),
+            version=args.version,
+            expires=expires,
+            key=args.key,
+        )
+    except fleet_signing.SigningError as exc:
+        console.print(f"{exc}; nothing signed")
+        return 1
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(signed.envelope)
+    console.print(
+        f"{scope.label} version {signed.version} signed by key {signed.key_id}, valid until "
+        f"{signed_config.iso(signed.expires_at)}: {args.output} (sha256 {signed.sha256[:16]})"
+    )
+    return 0
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "broker": cmd_broker,
@@ -300,7 +399,49 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("terminal_id")
     export.add_argument("file", type=Path, help="the JSON-lines file to write")
+    _signing_parsers(commands, common)
     return top
+
+
+def _signing_parsers(commands, common) -> None:
+    keys = commands.add_parser("keys", help="the root and signing keys of signed configuration")
+    actions = keys.add_subparsers(dest="action", required=True)
+    root = argparse.ArgumentParser(add_help=False)
+    root.add_argument(
+        "--root-dir", type=Path, required=True, help="the root key's directory (keep it offline)"
+    )
+    root.add_argument(
+        "--expires", default=f"{fleet_signing.DEFAULT_KEY_LIST_DAYS}d", help="the key list's"
+    )
+    scopes = argparse.ArgumentParser(add_help=False)
+    scopes.add_argument(
+        "--scopes",
+        help="what the new key may sign, e.g. group:north,terminal:* (default: any scope)",
+    )
+    actions.add_parser(
+        "init", parents=[common, root, scopes], help="the root key and a first signing key"
+    )
+    actions.add_parser("new-signing-key", parents=[common, root, scopes], help="add a signing key")
+    rotate = actions.add_parser(
+        "rotate", parents=[common, root], help="a new signing key; the old one revoked"
+    )
+    rotate.add_argument("key_id", nargs="?", help="the key to retire (default: the newest)")
+    revoke = actions.add_parser("revoke", parents=[common, root], help="revoke a signing key")
+    revoke.add_argument("key_id")
+    actions.add_parser("list", parents=[common], help="the signing keys and their state")
+    config = commands.add_parser("config", help="signed shop configuration")
+    config_actions = config.add_subparsers(dest="action", required=True)
+    sign = config_actions.add_parser(
+        "sign", parents=[common], help="sign a shop document (TOML) for a scope"
+    )
+    sign.add_argument("file", type=Path, help="the shop document: TOML, config/pos.toml's form")
+    sign.add_argument("--scope", required=True, help="fleet, group:NAME or terminal:TID")
+    sign.add_argument(
+        "--version", type=int, help="default: one after the last signed for the scope"
+    )
+    sign.add_argument("--expires", default=f"{fleet_signing.DEFAULT_CONFIG_DAYS}d")
+    sign.add_argument("--key", help="the signing key's id (default: the newest that may)")
+    sign.add_argument("-o", "--output", type=Path, required=True, help="the envelope (JSON)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,6 +457,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_ca_init(config, args, console)
         if args.command == "terminal":
             return cmd_terminal_add(config, args, console)
+        if args.command == "keys":
+            return cmd_keys(config, args, console)
+        if args.command == "config":
+            return cmd_config(config, args, console)
         return COMMANDS[args.command](config, args, console)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         print(f"pos-fleet: {exc}", file=sys.stderr)

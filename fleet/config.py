@@ -41,11 +41,16 @@ class LocalBrokerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=Tru
     dir: str = "var/fleet/broker"
 
 
+class SigningSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    dir: str = "var/fleet/signing"
+
+
 class FleetConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
     pki: PkiSettings = msgspec.field(default_factory=PkiSettings)
     local_broker: LocalBrokerSettings = msgspec.field(default_factory=LocalBrokerSettings)
+    signing: SigningSettings = msgspec.field(default_factory=SigningSettings)
 
 
 def load_config(path: Path | None) -> FleetConfig:
