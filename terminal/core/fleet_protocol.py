@@ -13,6 +13,9 @@ its MQTT user name; the broker's ACLs give a terminal only its own):
 - ``pos/v1/{tid}/up/event``    :class:`Event`: device health, fraud signals, lockouts.
 - ``pos/v1/{tid}/down/ack``    :class:`Ack`: the highest contiguous seq the fleet holds
   (committed), and where to resend from when it found a gap or a bad entry.
+- ``pos/v1/{tid}/down/cfg``    retained :class:`ConfigBundle`: the signed configuration
+  the terminal is to run (per terminal, so a rollout goes in waves).
+- ``pos/v1/{tid}/up/cfg-status`` :class:`ConfigStatus`: applied, held or refused (why).
 
 Every message is JSON (UTF-8) and is decoded strictly: an unknown field, a wrong type or
 a payload over :data:`MAX_MESSAGE_BYTES` is refused (:class:`BadMessage`) and nothing is
@@ -130,11 +133,42 @@ class Event(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     seq: Seq | None = None
 
 
+Envelope = Annotated[str, msgspec.Meta(max_length=MAX_MESSAGE_BYTES)]
+
+
+class ConfigBundle(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What the fleet wants a terminal to run (``down/cfg``, retained, so a terminal that
+    was off gets the latest at connect): the signing-key list the root signed, and the
+    signed configuration documents of the scopes the terminal belongs to (fleet, its
+    group, itself; each an envelope of ``terminal.core.signed_config`` as its JSON text).
+    ``rollout``: the rollout that sent it, echoed in the status."""
+
+    key_list: Envelope
+    documents: Annotated[list[Envelope], msgspec.Meta(max_length=3)]
+    rollout: ShortText = ""
+
+
+class ConfigStatus(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What became of a configuration on the terminal (``up/cfg-status``): ``applied``
+    (``versions``: per scope, as ``fleet``, ``group:G``, ``terminal:T``), ``held`` (waits
+    for the sale in progress to end), or ``refused`` with the reason code of
+    ``signed_config.ConfigRefused`` and its message; the old configuration then stays."""
+
+    result: Literal["applied", "held", "refused"]
+    ts: Annotated[str, msgspec.Meta(max_length=40)]
+    versions: dict[ShortText, Count] = msgspec.field(default_factory=dict)
+    reason: ShortText = ""
+    message: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    rollout: ShortText = ""
+
+
 MESSAGES: dict[str, type[msgspec.Struct]] = {
     "state": State,
     "up/journal": JournalBatch,
     "up/event": Event,
     "down/ack": Ack,
+    "down/cfg": ConfigBundle,
+    "up/cfg-status": ConfigStatus,
 }
 
 
