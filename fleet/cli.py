@@ -13,6 +13,10 @@
     pos-fleet keys new-signing-key|rotate|revoke KEYID --root-dir DIR   a new key list
     pos-fleet keys list                       the signing keys and their state
     pos-fleet config sign --scope group:G FILE.toml -o OUT.json   a signed shop document
+    pos-fleet config push --scope group:G FILE.toml [--waves 1%,10%,100%]   signed, sent in waves
+    pos-fleet config status [--scope S]       per terminal: applied versions, last result
+    pos-fleet config rollback --scope S       the previous document again, as a new version
+    pos-fleet rollout status|pause|resume|abort [ID]   a rollout (default: the newest)
 
 Settings: ``config/fleet.toml`` (or ``--config FILE``). Exit status 0 when done, 1 when
 the thing asked for is not so (an unknown terminal, a broken chain), 2 for a usage or
@@ -35,8 +39,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fleet import broker as local_broker
+from fleet import config_commands, reports
 from fleet import export as fleet_export
-from fleet import reports
 from fleet import signing as fleet_signing
 from fleet.config import ConfigError, FleetConfig, load_config
 from fleet.db import connect, create_tables
@@ -324,7 +328,9 @@ def _keys_list(signing_dir: Path, now: datetime, console: Console) -> int:
 
 
 def cmd_config(config: FleetConfig, args, console: Console) -> int:
-    """``pos-fleet config sign``."""
+    """``pos-fleet config sign|push|status|rollback``."""
+    if args.action != "sign":
+        return config_commands.run(config, args, console)
     signing_dir = Path(config.signing.dir)
     scope = signed_config.parse_scope(args.scope)
     expires = fleet_signing.parse_duration(args.expires)
@@ -442,6 +448,7 @@ def _signing_parsers(commands, common) -> None:
     sign.add_argument("--expires", default=f"{fleet_signing.DEFAULT_CONFIG_DAYS}d")
     sign.add_argument("--key", help="the signing key's id (default: the newest that may)")
     sign.add_argument("-o", "--output", type=Path, required=True, help="the envelope (JSON)")
+    config_commands.add_parsers(commands, config_actions, common)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -461,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_keys(config, args, console)
         if args.command == "config":
             return cmd_config(config, args, console)
+        if args.command == "rollout":
+            return config_commands.run_rollout(config, args, console)
         return COMMANDS[args.command](config, args, console)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         print(f"pos-fleet: {exc}", file=sys.stderr)

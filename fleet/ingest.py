@@ -69,6 +69,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -85,7 +86,16 @@ from nacl.exceptions import BadSignatureError
 
 from fleet.central import CentralRows
 from fleet.db import bulk_insert, is_postgres, write_transaction
-from fleet.models import Alert, DeviceEvent, Entry, Quarantine, Terminal
+from fleet.models import (
+    Alert,
+    DeviceEvent,
+    Entry,
+    Quarantine,
+    Rollout,
+    RolloutTarget,
+    Terminal,
+    TerminalConfig,
+)
 from fleet.registry import terminal_keys
 from terminal.core import fleet_protocol as fp
 from terminal.core.clock import Clock, system_clock
@@ -100,7 +110,9 @@ DEVICE_KINDS = (
 # the terminal found its journal behind the fleet's head: entries were removed, or an
 # older database was put back (the fleet's head is the anchor of the journal's end)
 ALERT_EVENT_KINDS = DEVICE_KINDS | {"fraud_signal", "lockout", "journal_truncated"}
-INBOUND = ("up/journal", "state", "up/event")
+INBOUND = ("up/journal", "state", "up/event", "up/cfg-status")
+FINAL_RESULTS = ("applied", "refused")  # a rollout's wave waits for one of these
+_ROLLOUT_ID = re.compile(r"[0-9]{1,18}")  # as the fleet writes it in a bundle (ASCII digits)
 VERIFY_CHUNK = 50  # signatures per task when a batch's are checked on several cores
 _VERIFIERS = ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)), "verify")
 _PAYLOAD_DECODER = msgspec.json.Decoder()
@@ -129,6 +141,10 @@ _QUARANTINE_FIELDS = [
     Quarantine.entry_json,
     Quarantine.received_at,
 ]
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 def _span(first: int, last: int) -> str:
@@ -257,6 +273,8 @@ class Ingest:
             return self.journal(terminal_id, message)
         if kind == "state":
             self.state(terminal_id, message)
+        elif kind == "up/cfg-status":
+            self.config_status(terminal_id, message)
         else:
             self.event(terminal_id, message)
         return None
@@ -732,6 +750,82 @@ class Ingest:
                     detail += f" (journal seq {event.seq})"
                 self._alert(terminal_id, event.kind, detail, now, device=event.device)
         self.stats["events"] += 1
+
+    # -- configuration status -------------------------------------------------------------
+    def config_status(self, terminal_id: str, status: fp.ConfigStatus) -> None:
+        """What became of a configuration on the terminal: kept as its last status (the
+        applied versions only from an ``applied``), counted for the rollout it names, and
+        a refusal raised as an alert ``config refused`` (an ``applied`` closes it)."""
+        self._retrying(
+            f"config status of {terminal_id}", lambda: self._config_status(terminal_id, status)
+        )
+
+    def _config_status(self, terminal_id: str, status: fp.ConfigStatus) -> None:
+        now = self._now()
+        # text as the terminal sent it, but a NUL (PostgreSQL's text has none) shown as such
+        status = msgspec.structs.replace(
+            status,
+            ts=_clean(status.ts),
+            reason=_clean(status.reason),
+            message=_clean(status.message),
+            rollout=_clean(status.rollout),
+        )
+        with write_transaction(self.db):
+            if self._terminal(terminal_id) is None:
+                self._alert(
+                    terminal_id,
+                    "unknown terminal",
+                    f"{terminal_id} reports a configuration status but is not registered",
+                    now,
+                )
+                return
+            row: dict = {
+                "result": status.result,
+                "reason": status.reason,
+                "message": status.message,
+                "rollout": status.rollout,
+                "ts": status.ts,
+                "updated_at": now,
+            }
+            if status.result == "applied":
+                row["versions_json"] = json.dumps(status.versions, sort_keys=True)
+            updated = (
+                TerminalConfig.update(**row)
+                .where(TerminalConfig.terminal_id == terminal_id)
+                .execute(self.db)
+            )
+            if not updated:
+                TerminalConfig.insert(terminal_id=terminal_id, **row).execute(self.db)
+            self._rollout_answer(terminal_id, status)
+            Terminal.update(last_seen=now).where(Terminal.id == terminal_id).execute(self.db)
+            if status.result == "refused":
+                detail = f"{status.reason or 'refused'}: {status.message}".rstrip(": ")
+                if status.rollout:
+                    detail += f" (rollout {status.rollout})"
+                self._alert(terminal_id, "config refused", _short(detail, 500), now)
+            elif status.result == "applied":
+                Alert.update(resolved=True).where(
+                    (Alert.terminal_id == terminal_id)
+                    & (Alert.kind == "config refused")
+                    & (Alert.resolved == False)  # noqa: E712
+                ).execute(self.db)
+        self.stats["config status"] += 1
+
+    def _rollout_answer(self, terminal_id: str, status: fp.ConfigStatus) -> None:
+        """The terminal's answer, for the rollout that sent what it answers: an
+        ``applied`` counts only when it applied the rollout's version (or a later one)."""
+        if not _ROLLOUT_ID.fullmatch(status.rollout):
+            return
+        rollout = Rollout.select().where(Rollout.id == int(status.rollout)).bind(self.db).first()
+        if rollout is None:
+            return
+        if status.result == "applied" and status.versions.get(rollout.scope, 0) < rollout.version:
+            return
+        RolloutTarget.update(result=status.result, reason=status.reason).where(
+            (RolloutTarget.rollout == rollout.id)
+            & (RolloutTarget.terminal_id == terminal_id)
+            & ((RolloutTarget.result.is_null()) | (RolloutTarget.result == "held"))
+        ).execute(self.db)
 
     # -- shared ---------------------------------------------------------------------------
     def _terminal(self, terminal_id: str, *, lock: bool = False) -> Terminal | None:

@@ -14,6 +14,10 @@ Three groups of tables:
 - **what came in** (:class:`Entry`: the journal entries exactly as signed, one row per
   (terminal, seq); :class:`Quarantine`: what was refused, kept aside as received;
   :class:`Alert`; :class:`DeviceEvent`);
+- **signed configuration** (:class:`ConfigDocument`: every document the fleet signed and
+  pushed, per scope and version; :class:`TerminalConfig`: what each terminal last
+  reported; :class:`Rollout` and :class:`RolloutTarget`: a push in waves, its state and
+  each terminal's wave and answer);
 - **the central tables**, built from the stored entries in the same transaction
   (:mod:`fleet.central`): sales with their lines, payments and taxes, refunds, shifts and
   Z reports. They hold what the journal payloads hold and nothing invented: a sale's
@@ -37,6 +41,7 @@ from peewee import (
     CompositeKey,
     DateField,
     DateTimeField,
+    FloatField,
     IntegerField,
     Model,
     SqliteDatabase,
@@ -372,6 +377,84 @@ class ZReport(BaseModel):
         indexes = ((("terminal_id", "number"), False),)
 
 
+# -- signed configuration ---------------------------------------------------------------------
+class ConfigDocument(BaseModel):
+    """A configuration document the fleet signed and pushed: ``scope`` as its label
+    (``fleet``, ``group:G``, ``terminal:T``), ``envelope`` the signed JSON text as sent,
+    ``sha256`` of its payload, ``rollout`` the rollout that sent it (None: none yet)."""
+
+    scope = CharField(max_length=120)
+    version = BigIntegerField()
+    envelope = TextField()
+    sha256 = CharField(max_length=64)
+    key_id = CharField(max_length=64)  # the signing key's
+    created_at = DateTimeField()
+    rollout = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("scope", "version"), True),)
+
+
+class TerminalConfig(BaseModel):
+    """What a terminal last reported on ``up/cfg-status``: ``versions_json`` the versions
+    applied per scope (after an ``applied``; kept through a refusal)."""
+
+    terminal_id = CharField(max_length=64, primary_key=True)
+    result = CharField(max_length=10)  # applied | held | refused
+    reason = CharField(max_length=200, default="")
+    message = TextField(default="")
+    versions_json = TextField(default="{}")
+    rollout = CharField(max_length=200, default="")
+    ts = CharField(max_length=40, default="")  # the terminal's, as sent
+    updated_at = DateTimeField()
+
+    class Meta:
+        constraints = (SQL("FOREIGN KEY (terminal_id) REFERENCES terminal (id)"),)
+
+
+ROLLOUT_STATES = ("running", "paused", "stopped", "done", "aborted")
+
+
+class Rollout(BaseModel):
+    """A document pushed in waves. ``waves``: the cumulative percentages (``1,10,100``);
+    ``current_wave``: the wave being sent or waited on (0-based; ``len(waves)`` when
+    done). ``state``: running, paused (``rollout resume`` goes on), stopped (a health
+    gate failed), aborted (by the admin), done. The gate: more than ``gate_refused``
+    refusals, or more than ``gate_offline`` terminals without an answer after
+    ``wave_timeout`` seconds, in one wave."""
+
+    scope = CharField(max_length=120)
+    version = BigIntegerField()
+    waves = CharField(max_length=200)
+    current_wave = IntegerField(default=0)
+    state = CharField(max_length=10, default="running")
+    gate_refused = IntegerField(default=0)
+    gate_offline = IntegerField(default=0)
+    wave_timeout = FloatField(default=300)
+    message = TextField(default="")
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+
+
+class RolloutTarget(BaseModel):
+    """A terminal of a rollout: its wave, when its bundle was sent (None: not sent) and
+    its answer for this rollout (applied, held, refused; None: none yet)."""
+
+    rollout = IntegerField()
+    terminal_id = CharField(max_length=64)
+    wave = IntegerField()
+    sent_at = DateTimeField(null=True)
+    result = CharField(max_length=10, null=True)
+    reason = CharField(max_length=200, default="")
+
+    class Meta:
+        primary_key = CompositeKey("rollout", "terminal_id")
+        constraints = (
+            SQL("FOREIGN KEY (rollout) REFERENCES rollout (id)"),
+            SQL("FOREIGN KEY (terminal_id) REFERENCES terminal (id)"),
+        )
+
+
 MODELS = [
     Terminal,
     TerminalKey,
@@ -388,4 +471,8 @@ MODELS = [
     RefundLine,
     Shift,
     ZReport,
+    ConfigDocument,
+    TerminalConfig,
+    Rollout,
+    RolloutTarget,
 ]

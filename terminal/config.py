@@ -189,6 +189,9 @@ class FleetSettings:
     backoff_base_seconds: float = 1.0  # reconnect: a random wait up to base * 2^attempt,
     backoff_cap_seconds: float = 60.0  # ... and never more than the cap
     ack_timeout_seconds: float = 30.0  # no acknowledgement for so long: send again
+    group: str = ""  # the terminal's group: the group documents it takes ('' : none)
+    config_root_key: Path | None = None  # the fleet's root public key (PEM), pinned at
+    # enrollment: configuration from the fleet is verified to it; None: refused (untrusted)
 
 
 FLEET_FILES = ("ca_file", "cert_file", "key_file")
@@ -220,6 +223,10 @@ def _fleet(table: dict[str, Any]) -> FleetSettings:
     in_flight = number("max_in_flight", int, 1, 1_000_000)
     if in_flight < batch_size:
         raise ConfigError(f"{where}.max_in_flight: must be at least batch_size ({batch_size})")
+    group = _get(table, "group", str, where, "").strip()
+    if len(group) > 100:
+        raise ConfigError(f"{where}.group: at most 100 characters")
+    root_key = _get(table, "config_root_key", str, where, "").strip()
     base = number("backoff_base_seconds", (int, float), 0.01, 3600)
     cap = number("backoff_cap_seconds", (int, float), 0.01, 86400)
     if cap < base:
@@ -234,6 +241,8 @@ def _fleet(table: dict[str, Any]) -> FleetSettings:
         backoff_base_seconds=float(base),
         backoff_cap_seconds=float(cap),
         ack_timeout_seconds=float(number("ack_timeout_seconds", (int, float), 0.1, 86400)),
+        group=group,
+        config_root_key=Path(root_key) if root_key else None,
         **files,
     )
 
@@ -505,6 +514,8 @@ KNOWN = {
         "backoff_base_seconds",
         "backoff_cap_seconds",
         "ack_timeout_seconds",
+        "group",
+        "config_root_key",
     ),
 }
 

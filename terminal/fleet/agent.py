@@ -49,12 +49,14 @@ from peewee import Database
 from terminal.config import FleetSettings, Settings
 from terminal.core import fleet_protocol as fp
 from terminal.core.errors import ConfigError
+from terminal.core.signed_config import ConfigRefused
 from terminal.fleet.backoff import Backoff
 from terminal.fleet.events import device_message, journal_message
 from terminal.fleet.link import LinkError, MqttLink
+from terminal.services import fleet_config as config_check
 from terminal.services.bootstrap import protector_for
 from terminal.services.fleet_link import LOCK, SEND_NOW, agent_dir
-from terminal.store import outbox
+from terminal.store import fleet_config, outbox
 from terminal.store.db import DatabaseUnusable, open_beside
 from terminal.store.keystore import KeyStore, KeyStoreError
 
@@ -109,6 +111,7 @@ class Agent:
         self.stopping = threading.Event()
         self.topics = {kind: fp.topic(self.tid, kind) for kind in fp.MESSAGES}
         outbox.create(db)  # (made by the app's start too; here for an older app's database)
+        fleet_config.create(db)
         self.link: MqttLink | None = None
         self.links = 0
         self.birth = 0
@@ -127,6 +130,8 @@ class Agent:
         self.events_sent = outbox.events_sent(db)
         self.events_waiting = True
         self.event_in_flight: tuple[int, int, int] | None = None  # (link, mid, event id)
+        self.statuses_waiting = True  # configuration statuses to publish
+        self.status_in_flight: tuple[int, int, int] | None = None  # (link, mid, status id)
         self.last_log = 0.0
         self.sent_entries = 0
         self.sent_batches = 0
@@ -167,6 +172,7 @@ class Agent:
             self._poll_database()
             self._pump()
             self._send_device_event()
+            self._send_config_status()
             self._check_ack_timeout()
         self._handle_inbox(self.poll)
 
@@ -191,6 +197,8 @@ class Agent:
         elif kind == "message":
             if item[2] == self.topics["down/ack"]:
                 self._on_ack(item[3])
+            elif item[2] == self.topics["down/cfg"]:
+                self._on_config(item[3])
             else:
                 log.warning("ignored a message on %s", item[2][:120])
         elif kind == "puback":
@@ -199,6 +207,10 @@ class Agent:
                 outbox.set_events_sent(self.db, flight[2])
                 self.events_sent = flight[2]
                 self.event_in_flight = None
+            flight = self.status_in_flight
+            if flight is not None and flight[:2] == (number, item[2]):  # a config status's
+                fleet_config.set_sent(self.db, flight[2])
+                self.status_in_flight = None
 
     # -- connection ---------------------------------------------------------------------------
     def _state(self, status: str, config_version: int | None = None) -> bytes:
@@ -223,6 +235,7 @@ class Agent:
         try:
             link.open(self.topics["state"], self._state("offline"), CONNECT_TIMEOUT)
             link.subscribe(self.topics["down/ack"], CONNECT_TIMEOUT)
+            link.subscribe(self.topics["down/cfg"], CONNECT_TIMEOUT)
         except LinkError as exc:
             link.abandon()
             delay = self.backoff.next_delay()
@@ -242,6 +255,8 @@ class Agent:
         self.data_version = None  # the head is read at once
         self.events_waiting = True
         self.event_in_flight = None
+        self.statuses_waiting = True
+        self.status_in_flight = None
         self.last_resend = None
         link.publish(
             self.topics["state"], self._state("online", self._config_version()), retain=True
@@ -323,6 +338,7 @@ class Agent:
             self.data_version = version
             self.head = outbox.head_seq(self.db)
             self.events_waiting = True
+            self.statuses_waiting = True
 
     def _pump(self) -> None:
         """Send from the cursor on, batch after batch, as far as the in-flight limit."""
@@ -470,6 +486,58 @@ class Agent:
         event = pending[0]
         mid = self.link.publish(self.topics["up/event"], fp.encode(device_message(event)))
         self.event_in_flight = (self.link.number, mid, event.id)
+
+    # -- signed configuration ----------------------------------------------------------------
+    def _on_config(self, payload: bytes) -> None:
+        """A bundle on ``down/cfg`` (retained: again at each connection, handled once):
+        checked (key list, then every document), then handed to the app through the
+        database; a refusal is a status row (published here, journaled by the app)."""
+        digest = config_check.bundle_hash(payload)
+        held = fleet_config.state(self.db)
+        if digest == held.last_bundle:
+            return
+        now = self.wall()
+        try:
+            trust = config_check.load_trust(self.fleet, held)
+            checked = config_check.check_bundle(
+                payload,
+                trust,
+                terminal_id=self.tid,
+                group=self.fleet.group,
+                applied=held.applied,
+                now=now,
+            )
+        except ConfigRefused as exc:
+            log.warning("configuration from the fleet refused (%s): %s", exc.reason, exc.message)
+            status = config_check.status(
+                "refused",
+                now,
+                reason=exc.reason,
+                message=exc.message,
+                rollout=config_check.rollout_of(payload),
+            )
+            with self.db.atomic():
+                fleet_config.add_status(self.db, status, journaled=False)
+                fleet_config.set_last_bundle(self.db, digest)
+        else:
+            with self.db.atomic():
+                if checked.key_list_changed:
+                    fleet_config.set_key_list(self.db, trust.key_list_envelope, trust.revoked)
+                fleet_config.put_bundle(self.db, payload, now)
+                fleet_config.set_last_bundle(self.db, digest)
+            log.info("configuration from the fleet verified (%s)", checked.source)
+        self.statuses_waiting = True
+
+    def _send_config_status(self) -> None:
+        if self.status_in_flight is not None or not self.statuses_waiting:
+            return
+        pending = fleet_config.unsent_statuses(self.db, 1)
+        if not pending:
+            self.statuses_waiting = False
+            return
+        row = pending[0]
+        mid = self.link.publish(self.topics["up/cfg-status"], row.status)
+        self.status_in_flight = (self.link.number, mid, row.id)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -49,6 +49,7 @@ from terminal.services.context import ServiceContext
 from terminal.services.customer_desk import CustomerDesk
 from terminal.services.device_watch import DeviceWatch
 from terminal.services.events import EventStream
+from terminal.services.fleet_config import FleetConfig
 from terminal.services.fleet_link import FleetLink
 from terminal.services.key_protection import key_protection_warning
 from terminal.services.printing import Printing
@@ -113,6 +114,7 @@ class PendingConfig:
     source: str
     shop: ShopSettings
     products: list[Product]
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)  # for the journal
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class PosService:
         self.devices = None  # the terminal's Devices (bootstrap sets them): their health
         self.device_watch = DeviceWatch(self)  # started with the terminal
         self.fleet = FleetLink(self.ctx, self.session)  # the fleet agent: Send now, health
+        self.fleet_config = FleetConfig(self)  # signed configuration the fleet pushed
         self.damaged: str | None = None  # the database's damage, once found
         self.shifts = Shifts(
             self.ctx,
@@ -257,17 +260,20 @@ class PosService:
             self.drawer_monitor.poll()
 
     # -- the shop configuration ------------------------------------------------------------
-    def apply_shop_config(self, document: dict[str, Any], source: str) -> ShopConfigOutcome:
+    def apply_shop_config(
+        self, document: dict[str, Any], source: str, details: dict[str, Any] | None = None
+    ) -> ShopConfigOutcome:
         """Apply a new shop configuration (store and receipt texts, taxes, scale labels,
         key map, approval, fraud, loyalty, products): checked now, applied at once when
         no sale is open, else right after the open sale ends, so a sale is priced and
         taxed by one configuration from its first line to its receipt.
 
+        ``details``: more for the ``config_change`` entry (the fleet's scopes and versions).
         Raises :class:`~terminal.core.errors.ConfigError` for a document that cannot
         work; nothing is changed then."""
         shop = parse_shop(document)
         products = parse_products(document.get("products", []), shop.tax_classes)
-        pending = PendingConfig(document, source, shop, products)
+        pending = PendingConfig(document, source, shop, products, dict(details or {}))
         self._catalogue_for(pending)  # every product, old and new, under the new rules
         if not self.cart.is_empty:
             self.pending_config = pending
@@ -301,6 +307,7 @@ class PosService:
                     "sha256": config.sha256,
                     "sections": sorted(pending.document),
                     "products": len(pending.products),
+                    **pending.details,
                 },
                 now,
             )

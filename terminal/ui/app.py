@@ -78,11 +78,18 @@ class PosRoot(ScreenManager):
             lambda event: Clock.schedule_once(lambda _dt: self._on_event(event)),
             {"health_changed", "config_applied", "database_damaged"},
         )
+        self._fleet_poll = None
+        if self.service.settings.fleet.enabled:  # configuration the fleet agent verified
+            self._fleet_poll = Clock.schedule_interval(
+                lambda _dt: self.service.fleet_config.poll(), 1.0
+            )
 
     def detach(self) -> None:
         Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if getattr(self, "_fleet_poll", None) is not None:
+            self._fleet_poll.cancel()
 
     def _on_event(self, event: Event) -> None:
         """On the window's thread: what the service published."""
