@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from terminal.config import parse_settings
 from terminal.services.bootstrap import build_terminal
 from terminal.store.cashiers import FAST_TEST_PARAMS
 from terminal.store.journal import head
-from tests.conftest import CONFIG, ROOT, load_doc, with_open_shift
+from tests.conftest import CONFIG, ROOT, with_open_shift
 
 TEH = "8991002101111"
 DEADLINE = 60.0
@@ -38,13 +39,16 @@ def wait_for(condition, what: str, deadline: float = DEADLINE):
     raise TimeoutError(f"never happened: {what}")
 
 
-def fleet_toml(path: Path, *, db_url: str, broker, client_id: str) -> Path:
+def fleet_toml(
+    path: Path, *, db_url: str, broker, client_id: str, signing: Path | None = None
+) -> Path:
     cafile, certfile, keyfile = broker.credentials("fleet-ingest")
     path.write_text(
         f'[database]\nurl = "{db_url}"\n\n'
         f'[broker]\nhost = "{broker.host}"\nport = {broker.port}\n'
         f'ca_file = "{cafile}"\ncert_file = "{certfile}"\nkey_file = "{keyfile}"\n'
         f'client_id = "{client_id}"\nkeepalive = 10\n'
+        + (f'\n[signing]\ndir = "{signing}"\n' if signing else "")
     )
     return path
 
@@ -86,6 +90,7 @@ class World:
     broker: object
     db_url: str
     processes: list[subprocess.Popen] = field(default_factory=list)
+    signing: Path | None = None  # the signing keys' directory (pos-fleet config push)
 
     def spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
         log = (self.tmp / f"{log_name}.log").open("ab")
@@ -106,7 +111,11 @@ class World:
 
     def fleet(self, *args: str) -> subprocess.CompletedProcess:
         config = fleet_toml(
-            self.tmp / "cli.toml", db_url=self.db_url, broker=self.broker, client_id="cli"
+            self.tmp / "cli.toml",
+            db_url=self.db_url,
+            broker=self.broker,
+            client_id="cli",
+            signing=self.signing,
         )
         return subprocess.run(
             [sys.executable, "-m", "fleet.cli", *args, "--config", str(config)],
@@ -116,15 +125,18 @@ class World:
             timeout=60,
         )
 
-    def shop(self, terminal_id: str = "T01", broker=None, **fleet: str) -> Shop:
+    def shop(self, terminal_id: str = "T01", broker=None, group: str = "G", **fleet: str) -> Shop:
         """A terminal (its database made by the terminal's code, a shift open, cashier 1
-        signed in), registered with the fleet by ``pos-fleet terminal add``."""
+        signed in), registered with the fleet by ``pos-fleet terminal add`` in ``group``.
+        The terminal in this process runs the same settings as its agent."""
         broker = broker or self.broker
         data = self.tmp / terminal_id
-        config = terminal_toml(self.tmp / f"{terminal_id}.toml", data, terminal_id, broker, **fleet)
-        doc = load_doc()
-        doc["terminal"].update(data_dir=str(data), id=terminal_id)
-        built = with_open_shift(build_terminal(parse_settings(doc), pin_params=FAST_TEST_PARAMS))
+        config = terminal_toml(
+            self.tmp / f"{terminal_id}.toml", data, terminal_id, broker, group=f'"{group}"', **fleet
+        )
+        with config.open("rb") as fh:
+            settings = parse_settings(tomllib.load(fh))
+        built = with_open_shift(build_terminal(settings, pin_params=FAST_TEST_PARAMS))
         built.pos.sign_in("1", "1357")
         key = self.tmp / f"{terminal_id}-journal.pem"
         key.write_bytes(built.pos.journal.public_key_pem())
@@ -135,7 +147,7 @@ class World:
             "--store",
             "S1",
             "--group",
-            "G",
+            group,
             "--timezone",
             "Asia/Jakarta",
             "--journal-key",

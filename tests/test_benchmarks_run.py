@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("fleet_ingest.py", "ratio PostgreSQL / bare"),
         ("fleet_drain.py", "drain to the fleet"),
         ("fleet_presence.py", "COMMIT to fleet COMMIT"),
+        ("fleet_rollout.py", "reported applied"),
     ],
 )
 def test_benchmark_runs(script, prints):

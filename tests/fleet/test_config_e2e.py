@@ -1,0 +1,118 @@
+"""A price pushed by an admin reaches a real terminal: `pos-fleet config push` and
+`pos-fleet serve` as processes, the terminal's agent as a process, the terminal's own
+services applying what the agent verified, a real Mosquitto with mutual TLS. The sale
+open during the push keeps its price; the next sale has the new one; the fleet shows the
+version each terminal runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from fleet import signing
+from terminal.config import SHOP_SECTIONS
+from terminal.store import fleet_config
+from tests.conftest import CONFIG, ROOT
+from tests.fleet_world import World, fleet_toml, wait_for
+from tests.mosquitto import start_broker
+
+TEH = "8991002101111"  # Teh Botol Sosro, Rp 5.500 in the demo shop
+
+
+def shop_sections_toml() -> str:
+    """The shop's sections of the shipped pos.toml, as a fleet-wide document."""
+    kept, keep = [], False
+    for line in CONFIG.read_text().splitlines():
+        if line.startswith("["):
+            keep = line.strip("[]").split(".")[0] in SHOP_SECTIONS
+        if keep:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+TEH_6000 = """
+[[products]]
+sku = "TEH-BTL"
+name = "Teh Botol Sosro 450 ml"
+price = 6000
+tax_class = "PPN"
+barcodes = ["8991002101111"]
+"""
+
+
+@pytest.fixture
+def world(tmp_path):
+    broker = start_broker(tmp_path / "broker")
+    world = World(tmp_path, broker, f"sqlite:///{tmp_path / 'fleet.db'}")
+    root, world.signing = tmp_path / "root", tmp_path / "signing"
+    signing.init(root, world.signing, datetime.now(UTC) - timedelta(minutes=1))
+    world.root_public = root / signing.ROOT_PUBLIC
+    yield world
+    world.close()
+    broker.stop()
+
+
+def push(world, *args: str) -> subprocess.Popen:
+    config = fleet_toml(
+        world.tmp / "push.toml",
+        db_url=world.db_url,
+        broker=world.broker,
+        client_id="push",
+        signing=world.signing,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "fleet.cli", "config", "push", *args, "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def applied(shop) -> dict:
+    return fleet_config.state(shop.pos.db).applied
+
+
+def pushed_and_applied(process, shop, what: str) -> str:
+    """Polls the terminal's side (as the app's clock does) until the push ends."""
+    wait_for(lambda: shop.pos.fleet_config.poll() or process.poll() is not None, what)
+    out = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, out
+    return out
+
+
+def test_a_price_pushed_to_a_group_applies_to_the_next_sale_not_the_open_one(world):
+    shop = world.shop("T01", group="north", config_root_key=f'"{world.root_public}"')
+    world.serve()
+    shop.start_agent()
+    fleet_doc = world.tmp / "fleet.toml"
+    fleet_doc.write_text(shop_sections_toml())
+    out = pushed_and_applied(
+        push(world, "--scope", "fleet", str(fleet_doc), "--wait", "30"), shop, "the fleet's"
+    )
+    assert "fleet" in str(applied(shop)), out
+
+    pos = shop.pos
+    pos.scan(TEH)  # a sale open during the push
+    group_doc = world.tmp / "north.toml"
+    group_doc.write_text(TEH_6000)
+    process = push(world, "--group", "north", str(group_doc), "--wait", "30")
+    wait_for(
+        lambda: pos.fleet_config.poll() or pos.pending_config is not None,
+        "the configuration held for the open sale",
+    )
+    assert pos.cart.lines[0].amount == 5500  # the open sale keeps its price
+    pos.pay_cash(10000)
+    pushed_and_applied(process, shop, "the group's, once the sale ended")
+    pos.scan(TEH)
+    assert pos.cart.lines[0].amount == 6000
+    assert pos.cart.lines[0].quantity == Decimal(1)
+
+    status = world.fleet("config", "status", "--group", "north")
+    assert status.returncode == 0, status.stderr
+    (row,) = [line for line in status.stdout.splitlines() if "T01" in line]
+    assert "applied" in row and "group:north" in row
