@@ -22,6 +22,8 @@ from fleet.models import RolloutTarget, Terminal, TerminalConfig
 from fleet.publisher import Publisher, PublishError
 from fleet.server import BrokerSettings
 from terminal.core import signed_config as sc
+from terminal.core.catalogue_csv import CatalogueCsvError, parse_catalogue_csv
+from terminal.core.money import currency
 
 STATE_COLOUR = {
     "running": "yellow",
@@ -127,6 +129,47 @@ def add_parsers(commands, config_actions, common) -> None:
 
 
 # -- config push | status | rollback --------------------------------------------------------
+def price_list_document(db: peewee.Database, path: Path) -> dict:
+    """A price list from a spreadsheet (CSV: ``terminal.core.catalogue_csv``) as a
+    document of products. Its prices are read in the currency, and its tax classes
+    checked against the taxes, of the fleet's own document (the whole shop document the
+    terminals run on): that must have been pushed first. SigningError naming every
+    broken row; nothing is signed then."""
+    fleet_documents = rollouts.documents(db, sc.parse_scope("fleet"))
+    if not fleet_documents:
+        raise fleet_signing.SigningError(
+            f"{path.name}: push the fleet's shop document first (--scope fleet): the price "
+            "list's currency and tax classes are the shop's"
+        )
+    base = rollouts.document_of(fleet_documents[0].envelope)  # the newest
+    try:
+        money = currency(base["store"]["currency"])
+        text = path.read_text(encoding="utf-8-sig")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise fleet_signing.SigningError(f"{path.name}: {exc}") from None
+    except OSError as exc:
+        raise fleet_signing.SigningError(f"{path}: {exc.strerror}") from None
+    try:
+        products = parse_catalogue_csv(text, currency=money, tax_classes=base.get("taxes", {}))
+    except CatalogueCsvError as exc:
+        raise fleet_signing.SigningError(f"{path.name}: {exc}") from None
+    return {
+        "products": [
+            {
+                "sku": p.sku,
+                "name": p.name,
+                "price": p.price,
+                "tax_class": p.tax_class,
+                "barcodes": list(p.barcodes),
+                "sold_by_weight": p.sold_by_weight,
+                **({"plu": p.plu} if p.plu else {}),
+                "category": p.category,
+            }
+            for p in products
+        ]
+    }
+
+
 def run(config: FleetConfig, args, console: Console) -> int:
     if args.action == "status":
         return config_status(config, args, console)
@@ -138,7 +181,10 @@ def run(config: FleetConfig, args, console: Console) -> int:
     expires = fleet_signing.parse_duration(args.expires)
     try:
         keys = rollouts.key_list(signing_dir)
-        if args.action == "push":
+        if args.action == "push" and args.file.suffix.lower() == ".csv":
+            document = price_list_document(db, args.file)
+            what = f" ({len(document['products'])} products from {args.file.name})"
+        elif args.action == "push":
             document = fleet_signing.read_document(args.file)
             what = ""
         else:  # rollback

@@ -278,7 +278,9 @@ class PosService:
         if not self.cart.is_empty:
             self.pending_config = pending
             return ShopConfigOutcome(applied=False, version=None)
-        return ShopConfigOutcome(applied=True, version=self._apply(pending))
+        version = self._apply(pending)
+        self.cart = self._empty_cart()  # the next sale's first line has the new prices
+        return ShopConfigOutcome(applied=True, version=version)
 
     def _catalogue_for(self, pending: PendingConfig) -> Catalogue:
         """The catalogue the configuration would give, or ConfigError (a bad barcode, a
@@ -334,6 +336,10 @@ class PosService:
         self.customer = None
         self.customer_points = 0
         self.tenders = ()
+        return self._empty_cart()
+
+    def _empty_cart(self) -> Cart:
+        """A cart under the rules in force (catalogue, promotions, tax basis)."""
         return Cart(
             self.catalogue,
             self.clock,

@@ -116,3 +116,38 @@ def test_a_price_pushed_to_a_group_applies_to_the_next_sale_not_the_open_one(wor
     assert status.returncode == 0, status.stderr
     (row,) = [line for line in status.stdout.splitlines() if "T01" in line]
     assert "applied" in row and "group:north" in row
+
+
+def test_a_price_list_from_a_spreadsheet_is_pushed_whole_or_not_at_all(world):
+    shop = world.shop("T01", group="north", config_root_key=f'"{world.root_public}"')
+    world.serve()
+    shop.start_agent()
+    fleet_doc = world.tmp / "fleet.toml"
+    fleet_doc.write_text(shop_sections_toml())
+    pushed_and_applied(push(world, "--scope", "fleet", str(fleet_doc), "--wait", "30"), shop, "")
+
+    broken = world.tmp / "broken.csv"
+    broken.write_text(
+        "sku;name;price;tax_class;barcodes\n"
+        "TEH-BTL;Teh Botol Sosro 450 ml;6.500;PPN;8991002101111\n"
+        "KOPI;Kopi;1.5;PPN;\n"  # a slip: no rupiah amount
+        "GULA;Gula;15.000;VAT;\n"  # not one of the shop's taxes
+    )
+    refused = push(world, "--group", "north", str(broken))
+    out = refused.communicate(timeout=60)[0]
+    assert refused.returncode == 1
+    assert "line 3, price: '1.5' is not an amount in IDR" in out
+    assert "line 4, tax_class: 'VAT' is not a tax class here" in out
+    assert "nothing sent" in out
+
+    prices = world.tmp / "prices.csv"
+    prices.write_text(
+        "sku;name;price;tax_class;barcodes\n"
+        "TEH-BTL;Teh Botol Sosro 450 ml;6.500;PPN;8991002101111\n"
+    )
+    out = pushed_and_applied(
+        push(world, "--group", "north", str(prices), "--wait", "30"), shop, "the price list"
+    )
+    assert "1 products from prices.csv" in out, out
+    shop.pos.scan(TEH)
+    assert shop.pos.cart.lines[0].amount == 6500, (out, applied(shop))

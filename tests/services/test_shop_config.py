@@ -66,6 +66,7 @@ def test_a_price_and_a_tax_rate_changed_mid_sale_apply_to_the_next_sale(
 
 def test_with_no_sale_open_it_applies_at_once_and_every_part_sees_it(terminal, settings):
     pos = terminal.pos
+    pos.sign_in("1", "1357")  # a cashier at the till, between two sales
     document = new_prices(settings, name="Toko Baru", receipt_footer=["Sampai jumpa"])
     document["approval"]["cashier_discount_percent"] = 20
     document["loyalty"]["earn_per"] = 5000
@@ -76,9 +77,10 @@ def test_with_no_sale_open_it_applies_at_once_and_every_part_sees_it(terminal, s
     assert pos.guard.settings is pos.settings  # the PIN guard
     assert pos.settings.loyalty.earn_per == 5000  # loyalty
     assert pos.catalogue.lookup(COFFEE).product.price == 15000  # the catalogue
-    pos.sign_in("1", "1357")
     pos.scan(COFFEE)
-    pos.pay_cash(20000)
+    # the first sale after it: the new price from its first line (the empty cart that
+    # was waiting when the configuration came takes the new catalogue too)
+    assert pos.pay_cash(20000).committed.sale.total == 15000
     text = receipt(pos)
     assert "Toko Baru" in text and "Sampai jumpa" in text  # the receipt texts
 
