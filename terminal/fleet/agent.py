@@ -39,7 +39,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 from cryptography import x509
@@ -54,6 +53,7 @@ from terminal.fleet.backoff import Backoff
 from terminal.fleet.events import device_message, journal_message
 from terminal.fleet.link import LinkError, MqttLink
 from terminal.services import fleet_config as config_check
+from terminal.services.about import software_version
 from terminal.services.bootstrap import protector_for
 from terminal.services.fleet_link import LOCK, SEND_NOW, agent_dir
 from terminal.store import fleet_config, outbox
@@ -70,13 +70,6 @@ BATCH_BYTES = fp.MAX_MESSAGE_BYTES // 4  # a batch of large entries is cut short
 ENTRY_OVERHEAD = 700  # the bytes of an entry around its payload, in a batch
 FILE_CHECK_SECONDS = 2.0  # the database file is checked this often for a replacement
 EXIT_REPLACED = 75  # the database file was replaced: start again on the new one (EX_TEMPFAIL)
-
-
-def software_version() -> str:
-    try:
-        return f"pos-terminal {metadata.version('pos-terminal')}"
-    except metadata.PackageNotFoundError:
-        return "pos-terminal"
 
 
 class Agent:

@@ -7,11 +7,14 @@ Every step goes through the services. No Kivy: the questions go to an ``Asker``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from datetime import datetime
 
 from terminal.config import cash_reason_label
 from terminal.core.errors import PosError
 from terminal.i18n import _, ngettext
+from terminal.services.about import about
 from terminal.services.fleet_link import FleetStatus
 from terminal.services.pos import PosService
 from terminal.services.shifts import NO_SALE_REASONS
@@ -48,6 +51,7 @@ class ShiftMenu:
                 ("close", _("Close the shift (blind count)")),
             ]
         options.append(("send_now", self.send_now_label(self.service.fleet.status())))
+        options.append(("about", _("About this terminal")))
         actions = {
             "cash_in": lambda: self.cash("cash_in"),
             "cash_out": lambda: self.cash("cash_out"),
@@ -57,6 +61,7 @@ class ShiftMenu:
             "z": self.z_report,
             "open": self.open_shift,
             "send_now": self.send_now,
+            "about": self.about,
         }
         self.ask.choose(_("Shift and reports"), options, lambda key: actions[key]())
 
@@ -206,6 +211,51 @@ class ShiftMenu:
             self.shifts.z_report,
             lambda out: self._printed(_("Z report {n}").format(n=out.number), out.print_error),
         )
+
+    def about(self) -> None:
+        """The terminal, its software, the configuration in force and when it came, the
+        journal's head, the fleet link: what a technician on the phone asks for."""
+        info = about(self.service)
+        zone = self.service.settings.store.timezone
+        lines = [
+            _("Terminal {id}: {store}").format(id=info.terminal_id, store=info.store),
+            _("Software: {software}").format(software=info.software),
+        ]
+        if info.config_version is not None:
+            when = info.config_applied_at
+            with contextlib.suppress(ValueError):
+                when = datetime.fromisoformat(when).astimezone(zone).strftime("%d-%m-%Y %H:%M")
+            lines.append(
+                _("Configuration: version {n}, applied {when} ({source})").format(
+                    n=info.config_version, when=when, source=info.config_source
+                )
+            )
+        if info.fleet.enabled:
+            versions = ", ".join(f"{scope} {n}" for scope, n in info.fleet_versions.items())
+            lines.append(
+                _("From the fleet: {versions}").format(versions=versions)
+                if versions
+                else _("From the fleet: nothing applied yet")
+            )
+        if info.journal_seq is not None:
+            label = (
+                str(info.journal_seq)
+                if info.journal_epoch == 1
+                else f"{info.journal_epoch}/{info.journal_seq}"
+            )
+            lines.append(_("Journal: {seq} {hash}").format(seq=label, hash=info.journal_hash))
+        lines.append(self.fleet_line(info.fleet))
+        self.ask.show(_("About this terminal"), lines, lambda: None, action=_("Close"))
+
+    @staticmethod
+    def fleet_line(status: FleetStatus) -> str:
+        if not status.enabled:
+            return _("Fleet: not set up")
+        if not status.running:
+            return _("Fleet: the agent is not running, {n} unsent").format(n=status.unsent)
+        if status.connected:
+            return _("Fleet: connected, {n} unsent").format(n=status.unsent)
+        return _("Fleet: not connected, {n} unsent").format(n=status.unsent)
 
     @staticmethod
     def send_now_label(status: FleetStatus) -> str:

@@ -197,7 +197,7 @@ def test_cash_in_asks_the_amount_then_the_reason(pos):
     ShiftMenu(pos, ask).open()
     menu, amount, reason = ask.asked
     assert (menu.kind, menu.title) == ("choose", "Shift and reports")
-    assert menu.keys == ["cash_in", "cash_out", "no_sale", "x", "close", "send_now"]
+    assert menu.keys == ["cash_in", "cash_out", "no_sale", "x", "close", "send_now", "about"]
     assert (amount.kind, amount.title, amount.flags["hint"]) == ("enter", "Cash in: amount", "Rp 0")
     assert amount.problems == ["12,5 is not an amount"]  # more decimals than rupiah has
     assert (reason.kind, reason.title) == ("choose", "Reason")
@@ -282,6 +282,29 @@ def test_x_report_is_shown_then_printed(pos):
     assert len(pos.printer.jobs) == 1 and len(journal(pos, "x_report")) == 1
 
 
+def test_about_shows_the_terminal_its_configuration_and_the_journals_head(pos):
+    pos.scan("8991002101111")
+    sale = pos.pay_cash(10000).committed
+    printed = len(pos.printer.jobs)
+    ask = ScriptedAsker(pos, "about", Shown.TAKE)
+    ShiftMenu(pos, ask).open()
+    shown = ask.asked[1]
+    assert (shown.kind, shown.title, shown.flags["action"]) == (
+        "show",
+        "About this terminal",
+        "Close",
+    )
+    terminal, software, config, journal_line, fleet = shown.flags["lines"]
+    assert terminal == "Terminal T01: Toko Demo Sejahtera"
+    assert software.startswith("Software: pos-terminal")
+    assert config.startswith("Configuration: version 1, applied ")
+    assert config.endswith("(configuration file)")
+    # the journal's head as receipts print it: the sale's entry is the last
+    assert journal_line == f"Journal: {sale.journal_seq} {sale.journal_hash}"
+    assert fleet == "Fleet: not set up"
+    assert ask.said == [] and len(pos.printer.jobs) == printed  # looking prints nothing
+
+
 def test_x_report_looked_at_and_not_printed_leaves_nothing(pos):
     ask = ScriptedAsker(pos, "x")  # shown, then closed (Esc)
     ShiftMenu(pos, ask).open()
@@ -321,7 +344,7 @@ def test_close_by_blind_count_then_z_report_then_a_new_shift(terminal, pos):
     # no shift open: the menu offers opening one, and the Z report: a supervisor's
     ask = ScriptedAsker(pos, "z", ("1", "1357"), SUPERVISOR)
     ShiftMenu(pos, ask).open()
-    assert ask.asked[0].keys == ["open", "z", "send_now"]
+    assert ask.asked[0].keys == ["open", "z", "send_now", "about"]
     approval = ask.asked[1]
     assert (approval.kind, approval.title) == ("approval", "close the day (Z report)")
     assert approval.flags["category"] == CLOSE_DAY

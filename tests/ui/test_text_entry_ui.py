@@ -93,4 +93,4 @@ def test_a_menu_says_its_numbers_and_refuses_others(app, terminal):
     assert menu.note.text == "Press the number of an option, or tap it"
     ui.type("9")
     assert panel(root) is menu
-    assert menu.note.text == "This menu has options 1 to 6: press one, or tap it"
+    assert menu.note.text == "This menu has options 1 to 7: press one, or tap it"
