@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleet import broker as local_broker
-from fleet import config_commands, reports
+from fleet import config_commands, job_commands, reports
 from fleet import export as fleet_export
 from fleet import signing as fleet_signing
 from fleet.config import ConfigError, FleetConfig, load_config
@@ -449,6 +449,7 @@ def _signing_parsers(commands, common) -> None:
     sign.add_argument("--key", help="the signing key's id (default: the newest that may)")
     sign.add_argument("-o", "--output", type=Path, required=True, help="the envelope (JSON)")
     config_commands.add_parsers(commands, config_actions, common)
+    job_commands.add_parsers(commands, common)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -470,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_config(config, args, console)
         if args.command == "rollout":
             return config_commands.run_rollout(config, args, console)
+        if args.command == "jobs":
+            return job_commands.run(config, args, console)
         return COMMANDS[args.command](config, args, console)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         print(f"pos-fleet: {exc}", file=sys.stderr)

@@ -90,6 +90,7 @@ from fleet.models import (
     Alert,
     DeviceEvent,
     Entry,
+    JobTarget,
     Quarantine,
     Rollout,
     RolloutTarget,
@@ -110,7 +111,7 @@ DEVICE_KINDS = (
 # the terminal found its journal behind the fleet's head: entries were removed, or an
 # older database was put back (the fleet's head is the anchor of the journal's end)
 ALERT_EVENT_KINDS = DEVICE_KINDS | {"fraud_signal", "lockout", "journal_truncated"}
-INBOUND = ("up/journal", "state", "up/event", "up/cfg-status")
+INBOUND = ("up/journal", "state", "up/event", "up/cfg-status", "up/job")
 FINAL_RESULTS = ("applied", "refused")  # a rollout's wave waits for one of these
 _ROLLOUT_ID = re.compile(r"[0-9]{1,18}")  # as the fleet writes it in a bundle (ASCII digits)
 VERIFY_CHUNK = 50  # signatures per task when a batch's are checked on several cores
@@ -238,9 +239,10 @@ class Ingest:
         return self.clock().astimezone(UTC).replace(tzinfo=None)
 
     # -- the MQTT server's entry point -------------------------------------------------------
-    def raw(self, topic: str, payload: bytes) -> fp.Ack | None:
+    def raw(self, topic: str, payload: bytes) -> fp.Ack | JobDone | None:
         """Handle one MQTT message. A journal batch returns the Ack to publish on the
-        terminal's ``down/ack``; anything else (presence, events, a refused message)
+        terminal's ``down/ack``; a job's final result returns :class:`JobDone` (its
+        retained job is cleared); anything else (presence, events, a refused message)
         returns None."""
         if not isinstance(topic, str):
             log.warning("ignored a message whose topic is not text: %r", type(topic).__name__)
@@ -253,7 +255,7 @@ class Ingest:
             self.stats["bad message"] += 1
             return None
         try:
-            terminal_id, kind = fp.parse_topic(topic)
+            terminal_id, kind, job_id = fp.parse_job_topic(topic)
         except fp.BadMessage as exc:
             log.warning("ignored a message on an unknown topic: %s", exc)
             self.stats["bad topic"] += 1
@@ -262,6 +264,8 @@ class Ingest:
             return None  # our own down/ack, if the subscription sees it
         try:
             message = fp.decode(kind, payload)
+            if kind == "up/job" and message.id != job_id:
+                raise fp.BadMessage(f"up/job: the result of {message.id} on {job_id}'s topic")
         except ValueError as exc:  # BadMessage (and any decoding error it may miss)
             text = _short(str(exc), 300)
             log.warning("refused a %s message from %s: %s", kind, terminal_id, text)
@@ -275,6 +279,8 @@ class Ingest:
             self.state(terminal_id, message)
         elif kind == "up/cfg-status":
             self.config_status(terminal_id, message)
+        elif kind == "up/job":
+            return self.job_result(terminal_id, message)
         else:
             self.event(terminal_id, message)
         return None
@@ -811,6 +817,54 @@ class Ingest:
                 ).execute(self.db)
         self.stats["config status"] += 1
 
+    # -- job results ----------------------------------------------------------------------
+    def job_result(self, terminal_id: str, result: fp.JobResult) -> JobDone | None:
+        """A terminal's answer to a job: kept on the job's row for that terminal (a
+        final answer is not replaced by a late ``accepted``); a refused or failed job is
+        an alert (``job refused`` / ``job failed``); an unknown terminal too. A final
+        answer returns :class:`JobDone`: the server then clears the retained job."""
+        self._retrying(
+            f"job result of {terminal_id}", lambda: self._job_result(terminal_id, result)
+        )
+        if result.state in fp.FINAL_JOB_STATES:
+            return JobDone(terminal_id, result.id)
+        return None
+
+    def _job_result(self, terminal_id: str, result: fp.JobResult) -> None:
+        now = self._now()
+        detail = _clean(result.detail)
+        with write_transaction(self.db):
+            if self._terminal(terminal_id) is None:
+                self._alert(
+                    terminal_id,
+                    "unknown terminal",
+                    f"{terminal_id} reports job {result.id} but is not registered",
+                    now,
+                )
+                return
+            query = JobTarget.update(
+                state=result.state,
+                detail=detail,
+                data_json=json.dumps(
+                    {_clean(k): _clean(v) for k, v in result.data.items()}, sort_keys=True
+                ),
+                ts=result.ts.isoformat(),
+                updated_at=now,
+            ).where((JobTarget.job == result.id) & (JobTarget.terminal_id == terminal_id))
+            if result.state == "accepted":  # (a final answer stays)
+                query = query.where(JobTarget.state.is_null() | (JobTarget.state == "accepted"))
+            if not query.execute(self.db):
+                log.warning("job %s of %s: not a job sent to it", result.id, terminal_id)
+            Terminal.update(last_seen=now).where(Terminal.id == terminal_id).execute(self.db)
+            if result.state in ("refused", "failed"):
+                self._alert(
+                    terminal_id,
+                    f"job {result.state}",
+                    _short(f"job {result.id}: {detail or result.state}", 500),
+                    now,
+                )
+        self.stats["job result"] += 1
+
     def _rollout_answer(self, terminal_id: str, status: fp.ConfigStatus) -> None:
         """The terminal's answer, for the rollout that sent what it answers: an
         ``applied`` counts only when it applied the rollout's version (or a later one)."""
@@ -873,6 +927,14 @@ class Ingest:
             first_at=now,
             count=times,
         ).execute(self.db)
+
+
+@dataclass(frozen=True)
+class JobDone:
+    """A job's final answer came: its retained ``down/job/{id}`` is to be cleared."""
+
+    terminal_id: str
+    job_id: str
 
 
 def _document(entry: fp.Entry) -> dict:

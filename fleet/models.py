@@ -455,6 +455,39 @@ class RolloutTarget(BaseModel):
         )
 
 
+class Job(BaseModel):
+    """A job sent to terminals (``pos-fleet jobs send``): its id (the same on each
+    terminal's ``down/job/{id}``), kind, text, when it was issued and until when it may
+    run, and whom it was sent to (``--terminal T`` or ``--group G``)."""
+
+    id = CharField(primary_key=True, max_length=64)
+    kind = CharField(max_length=20)
+    text = CharField(max_length=200, default="")
+    target = CharField(max_length=120)
+    issued_at = DateTimeField()
+    expires_at = DateTimeField()
+
+
+class JobTarget(BaseModel):
+    """A terminal a job went to: its last answer (None: none yet; accepted, done,
+    refused, failed), detail and data (JSON), as the terminal reported them."""
+
+    job = CharField(max_length=64)
+    terminal_id = CharField(max_length=64)
+    state = CharField(max_length=10, null=True)
+    detail = TextField(default="")
+    data_json = TextField(default="{}")
+    ts = CharField(max_length=40, default="")  # the terminal's, as sent
+    updated_at = DateTimeField(null=True)
+
+    class Meta:
+        primary_key = CompositeKey("job", "terminal_id")
+        constraints = (
+            SQL("FOREIGN KEY (job) REFERENCES job (id)"),
+            SQL("FOREIGN KEY (terminal_id) REFERENCES terminal (id)"),
+        )
+
+
 MODELS = [
     Terminal,
     TerminalKey,
@@ -475,4 +508,6 @@ MODELS = [
     TerminalConfig,
     Rollout,
     RolloutTarget,
+    Job,
+    JobTarget,
 ]

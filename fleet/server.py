@@ -28,6 +28,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from fleet.ingest import JobDone
 from terminal.core import fleet_protocol as fp
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,11 @@ class IngestServer:
             time.sleep(1)
             return
         self.received += 1
-        if ack is not None:
+        if isinstance(ack, JobDone):  # a final answer: the retained job is cleared
+            self.client.publish(
+                fp.topic(ack.terminal_id, "down/job", ack.job_id), b"", qos=1, retain=True
+            )
+        elif ack is not None:
             terminal_id, _kind = fp.parse_topic(topic)
             self.client.publish(fp.topic(terminal_id, "down/ack"), fp.encode(ack), qos=1)
 

@@ -16,6 +16,10 @@ its MQTT user name; the broker's ACLs give a terminal only its own):
 - ``pos/v1/{tid}/down/cfg``    retained :class:`ConfigBundle`: the signed configuration
   the terminal is to run (per terminal, so a rollout goes in waves).
 - ``pos/v1/{tid}/up/cfg-status`` :class:`ConfigStatus`: applied, held or refused (why).
+- ``pos/v1/{tid}/down/job/{id}`` retained :class:`Job`: something the fleet asks this
+  terminal to do (one retained message per job, so a terminal that was off gets every
+  pending job at connect; the fleet clears it, an empty payload, once a final result came).
+- ``pos/v1/{tid}/up/job/{id}`` :class:`JobResult`: accepted, done, refused or failed.
 
 Every message is JSON (UTF-8) and is decoded strictly: an unknown field, a wrong type or
 a payload over :data:`MAX_MESSAGE_BYTES` is refused (:class:`BadMessage`) and nothing is
@@ -25,6 +29,7 @@ so the fleet hashes exactly the bytes the terminal signed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -162,6 +167,41 @@ class ConfigStatus(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     rollout: ShortText = ""
 
 
+JOB_KINDS = ("send_now", "x_report", "lock", "unlock", "message", "diagnostics")
+JOB_STATES = ("accepted", "done", "refused", "failed")
+FINAL_JOB_STATES = ("done", "refused", "failed")
+JobId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Stamp = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class Job(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Something the fleet asks a terminal to do (``down/job/{id}``, retained). ``id``:
+    unique (a repeat is ignored); past ``expires_at`` it is refused, never run late;
+    ``text``: the message to the cashier, or the reason of a lock."""
+
+    id: JobId
+    kind: Literal[JOB_KINDS]  # type: ignore[valid-type]
+    issued_at: Stamp
+    expires_at: Stamp
+    text: ShortText = ""
+
+
+class JobResult(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What became of a job (``up/job/{id}``): ``accepted`` (it waits, e.g. a lock for
+    the sale in progress to end), then ``done``, or ``refused`` / ``failed`` with
+    ``detail``; ``data``: what it collected (diagnostics)."""
+
+    id: JobId
+    state: Literal[JOB_STATES]  # type: ignore[valid-type]
+    ts: Stamp
+    detail: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    data: Annotated[dict[ShortText, ShortText], msgspec.Meta(max_length=100)] = msgspec.field(
+        default_factory=dict
+    )
+
+
+JOB_TOPICS = ("down/job", "up/job")  # their topics end with the job's id
+
 MESSAGES: dict[str, type[msgspec.Struct]] = {
     "state": State,
     "up/journal": JournalBatch,
@@ -169,26 +209,54 @@ MESSAGES: dict[str, type[msgspec.Struct]] = {
     "down/ack": Ack,
     "down/cfg": ConfigBundle,
     "up/cfg-status": ConfigStatus,
+    "down/job": Job,
+    "up/job": JobResult,
 }
 
 
-def topic(terminal_id: str, kind: str) -> str:
-    """``pos/v1/{tid}/{kind}`` for a kind of :data:`MESSAGES`."""
+def topic(terminal_id: str, kind: str, job_id: str | None = None) -> str:
+    """``pos/v1/{tid}/{kind}`` for a kind of :data:`MESSAGES`; a job's ends with its id
+    (``+``: every job's, to subscribe)."""
     if kind not in MESSAGES:
         raise ValueError(f"unknown message kind {kind!r}")
+    if kind in JOB_TOPICS:
+        if job_id is None:
+            raise ValueError(f"{kind}: the job id is missing")
+        if job_id != "+":
+            msgspec.convert(job_id, JobId)
+        return f"pos/{VERSION}/{terminal_id}/{kind}/{job_id}"
+    if job_id is not None:
+        raise ValueError(f"{kind} takes no job id")
     return f"pos/{VERSION}/{terminal_id}/{kind}"
 
 
-def parse_topic(name: str) -> tuple[str, str]:
-    """(terminal id, kind) of a fleet topic; BadMessage for any other topic."""
+def parse_job_topic(name: str) -> tuple[str, str, str | None]:
+    """(terminal id, kind, job id or None) of a fleet topic; BadMessage for any other."""
     parts = name.split("/", 3)
-    if len(parts) != 4 or parts[0] != "pos" or parts[1] != VERSION or parts[3] not in MESSAGES:
+    if len(parts) != 4 or parts[0] != "pos" or parts[1] != VERSION:
+        raise BadMessage(f"not a fleet topic: {name[:120]!r}")
+    kind, job_id = parts[3], None
+    head, _, tail = kind.rpartition("/")
+    if head in JOB_TOPICS:
+        kind, job_id = head, tail
+        try:
+            msgspec.convert(job_id, JobId)
+        except msgspec.ValidationError:
+            raise BadMessage(f"not a job id: {job_id[:80]!r}") from None
+    elif kind not in MESSAGES or kind in JOB_TOPICS:
         raise BadMessage(f"not a fleet topic: {name[:120]!r}")
     try:
         msgspec.convert(parts[2], TerminalId)
     except msgspec.ValidationError:
         raise BadMessage(f"not a terminal id: {parts[2][:80]!r}") from None
-    return parts[2], parts[3]
+    return parts[2], kind, job_id
+
+
+def parse_topic(name: str) -> tuple[str, str]:
+    """(terminal id, kind) of a fleet topic (a job's: ``down/job`` or ``up/job``, its id
+    checked); BadMessage for any other topic."""
+    terminal_id, kind, _job = parse_job_topic(name)
+    return terminal_id, kind
 
 
 _ENCODER = msgspec.json.Encoder()

@@ -16,11 +16,16 @@ moment and started again and loses nothing:
 - entries the app commits are seen within 50 ms (``PRAGMA data_version`` tells when
   another connection committed: no page is read until something changed);
 - it never writes the journal, the key store nor anything of the app's; it writes its own
-  row (mark, birth, link state) and nothing else.
+  row (mark, birth, link state), the configuration and job rows it hands to the app, and
+  nothing else.
 
 Presence: each connection takes the next birth; its Last Will is State(offline, birth)
 retained on ``pos/v1/{tid}/state``, and once connected it publishes State(online, birth,
 software, configuration version) retained. A clean stop (SIGTERM) says offline itself.
+
+Jobs (``down/job/{id}``, retained): see :mod:`.jobs`; send now and diagnostics run here,
+the others are handed to the app; each result row is published on ``up/job/{id}`` and
+marked sent on the broker's PUBACK, like the configuration statuses.
 
 Reconnecting is its own loop: full-jitter exponential backoff (:mod:`.backoff`), cut
 short by Send now (the file ``<data_dir>/agent/send-now``, see
@@ -49,6 +54,7 @@ from terminal.config import FleetSettings, Settings
 from terminal.core import fleet_protocol as fp
 from terminal.core.errors import ConfigError
 from terminal.core.signed_config import ConfigRefused
+from terminal.fleet import jobs
 from terminal.fleet.backoff import Backoff
 from terminal.fleet.events import device_message, journal_message
 from terminal.fleet.link import LinkError, MqttLink
@@ -56,7 +62,7 @@ from terminal.services import fleet_config as config_check
 from terminal.services.about import software_version
 from terminal.services.bootstrap import protector_for
 from terminal.services.fleet_link import LOCK, SEND_NOW, agent_dir
-from terminal.store import fleet_config, outbox
+from terminal.store import fleet_config, fleet_jobs, outbox
 from terminal.store.db import DatabaseUnusable, open_beside
 from terminal.store.keystore import KeyStore, KeyStoreError
 
@@ -102,9 +108,14 @@ class Agent:
         )
         self.inbox: queue.Queue = queue.Queue()
         self.stopping = threading.Event()
-        self.topics = {kind: fp.topic(self.tid, kind) for kind in fp.MESSAGES}
+        self.topics = {
+            kind: fp.topic(self.tid, kind) for kind in fp.MESSAGES if kind not in fp.JOB_TOPICS
+        }
+        self.topics["down/job"] = fp.topic(self.tid, "down/job", "+")
+        self.job_prefix = self.topics["down/job"][:-1]
         outbox.create(db)  # (made by the app's start too; here for an older app's database)
         fleet_config.create(db)
+        fleet_jobs.create(db)
         self.link: MqttLink | None = None
         self.links = 0
         self.birth = 0
@@ -125,6 +136,8 @@ class Agent:
         self.event_in_flight: tuple[int, int, int] | None = None  # (link, mid, event id)
         self.statuses_waiting = True  # configuration statuses to publish
         self.status_in_flight: tuple[int, int, int] | None = None  # (link, mid, status id)
+        self.results_waiting = True  # job results to publish
+        self.result_in_flight: tuple[int, int, int] | None = None  # (link, mid, result id)
         self.last_log = 0.0
         self.sent_entries = 0
         self.sent_batches = 0
@@ -166,6 +179,7 @@ class Agent:
             self._pump()
             self._send_device_event()
             self._send_config_status()
+            self._send_job_result()
             self._check_ack_timeout()
         self._handle_inbox(self.poll)
 
@@ -192,6 +206,8 @@ class Agent:
                 self._on_ack(item[3])
             elif item[2] == self.topics["down/cfg"]:
                 self._on_config(item[3])
+            elif item[2].startswith(self.job_prefix):
+                self._on_job(item[2], item[3])
             else:
                 log.warning("ignored a message on %s", item[2][:120])
         elif kind == "puback":
@@ -204,6 +220,10 @@ class Agent:
             if flight is not None and flight[:2] == (number, item[2]):  # a config status's
                 fleet_config.set_sent(self.db, flight[2])
                 self.status_in_flight = None
+            flight = self.result_in_flight
+            if flight is not None and flight[:2] == (number, item[2]):  # a job result's
+                fleet_jobs.set_sent(self.db, flight[2])
+                self.result_in_flight = None
 
     # -- connection ---------------------------------------------------------------------------
     def _state(self, status: str, config_version: int | None = None) -> bytes:
@@ -229,6 +249,7 @@ class Agent:
             link.open(self.topics["state"], self._state("offline"), CONNECT_TIMEOUT)
             link.subscribe(self.topics["down/ack"], CONNECT_TIMEOUT)
             link.subscribe(self.topics["down/cfg"], CONNECT_TIMEOUT)
+            link.subscribe(self.topics["down/job"], CONNECT_TIMEOUT)
         except LinkError as exc:
             link.abandon()
             delay = self.backoff.next_delay()
@@ -250,6 +271,8 @@ class Agent:
         self.event_in_flight = None
         self.statuses_waiting = True
         self.status_in_flight = None
+        self.results_waiting = True
+        self.result_in_flight = None
         self.last_resend = None
         link.publish(
             self.topics["state"], self._state("online", self._config_version()), retain=True
@@ -311,6 +334,9 @@ class Agent:
             if stamp == self.send_now_seen:
                 return
         self.send_now_seen = stamp
+        self._send_now()
+
+    def _send_now(self) -> None:
         self.data_version = None
         if self.link is None:
             log.info("send now: connecting to the fleet broker at once")
@@ -332,6 +358,7 @@ class Agent:
             self.head = outbox.head_seq(self.db)
             self.events_waiting = True
             self.statuses_waiting = True
+            self.results_waiting = True
 
     def _pump(self) -> None:
         """Send from the cursor on, batch after batch, as far as the in-flight limit."""
@@ -531,6 +558,31 @@ class Agent:
         row = pending[0]
         mid = self.link.publish(self.topics["up/cfg-status"], row.status)
         self.status_in_flight = (self.link.number, mid, row.id)
+
+    # -- jobs from the fleet -----------------------------------------------------------------
+    def _on_job(self, topic: str, payload: bytes) -> None:
+        """A job on ``down/job/{id}`` (retained: again at each connection, run once)."""
+        jobs.receive(self.db, self.tid, topic, payload, self.wall(), self._run_job)
+        self.results_waiting = True
+
+    def _run_job(self, job: fp.Job) -> dict[str, str]:
+        if job.kind == "send_now":
+            self._send_now()
+            return {"unsent": str(max(0, self.head - self.mark))}
+        if job.kind == "diagnostics":
+            return jobs.diagnostics(self.db, self.software, self.link is not None)
+        raise ValueError(f"not an agent job: {job.kind}")
+
+    def _send_job_result(self) -> None:
+        if self.result_in_flight is not None or not self.results_waiting:
+            return
+        pending = fleet_jobs.unsent_results(self.db, 1)
+        if not pending:
+            self.results_waiting = False
+            return
+        row = pending[0]
+        mid = self.link.publish(fp.topic(self.tid, "up/job", row.job_id), row.result)
+        self.result_in_flight = (self.link.number, mid, row.id)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

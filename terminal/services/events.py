@@ -36,6 +36,8 @@ KINDS = frozenset(
         "shift_closed",
         "drawer",
         "database_damaged",
+        "fleet_message",
+        "fleet_lock",
     }
 )
 

@@ -50,6 +50,7 @@ from terminal.services.customer_desk import CustomerDesk
 from terminal.services.device_watch import DeviceWatch
 from terminal.services.events import EventStream
 from terminal.services.fleet_config import FleetConfig
+from terminal.services.fleet_jobs import FleetJobs
 from terminal.services.fleet_link import FleetLink
 from terminal.services.key_protection import key_protection_warning
 from terminal.services.printing import Printing
@@ -162,6 +163,7 @@ class PosService:
         self.device_watch = DeviceWatch(self)  # started with the terminal
         self.fleet = FleetLink(self.ctx, self.session)  # the fleet agent: Send now, health
         self.fleet_config = FleetConfig(self)  # signed configuration the fleet pushed
+        self.fleet_jobs = FleetJobs(self)  # jobs from the fleet: X report, lock, message
         self.damaged: str | None = None  # the database's damage, once found
         self.shifts = Shifts(
             self.ctx,
@@ -403,6 +405,7 @@ class PosService:
         day is closed, the next shift's opening float comes before the first item."""
         if self.cashier is not None and self.shift is None:
             raise NoShiftOpen()
+        self.fleet_jobs.check_sale()  # locked by the fleet: no new sale
         try:
             line = self.cart.add_code(code)
         except PosError as exc:

@@ -217,18 +217,23 @@ class Shifts:
             gettext=gettext,
         )
 
-    def x_report(self) -> PrintedReport:
-        cashier = self._cashier()
+    def x_report(self, job: str | None = None) -> PrintedReport:
+        """The shift's figures so far, journaled and printed. ``job``: asked by the fleet
+        (its job id), with or without a cashier signed in (the expected cash is then
+        shown only to a supervisor signed in)."""
+        cashier = self._cashier() if job is None else self.session.cashier
         self._open_shift()
         report = self.report()
         now = self.ctx.clock()
-        entry = self.ctx.journal.append(
-            "x_report", {"cashier": cashier.id, **report.to_payload()}, now
-        )
+        cashier_id = cashier.id if cashier is not None else None
+        payload = {"cashier": cashier_id, **report.to_payload()}
+        if job is not None:
+            payload["job"] = job
+        entry = self.ctx.journal.append("x_report", payload, now)
         log_action(
             "X report printed",
             "x_report",
-            cashier=cashier.id,
+            cashier=cashier_id,
             shift=self.current.id if self.current else None,
             seq=entry.seq,
         )
@@ -238,7 +243,7 @@ class Shifts:
             number=None,
             entry=entry,
             at=now,
-            show_expected=cashier.is_supervisor,
+            show_expected=cashier is not None and cashier.is_supervisor,
         )
         return PrintedReport(report, None, entry.seq, error)
 

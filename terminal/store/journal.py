@@ -52,6 +52,7 @@ EVENT_TYPES = frozenset(
         "x_report",
         "z_report",
         "config_change",
+        "job",
         "passkey_change",
         "failed_pin",
         "lockout",

@@ -27,6 +27,7 @@ from terminal.core.approval import ApprovalNeeded
 from terminal.core.errors import PosError
 from terminal.i18n import _
 from terminal.services.events import Event
+from terminal.services.fleet_jobs import LOCKED
 from terminal.services.pos import PosService, SaleOutcome
 from terminal.ui.keymap import ENTER_KEYS, KeyMap
 from terminal.ui.panels import ApprovalPanel
@@ -76,12 +77,12 @@ class PosRoot(ScreenManager):
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
         self._unsubscribe = self.service.events.subscribe(
             lambda event: Clock.schedule_once(lambda _dt: self._on_event(event)),
-            {"health_changed", "config_applied", "database_damaged"},
+            {"health_changed", "config_applied", "database_damaged", "fleet_message", "fleet_lock"},
         )
         self._fleet_poll = None
         if self.service.settings.fleet.enabled:  # configuration the fleet agent verified
             self._fleet_poll = Clock.schedule_interval(
-                lambda _dt: self.service.fleet_config.poll(), 1.0
+                lambda _dt: (self.service.fleet_config.poll(), self.service.fleet_jobs.poll()), 1.0
             )
 
     def detach(self) -> None:
@@ -101,6 +102,16 @@ class PosRoot(ScreenManager):
             self.add_widget(StoppedScreen(event.data["reason"], name="stopped"))
             self.current = "stopped"
             Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        elif event.kind == "fleet_message":  # a message to the cashier from the fleet
+            self.get_screen("sale").say(
+                _("Message from the fleet: {text}").format(text=event.data["text"])
+            )
+        elif event.kind == "fleet_lock":
+            reason = event.data["reason"]
+            if reason is None:
+                self.get_screen("sale").say(_("Unlocked by the fleet"))
+            else:
+                self.get_screen("sale").say(_(LOCKED).format(reason=reason), error=True)
         elif event.kind == "config_applied":
             self.settings = self.service.settings
             self.keymap = KeyMap(self.settings.keys)  # a new key map, store name, texts

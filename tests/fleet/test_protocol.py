@@ -4,6 +4,7 @@ repo kept in step, and anything else refused as a whole with a clear reason."""
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -79,3 +80,58 @@ def test_only_fleet_topics_are_taken(name):
 def test_random_bytes_are_refused_never_a_crash(kind, data):
     with contextlib.suppress(fp.BadMessage):
         fp.decode(kind, data)
+
+
+# -- jobs ------------------------------------------------------------------------------------------
+def test_job_topics_carry_the_job_id():
+    assert fp.topic("T01", "down/job", "j-1") == "pos/v1/T01/down/job/j-1"
+    assert fp.topic("T01", "up/job", "+") == "pos/v1/T01/up/job/+"
+    assert fp.parse_job_topic("pos/v1/T01/up/job/j-1") == ("T01", "up/job", "j-1")
+    assert fp.parse_topic("pos/v1/T01/up/job/j-1") == ("T01", "up/job")
+    assert fp.parse_job_topic("pos/v1/T01/up/event") == ("T01", "up/event", None)
+    for name in (
+        "pos/v1/T01/up/job",
+        "pos/v1/T01/up/job/",
+        "pos/v1/T01/up/job/a/b",
+        "pos/v1/T01/up/job/+",
+        "pos/v1/T01/down/job/" + "x" * 65,
+        "pos/v1/T01/side/job/j-1",
+    ):
+        with pytest.raises(fp.BadMessage):
+            fp.parse_topic(name)
+    with pytest.raises(ValueError):
+        fp.topic("T01", "down/job")  # the id is missing
+    with pytest.raises(ValueError):
+        fp.topic("T01", "down/ack", "j-1")
+    with pytest.raises(ValueError):
+        fp.topic("T01", "down/job", "a/b")
+
+
+def test_jobs_and_results_are_decoded_strictly():
+    job = fp.Job(
+        "j-1",
+        "lock",
+        datetime(2026, 11, 23, 3, tzinfo=UTC),
+        datetime(2026, 11, 23, 4, tzinfo=UTC),
+        "stock count",
+    )
+    assert fp.decode("down/job", fp.encode(job)) == job
+    data = fp.encode(job)
+    for bad in (
+        data.replace(b'"lock"', b'"reboot"'),
+        data.replace(b'"j-1"', b'"j 1"'),
+        data.replace(b"00Z", b"00"),  # a time without its zone
+        data.replace(b"}", b',"extra":1}'),
+        data.replace(b'"stock count"', b'"' + b"x" * 201 + b'"'),
+    ):
+        with pytest.raises(fp.BadMessage):
+            fp.decode("down/job", bad)
+    done = fp.JobResult("j-1", "done", datetime(2026, 11, 23, 3, tzinfo=UTC), data={"a": "b"})
+    assert fp.decode("up/job", fp.encode(done)) == done
+    for bad in (
+        fp.encode(done).replace(b'"done"', b'"maybe"'),
+        fp.encode(done).replace(b'{"a":"b"}', b'{"a":1}'),
+        fp.encode(done).replace(b'"detail":""', b'"detail":"' + b"x" * 1001 + b'"'),
+    ):
+        with pytest.raises(fp.BadMessage):
+            fp.decode("up/job", bad)
