@@ -26,6 +26,7 @@ configuration error.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import subprocess
@@ -45,7 +46,7 @@ from fleet import signing as fleet_signing
 from fleet.config import ConfigError, FleetConfig, load_config
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
-from fleet.models import Alert, DeviceEvent, Sale
+from fleet.models import Alert, DeviceEvent, Sale, TerminalConfig
 from fleet.registry import get_terminal, list_terminals, register_terminal
 from fleet.server import BrokerSettings, IngestServer
 from terminal.core import signed_config
@@ -133,6 +134,20 @@ def _ago(when: datetime | None) -> str:
     return f"{seconds} s ago"
 
 
+def _config_cell(local_version: int | None, status) -> str:
+    """The fleet's versions the terminal reported applied (``group:north 2, fleet 1``),
+    and its last refusal; else the local configuration version its presence names."""
+    if status is not None:
+        versions = json.loads(status.versions_json or "{}")
+        text = ", ".join(f"{scope} {n}" for scope, n in sorted(versions.items())) or "-"
+        if status.result == "refused":
+            text += f" [red](refused: {status.reason})[/]"
+        elif status.result == "held":
+            text += " (held for a sale)"
+        return text
+    return "-" if local_version is None else f"local {local_version}"
+
+
 def cmd_terminals(config: FleetConfig, _args, console: Console) -> int:
     db = _db(config)
     table = Table(title="Terminals")
@@ -150,6 +165,7 @@ def cmd_terminals(config: FleetConfig, _args, console: Console) -> int:
     ):
         table.add_column(name, justify="right" if name in ("held", "unsent") else "left")
     open_alerts = reports.open_alerts_by_terminal(db)
+    reported = {c.terminal_id: c for c in TerminalConfig.select().bind(db)}
     for t in list_terminals(db):
         state = "[green]online[/]" if t.status == "online" else "[red]offline[/]"
         table.add_row(
@@ -161,7 +177,7 @@ def cmd_terminals(config: FleetConfig, _args, console: Console) -> int:
             str(t.acked_seq),
             str(t.unsent),
             t.software or "-",
-            "-" if t.config_version is None else str(t.config_version),
+            _config_cell(t.config_version, reported.get(t.id)),
             str(open_alerts.get(t.id, 0)),
         )
     console.print(table)

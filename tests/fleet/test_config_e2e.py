@@ -116,6 +116,9 @@ def test_a_price_pushed_to_a_group_applies_to_the_next_sale_not_the_open_one(wor
     assert status.returncode == 0, status.stderr
     (row,) = [line for line in status.stdout.splitlines() if "T01" in line]
     assert "applied" in row and "group:north" in row
+    terminals = world.fleet("terminals")
+    (row,) = [line for line in terminals.stdout.splitlines() if "T01" in line]
+    assert "fleet 1, group:north 1" in row  # what the terminal reported applied
 
 
 def test_a_price_list_from_a_spreadsheet_is_pushed_whole_or_not_at_all(world):
