@@ -50,19 +50,9 @@ class Exported:
 
 def _document(entry: Entry) -> dict:
     """An entry as ``Journal.export`` writes one (the payload decoded)."""
-    return {
-        "epoch": entry.epoch,
-        "seq": entry.seq,
-        "terminal_id": entry.terminal_id,
-        "key_id": entry.key_id,
-        "type": entry.type,
-        "ts": entry.ts,
-        "grand_total": entry.grand_total,
-        "payload": json.loads(entry.payload_json),
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-        "signature": entry.signature,
-    }
+    document = entry.as_journal_entry()
+    document["payload"] = json.loads(document.pop("payload_json"))
+    return document
 
 
 def _held(db: peewee.Database, terminal_id: str, last: int):

@@ -414,7 +414,7 @@ class Ingest:
         can only be duplicates or conflicts), before any lock is taken."""
         keys = self._keys_of(terminal_id, {e.key_id for e in entries if e.seq > above})
         checked = [
-            _Checked(entry, entry_hash(bytes.fromhex(entry.prev_hash), _document(entry)))
+            _Checked(entry, entry_hash(bytes.fromhex(entry.prev_hash), entry.as_journal_entry()))
             for entry in entries
         ]
         fresh = [item for item in checked if item.entry.seq > above]
@@ -935,20 +935,6 @@ class JobDone:
 
     terminal_id: str
     job_id: str
-
-
-def _document(entry: fp.Entry) -> dict:
-    """The fields ``journal_format.entry_hash`` reads, payload as its text."""
-    return {
-        "epoch": entry.epoch,
-        "seq": entry.seq,
-        "terminal_id": entry.terminal_id,
-        "key_id": entry.key_id,
-        "type": entry.type,
-        "ts": entry.ts,
-        "grand_total": entry.grand_total,
-        "payload_json": entry.payload_json,
-    }
 
 
 def open_alerts(db: peewee.Database, terminal_id: str | None = None) -> list[Alert]:

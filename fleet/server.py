@@ -5,7 +5,8 @@ instances on one broker share the terminals' messages, each message going to one
 them. Every message is handed to :class:`fleet.ingest.Ingest` on one worker thread (the
 network thread only queues it); the broker's PUBACK is sent only after the ingest has
 committed, so a server killed in the middle loses nothing: the broker delivers the
-message again, and the terminal sends again what no ``down/ack`` confirmed. The
+message again, and the terminal sends again what no ``down/ack`` confirmed (also when
+the database failed: that message is acknowledged to the broker, never stored). The
 acknowledgement to the terminal (``pos/v1/{tid}/down/ack``) is published after the
 commit, as the protocol requires.
 
@@ -115,8 +116,11 @@ class IngestServer:
     def _take(self, topic: str, payload: bytes) -> None:
         try:
             ack = self.ingest.raw(topic, payload)
-        except Exception:  # the database is away: the broker will deliver it again
-            log.exception("ingest failed on a message of %s; it will come again", topic[:80])
+        except Exception:  # the database is away (after the ingest's own retries)
+            # the message is PUBACKed all the same, so one that always fails cannot hold
+            # the instance's queue: the terminal sends it again when no down/ack came
+            # within its ack_timeout, and nothing was stored
+            log.exception("ingest failed on a message of %s; the terminal resends it", topic[:80])
             time.sleep(1)
             return
         self.received += 1

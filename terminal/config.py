@@ -30,6 +30,7 @@ from terminal.core.loyalty import LoyaltyRules, Tier
 from terminal.core.money import Currency, currency
 from terminal.core.numbering import check_terminal_id
 from terminal.core.shift_report import FRAUD_SIGNALS
+from terminal.core.signed_config import SHOP_SECTIONS
 from terminal.core.taxes import Tax, TaxClass
 
 LOCALES = ("en", "id")
@@ -247,18 +248,9 @@ def _fleet(table: dict[str, Any]) -> FleetSettings:
     )
 
 
-SHOP_SECTIONS = (
-    "store",
-    "taxes",
-    "weighed_barcodes",
-    "keys",
-    "approval",
-    "fraud",
-    "loyalty",
-    "cash_reasons",
-)
-# a shop document may also carry products to add or change (not in the file: the demo store
-# and the fleet bring them)
+# SHOP_SECTIONS (terminal.core.signed_config): the shop's part of the settings; a shop
+# document may also carry products to add or change (not in the file: the demo store and
+# the fleet bring them)
 
 
 @dataclass(frozen=True)

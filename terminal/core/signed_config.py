@@ -61,9 +61,9 @@ REASONS = (
     "invalid",  # the document's content is refused (sections; later: the shop checks)
 )
 
-# The shop's sections a document may carry: terminal.config.SHOP_SECTIONS and the products
-# (a test holds the two lists in step; core may not import terminal.config).
-DOCUMENT_SECTIONS = (
+# The shop's sections of the settings (terminal.config takes them from here), and what a
+# document may carry: those and the products to add or change.
+SHOP_SECTIONS = (
     "store",
     "taxes",
     "weighed_barcodes",
@@ -72,8 +72,8 @@ DOCUMENT_SECTIONS = (
     "fraud",
     "loyalty",
     "cash_reasons",
-    "products",
 )
+DOCUMENT_SECTIONS = (*SHOP_SECTIONS, "products")
 
 # lists merged entry by entry on this key (a more specific scope replaces the whole entry
 # with the same key, and adds new ones); every other list is replaced whole

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
 from terminal.core.catalogue import format_quantity, line_amount
 from terminal.core.errors import PosError
@@ -23,34 +22,19 @@ from terminal.i18n import _, ngettext
 from terminal.services.refunds import RefundOutcome
 from terminal.services.report_doc import TENDER_NAMES
 from terminal.ui.panels import ChoicePanel, EntryPanel
-from terminal.ui.widgets import PosScreen, load_kv
+from terminal.ui.widgets import PosScreen, SelectableRow, load_kv
 
 log = logging.getLogger(__name__)
 load_kv(__file__)
 
 
-class RefundRow(BoxLayout):
+class RefundRow(SelectableRow):
     """A line of the sale, or an item returned without a receipt: what is refundable or
     chosen (a weight in kg, or pieces), where a chosen one goes (back to stock, or
     damaged: said on a line of its own, so it is never cut off), and the money."""
 
-    name = StringProperty("")
-    detail = StringProperty("")
     stock = StringProperty("")  # a chosen line: back to stock, or damaged
     damaged = BooleanProperty(False)
-    amount = StringProperty("")
-    index = NumericProperty(0)
-    selected = BooleanProperty(False)
-
-    def __init__(self, on_select, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._on_select = on_select
-
-    def on_touch_down(self, touch) -> bool:
-        if self.collide_point(*touch.pos):
-            self._on_select(self.index)
-            return True
-        return super().on_touch_down(touch)
 
 
 class RefundScreen(PosScreen):

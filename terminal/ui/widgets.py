@@ -91,7 +91,10 @@ class Keypad(GridLayout):
         pass
 
 
-class CartRow(BoxLayout):
+class SelectableRow(BoxLayout):
+    """A row of a list that a touch selects: ``on_select(index)``. Its look is the
+    subclass's kv rule (``CartRow``, ``RefundRow``)."""
+
     name = StringProperty("")
     detail = StringProperty("")
     amount = StringProperty("")
@@ -107,6 +110,10 @@ class CartRow(BoxLayout):
             self._on_select(self.index)
             return True
         return super().on_touch_down(touch)
+
+
+class CartRow(SelectableRow):
+    pass
 
 
 class KeyHooks:
