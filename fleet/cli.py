@@ -14,9 +14,12 @@
     pos-fleet keys list                       the signing keys and their state
     pos-fleet config sign --scope group:G FILE.toml -o OUT.json   a signed shop document
     pos-fleet config push --scope group:G FILE.toml [--waves 1%,10%,100%]   signed, sent in waves
+    pos-fleet config edit --group G [--waves ...]   the newest document in $EDITOR, diff, push
     pos-fleet config status [--scope S]       per terminal: applied versions, last result
     pos-fleet config rollback --scope S       the previous document again, as a new version
     pos-fleet rollout status|pause|resume|abort [ID]   a rollout (default: the newest)
+    pos-fleet secret set --group G --cashier 7 | --passkey CATEGORY   a PIN or code, sealed
+    pos-fleet secret list|remove              the PINs and codes set (never their values)
 
 Settings: ``config/fleet.toml`` (or ``--config FILE``). Exit status 0 when done, 1 when
 the thing asked for is not so (an unknown terminal, a broken chain), 2 for a usage or
@@ -40,7 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleet import broker as local_broker
-from fleet import config_commands, job_commands, reports
+from fleet import config_commands, job_commands, reports, secret_commands
 from fleet import export as fleet_export
 from fleet import signing as fleet_signing
 from fleet.config import ConfigError, FleetConfig, load_config
@@ -466,6 +469,7 @@ def _signing_parsers(commands, common) -> None:
     sign.add_argument("-o", "--output", type=Path, required=True, help="the envelope (JSON)")
     config_commands.add_parsers(commands, config_actions, common)
     job_commands.add_parsers(commands, common)
+    secret_commands.add_parsers(commands, common)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -489,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
             return config_commands.run_rollout(config, args, console)
         if args.command == "jobs":
             return job_commands.run(config, args, console)
+        if args.command == "secret":
+            return secret_commands.run(config, args, console)
         return COMMANDS[args.command](config, args, console)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         print(f"pos-fleet: {exc}", file=sys.stderr)

@@ -14,13 +14,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fleet import config_edit
 from fleet import rollout as rollouts
 from fleet import signing as fleet_signing
 from fleet.config import FleetConfig
 from fleet.db import connect, create_tables
 from fleet.models import RolloutTarget, Terminal, TerminalConfig
 from fleet.publisher import Publisher, PublishError
+from fleet.secrets import SecretError, TerminalSealer
 from fleet.server import BrokerSettings
+from terminal.core import fleet_protocol as fp
 from terminal.core import signed_config as sc
 from terminal.core.catalogue_csv import CatalogueCsvError, parse_catalogue_csv
 from terminal.core.money import currency
@@ -70,6 +73,22 @@ def _wave_options() -> argparse.ArgumentParser:
         help="stop when more than N terminals of a wave have not answered in time (default 0)",
     )
     waves.add_argument(
+        "--gate-errors",
+        type=int,
+        default=0,
+        metavar="N",
+        help="stop when more than N terminals of a wave raise an alert after the push "
+        "(a device error, a lockout, a fraud signal; default 0)",
+    )
+    waves.add_argument(
+        "--soak",
+        type=float,
+        default=0,
+        metavar="S",
+        help="once a wave has answered, watch its terminals' alerts S seconds more "
+        "before the next wave (default 0)",
+    )
+    waves.add_argument(
         "--wait",
         type=float,
         default=300,
@@ -106,6 +125,18 @@ def add_parsers(commands, config_actions, common) -> None:
         help="sign a shop document and send it, in waves",
     )
     push.add_argument("file", type=Path, help="the shop document: TOML, config/pos.toml's form")
+    config_actions.add_parser(
+        "sync",
+        parents=[common, _scope_options(True)],
+        help="send each terminal of a scope its current bundle again (a terminal added "
+        "since, or one whose PINs could not be sealed: it had not connected yet)",
+    )
+    edit = config_actions.add_parser(
+        "edit",
+        parents=[common, waves, _scope_options(True)],
+        help="change the scope's newest document in $EDITOR, see the difference, push it",
+    )
+    edit.add_argument("--yes", action="store_true", help="push without asking")
     config_actions.add_parser(
         "status",
         parents=[common, _scope_options(False)],
@@ -173,6 +204,8 @@ def price_list_document(db: peewee.Database, path: Path) -> dict:
 def run(config: FleetConfig, args, console: Console) -> int:
     if args.action == "status":
         return config_status(config, args, console)
+    if args.action == "sync":
+        return config_sync(config, args, console)
     db = _db(config)
     signing_dir = Path(config.signing.dir)
     scope = _scope(args)
@@ -187,6 +220,11 @@ def run(config: FleetConfig, args, console: Console) -> int:
         elif args.action == "push":
             document = fleet_signing.read_document(args.file)
             what = ""
+        elif args.action == "edit":
+            edited = config_edit.edit(db, scope, console, yes=args.yes)
+            if edited is None:
+                return 0
+            document, what = edited, " (edited)"
         else:  # rollback
             previous = rollouts.previous_document(db, scope)
             document = rollouts.document_of(previous.envelope)
@@ -199,6 +237,8 @@ def run(config: FleetConfig, args, console: Console) -> int:
             waves=waves,
             gate_refused=args.gate_refused,
             gate_offline=args.gate_offline,
+            gate_errors=args.gate_errors,
+            soak=args.soak,
             wave_timeout=args.wait,
             expires=expires,
             key=args.key,
@@ -242,6 +282,8 @@ def _drive(config: FleetConfig, db, rollout_id: int, keys: bytes, console: Conso
                 f"{len(f.silent)} without an answer"
             )
 
+    scope = sc.parse_scope(rollouts.get(db, rollout_id).scope)
+    seal = TerminalSealer(db, Path(config.signing.dir), scope)
     try:
         with Publisher(_broker(config)) as publisher, progress:
             ended = rollouts.run(
@@ -250,17 +292,25 @@ def _drive(config: FleetConfig, db, rollout_id: int, keys: bytes, console: Conso
                 lambda topic, payload: publisher.publish(topic, payload, retain=True),
                 keys,
                 report=report,
+                seal=seal,
             )
-    except (PublishError, KeyboardInterrupt) as exc:
+    except (PublishError, SecretError, fleet_signing.SigningError, KeyboardInterrupt) as exc:
         # nobody drives it any more: paused, so that `rollout resume` can go on with it
         with contextlib.suppress(rollouts.RolloutError):
             rollouts.pause(db, rollout_id)
-        why = str(exc) if isinstance(exc, PublishError) else "interrupted"
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
         console.print(
             f"rollout {rollout_id}: {why}; paused, go on with "
             f"`pos-fleet rollout resume {rollout_id}` (or abort it)"
         )
         return 1
+    if seal.missing:
+        console.print(
+            f"no PINs or passkeys sent to {', '.join(sorted(seal.missing))}: "
+            f"{'it has' if len(seal.missing) == 1 else 'they have'} not reported "
+            "a key for them yet (a terminal does when it connects); once it has: "
+            "pos-fleet config sync --terminal ID"
+        )
     return _ending(db, ended, console)
 
 
@@ -281,6 +331,33 @@ def _ending(db, ended, console: Console) -> int:
     else:
         console.print(f"rollout {ended.id} {ended.state}: {ended.message}{keep}")
     return 1
+
+
+def config_sync(config: FleetConfig, args, console: Console) -> int:
+    """Publish each terminal of the scope its bundle as it stands: the documents released
+    to it, the key list, its secrets sealed now. Waits for nobody (see ``config status``)."""
+    db = _db(config)
+    scope = _scope(args)
+    signing_dir = Path(config.signing.dir)
+    seal = TerminalSealer(db, signing_dir)
+    sent = []
+    try:
+        keys = rollouts.key_list(signing_dir)
+        with Publisher(_broker(config)) as publisher:
+            for terminal_id in rollouts.scope_terminals(db, scope):
+                terminal = Terminal.select().where(Terminal.id == terminal_id).bind(db).get()
+                bundle = rollouts.bundle_for(db, terminal, keys, seal=seal)
+                if not bundle.documents:
+                    continue
+                publisher.publish(fp.topic(terminal_id, "down/cfg"), fp.encode(bundle), retain=True)
+                sent.append(terminal_id)
+    except (PublishError, SecretError, fleet_signing.SigningError) as exc:
+        console.print(f"{exc}; sent to {', '.join(sent) or 'none'}")
+        return 1
+    console.print(f"{scope.label}: the current bundle sent to {', '.join(sent) or 'no terminal'}")
+    if seal.missing:
+        console.print(f"no PINs or passkeys for {', '.join(sorted(seal.missing))}: no key yet")
+    return 0
 
 
 def config_status(config: FleetConfig, args, console: Console) -> int:
@@ -352,9 +429,12 @@ def _rollout_status(db, rollout_id: int | None, console: Console) -> int:
     colour = STATE_COLOUR.get(r.state, "")
     table = Table(
         title=f"Rollout {r.id}: {r.scope} version {r.version}, [{colour}]{r.state}[/] "
-        f"(gate: refused > {r.gate_refused}, no answer > {r.gate_offline} in {r.wave_timeout:g} s)"
+        f"(gate: refused > {r.gate_refused}, no answer > {r.gate_offline} in "
+        f"{r.wave_timeout:g} s, alerts > {r.gate_errors}"
+        + (f" within {r.soak:g} s more" if r.soak else "")
+        + ")"
     )
-    for name in ("wave", "share", "terminals", "sent", "applied", "refused", "waiting"):
+    for name in ("wave", "share", "terminals", "sent", "applied", "refused", "waiting", "alerts"):
         table.add_column(name, justify="left" if name in ("wave", "share") else "right")
     for number, share in enumerate(waves):
         f = rollouts.wave_figures(db, r, number)
@@ -367,6 +447,7 @@ def _rollout_status(db, rollout_id: int | None, console: Console) -> int:
             str(f.applied),
             str(f.refused),
             str(len(f.silent) if f.sent else 0),
+            str(len(f.errors)),
         )
     console.print(table)
     if r.message:

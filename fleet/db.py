@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
+from playhouse.migrate import SchemaMigrator, migrate
 
 from fleet.models import MODELS
 
@@ -89,10 +90,25 @@ def is_postgres(db: peewee.Database) -> bool:
 
 
 def create_tables(db: peewee.Database) -> None:
-    """Create the fleet's tables that are missing (safe to run at every start)."""
+    """Create the fleet's tables that are missing, and the columns added to a table since
+    it was made (each has a default or may be empty); safe to run at every start."""
     with db.bind_ctx(MODELS), db.atomic():  # bound only while the tables are made
         for model in MODELS:  # in their order: parents first (the foreign keys are SQL)
             model.create_table(safe=True)
+            _add_missing_columns(db, model)
+
+
+def _add_missing_columns(db: peewee.Database, model: type[peewee.Model]) -> None:
+    table = model._meta.table_name
+    have = {column.name for column in db.get_columns(table)}
+    missing = [f for f in model._meta.sorted_fields if f.column_name not in have]
+    if not missing:
+        return
+    migrator = SchemaMigrator.from_database(db)
+    for field in missing:
+        if not field.null and field.default is None:
+            raise RuntimeError(f"{table}.{field.column_name}: a new column needs a default")
+        migrate(migrator.add_column(table, field.column_name, field))
 
 
 def write_transaction(db: peewee.Database):

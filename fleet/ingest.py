@@ -90,12 +90,14 @@ from fleet.models import (
     Alert,
     DeviceEvent,
     Entry,
+    JobProgress,
     JobTarget,
     Quarantine,
     Rollout,
     RolloutTarget,
     Terminal,
     TerminalConfig,
+    TerminalSecretsKey,
 )
 from fleet.registry import terminal_keys
 from terminal.core import fleet_protocol as fp
@@ -715,6 +717,16 @@ class Ingest:
                 changes.update(
                     software=state.software, config_version=state.config_version, last_seen=now
                 )
+                if state.secrets_key:  # what PINs are sealed to (its own connection says)
+                    TerminalSecretsKey.insert(
+                        terminal_id=terminal_id, public_key=state.secrets_key, reported_at=now
+                    ).on_conflict(
+                        conflict_target=[TerminalSecretsKey.terminal_id],
+                        update={
+                            TerminalSecretsKey.public_key: state.secrets_key,
+                            TerminalSecretsKey.reported_at: now,
+                        },
+                    ).execute(self.db)
             Terminal.update(**changes).where(Terminal.id == terminal_id).execute(self.db)
 
     def event(self, terminal_id: str, event: fp.Event) -> None:
@@ -820,9 +832,10 @@ class Ingest:
     # -- job results ----------------------------------------------------------------------
     def job_result(self, terminal_id: str, result: fp.JobResult) -> JobDone | None:
         """A terminal's answer to a job: kept on the job's row for that terminal (a
-        final answer is not replaced by a late ``accepted``); a refused or failed job is
-        an alert (``job refused`` / ``job failed``); an unknown terminal too. A final
-        answer returns :class:`JobDone`: the server then clears the retained job."""
+        final answer is not replaced by a late ``accepted`` or ``running``); a step's
+        progress and a certificate request on :class:`JobProgress`; a refused or failed
+        job is an alert (``job refused`` / ``job failed``); an unknown terminal too. A
+        final answer returns :class:`JobDone`: the server then clears the retained job."""
         self._retrying(
             f"job result of {terminal_id}", lambda: self._job_result(terminal_id, result)
         )
@@ -851,10 +864,14 @@ class Ingest:
                 ts=result.ts.isoformat(),
                 updated_at=now,
             ).where((JobTarget.job == result.id) & (JobTarget.terminal_id == terminal_id))
-            if result.state == "accepted":  # (a final answer stays)
-                query = query.where(JobTarget.state.is_null() | (JobTarget.state == "accepted"))
+            if result.state not in fp.FINAL_JOB_STATES:  # (a final answer stays)
+                query = query.where(
+                    JobTarget.state.is_null() | JobTarget.state.not_in(fp.FINAL_JOB_STATES)
+                )
             if not query.execute(self.db):
-                log.warning("job %s of %s: not a job sent to it", result.id, terminal_id)
+                log.warning("job %s of %s: not a job sent to it, or final", result.id, terminal_id)
+            elif result.progress is not None or result.csr:
+                self._job_progress(terminal_id, result, now)
             Terminal.update(last_seen=now).where(Terminal.id == terminal_id).execute(self.db)
             if result.state in ("refused", "failed"):
                 self._alert(
@@ -864,6 +881,28 @@ class Ingest:
                     now,
                 )
         self.stats["job result"] += 1
+
+    def _job_progress(self, terminal_id: str, result: fp.JobResult, now: datetime) -> None:
+        """The step's progress, and a certificate request (kept until the next one)."""
+        changes = {JobProgress.progress: result.progress, JobProgress.updated_at: now}
+        if result.csr:
+            changes.update(
+                {
+                    JobProgress.csr: result.csr,
+                    JobProgress.certificate_job: None,
+                    JobProgress.serial: "",
+                    JobProgress.refused: "",
+                }
+            )
+        JobProgress.insert(
+            job=result.id,
+            terminal_id=terminal_id,
+            progress=result.progress,
+            csr=result.csr,
+            updated_at=now,
+        ).on_conflict(
+            conflict_target=[JobProgress.job, JobProgress.terminal_id], update=changes
+        ).execute(self.db)
 
     def _rollout_answer(self, terminal_id: str, status: fp.ConfigStatus) -> None:
         """The terminal's answer, for the rollout that sent what it answers: an

@@ -395,6 +395,37 @@ class ConfigDocument(BaseModel):
         indexes = ((("scope", "version"), True),)
 
 
+class TerminalSecretsKey(BaseModel):
+    """The X25519 public key a terminal reported in its state (``secrets_key``): what the
+    fleet seals its PINs and passkeys to. Reported over the terminal's own mutually
+    authenticated connection (its certificate names it), so a replaced terminal's new
+    key takes the old one's place."""
+
+    terminal_id = CharField(primary_key=True, max_length=64)
+    public_key = CharField(max_length=64)  # hex, raw
+    reported_at = DateTimeField()
+
+    class Meta:
+        table_name = "terminal_secrets_key"
+        constraints = (SQL("FOREIGN KEY (terminal_id) REFERENCES terminal (id)"),)
+
+
+class ConfigSecret(BaseModel):
+    """A PIN or passkey set for a scope (``pos-fleet secret set``): ``name`` is
+    ``cashier:ID`` or ``passkey:CATEGORY``; ``sealed`` the value sealed to the fleet's own
+    secrets key (kept with the signing keys), never the value itself. Each push opens it
+    and seals it again to each terminal's key (:mod:`fleet.secrets`)."""
+
+    scope = CharField(max_length=120)
+    name = CharField(max_length=64)
+    sealed = TextField()
+    set_at = DateTimeField()
+
+    class Meta:
+        table_name = "config_secret"
+        primary_key = CompositeKey("scope", "name")
+
+
 class TerminalConfig(BaseModel):
     """What a terminal last reported on ``up/cfg-status``: ``versions_json`` the versions
     applied per scope (after an ``applied``; kept through a refusal)."""
@@ -420,8 +451,10 @@ class Rollout(BaseModel):
     ``current_wave``: the wave being sent or waited on (0-based; ``len(waves)`` when
     done). ``state``: running, paused (``rollout resume`` goes on), stopped (a health
     gate failed), aborted (by the admin), done. The gate: more than ``gate_refused``
-    refusals, or more than ``gate_offline`` terminals without an answer after
-    ``wave_timeout`` seconds, in one wave."""
+    refusals, more than ``gate_offline`` terminals without an answer after
+    ``wave_timeout`` seconds, or more than ``gate_errors`` terminals with an alert raised
+    after the wave reached them (watched ``soak`` seconds more once all answered), in one
+    wave."""
 
     scope = CharField(max_length=120)
     version = BigIntegerField()
@@ -430,6 +463,8 @@ class Rollout(BaseModel):
     state = CharField(max_length=10, default="running")
     gate_refused = IntegerField(default=0)
     gate_offline = IntegerField(default=0)
+    gate_errors = IntegerField(default=0)
+    soak = FloatField(default=0)
     wave_timeout = FloatField(default=300)
     message = TextField(default="")
     created_at = DateTimeField()
@@ -469,8 +504,9 @@ class Job(BaseModel):
 
 
 class JobTarget(BaseModel):
-    """A terminal a job went to: its last answer (None: none yet; accepted, done,
-    refused, failed), detail and data (JSON), as the terminal reported them."""
+    """A terminal a job went to: its last answer (None: none yet; accepted, running,
+    done, refused, failed), detail and data (JSON), as the terminal reported them (the
+    progress of a ``running`` step, and a certificate request: :class:`JobProgress`)."""
 
     job = CharField(max_length=64)
     terminal_id = CharField(max_length=64)
@@ -481,6 +517,33 @@ class JobTarget(BaseModel):
     updated_at = DateTimeField(null=True)
 
     class Meta:
+        primary_key = CompositeKey("job", "terminal_id")
+        constraints = (
+            SQL("FOREIGN KEY (job) REFERENCES job (id)"),
+            SQL("FOREIGN KEY (terminal_id) REFERENCES terminal (id)"),
+        )
+
+
+class JobProgress(BaseModel):
+    """What a terminal's ``running`` steps of a job said besides their state (a table of
+    its own, nullable: an older fleet database gains it at ``create_tables``):
+    ``progress`` in percent of the latest step (None: not said); for a
+    ``rotate_certificate``, ``csr`` the terminal's certificate request (PEM; its key
+    stays on the terminal), and once ``pos-fleet jobs certify`` signed it,
+    ``certificate_job`` the ``install_certificate`` job sent and ``serial`` (hex) the
+    certificate's serial number, or ``refused`` why the request was not signed."""
+
+    job = CharField(max_length=64)
+    terminal_id = CharField(max_length=64)
+    progress = IntegerField(null=True)
+    csr = TextField(default="")
+    certificate_job = CharField(max_length=64, null=True)
+    serial = CharField(max_length=64, default="")
+    refused = TextField(default="")
+    updated_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "job_progress"
         primary_key = CompositeKey("job", "terminal_id")
         constraints = (
             SQL("FOREIGN KEY (job) REFERENCES job (id)"),
@@ -505,9 +568,12 @@ MODELS = [
     Shift,
     ZReport,
     ConfigDocument,
+    TerminalSecretsKey,
+    ConfigSecret,
     TerminalConfig,
     Rollout,
     RolloutTarget,
     Job,
     JobTarget,
+    JobProgress,
 ]

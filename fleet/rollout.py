@@ -12,8 +12,11 @@ percentages (``1%,10%,100%``: the first 1% of them, at least one terminal, then 
 2. the push waits until each terminal of the wave answered ``applied`` (this version or a
    later one) or ``refused`` for this rollout (the ingest records the answers from
    ``up/cfg-status``), or until the wave's timeout;
-3. the **health gate**: more than ``gate_refused`` refusals, or more than
-   ``gate_offline`` terminals without an answer, stops the rollout (state ``stopped``):
+3. the **health gate**: more than ``gate_refused`` refusals, more than ``gate_offline``
+   terminals without an answer, or more than ``gate_errors`` terminals that raised an
+   alert (a device error, a lockout, a fraud signal...) after their bundle was sent,
+   watched for ``soak`` seconds more once all answered, stops the rollout (state
+   ``stopped``):
    the later waves are never sent and their terminals keep the bundle they hold.
 
 A document is released to a terminal once its rollout sent it to that terminal, or when
@@ -30,6 +33,7 @@ it stopped at, sending only to the terminals not yet sent to.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import itertools
 import json
 import math
@@ -45,11 +49,13 @@ import peewee
 from fleet import signing as fleet_signing
 from fleet.db import write_transaction
 from fleet.ingest import FINAL_RESULTS
-from fleet.models import ConfigDocument, Rollout, RolloutTarget, Terminal
+from fleet.models import Alert, ConfigDocument, Rollout, RolloutTarget, Terminal
 from terminal.core import fleet_protocol as fp
 from terminal.core import signed_config as sc
 
 DEFAULT_WAVES = "100%"
+# (terminal, the envelopes of its bundle) -> its sealed secrets' envelope, or ''
+Sealer = Callable[[Terminal, list[str]], str]
 ACTIVE = ("running", "paused")
 
 
@@ -148,6 +154,8 @@ def sign_and_plan(
     waves: list[int],
     gate_refused: int = 0,
     gate_offline: int = 0,
+    gate_errors: int = 0,
+    soak: float = 0,
     wave_timeout: float = 300,
     expires: timedelta = timedelta(days=fleet_signing.DEFAULT_CONFIG_DAYS),
     key: str | None = None,
@@ -191,6 +199,8 @@ def sign_and_plan(
         waves=waves,
         gate_refused=gate_refused,
         gate_offline=gate_offline,
+        gate_errors=gate_errors,
+        soak=soak,
         wave_timeout=wave_timeout,
     )
 
@@ -222,6 +232,8 @@ def create(
     waves: list[int],
     gate_refused: int = 0,
     gate_offline: int = 0,
+    gate_errors: int = 0,
+    soak: float = 0,
     wave_timeout: float = 300,
     now: datetime | None = None,
 ) -> Planned:
@@ -238,6 +250,8 @@ def create(
             waves=",".join(str(w) for w in waves),
             gate_refused=gate_refused,
             gate_offline=gate_offline,
+            gate_errors=gate_errors,
+            soak=soak,
             wave_timeout=wave_timeout,
             created_at=now,
             updated_at=now,
@@ -299,9 +313,11 @@ def bundle_for(
     *,
     sending: ConfigDocument | None = None,
     rollout: str = "",
+    seal: Sealer | None = None,
 ) -> fp.ConfigBundle:
     """The terminal's bundle: the key list and, per scope it belongs to (fleet, its group,
-    itself), the newest document released to it (``sending``: the one being sent now)."""
+    itself), the newest document released to it (``sending``: the one being sent now);
+    ``seal``: the PINs and passkeys those documents use, sealed to the terminal."""
     envelopes = []
     for scope in (
         sc.Scope("fleet", ""),
@@ -315,7 +331,10 @@ def bundle_for(
             if _released(db, document, terminal.id):
                 envelopes.append(document.envelope)
                 break
-    return fp.ConfigBundle(key_list=key_list.decode(), documents=envelopes, rollout=rollout)
+    secrets = seal(terminal, envelopes) if seal is not None else ""
+    return fp.ConfigBundle(
+        key_list=key_list.decode(), documents=envelopes, rollout=rollout, secrets=secrets
+    )
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -330,6 +349,7 @@ class WaveFigures:
     held: int
     silent: list[str]  # no final answer (yet)
     refusals: list[tuple[str, str]]  # (terminal, reason)
+    errors: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (terminal, alert)
 
     @property
     def answered(self) -> int:
@@ -353,7 +373,28 @@ def wave_figures(db: peewee.Database, rollout: Rollout, wave: int) -> WaveFigure
         held=sum(t.result == "held" for t in targets),
         silent=[t.terminal_id for t in targets if t.result not in FINAL_RESULTS],
         refusals=[(t.terminal_id, t.reason) for t in targets if t.result == "refused"],
+        errors=_alerts_since_sent(db, targets),
     )
+
+
+def _alerts_since_sent(db: peewee.Database, targets: list[RolloutTarget]) -> list[tuple[str, str]]:
+    """Per terminal of the wave, the first alert raised (or raised again) since its
+    bundle was sent: (terminal, alert kind)."""
+    sent = {t.terminal_id: t.sent_at for t in targets if t.sent_at is not None}
+    if not sent:
+        return []
+    rows = (
+        Alert.select(Alert.terminal_id, Alert.kind, Alert.at)
+        .where(Alert.terminal_id.in_(sorted(sent)) & (Alert.at >= min(sent.values())))
+        .order_by(Alert.at)
+        .tuples()
+        .bind(db)
+    )
+    found: dict[str, str] = {}
+    for terminal_id, kind, at in rows:
+        if at >= sent[terminal_id]:
+            found.setdefault(terminal_id, kind)
+    return sorted(found.items())
 
 
 def _set_state(
@@ -399,6 +440,7 @@ def run(
     *,
     report: Report = lambda _kind, _figures: None,
     poll: float = 0.1,
+    seal: Sealer | None = None,
 ) -> Rollout:
     """Send the rollout's waves from its current one on, each waited on and gated, until
     it is done, stopped by a gate, or paused or aborted (by another shell). ``publish``:
@@ -413,7 +455,7 @@ def run(
             return get(db, rollout.id)
         wave = rollout.current_wave
         try:
-            _send_wave(db, rollout, wave, publish, key_list)
+            _send_wave(db, rollout, wave, publish, key_list, seal)
         except TooLarge as exc:
             _set_state(db, rollout.id, "stopped", str(exc), when=("running",))
             continue
@@ -431,7 +473,9 @@ def run(
         ).execute(db)
 
 
-def _send_wave(db, rollout: Rollout, wave: int, publish, key_list: bytes) -> None:
+def _send_wave(
+    db, rollout: Rollout, wave: int, publish, key_list: bytes, seal: Sealer | None
+) -> None:
     document = (
         ConfigDocument.select()
         .where((ConfigDocument.scope == rollout.scope) & (ConfigDocument.rollout == rollout.id))
@@ -451,15 +495,18 @@ def _send_wave(db, rollout: Rollout, wave: int, publish, key_list: bytes) -> Non
     )
     for (terminal_id,) in pending:
         terminal = Terminal.select().where(Terminal.id == terminal_id).bind(db).get()
-        bundle = bundle_for(db, terminal, key_list, sending=document, rollout=str(rollout.id))
+        bundle = bundle_for(
+            db, terminal, key_list, sending=document, rollout=str(rollout.id), seal=seal
+        )
         payload = fp.encode(bundle)
         if len(payload) > fp.MAX_MESSAGE_BYTES:  # the terminal would refuse the message
             raise TooLarge(
                 f"the bundle for {terminal_id} is {len(payload)} bytes, over the limit of "
                 f"{fp.MAX_MESSAGE_BYTES}: nothing more sent"
             )
+        sent_at = utcnow()  # (what the terminal does from now on counts for the gate)
         publish(fp.topic(terminal_id, "down/cfg"), payload)
-        RolloutTarget.update(sent_at=utcnow()).where(
+        RolloutTarget.update(sent_at=sent_at).where(
             (RolloutTarget.rollout == rollout.id) & (RolloutTarget.terminal_id == terminal_id)
         ).execute(db)
 
@@ -473,10 +520,16 @@ def _wait(db, rollout: Rollout, wave: int, report: Report, poll: float) -> WaveF
             seen = figures.answered
             report("progress", figures)
         if not figures.silent or time.monotonic() >= deadline:
-            return figures
+            break
         if get(db, rollout.id).state != "running":
             return figures
         time.sleep(poll)
+    soak_until = time.monotonic() + rollout.soak  # watched a while more, for alerts
+    while time.monotonic() < soak_until:
+        if get(db, rollout.id).state != "running":
+            return figures
+        time.sleep(poll)
+    return wave_figures(db, rollout, wave)
 
 
 def _gate(rollout: Rollout, figures: WaveFigures) -> str:
@@ -491,6 +544,12 @@ def _gate(rollout: Rollout, figures: WaveFigures) -> str:
         return (
             f"{where}: {len(figures.silent)} without an answer after {rollout.wave_timeout:g} s "
             f"(offline?), more than {rollout.gate_offline} allowed: {', '.join(figures.silent)}"
+        )
+    if len(figures.errors) > rollout.gate_errors:
+        who = ", ".join(f"{tid} ({kind})" for tid, kind in figures.errors)
+        return (
+            f"{where}: {len(figures.errors)} with an alert since the push, more than "
+            f"{rollout.gate_errors} allowed: {who}"
         )
     return ""
 

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from provisioning.pki import write_private
 from terminal.core import signed_config as sc
+from terminal.core.central_staff import check_staff
 
 ROOT_KEY = "root.key"
 ROOT_PUBLIC = "root.pub.pem"
@@ -286,6 +287,7 @@ def read_document(path: Path) -> dict[str, Any]:
         raise SigningError(f"{path}: not valid TOML: {exc}") from None
     try:
         sc.check_sections(document)
+        check_staff(document)
         # TOML dates and times have no JSON form; a shop document has none
         sc.canonical_json(document)
     except (ValueError, TypeError) as exc:
@@ -310,6 +312,31 @@ class Signed:
     sha256: str
 
 
+def _signer(
+    signing_dir: Path, trust: sc.Trust, scope: sc.Scope, key: str | None
+) -> tuple[sc.SigningKey, Ed25519PrivateKey]:
+    """The active signing key here that may sign for ``scope`` (``key``, or the newest)."""
+    candidates = [
+        k
+        for k in reversed(_active(trust))
+        if (key is None or k.key_id == key)
+        and sc.scope_allowed(scope, k.scopes)
+        and (signing_dir / KEYS / f"{k.key_id}.key").exists()
+    ]
+    if not candidates:
+        which = f"key {key}" if key else "no active signing key"
+        raise SigningError(f"{which}: none here that may sign for {scope.label}")
+    return candidates[0], _load_private(signing_dir / KEYS / f"{candidates[0].key_id}.key")
+
+
+def signer_for(
+    signing_dir: Path, scope: sc.Scope, key: str | None = None
+) -> tuple[str, Ed25519PrivateKey]:
+    """(key id, private key) of the signing key that signs for ``scope``: SigningError."""
+    signing_key, private = _signer(signing_dir, _trust(signing_dir), scope, key)
+    return signing_key.key_id, private
+
+
 def sign_config(
     signing_dir: Path,
     document: dict[str, Any],
@@ -332,18 +359,7 @@ def sign_config(
         version = last + 1
     elif version <= last:
         raise SigningError(f"{scope.label}: version {version} is not above the last signed, {last}")
-    candidates = [
-        k
-        for k in reversed(_active(trust))
-        if (key is None or k.key_id == key)
-        and sc.scope_allowed(scope, k.scopes)
-        and (signing_dir / KEYS / f"{k.key_id}.key").exists()
-    ]
-    if not candidates:
-        which = f"key {key}" if key else "no active signing key"
-        raise SigningError(f"{which}: none here that may sign for {scope.label}")
-    signer = candidates[0]
-    private = _load_private(signing_dir / KEYS / f"{signer.key_id}.key")
+    signer, private = _signer(signing_dir, trust, scope, key)
     payload = sc.config_payload(scope, version, now, now + expires, document)
     envelope = sc.sign(private, payload)
     try:
@@ -354,6 +370,7 @@ def sign_config(
             group=scope.name if scope.kind == "group" else None,
             applied_versions={},
             now=now,
+            validate=check_staff,
         )
     except sc.ConfigRefused as exc:
         raise SigningError(f"a terminal would refuse it: {exc}") from None

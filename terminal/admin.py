@@ -21,6 +21,7 @@ from terminal.services.demo import DEMO_CASHIER, DEMO_SUPERVISOR, demo_products
 from terminal.store import backup as backups
 from terminal.store import continuity, fleet_restore, transfer
 from terminal.store.cashiers import PinHasher, add_cashier, set_pin
+from terminal.store.central_staff import fleet_managed
 from terminal.store.counters import series_label
 from terminal.store.db import open_database
 from terminal.store.journal import Journal
@@ -517,8 +518,21 @@ def import_(settings: Settings, source: Path) -> int:
     return 0
 
 
+def _fleet_sets_cashiers(db) -> bool:
+    if fleet_managed(db).cashiers:
+        print(
+            "the cashiers here are set by the fleet (pos-fleet secret set, then config push): "
+            "nothing changed",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
 def cashier_add(settings: Settings, cashier_id: int, name: str, role: str) -> int:
     keys, db, journal = _open(settings)
+    if _fleet_sets_cashiers(db):
+        return 1
     pin = _secret(f"new PIN for {name}: ", confirm=True)
     cashier = add_cashier(db, PinHasher(keys.key("pin_pepper")), cashier_id, name, role, pin)
     journal.append(
@@ -532,6 +546,8 @@ def cashier_add(settings: Settings, cashier_id: int, name: str, role: str) -> in
 
 def cashier_set_pin(settings: Settings, cashier_id: int) -> int:
     keys, db, journal = _open(settings)
+    if _fleet_sets_cashiers(db):
+        return 1
     pin = _secret(f"new PIN for cashier {cashier_id}: ", confirm=True)
     cashier = set_pin(db, PinHasher(keys.key("pin_pepper")), cashier_id, pin)
     journal.append(

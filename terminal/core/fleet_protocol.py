@@ -19,7 +19,8 @@ its MQTT user name; the broker's ACLs give a terminal only its own):
 - ``pos/v1/{tid}/down/job/{id}`` retained :class:`Job`: something the fleet asks this
   terminal to do (one retained message per job, so a terminal that was off gets every
   pending job at connect; the fleet clears it, an empty payload, once a final result came).
-- ``pos/v1/{tid}/up/job/{id}`` :class:`JobResult`: accepted, done, refused or failed.
+- ``pos/v1/{tid}/up/job/{id}`` :class:`JobResult`: accepted, running (progress), done,
+  refused or failed.
 
 Every message is JSON (UTF-8) and is decoded strictly: an unknown field, a wrong type or
 a payload over :data:`MAX_MESSAGE_BYTES` is refused (:class:`BadMessage`) and nothing is
@@ -102,6 +103,9 @@ class State(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     software: ShortText = ""
     config_version: Count | None = None
     ts: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    # the terminal's X25519 public key (64 hex digits) that the fleet seals PINs and
+    # passkeys to (``terminal.core.config_secrets``); empty from a terminal that has none
+    secrets_key: Annotated[str, msgspec.Meta(pattern="^([0-9a-f]{64})?$")] = ""
 
 
 EVENT_KINDS = (
@@ -146,11 +150,14 @@ class ConfigBundle(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     was off gets the latest at connect): the signing-key list the root signed, and the
     signed configuration documents of the scopes the terminal belongs to (fleet, its
     group, itself; each an envelope of ``terminal.core.signed_config`` as its JSON text).
-    ``rollout``: the rollout that sent it, echoed in the status."""
+    ``rollout``: the rollout that sent it, echoed in the status. ``secrets``: the PINs and
+    passkeys of the cashiers and approval the documents name, sealed to this terminal's
+    key and signed for these documents (``terminal.core.config_secrets``), or ''."""
 
     key_list: Envelope
     documents: Annotated[list[Envelope], msgspec.Meta(max_length=3)]
     rollout: ShortText = ""
+    secrets: Envelope = ""
 
 
 class ConfigStatus(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -167,29 +174,69 @@ class ConfigStatus(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     rollout: ShortText = ""
 
 
-JOB_KINDS = ("send_now", "x_report", "lock", "unlock", "message", "diagnostics")
-JOB_STATES = ("accepted", "done", "refused", "failed")
+JOB_KINDS = (
+    "send_now",
+    "x_report",
+    "lock",
+    "unlock",
+    "message",
+    "diagnostics",
+    "rotate_certificate",
+    "install_certificate",
+)
+JOB_STATES = ("accepted", "running", "done", "refused", "failed")
 FINAL_JOB_STATES = ("done", "refused", "failed")
 JobId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Stamp = Annotated[datetime, msgspec.Meta(tz=True)]
+MAX_PEM_CERTIFICATE = 8192  # one certificate (a P-256 one is under 1 kB)
+MAX_PEM_REQUEST = 4096  # one certificate request
+PemCertificate = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=MAX_PEM_CERTIFICATE,
+        pattern=r"^(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]{1,8000}"
+        r"-----END CERTIFICATE-----\r?\n?)?$",
+    ),
+]
+PemRequest = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=MAX_PEM_REQUEST,
+        pattern=r"^(-----BEGIN CERTIFICATE REQUEST-----\r?\n[A-Za-z0-9+/=\r\n]{1,4000}"
+        r"-----END CERTIFICATE REQUEST-----\r?\n?)?$",
+    ),
+]
+Progress = Annotated[int, msgspec.Meta(ge=0, le=100)]
 
 
 class Job(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """Something the fleet asks a terminal to do (``down/job/{id}``, retained). ``id``:
     unique (a repeat is ignored); past ``expires_at`` it is refused, never run late;
-    ``text``: the message to the cashier, or the reason of a lock."""
+    ``text``: the message to the cashier, the reason of a lock, or (``install_certificate``)
+    the id of the ``rotate_certificate`` job whose request was signed.
+
+    ``rotate_certificate``: the terminal makes a new MQTT key (it never leaves the
+    terminal) and answers ``running`` with a certificate request (``JobResult.csr``);
+    ``install_certificate``: ``certificate`` (PEM) is the fleet CA's answer to that
+    request; the terminal checks it against its waiting key and its CA file, swaps its
+    files (the old pair kept), reconnects with it, and falls back to the old pair if the
+    broker refuses the new one."""
 
     id: JobId
     kind: Literal[JOB_KINDS]  # type: ignore[valid-type]
     issued_at: Stamp
     expires_at: Stamp
     text: ShortText = ""
+    certificate: PemCertificate = ""
 
 
 class JobResult(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """What became of a job (``up/job/{id}``): ``accepted`` (it waits, e.g. a lock for
-    the sale in progress to end), then ``done``, or ``refused`` / ``failed`` with
-    ``detail``; ``data``: what it collected (diagnostics)."""
+    the sale in progress to end), ``running`` (a step of a job that takes time: its
+    ``progress`` in percent when known, ``detail`` the step), then ``done``, or
+    ``refused`` / ``failed`` with ``detail``; ``data``: what it collected (diagnostics);
+    ``csr``: the certificate request of a ``rotate_certificate`` (PEM; the key stays on
+    the terminal)."""
 
     id: JobId
     state: Literal[JOB_STATES]  # type: ignore[valid-type]
@@ -198,6 +245,8 @@ class JobResult(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     data: Annotated[dict[ShortText, ShortText], msgspec.Meta(max_length=100)] = msgspec.field(
         default_factory=dict
     )
+    progress: Progress | None = None
+    csr: PemRequest = ""
 
 
 JOB_TOPICS = ("down/job", "up/job")  # their topics end with the job's id

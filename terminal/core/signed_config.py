@@ -73,11 +73,13 @@ SHOP_SECTIONS = (
     "loyalty",
     "cash_reasons",
 )
-DOCUMENT_SECTIONS = (*SHOP_SECTIONS, "products")
+# ``cashiers`` and ``passkeys``: who may sign in and approve (terminal.core.central_staff)
+DOCUMENT_SECTIONS = (*SHOP_SECTIONS, "products", "cashiers", "passkeys")
+LIST_SECTIONS = ("products", "weighed_barcodes", "cashiers")
 
 # lists merged entry by entry on this key (a more specific scope replaces the whole entry
 # with the same key, and adds new ones); every other list is replaced whole
-KEYED_LISTS = {"products": "sku"}
+KEYED_LISTS = {"products": "sku", "cashiers": "id"}
 
 SCOPE_KINDS = ("fleet", "group", "terminal")
 SHOP_CONFIG = "shop_config"
@@ -445,12 +447,12 @@ class SignedConfig:
 
 
 def check_sections(document: Mapping[str, Any]) -> None:
-    """The document's shape: only the shop's sections, each a table (``products`` and
-    ``weighed_barcodes`` a list). ValueError naming the first that is not."""
+    """The document's shape: only the shop's sections, each a table (those of
+    :data:`LIST_SECTIONS` a list). ValueError naming the first that is not."""
     for section, value in document.items():
         if section not in DOCUMENT_SECTIONS:
             raise ValueError(f"{section}: not a shop section ({', '.join(DOCUMENT_SECTIONS)})")
-        wanted = list if section in ("products", "weighed_barcodes") else dict
+        wanted = list if section in LIST_SECTIONS else dict
         if not isinstance(value, wanted):
             raise ValueError(f"{section}: expected a {'list' if wanted is list else 'table'}")
 
@@ -537,7 +539,8 @@ def _merge_keyed(old: list, new: Any, key: str, where: str) -> list:
         raise ValueError(f"{where}: expected a list")
     entries: dict[Any, Any] = {}
     for i, entry in enumerate([*old, *new]):
-        if not isinstance(entry, Mapping) or not isinstance(entry.get(key), str):
+        value = entry.get(key) if isinstance(entry, Mapping) else None
+        if not isinstance(value, str | int) or isinstance(value, bool):
             raise ValueError(f"{where}: entry {i} has no {key}")
         entries[entry[key]] = entry  # a later (more specific) one replaces, in place
     return list(entries.values())

@@ -23,9 +23,14 @@ Presence: each connection takes the next birth; its Last Will is State(offline, 
 retained on ``pos/v1/{tid}/state``, and once connected it publishes State(online, birth,
 software, configuration version) retained. A clean stop (SIGTERM) says offline itself.
 
-Jobs (``down/job/{id}``, retained): see :mod:`.jobs`; send now and diagnostics run here,
-the others are handed to the app; each result row is published on ``up/job/{id}`` and
-marked sent on the broker's PUBACK, like the configuration statuses.
+Jobs (``down/job/{id}``, retained): see :mod:`.jobs`; send now, diagnostics and the
+certificate jobs run here, the others are handed to the app; each result row (and each
+``running`` step before it) is published on ``up/job/{id}`` and marked sent on the
+broker's PUBACK, like the configuration statuses. A ``send_now`` reports its progress as
+the fleet acknowledges the journal up to the head it saw, then ``done``.
+``rotate_certificate`` makes a new key here and reports its request; ``install_certificate``
+checks the certificate the fleet CA made of it, swaps the files, reconnects with it and
+falls back to the old pair when the broker refuses it (:mod:`.certificate`).
 
 Reconnecting is its own loop: full-jitter exponential backoff (:mod:`.backoff`), cut
 short by Send now (the file ``<data_dir>/agent/send-now``, see
@@ -43,18 +48,21 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.x509.oid import NameOID
 from peewee import Database
 
 from terminal.config import FleetSettings, Settings
 from terminal.core import fleet_protocol as fp
+from terminal.core.config_secrets import public_hex, terminal_key
 from terminal.core.errors import ConfigError
 from terminal.core.signed_config import ConfigRefused
-from terminal.fleet import jobs
+from terminal.fleet import certificate, jobs
 from terminal.fleet.backoff import Backoff
 from terminal.fleet.events import device_message, journal_message
 from terminal.fleet.link import LinkError, MqttLink
@@ -63,6 +71,7 @@ from terminal.services.about import software_version
 from terminal.services.bootstrap import protector_for
 from terminal.services.fleet_link import LOCK, SEND_NOW, agent_dir
 from terminal.store import fleet_config, fleet_jobs, outbox
+from terminal.store.cashiers import PinHasher
 from terminal.store.db import DatabaseUnusable, open_beside
 from terminal.store.keystore import KeyStore, KeyStoreError
 
@@ -93,8 +102,10 @@ class Agent:
         random: Callable[[float, float], float] = random.uniform,
         poll: float = POLL_SECONDS,
         software: str | None = None,
+        keys: AgentKeys | None = None,
     ) -> None:
         self.settings = settings
+        self.keys = keys
         self.fleet: FleetSettings = settings.fleet
         self.tid = settings.terminal_id
         self.db = db
@@ -138,6 +149,11 @@ class Agent:
         self.status_in_flight: tuple[int, int, int] | None = None  # (link, mid, status id)
         self.results_waiting = True  # job results to publish
         self.result_in_flight: tuple[int, int, int] | None = None  # (link, mid, result id)
+        # send_now jobs waiting for the fleet to hold the journal: id -> (from, to, reported %)
+        self.draining: dict[str, tuple[int, int, int]] = {
+            row.id: (self.mark, self.head, 0) for row in fleet_jobs.running_jobs(db, "send_now")
+        }
+        self.link_error = ""  # why the last connection failed
         self.last_log = 0.0
         self.sent_entries = 0
         self.sent_batches = 0
@@ -234,6 +250,8 @@ class Agent:
                 self.software,
                 config_version,
                 self.wall().isoformat(timespec="milliseconds"),
+                # (online only: the Will and the goodbye need no key)
+                public_hex(self.keys.secrets_key) if self.keys and status == "online" else "",
             )
         )
 
@@ -252,6 +270,7 @@ class Agent:
             link.subscribe(self.topics["down/job"], CONNECT_TIMEOUT)
         except LinkError as exc:
             link.abandon()
+            self.link_error = str(exc)
             delay = self.backoff.next_delay()
             self.reconnect_at = self.clock() + delay
             log.warning(
@@ -527,6 +546,13 @@ class Agent:
                 applied=held.applied,
                 now=now,
             )
+            hashes = {}
+            if self.keys is not None:  # the PINs and codes hashed on arrival
+                hashes = config_check.hashed_secrets(
+                    checked, self.tid, self.keys.secrets_key, self.keys.hasher
+                )
+            elif checked.secrets:
+                log.warning("PINs from the fleet not opened: this agent runs without the keys")
         except ConfigRefused as exc:
             log.warning("configuration from the fleet refused (%s): %s", exc.reason, exc.message)
             status = config_check.status(
@@ -543,7 +569,7 @@ class Agent:
             with self.db.atomic():
                 if checked.key_list_changed:
                     fleet_config.set_key_list(self.db, trust.key_list_envelope, trust.revoked)
-                fleet_config.put_bundle(self.db, payload, now)
+                fleet_config.put_bundle(self.db, payload, now, hashes)
                 fleet_config.set_last_bundle(self.db, digest)
             log.info("configuration from the fleet verified (%s)", checked.source)
         self.statuses_waiting = True
@@ -562,18 +588,136 @@ class Agent:
     # -- jobs from the fleet -----------------------------------------------------------------
     def _on_job(self, topic: str, payload: bytes) -> None:
         """A job on ``down/job/{id}`` (retained: again at each connection, run once)."""
-        jobs.receive(self.db, self.tid, topic, payload, self.wall(), self._run_job)
+        jobs.receive(self.db, self.tid, topic, payload, self.wall(), self._run_job, self.wall)
         self.results_waiting = True
 
-    def _run_job(self, job: fp.Job) -> dict[str, str]:
+    def _run_job(self, job: fp.Job, report: jobs.Report) -> dict[str, str] | jobs.Outcome:
         if job.kind == "send_now":
             self._send_now()
-            return {"unsent": str(max(0, self.head - self.mark))}
+            self.head = max(self.head, outbox.head_seq(self.db))
+            unsent = max(0, self.head - self.mark)
+            if not unsent:
+                return {"unsent": "0"}
+            self.draining[job.id] = (self.mark, self.head, 0)
+            return jobs.Outcome("running", f"{unsent} entries to send", progress=0)
         if job.kind == "diagnostics":
-            return jobs.diagnostics(self.db, self.software, self.link is not None)
+            report(0, "collecting")
+            data = jobs.diagnostics(self.db, self.software, self.link is not None)
+            if self.link is not None and self.link.certificate_serial:
+                data["certificate_serial"] = self.link.certificate_serial
+            return data
+        if job.kind == "rotate_certificate":
+            try:
+                csr = certificate.new_request(self.fleet, self.tid)
+            except (certificate.CertificateRefused, OSError) as exc:
+                raise jobs.JobRefused(f"no key made: {exc}") from None
+            log.info("job %s: a new MQTT key made; its certificate request sent", job.id)
+            return jobs.Outcome(
+                "running", "a new key made; waiting for its certificate", progress=50, csr=csr
+            )
+        if job.kind == "install_certificate":
+            return self._install_certificate(job, report)
         raise ValueError(f"not an agent job: {job.kind}")
 
+    def _install_certificate(self, job: fp.Job, report: jobs.Report) -> jobs.Outcome:
+        """Checked (nothing changes if it is not for the waiting key, this terminal and
+        the fleet CA), swapped in, tried on a new connection; the old pair put back and
+        connected with when the broker refuses it."""
+        try:
+            # (the real time, not the agent's clock: the broker checks the validity so)
+            now = datetime.now(UTC)
+            new = certificate.check(self.fleet, self.tid, job.certificate, now)
+        except certificate.CertificateRefused as exc:
+            log.warning("job %s: certificate refused: %s", job.id, exc)
+            raise jobs.JobRefused(str(exc)) from None
+        old_serial = certificate.serial_of(self.fleet.cert_file)
+        serial = format(new.serial_number, "x")
+        rotation = self._rotation_of(job)
+        report(60, f"certificate {serial} checked; reconnecting with it")
+        certificate.install(self.fleet, new)
+        self._reconnect()
+        if self.link is None:
+            reason = self.link_error
+            certificate.restore(self.fleet)
+            self._reconnect()
+            log.error(
+                "job %s: the broker refused the new certificate %s (%s): the old one is back",
+                job.id,
+                serial,
+                reason,
+            )
+            detail = (
+                f"the broker refused the new certificate {serial} ({reason[:200]}); "
+                f"the old one ({old_serial}) is back in use"
+            )
+            if rotation is not None:
+                jobs.finish(self.db, rotation.id, rotation.kind, self.wall(), "failed", detail)
+            return jobs.Outcome("failed", detail)
+        log.info("job %s: connected with the new certificate %s", job.id, serial)
+        if rotation is not None:
+            jobs.finish(
+                self.db,
+                rotation.id,
+                rotation.kind,
+                self.wall(),
+                "done",
+                f"certificate {serial} installed by job {job.id}",
+                {"serial": serial, "previous_serial": old_serial},
+            )
+        return jobs.Outcome(
+            "done",
+            f"connected with certificate {serial} (was {old_serial})",
+            {"serial": serial, "previous_serial": old_serial},
+        )
+
+    def _rotation_of(self, job: fp.Job) -> fleet_jobs.JobRow | None:
+        """The ``rotate_certificate`` job waiting for this certificate: the one the job
+        names, else the latest one under way."""
+        waiting = fleet_jobs.running_jobs(self.db, "rotate_certificate")
+        named = [row for row in waiting if row.id == job.text]
+        return (named or waiting[-1:] or [None])[0]
+
+    def _reconnect(self) -> None:
+        """The link closed cleanly and opened again at once (with the files as they are
+        now); ``self.link`` is None when the new connection failed."""
+        link, self.link = self.link, None
+        if link is not None:
+            link.close(goodbye=(self.topics["state"], self._state("offline")))
+        self._connect()
+
+    def _drain_jobs(self) -> None:
+        """``send_now`` jobs: a step each 10% of the journal the fleet acknowledged, then
+        done once it holds everything up to the head the job saw."""
+        for job_id, (start, target, reported) in list(self.draining.items()):
+            if self.mark >= target:
+                del self.draining[job_id]
+                jobs.finish(
+                    self.db,
+                    job_id,
+                    "send_now",
+                    self.wall(),
+                    "done",
+                    f"the fleet holds the journal up to seq {self.mark}",
+                    {"unsent": str(max(0, self.head - self.mark))},
+                )
+                self.results_waiting = True
+                continue
+            percent = max(0, min(99, (self.mark - start) * 100 // max(1, target - start)))
+            if percent >= reported + 10:
+                self.draining[job_id] = (start, target, percent)
+                jobs.add_step(
+                    self.db,
+                    job_id,
+                    "send_now",
+                    self.wall(),
+                    percent,
+                    f"{target - self.mark} entries to send",
+                )
+                self.results_waiting = True
+
     def _send_job_result(self) -> None:
+        if self.draining:
+            self._drain_jobs()
         if self.result_in_flight is not None or not self.results_waiting:
             return
         pending = fleet_jobs.unsent_results(self.db, 1)
@@ -655,11 +799,29 @@ class AgentLock:
             self.fd = None
 
 
-def open_agent_database(settings: Settings) -> Database:
+@dataclass(frozen=True)
+class AgentKeys:
+    """What the agent needs of the key store besides the database key: the terminal's
+    X25519 key (secrets from the fleet are sealed to it; its public half goes in the
+    state) and the PIN hasher with the pepper (they are hashed on arrival)."""
+
+    secrets_key: X25519PrivateKey
+    hasher: PinHasher
+
+
+def _open_keys(settings: Settings) -> KeyStore:
+    return KeyStore.open_existing(settings.security.key_dir, protector_for(settings.security))
+
+
+def agent_keys(keys: KeyStore) -> AgentKeys:
+    return AgentKeys(terminal_key(keys.key("sealing")), PinHasher(keys.key("pin_pepper")))
+
+
+def open_agent_database(settings: Settings, keys: KeyStore | None = None) -> Database:
     """The terminal's database beside the app: its key from the key store, read and never
     written (no key store is made, no memory written); the file must be there already.
     Raises KeyStoreError or DatabaseUnusable while the terminal was never started."""
-    keys = KeyStore.open_existing(settings.security.key_dir, protector_for(settings.security))
+    keys = keys or _open_keys(settings)
     db = open_beside(settings.database_path, keys.key("database"))
     if not db.table_exists("journal"):
         db.close()
@@ -669,13 +831,14 @@ def open_agent_database(settings: Settings) -> Database:
 
 def wait_for_database(
     settings: Settings, stopping: threading.Event, every: float = 2.0
-) -> Database | None:
-    """The database, once the terminal made it (its first start); None when asked to
-    stop meanwhile."""
+) -> tuple[Database, AgentKeys] | None:
+    """The database and the keys the agent uses, once the terminal made them (its first
+    start); None when asked to stop meanwhile."""
     said = False
     while not stopping.is_set():
         try:
-            return open_agent_database(settings)
+            keys = _open_keys(settings)
+            return open_agent_database(settings, keys), agent_keys(keys)
         except (KeyStoreError, DatabaseUnusable) as exc:
             if not said:
                 log.warning("waiting for the terminal's database (start the terminal): %s", exc)
@@ -690,6 +853,8 @@ def run_agent(settings: Settings, stopping: threading.Event | None = None, **opt
     if not settings.fleet.enabled:
         log.info("the fleet is off ([fleet] enabled = false): the agent has nothing to do")
         return 0
+    if certificate.repair(settings.fleet):
+        log.warning("a certificate rotation was cut short: the MQTT key pair was repaired")
     check_credentials(settings)
     stopping = stopping or threading.Event()
     lock = AgentLock(agent_dir(settings.data_dir))
@@ -698,10 +863,11 @@ def run_agent(settings: Settings, stopping: threading.Event | None = None, **opt
         lock.release()
         return 3
     try:
-        db = wait_for_database(settings, stopping)
-        if db is None:
+        opened = wait_for_database(settings, stopping)
+        if opened is None:
             return 0
-        agent = Agent(settings, db, **options)
+        db, keys = opened
+        agent = Agent(settings, db, keys=keys, **options)
         watcher = threading.Thread(
             target=lambda: (stopping.wait(), agent.stop()), name="agent-stop", daemon=True
         )

@@ -24,6 +24,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from terminal.config import FleetSettings
+from terminal.fleet.certificate import serial_of
 
 
 class LinkError(Exception):
@@ -49,6 +50,8 @@ class MqttLink:
         client.tls_set(
             ca_certs=str(fleet.ca_file), certfile=str(fleet.cert_file), keyfile=str(fleet.key_file)
         )
+        # the certificate this connection shows the broker (diagnostics; a rotation's check)
+        self.certificate_serial = serial_of(fleet.cert_file)
         # a few batches more than max_in_flight needs: the agent's own limit is the one
         client.max_inflight_messages_set(max(20, fleet.max_in_flight // fleet.batch_size + 5))
         client.on_connect = self._on_connect

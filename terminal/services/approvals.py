@@ -34,6 +34,7 @@ from terminal.store.cashiers import (
     load_failures,
     save_failures,
 )
+from terminal.store.central_staff import fleet_managed
 from terminal.store.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,11 @@ class Approvals:
         """Switch a category on or off (a supervisor's act), journaled without the code."""
         if actor is None or not actor.is_supervisor:
             raise PosError(N_("Only a supervisor can change the passkeys"))
+        if category in fleet_managed(self.guard.db).passkeys:
+            raise PosError(
+                N_("The fleet sets the passkey for {category}: it cannot be changed here"),
+                category=CATEGORY_NAMES[category],
+            )
         if (
             enabled
             and self.mode == PASSKEY_MODE

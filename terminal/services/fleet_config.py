@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from peewee import DatabaseError
 
 from terminal.config import FleetSettings
 from terminal.core import fleet_protocol as fp
+from terminal.core.central_staff import secret_names
+from terminal.core.config_secrets import open_secrets, verify_secrets
 from terminal.core.errors import ConfigError
 from terminal.core.signed_config import (
     SCOPE_KINDS,
@@ -38,6 +41,8 @@ from terminal.core.signed_config import (
     verify_config,
 )
 from terminal.store import fleet_config
+from terminal.store.cashiers import PinHasher
+from terminal.store.central_staff import hash_secrets, staff_change
 from terminal.store.fleet_config import Applied, TrustState
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,12 @@ class CheckedBundle:
     documents: list[SignedConfig]  # fleet, group, terminal (those the bundle carries)
     changed: bool  # a document newer than the one applied for its scope
     key_list_changed: bool
+    secrets: dict[str, str] = field(default_factory=dict)  # name -> sealed to this terminal
+
+    @property
+    def effective(self) -> dict[str, Any]:
+        """The terminal's effective document (fleet < group < terminal)."""
+        return effective_document(*(d.document for d in self.documents))
 
     @property
     def versions(self) -> dict[str, int]:
@@ -145,7 +156,33 @@ def check_bundle(
         changed = changed or held is None or document.version > held.version
         documents[document.scope.kind] = document
     ordered = [documents[kind] for kind in SCOPE_KINDS if kind in documents]
-    return CheckedBundle(bundle.rollout, ordered, changed, changed_list)
+    secrets = {}
+    if bundle.secrets:
+        secrets = verify_secrets(
+            bundle.secrets.encode(),
+            trust=trust,
+            terminal_id=terminal_id,
+            scopes=[d.scope for d in ordered],
+            documents=[d.sha256 for d in ordered],
+            now=now,
+        )
+    return CheckedBundle(bundle.rollout, ordered, changed, changed_list, secrets)
+
+
+def hashed_secrets(
+    checked: CheckedBundle, terminal_id: str, key: X25519PrivateKey, hasher: PinHasher
+) -> dict[str, str]:
+    """The PINs and codes the bundle's effective document uses, opened with the
+    terminal's key and hashed with its pepper at once (name -> PHC): what the agent keeps
+    beside the bundle. ConfigRefused (``invalid``) for one that does not open or breaks
+    the PIN rules: the bundle is refused whole."""
+    if not checked.secrets:
+        return {}
+    try:
+        wanted = secret_names(checked.effective)
+        return hash_secrets(open_secrets(key, terminal_id, checked.secrets, wanted), hasher)
+    except ValueError as exc:
+        raise ConfigRefused("invalid", str(exc)) from None
 
 
 def status(
@@ -229,13 +266,16 @@ class FleetConfig:
                 applied=held.applied,
                 now=now,
             )
-            if not checked.changed:
+            if not checked.changed and not waiting.hashes:  # (new PINs are a change)
                 with self.db.atomic():
                     fleet_config.take_bundles(self.db, waiting.id)
                     self._status("applied", checked, now)
                 return
-            document = effective_document(*(d.document for d in checked.documents))
-            outcome = self.pos.apply_shop_config(document, checked.source, self._details(checked))
+            document = checked.effective
+            staff = staff_change(document, waiting.hashes)
+            outcome = self.pos.apply_shop_config(
+                document, checked.source, self._details(checked), staff=staff
+            )
         except ConfigRefused as exc:
             self._refuse(waiting.id, exc, rollout)
             return

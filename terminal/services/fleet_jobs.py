@@ -11,9 +11,11 @@ sales:
   finishes first: until its cart is empty the job is ``accepted``, then ``done``;
 - ``unlock``: lifts it (a lock still waiting for its sale is refused).
 
-Each result is journaled (``job``: id, kind, state, detail) and written for the agent to
-publish on ``up/job/{id}``; the agent's own results (send now, diagnostics, expired
-refusals) are journaled here too (only the app writes the journal).
+Each result is journaled (``job``: id, kind, state, detail, and the ``progress`` of a
+``running`` step) and written for the agent to publish on ``up/job/{id}``; the agent's own
+results and steps (send now, diagnostics, the certificate rotation, expired refusals) are
+journaled here too (only the app writes the journal; a certificate request is not: the
+fleet keeps it, and the certificate's serial is in the ``done`` detail).
 """
 
 from __future__ import annotations
@@ -31,9 +33,21 @@ log = logging.getLogger(__name__)
 LOCKED = N_("Locked by the fleet: {reason}")
 
 
-def result(job_id: str, state: str, now, detail: str = "", data=None) -> bytes:
-    """A JobResult as the agent publishes it."""
-    return fp.encode(fp.JobResult(job_id, state, now, detail[:1000], dict(data or {})))
+def result(
+    job_id: str,
+    state: str,
+    now,
+    detail: str = "",
+    data=None,
+    *,
+    progress: int | None = None,
+    csr: str = "",
+) -> bytes:
+    """A JobResult as the agent publishes it (``progress`` and ``csr``: of a ``running``
+    step)."""
+    return fp.encode(
+        fp.JobResult(job_id, state, now, detail[:1000], dict(data or {}), progress, csr)
+    )
 
 
 class FleetLocked(PosError):
@@ -130,17 +144,24 @@ class FleetJobs:
             )
         log.info("fleet job %s (%s): %s, %s", job.id, job.kind, state, detail)
 
-    def _journal(self, job_id: str, kind: str, state: str, detail: str) -> None:
-        self.pos.journal.append(
-            "job",
-            {"id": job_id, "kind": kind, "result": state, "detail": detail[:1000]},
-            self.pos.clock(),
-        )
+    def _journal(
+        self, job_id: str, kind: str, state: str, detail: str, progress: int | None = None
+    ) -> None:
+        payload = {"id": job_id, "kind": kind, "result": state, "detail": detail[:1000]}
+        if isinstance(progress, int):
+            payload["progress"] = progress
+        self.pos.journal.append("job", payload, self.pos.clock())
 
     def _journal_results(self) -> None:
         """The agent's results, journaled here (the agent never writes the journal)."""
         for row in fleet_jobs.unjournaled_results(self.db, 100):
             found = row.json()
             with self.db.atomic("IMMEDIATE"):
-                self._journal(row.job_id, row.kind, found.get("state", ""), found.get("detail", ""))
+                self._journal(
+                    row.job_id,
+                    row.kind,
+                    found.get("state", ""),
+                    found.get("detail", ""),
+                    found.get("progress"),
+                )
                 fleet_jobs.set_journaled(self.db, row.id)

@@ -20,6 +20,7 @@ from terminal.config import Settings, ShopSettings, parse_products, parse_shop
 from terminal.core.approval import (
     DISCOUNTS,
     PAID_ORDERS,
+    PASSKEY_MODE,
     UNPAID_ORDERS,
     Approval,
     check_approval,
@@ -59,8 +60,15 @@ from terminal.services.refunds import Refunds
 from terminal.services.session import Session
 from terminal.services.shifts import Shifts
 from terminal.store import card_payments, shop_config
-from terminal.store.cashiers import Cashier, PinHasher, check_pin, list_cashiers
+from terminal.store.cashiers import (
+    Cashier,
+    PinHasher,
+    cashier_exists,
+    check_pin,
+    list_cashiers,
+)
 from terminal.store.catalogue_repo import load_catalogue, save_products
+from terminal.store.central_staff import StaffChange, apply_staff, check_staff_change
 from terminal.store.customers import Customer
 from terminal.store.journal import Journal, JournalEntry
 from terminal.store.promotions import load_promotions
@@ -116,6 +124,7 @@ class PendingConfig:
     shop: ShopSettings
     products: list[Product]
     details: dict[str, Any] = dataclasses.field(default_factory=dict)  # for the journal
+    staff: StaffChange | None = None  # the fleet's cashiers and passkeys (hashed)
 
 
 @dataclass(frozen=True)
@@ -263,7 +272,12 @@ class PosService:
 
     # -- the shop configuration ------------------------------------------------------------
     def apply_shop_config(
-        self, document: dict[str, Any], source: str, details: dict[str, Any] | None = None
+        self,
+        document: dict[str, Any],
+        source: str,
+        details: dict[str, Any] | None = None,
+        *,
+        staff: StaffChange | None = None,
     ) -> ShopConfigOutcome:
         """Apply a new shop configuration (store and receipt texts, taxes, scale labels,
         key map, approval, fraud, loyalty, products): checked now, applied at once when
@@ -271,12 +285,19 @@ class PosService:
         taxed by one configuration from its first line to its receipt.
 
         ``details``: more for the ``config_change`` entry (the fleet's scopes and versions).
+        ``staff``: the fleet's cashiers and passkeys, their codes already hashed; a
+        cashier it removes who is signed in is signed out as it applies.
         Raises :class:`~terminal.core.errors.ConfigError` for a document that cannot
         work; nothing is changed then."""
         shop = parse_shop(document)
         products = parse_products(document.get("products", []), shop.tax_classes)
-        pending = PendingConfig(document, source, shop, products, dict(details or {}))
+        pending = PendingConfig(document, source, shop, products, dict(details or {}), staff)
         self._catalogue_for(pending)  # every product, old and new, under the new rules
+        if staff is not None:
+            try:
+                check_staff_change(self.db, staff, passkey_mode=shop.approval.mode == PASSKEY_MODE)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
         if not self.cart.is_empty:
             self.pending_config = pending
             return ShopConfigOutcome(applied=False, version=None)
@@ -302,6 +323,7 @@ class PosService:
             config = shop_config.save(self.db, pending.document, pending.source, now)
             if pending.products:
                 save_products(self.db, pending.products)
+            staff = apply_staff(self.db, pending.staff) if pending.staff else {}
             self.journal.append(
                 "config_change",
                 {
@@ -311,11 +333,20 @@ class PosService:
                     "sha256": config.sha256,
                     "sections": sorted(pending.document),
                     "products": len(pending.products),
+                    **staff,
                     **pending.details,
                 },
                 now,
             )
         self.use_shop(pending.shop, catalogue)
+        if self.cashier is not None and not cashier_exists(self.db, self.cashier.id):
+            log_action(  # removed by the fleet: signed out (the cart is empty here)
+                f"cashier {self.cashier.id} signed out: removed by the fleet's configuration",
+                "sign_out",
+                cashier=self.cashier.id,
+                shift=self.shift_id(),
+            )
+            self.cashier = None
         self.pending_config = None
         log.info("shop configuration %d applied (%s)", config.version, pending.source)
         self.events.publish("config_applied", version=config.version, source=pending.source)

@@ -8,7 +8,9 @@ WAL; each write one short statement or transaction):
   after applying); ``last_bundle``: the SHA-256 of the last bundle the agent handled (the
   retained bundle comes again at each connection: handled once).
 - ``fleet_config_inbox``: bundles the agent verified, waiting for the app to apply them
-  (``taken`` once applied or refused; only the newest waiting one counts).
+  (``taken`` once applied or refused; only the newest waiting one counts); ``hashes``:
+  the PINs and passkeys the bundle carried sealed, as the agent hashed them on arrival
+  (name -> Argon2id PHC, JSON): never their values.
 - ``fleet_config_status``: what became of each bundle (a ``ConfigStatus`` as its JSON),
   for the agent to publish on ``up/cfg-status`` (``sent`` after the broker's PUBACK) and
   for the app to journal (``journaled``: the agent's refusals are journaled by the app,
@@ -41,7 +43,8 @@ SCHEMA = [
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         received_at TEXT NOT NULL,
         bundle BLOB NOT NULL,
-        taken INTEGER NOT NULL DEFAULT 0)""",
+        taken INTEGER NOT NULL DEFAULT 0,
+        hashes TEXT NOT NULL DEFAULT '{{}}')""",
     f"""CREATE TABLE IF NOT EXISTS {STATUS} (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         status TEXT NOT NULL,
@@ -53,6 +56,9 @@ SCHEMA = [
 def create(db: Database) -> None:
     for statement in SCHEMA:
         db.execute_sql(statement)
+    columns = {row[1] for row in db.execute_sql(f"PRAGMA table_info({INBOX})").fetchall()}
+    if "hashes" not in columns:  # an inbox made before the fleet sent PINs
+        db.execute_sql(f"ALTER TABLE {INBOX} ADD COLUMN hashes TEXT NOT NULL DEFAULT '{{}}'")
 
 
 def _stamp(at: datetime) -> str:
@@ -119,13 +125,17 @@ class Waiting:
     id: int
     received_at: str
     bundle: bytes
+    hashes: dict[str, str]
 
 
-def put_bundle(db: Database, bundle: bytes, at: datetime) -> int:
+def put_bundle(
+    db: Database, bundle: bytes, at: datetime, hashes: dict[str, str] | None = None
+) -> int:
     with db.atomic():
         cursor = db.cursor()
         cursor.execute(
-            f"INSERT INTO {INBOX} (received_at, bundle) VALUES (?, ?)", (_stamp(at), bytes(bundle))
+            f"INSERT INTO {INBOX} (received_at, bundle, hashes) VALUES (?, ?, ?)",
+            (_stamp(at), bytes(bundle), json.dumps(hashes or {}, sort_keys=True)),
         )
         last = cursor.lastrowid
         cursor.execute(f"DELETE FROM {INBOX} WHERE taken = 1 AND id <= ?", (last - KEEP,))
@@ -135,9 +145,13 @@ def put_bundle(db: Database, bundle: bytes, at: datetime) -> int:
 def waiting_bundle(db: Database) -> Waiting | None:
     """The newest bundle the app has not taken (older ones waiting are superseded)."""
     rows = db.execute_sql(
-        f"SELECT id, received_at, bundle FROM {INBOX} WHERE taken = 0 ORDER BY id DESC LIMIT 1"
+        f"SELECT id, received_at, bundle, hashes FROM {INBOX} WHERE taken = 0 "
+        "ORDER BY id DESC LIMIT 1"
     ).fetchall()
-    return Waiting(rows[0][0], rows[0][1], bytes(rows[0][2])) if rows else None
+    if not rows:
+        return None
+    row = rows[0]
+    return Waiting(row[0], row[1], bytes(row[2]), json.loads(row[3]))
 
 
 def take_bundles(db: Database, through: int) -> None:

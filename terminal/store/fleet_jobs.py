@@ -3,9 +3,11 @@ database file, WAL; each write one short statement or transaction):
 
 - ``fleet_jobs``: every job id the agent received (a repeat is ignored), its kind and
   text, and ``state``: ``new`` (an app job the app has not taken), ``accepted`` (the app
-  took it and it waits, e.g. a lock for the sale in progress), or final (``done``,
+  took it and it waits, e.g. a lock for the sale in progress), ``running`` (an agent job
+  under way: recorded before it runs; a ``send_now`` waiting for the fleet to hold the
+  journal, a ``rotate_certificate`` waiting for its certificate), or final (``done``,
   ``refused``, ``failed``). ``app``: the app runs it (X report, lock, unlock, message);
-  the agent runs the others itself (send now, diagnostics).
+  the agent runs the others itself (send now, diagnostics, the certificate jobs).
 - ``fleet_job_results``: each result (a ``JobResult`` as its JSON), for the agent to
   publish on ``up/job/{id}`` (``sent`` after the broker's PUBACK) and for the app to
   journal (``journaled``: the agent's results are journaled by the app, which alone
@@ -105,6 +107,11 @@ def set_state(db: Database, job_id: str, state: str) -> None:
 def job(db: Database, job_id: str) -> JobRow | None:
     rows = _jobs(db, "id = ?", (job_id,))
     return rows[0] if rows else None
+
+
+def running_jobs(db: Database, kind: str) -> list[JobRow]:
+    """The agent's jobs of ``kind`` still under way, in the order they came."""
+    return _jobs(db, "app = 0 AND state = 'running' AND kind = ?", (kind,))
 
 
 def app_jobs(db: Database) -> list[JobRow]:

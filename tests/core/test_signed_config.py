@@ -326,7 +326,7 @@ def test_the_validation_hook_refuses_as_invalid(fleet):
 
 
 def test_document_sections_follow_the_terminals_shop_sections():
-    assert set(sc.DOCUMENT_SECTIONS) == {*SHOP_SECTIONS, "products"}
+    assert set(sc.DOCUMENT_SECTIONS) == {*SHOP_SECTIONS, "products", "cashiers", "passkeys"}
 
 
 def test_messages_never_carry_key_material(fleet):

@@ -6,10 +6,13 @@ version each terminal runs."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +157,60 @@ def test_a_price_list_from_a_spreadsheet_is_pushed_whole_or_not_at_all(world):
     assert "1 products from prices.csv" in out, out
     shop.pos.scan(TEH)
     assert shop.pos.cart.lines[0].amount == 6500, (out, applied(shop))
+
+
+def edit(world, editor: str, *args: str) -> subprocess.Popen:
+    """``pos-fleet config edit`` with ``editor`` standing for the admin's editor."""
+    config = fleet_toml(
+        world.tmp / "edit.toml",
+        db_url=world.db_url,
+        broker=world.broker,
+        client_id="edit",
+        signing=world.signing,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "fleet.cli", "config", "edit", *args, "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "EDITOR": editor, "VISUAL": ""},
+    )
+
+
+def test_config_edit_shows_the_difference_and_pushes_the_edit(world):
+    shop = world.shop("T01", group="north", config_root_key=f'"{world.root_public}"')
+    world.serve()
+    shop.start_agent()
+    fleet_doc = world.tmp / "fleet.toml"
+    fleet_doc.write_text(shop_sections_toml())
+    pushed_and_applied(push(world, "--scope", "fleet", str(fleet_doc), "--wait", "30"), shop, "")
+    group_doc = world.tmp / "north.toml"
+    group_doc.write_text(TEH_6000)
+    pushed_and_applied(push(world, "--group", "north", str(group_doc), "--wait", "30"), shop, "")
+
+    unchanged = edit(world, "true", "--group", "north", "--yes")
+    out = unchanged.communicate(timeout=60)[0]
+    assert unchanged.returncode == 0 and "group:north: no change; nothing pushed" in out, out
+
+    broken = edit(world, "sed -i s/6000/6.000,-/", "--group", "north", "--yes")  # not TOML
+    out = broken.communicate(timeout=60)[0]
+    assert broken.returncode == 1, out
+    assert "your edit is kept in" in out and "nothing sent" in out, out
+    kept = Path(out.split("your edit is kept in")[1].split()[0].rstrip(":"))
+    assert "price = 6.000,-" in kept.read_text()
+    shutil.rmtree(kept.parent)
+
+    # without --yes and without a terminal to ask on, nothing is pushed
+    unsure = edit(world, "sed -i s/6000/6500/", "--group", "north")
+    out = unsure.communicate(timeout=60)[0]
+    assert "+price = 6500" in out and "not confirmed" in out, out
+    shutil.rmtree(Path(out.split("kept in")[1].split()[0]).parent)
+
+    process = edit(world, "sed -i s/6000/6500/", "--group", "north", "--yes", "--wait", "30")
+    out = pushed_and_applied(process, shop, "the edit")
+    assert "-price = 6000" in out and "+price = 6500" in out, out
+    assert "group:north version 2 (edited) signed" in out, out
+    shop.pos.scan(TEH)
+    assert shop.pos.cart.lines[0].amount == 6500

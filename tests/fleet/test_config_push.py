@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fleet import rollout as rollouts
 from fleet import signing
+from fleet.ingest import Ingest
 from fleet.models import Alert, ConfigDocument, Rollout, RolloutTarget, TerminalConfig
 from fleet.registry import get_terminal, register_terminal
 from terminal.core import fleet_protocol as fp
@@ -296,3 +297,44 @@ def test_a_bundle_over_the_message_limit_stops_the_rollout_before_sending(
     _planned, ended = push(shops, signing_dir, price("TEH", 1), "group:south", fleet, waves=[100])
     assert ended.state == "stopped" and "over the limit of 1000" in ended.message
     assert fleet.received == {} and rollouts.untouched(shops, ended.id) == ["T05"]
+
+
+class ErringFleet(Fleet):
+    """As :class:`Fleet`, and the terminals in ``erring`` raise a device error just after
+    they apply (a printer the new receipt texts upset, say)."""
+
+    def __init__(self, *args, erring=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.erring = set(erring)
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        super().publish(topic, payload)
+        tid, _kind = fp.parse_topic(topic)
+        if tid in self.erring:
+            event = fp.Event("printer_error", "2026-11-23T04:00:01Z", "printer", "head too hot")
+            self.ingest.raw(fp.topic(tid, "up/event"), fp.encode(event))
+
+
+def test_an_alert_after_the_push_fails_the_error_gate_unless_allowed(shops, signing_dir):
+    root = (signing_dir / signing.ROOT_PUBLIC).read_bytes()
+    ingest = Ingest(shops)  # on the real clock, as the rollout's (alerts vs sending times)
+    fleet = ErringFleet(shops, ingest, root)
+    # T01's printer was out of paper before the push: not the new configuration's doing
+    old = fp.Event("paper_out", "2026-11-23T03:00:00Z", "printer", "")
+    ingest.raw(fp.topic("T01", "up/event"), fp.encode(old))
+    fleet.erring = {"T02"}
+    _planned, ended = push(
+        shops, signing_dir, price("TEH", 1), "group:north", fleet, waves=[25, 50, 100]
+    )
+    assert ended.state == "stopped", ended.message
+    assert ended.message == (
+        "wave 2 of 3: 1 with an alert since the push, more than 0 allowed: T02 (printer_error)"
+    )
+    assert rollouts.untouched(shops, ended.id) == ["T03", "T04"]
+    fleet.erring = {"T03"}
+    _planned, ended = push(
+        shops, signing_dir, price("TEH", 2), "group:north", fleet, waves=[25, 100], gate_errors=1
+    )
+    assert ended.state == "done", ended.message
+    figures = rollouts.wave_figures(shops, ended, 1)
+    assert ("T03", "printer_error") in figures.errors

@@ -71,6 +71,11 @@ class JobStub:
         info = self.client.publish(fp.topic(TID, "down/job", job_id), payload, qos=1, retain=True)
         info.wait_for_publish(5)
 
+    def ack(self, seq: int) -> None:
+        """As the ingest acknowledges the journal up to ``seq``."""
+        info = self.client.publish(fp.topic(TID, "down/ack"), fp.encode(fp.Ack(seq)), qos=1)
+        info.wait_for_publish(5)
+
     def of(self, job_id: str) -> list[tuple[str, str]]:
         with self.lock:
             return [(r.state, r.detail) for i, r in self.results if i == job_id]
@@ -169,15 +174,27 @@ def test_an_expired_job_is_refused_not_run(terminal, stub, agent):
 
 
 def test_send_now_and_diagnostics_run_in_the_agent(terminal, stub, agent):
+    """Send now is running (with its progress) until the fleet holds the journal up to
+    the head it saw; diagnostics report their step, then their data."""
     pos = terminal.pos
     agent(pos.settings)
     stub.send("s-1", "send_now")
-    assert until(terminal, stub, "s-1", ("done",)).data["unsent"].isdigit()
+    running = until(terminal, stub, "s-1", ("running",))
+    assert running.progress == 0 and running.detail.endswith("entries to send")
+    stub.ack(outbox.head_seq(pos.db))  # the fleet holds it all now
+    done = until(terminal, stub, "s-1", ("running", "done"))
+    assert done.data["unsent"] == "0" and done.progress is None
     stub.send("d-1", "diagnostics")
-    data = until(terminal, stub, "d-1", ("done",)).data
+    data = until(terminal, stub, "d-1", ("running", "done")).data
     assert data["link"] == "connected" and data["software"] and data["unsent"].isdigit()
-    wait_for(lambda: (pos.fleet_jobs.poll(), len(journaled(pos)) == 2)[1], "journaled")
-    assert [(j["id"], j["result"]) for j in journaled(pos)] == [("s-1", "done"), ("d-1", "done")]
+    assert data["certificate_serial"]  # the certificate this connection showed
+    wait_for(lambda: (pos.fleet_jobs.poll(), len(journaled(pos)) == 4)[1], "journaled")
+    assert [(j["id"], j["result"], j.get("progress")) for j in journaled(pos)] == [
+        ("s-1", "running", 0),
+        ("s-1", "done", None),
+        ("d-1", "running", 0),
+        ("d-1", "done", None),
+    ]
 
 
 def test_diagnostics_carry_the_device_health(terminal, stub, agent, clock):
@@ -186,7 +203,7 @@ def test_diagnostics_carry_the_device_health(terminal, stub, agent, clock):
     outbox.record_device_events(pos.db, [("drawer-open", True)], clock())
     agent(pos.settings)
     stub.send("d-2", "diagnostics")
-    data = until(terminal, stub, "d-2", ("done",)).data
+    data = until(terminal, stub, "d-2", ("running", "done")).data
     assert data["device.paper-out"] == "on" and data["device.drawer-open"] == "cleared"
 
 

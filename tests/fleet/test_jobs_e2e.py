@@ -1,15 +1,22 @@
 """Jobs from an admin reach a real terminal: `pos-fleet jobs send|status` and `pos-fleet
 serve` as processes, the terminal's agent as a process, the terminal's own services
 running what the agent handed over, a real Mosquitto with mutual TLS. A lock sent during
-a sale waits for its end, then blocks the next scan; the fleet shows each answer."""
+a sale waits for its end, then blocks the next scan; the fleet shows each answer. A
+certificate rotation goes from the admin's commands to the terminal's files and back."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
-from fleet.models import JobTarget
+from fleet.models import JobProgress, JobTarget
+from terminal.fleet import certificate
 from terminal.services.fleet_jobs import FleetLocked
-from tests.fleet_world import World, wait_for
+from tests.conftest import ROOT
+from tests.fleet_world import World, fleet_toml, wait_for
 from tests.mosquitto import start_broker
 
 TEH = "8991002101111"  # Teh Botol Sosro, Rp 5.500 in the demo shop
@@ -63,3 +70,87 @@ def test_a_lock_sent_during_a_sale_waits_for_its_end_and_the_fleet_sees_it(world
     answered(world, shop, "u-1", "done")
     pos.scan(TEH)
     assert len(pos.cart.lines) == 1
+
+
+def fleet_with_pki(world, *args: str) -> subprocess.CompletedProcess:
+    """``pos-fleet`` as a process, with ``[pki] dir`` the broker's CA (what certifies)."""
+    config = fleet_toml(
+        world.tmp / "cli-pki.toml", db_url=world.db_url, broker=world.broker, client_id="cli-pki"
+    )
+    config.write_text(config.read_text() + f'\n[pki]\ndir = "{world.broker.directory}"\n')
+    return subprocess.run(
+        [sys.executable, "-m", "fleet.cli", *args, "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def target(world, job_id: str) -> JobTarget | None:
+    db = world.db()
+    try:
+        return JobTarget.select().where(JobTarget.job == job_id).bind(db).first()
+    finally:
+        db.close()
+
+
+def progress(world, job_id: str) -> JobProgress | None:
+    db = world.db()
+    try:
+        return JobProgress.select().where(JobProgress.job == job_id).bind(db).first()
+    finally:
+        db.close()
+
+
+def test_a_certificate_rotation_from_the_admin_to_the_terminal_and_back(world):
+    """`jobs send rotate_certificate` (no wait): the fleet shows the request running at
+    50%; `jobs certify` signs it and sends the certificate; the terminal's agent (a
+    process) swaps its files and reconnects with it; both jobs end done, and the agent
+    answers the next job over the new certificate."""
+    shop = world.shop("T01", group="north")
+    fleet = shop.pos.settings.fleet
+    where = certificate.paths(fleet)
+    old_cert, old_key = where.cert.read_bytes(), where.key.read_bytes()
+    old_serial = certificate.serial_of(where.cert)
+    world.serve()
+    shop.start_agent()
+    sent = fleet_with_pki(
+        world, "jobs", "send", "rotate_certificate", "--terminal", "T01", "--id", "r-1",
+        "--wait", "0",
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "no certificate request yet from T01" in sent.stdout
+    wait_for(lambda: (progress(world, "r-1") or JobProgress()).csr, "the request at the fleet")
+    assert (target(world, "r-1").state, progress(world, "r-1").progress) == ("running", 50)
+    status = world.fleet("jobs", "status", "r-1")
+    (row,) = [line for line in status.stdout.splitlines() if "│ T01" in line]
+    assert "running 50%" in row and "received" in status.stdout  # (the request)
+    assert where.pending_key.exists() and where.cert.read_bytes() == old_cert
+
+    certified = fleet_with_pki(world, "jobs", "certify", "r-1")
+    assert certified.returncode == 0, certified.stdout + certified.stderr
+    step = progress(world, "r-1")
+    assert f"T01: certificate {step.serial} sent as job {step.certificate_job}" in (
+        certified.stdout.replace("\n", " ")
+    )
+    wait_for(lambda: target(world, "r-1").state == "done", "the rotation done at the fleet")
+    install = target(world, step.certificate_job)
+    assert install.state == "done", install.detail
+    assert json.loads(install.data_json) == {"serial": step.serial, "previous_serial": old_serial}
+    assert progress(world, step.certificate_job).progress == 60  # its last step, seen
+
+    # the terminal's files: the new pair (a new serial), the old one kept beside it
+    assert certificate.serial_of(where.cert) == step.serial != old_serial
+    assert certificate.matches(where.cert, where.key) and where.key.read_bytes() != old_key
+    assert (where.old_cert.read_bytes(), where.old_key.read_bytes()) == (old_cert, old_key)
+    assert not where.pending_key.exists()
+
+    # the agent answers over the new certificate
+    out = world.fleet("jobs", "send", "diagnostics", "--terminal", "T01", "--id", "d-1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    wait_for(lambda: target(world, "d-1").state == "done", "diagnostics")
+    assert json.loads(target(world, "d-1").data_json)["certificate_serial"] == step.serial
+
+    again = fleet_with_pki(world, "jobs", "certify", "r-1")  # signed once only
+    assert again.returncode == 0 and "sent as job" not in again.stdout

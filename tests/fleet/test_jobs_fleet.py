@@ -2,7 +2,8 @@
 terminal, a refused or failed job raised as alerts), and ``pos-fleet jobs send|status``
 run as processes through a real Mosquitto (mutual TLS, the fleet's ACLs) with the ingest
 server and simulated terminals that take their retained ``down/job/{id}`` and answer;
-the retained job is cleared once its answer is final."""
+the retained job is cleared once its answer is final; a ``running`` step's progress and
+certificate request are kept, and never replace a final answer."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet.ingest import JobDone
-from fleet.models import Alert, Job, JobTarget
+from fleet.models import Alert, Job, JobProgress, JobTarget
 from fleet.registry import register_terminal
+from provisioning import pki
 from terminal.core import fleet_protocol as fp
 from terminal.core import signed_config as sc
 from tests.fleet.test_rollout_mqtt import World
@@ -192,3 +195,34 @@ def test_a_terminal_that_was_off_gets_its_pending_job_at_connect(world):
         wait_for(lambda: JobTarget.select().bind(world.db).get().state == "done", "done", DEADLINE)
     finally:
         t1.close()
+
+
+def test_running_steps_keep_their_progress_and_a_request_until_a_final_answer(fleet_db, ingest):
+    register(fleet_db, "T01", "north")
+    sent(fleet_db, "r-1", "T01")
+    topic = fp.topic("T01", "up/job", "r-1")
+    csr = pki.request(pki.new_key(), "T01").public_bytes(serialization.Encoding.PEM).decode()
+    step = fp.JobResult("r-1", "running", NOW, "a new key made", {}, 50, csr)
+    assert ingest.raw(topic, fp.encode(step)) is None  # not final: the job stays retained
+    row = JobTarget.select().bind(fleet_db).get()
+    progress = JobProgress.select().bind(fleet_db).get()
+    assert (row.state, row.detail, progress.progress, progress.csr) == (
+        "running",
+        "a new key made",
+        50,
+        csr,
+    )
+    later = fp.JobResult("r-1", "running", NOW, "installing", {}, 60)
+    ingest.raw(topic, fp.encode(later))
+    progress = JobProgress.select().bind(fleet_db).get()
+    assert (progress.progress, progress.csr) == (60, csr)  # the request is kept
+    assert ingest.raw(topic, answer("r-1", "done", "installed")) == JobDone("T01", "r-1")
+    ingest.raw(topic, fp.encode(fp.JobResult("r-1", "running", NOW, "late", {}, 70)))
+    row = JobTarget.select().bind(fleet_db).get()
+    assert (row.state, row.detail) == ("done", "installed")  # a final answer stays
+    assert JobProgress.select().bind(fleet_db).get().progress == 60
+    for bad in (b'"progress":101', b'"progress":-1', b'"csr":"not a request"'):
+        raw = fp.encode(later)[:-1] + b"," + bad + b"}"
+        raw = raw.replace(b',"progress":60', b"").replace(b',"csr":""', b"")
+        assert ingest.raw(topic, raw) is None
+    assert ingest.stats["bad message"] == 3
