@@ -141,6 +141,22 @@ class TerminalSealer:
     key: str | None = None
     expires: timedelta = timedelta(days=fleet_signing.DEFAULT_CONFIG_DAYS)
     missing: set[str] = field(default_factory=set)
+    # per set of envelopes (most terminals of a push share one): the names the effective
+    # document uses, the payloads' SHA-256 and scopes; a catalogue is parsed once, not
+    # once per terminal
+    _seen: dict[tuple[str, ...], tuple[set[str], list[str], list[dict]]] = field(
+        default_factory=dict
+    )
+
+    def _documents(self, envelopes: list[str]) -> tuple[set[str], list[str], list[dict]]:
+        key = tuple(envelopes)
+        if key not in self._seen:
+            payloads = [_payload(envelope) for envelope in envelopes]
+            decoded = [json.loads(p) for p in payloads]
+            wanted = set(secret_names(sc.effective_document(*(d["document"] for d in decoded))))
+            hashes = [hashlib.sha256(p).hexdigest() for p in payloads]
+            self._seen = {key: (wanted, hashes, [d["scope"] for d in decoded])}  # the last
+        return self._seen[key]
 
     def _signer(self, scopes: list[dict]):
         candidates = [self.scope] if self.scope else [sc.Scope(**s) for s in scopes]
@@ -153,9 +169,7 @@ class TerminalSealer:
         raise fleet_signing.SigningError("no document to sign the secrets for")
 
     def __call__(self, terminal: Terminal, envelopes: list[str]) -> str:
-        payloads = [_payload(envelope) for envelope in envelopes]
-        documents = [json.loads(p)["document"] for p in payloads]
-        wanted = set(secret_names(sc.effective_document(*documents)))
+        wanted, hashes, scopes = self._documents(envelopes)
         if not wanted:
             return ""
         labels = ["fleet", f"group:{terminal.group}", f"terminal:{terminal.id}"]
@@ -191,9 +205,8 @@ class TerminalSealer:
                     "set it again (pos-fleet secret set)"
                 ) from None
             sealed[name] = cs.seal(terminal_public, cs.terminal_context(terminal.id, name), value)
-        private = self._signer([json.loads(p)["scope"] for p in payloads])
+        private = self._signer(scopes)
         now = datetime.now(UTC)
-        hashes = [hashlib.sha256(p).hexdigest() for p in payloads]
         return cs.sign_secrets(
             private, terminal.id, hashes, sealed, now, now + self.expires
         ).decode()

@@ -47,6 +47,13 @@ barcodes = ["8991002101111"]
 """
 
 
+PPN_12 = """
+[taxes.PPN]
+name = "PPN 12%"
+rates = [{ code = "PPN", name = "PPN", rate = "12" }]
+"""
+
+
 @pytest.fixture
 def world(tmp_path):
     broker = start_broker(tmp_path / "broker")
@@ -88,7 +95,7 @@ def pushed_and_applied(process, shop, what: str) -> str:
     return out
 
 
-def test_a_price_pushed_to_a_group_applies_to_the_next_sale_not_the_open_one(world):
+def test_a_price_and_a_tax_rate_pushed_to_a_group_apply_to_the_next_sale_not_the_open_one(world):
     shop = world.shop("T01", group="north", config_root_key=f'"{world.root_public}"')
     world.serve()
     shop.start_agent()
@@ -102,18 +109,21 @@ def test_a_price_pushed_to_a_group_applies_to_the_next_sale_not_the_open_one(wor
     pos = shop.pos
     pos.scan(TEH)  # a sale open during the push
     group_doc = world.tmp / "north.toml"
-    group_doc.write_text(TEH_6000)
+    group_doc.write_text(TEH_6000 + PPN_12)
     process = push(world, "--group", "north", str(group_doc), "--wait", "30")
     wait_for(
         lambda: pos.fleet_config.poll() or pos.pending_config is not None,
         "the configuration held for the open sale",
     )
-    assert pos.cart.lines[0].amount == 5500  # the open sale keeps its price
-    pos.pay_cash(10000)
+    assert pos.cart.lines[0].amount == 5500  # the open sale keeps its price and tax
+    paid = pos.pay_cash(10000).committed.sale
+    assert (paid.total, paid.taxes.tax) == (5500, 545)  # 5,500 - round(5,500 / 1.11)
     pushed_and_applied(process, shop, "the group's, once the sale ended")
     pos.scan(TEH)
     assert pos.cart.lines[0].amount == 6000
     assert pos.cart.lines[0].quantity == Decimal(1)
+    paid = pos.pay_cash(10000).committed.sale
+    assert (paid.total, paid.taxes.tax) == (6000, 643)  # 6,000 - round(6,000 / 1.12)
 
     status = world.fleet("config", "status", "--group", "north")
     assert status.returncode == 0, status.stderr
