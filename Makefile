@@ -8,17 +8,19 @@ CONFIG ?= config/pos.toml
 # Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for
 # xvfb-run, libmtdev (Kivy loads it for touch screens and complains without it), and
 # xdotool, which types real X key events into the running app in the end-to-end test;
-# Mosquitto, the fleet's broker, which the fleet tests run for real.
+# Mosquitto, the fleet's broker, which the fleet tests run for real; Chromium and its driver,
+# which the console's browser tests drive headless.
 # `make run` with no display runs the app under Xvfb: the same packages but xdotool.
 # Building the locked packages needs the TPM 2.0 headers (tpm2-pytss) and pkg-config;
 # the tests run a software TPM (swtpm).
 BUILD_DEBS := libtss2-dev pkg-config
 RUN_DEBS  := xvfb xauth libgl1-mesa-dri libmtdev1
-TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto postgresql
+TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto postgresql chromium chromium-driver
 # Every package, direct and transitive, pinned with its hashes (see `make lock`).
 LOCKS := requirements/build.lock requirements/dev.lock
 
-.PHONY: run test lint i18n bench clean debs lock screenshots fleet-broker fleet-serve run-fleet
+.PHONY: run test lint i18n bench clean debs lock screenshots fleet-broker fleet-serve run-fleet \
+        fleet-console console-demo console-screenshots
 
 $(VENV)/.installed: pyproject.toml $(LOCKS)
 	@scripts/ensure-debs.sh $(BUILD_DEBS)
@@ -43,6 +45,18 @@ fleet-serve: $(VENV)/.installed
 
 run-fleet: $(VENV)/.installed
 	@scripts/run-fleet-terminal.sh $(PY) $(RUN_DEBS)
+
+## The fleet console (the back office in the browser) on the fleet database of config/fleet.toml.
+fleet-console: $(VENV)/.installed
+	$(PY) -m fleet.cli console
+
+## The console with a week of demo sales from six simulated terminals (var/fleet/demo.db).
+console-demo: $(VENV)/.installed
+	@scripts/console-demo.sh $(PY)
+
+## The README's console screenshots (docs/screenshots/console/), by the browser tests.
+console-screenshots: debs $(VENV)/.installed
+	CONSOLE_SCREENSHOTS=1 $(PY) -m pytest -q tests/fleet/test_console_browser.py
 
 ## Install what the tests need and run the whole suite.
 test: debs $(VENV)/.installed

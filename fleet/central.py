@@ -9,7 +9,13 @@ exists exactly when its entry does. Only what the payloads hold is used (see
 - ``sale`` -> :class:`Sale` (+ lines, payments, taxes per rate);
 - ``refund`` -> :class:`Refund` (+ payments by tender, lines);
 - ``shift_open`` / ``shift_close`` -> :class:`Shift`;
-- ``z_report`` -> :class:`ZReport` (its figures as journaled).
+- ``z_report`` -> :class:`ZReport` (its figures as journaled);
+- and, in the same transaction, the **rollups** the console reads (:class:`SalesHour`,
+  :class:`PaymentDay`, :class:`ProductDay`): sums per terminal and local hour, per
+  tender, per product, tax rate and cashier, added to as entries arrive (``line_void`` entries are
+  counted there too). An entry is stored once, so it is added once.
+  :func:`rebuild_rollups` makes them again from the central tables (a database made
+  before they existed; a check that they agree).
 
 A payload the rules here cannot read (an older terminal's, say) does not stop the
 entry: the journal copy is what counts; :meth:`CentralRows.add` says what it could not
@@ -19,8 +25,10 @@ build and the ingest raises an alert.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,14 +36,20 @@ import peewee
 
 from fleet.db import bulk_insert
 from fleet.models import (
+    CashierDay,
+    PaymentDay,
+    ProductDay,
     Refund,
     RefundLine,
     RefundPayment,
     Sale,
     SaleLine,
     SalePayment,
+    SalesHour,
     SaleTax,
     Shift,
+    TaxDay,
+    Terminal,
     ZReport,
 )
 from terminal.core import fleet_protocol as fp
@@ -124,6 +138,7 @@ class CentralRows:
             changes = {k: v for k, v in row.items() if k not in ("terminal_id", "shift", "store")}
             Shift.update(**changes).where(Shift.id == held.id).execute(db)
         _insert(db, ZReport, self.rows.get(ZReport, ()))
+        Rollups(self.store, self._tz).add_rows(self.rows).save(db)
         self.rows.clear()
         self.shifts.clear()
 
@@ -201,6 +216,9 @@ class CentralRows:
             }
             for position, t in enumerate(taxes, start=1)
         ]
+
+    def _line_void(self, entry, _p, staged, _shifts) -> None:
+        staged[Void] = [{"terminal_id": self.terminal_id, "ts": utc_naive(entry.ts)}]
 
     def _refund(self, entry, p, staged, _shifts) -> None:
         number = _int(p["number"])
@@ -301,7 +319,258 @@ def _insert(db: peewee.Database, model: type[peewee.Model], rows: list[dict]) ->
         bulk_insert(db, model, fields, (tuple(row[name] for name in names) for row in rows))
 
 
+class Void:
+    """A ``line_void`` entry, staged only to be counted in :class:`SalesHour`."""
+
+
+def milli(quantity: str) -> int:
+    """A journaled quantity ("2", "1.234") in thousandths."""
+    return int((Decimal(quantity) * 1000).to_integral_value(ROUND_HALF_UP))
+
+
+@dataclass
+class Rollups:
+    """The rollups' increments of some central rows of one store (and time zone)."""
+
+    store: str
+    tz: ZoneInfo
+    hours: dict[tuple, Counter] = field(default_factory=dict)  # (tid, day, hour)
+    currency: dict[tuple, str] = field(default_factory=dict)
+    payments: dict[tuple, Counter] = field(default_factory=dict)  # (tid, day, kind)
+    products: dict[tuple, Counter] = field(default_factory=dict)  # (day, sku)
+    taxes: dict[tuple, Counter] = field(default_factory=dict)  # (day, code, rate)
+    cashiers: dict[tuple, Counter] = field(default_factory=dict)  # (tid, day, cashier)
+
+    def _hour(self, terminal_id: str, moment: datetime, day: date) -> Counter:
+        local = moment.replace(tzinfo=UTC).astimezone(self.tz)
+        return self.hours.setdefault((terminal_id, day, local.hour), Counter())
+
+    def add_rows(self, rows: dict[type, list[dict]]) -> Rollups:
+        sale_day, refund_day = {}, {}
+        for s in rows.get(Sale, ()):
+            key = (s["terminal_id"], s["seq"])
+            sale_day[key] = s["business_day"]
+            c = self._hour(s["terminal_id"], s["ts"], s["business_day"])
+            c.update(
+                sales=1, paid=s["paid"], total=s["total"], tax=s["tax"], discount=s["discount"]
+            )
+            local = s["ts"].replace(tzinfo=UTC).astimezone(self.tz)
+            self.currency[(s["terminal_id"], s["business_day"], local.hour)] = s["currency"]
+        for r in rows.get(Refund, ()):
+            refund_day[(r["terminal_id"], r["seq"])] = r["business_day"]
+            self._hour(r["terminal_id"], r["ts"], r["business_day"]).update(
+                refunds=1, refunded=r["paid"], refund_goods=r["amount"]
+            )
+        for s in rows.get(Sale, ()):
+            key = (s["terminal_id"], s["business_day"], s["cashier"] or 0)
+            self.cashiers.setdefault(key, Counter()).update(
+                sales=1, paid=s["paid"], discount=s["discount"]
+            )
+        for r in rows.get(Refund, ()):
+            key = (r["terminal_id"], r["business_day"], r["cashier"] or 0)
+            self.cashiers.setdefault(key, Counter()).update(refunds=1, refunded=r["paid"])
+        for x in rows.get(SaleTax, ()):
+            day = sale_day[(x["terminal_id"], x["sale_seq"])]
+            self.taxes.setdefault((day, x["code"], x["rate"]), Counter()).update(
+                base=x["base"], amount=x["amount"], sales=1
+            )
+        for v in rows.get(Void, ()):
+            day = v["ts"].replace(tzinfo=UTC).astimezone(self.tz).date()
+            self._hour(v["terminal_id"], v["ts"], day).update(voids=1)
+        for p in rows.get(SalePayment, ()):
+            day = sale_day[(p["terminal_id"], p["sale_seq"])]
+            key = (p["terminal_id"], day, p["kind"])
+            self.payments.setdefault(key, Counter()).update(paid=p["amount"], payments=1)
+        for p in rows.get(RefundPayment, ()):
+            day = refund_day[(p["terminal_id"], p["refund_seq"])]
+            key = (p["terminal_id"], day, p["kind"])
+            self.payments.setdefault(key, Counter()).update(refunded=p["amount"])
+        for line in rows.get(SaleLine, ()):
+            day = sale_day[(line["terminal_id"], line["sale_seq"])]
+            self.products.setdefault((day, line["sku"]), Counter()).update(
+                quantity_milli=milli(line["quantity"]), amount=line["amount"], lines=1
+            )
+        for line in rows.get(RefundLine, ()):
+            day = refund_day[(line["terminal_id"], line["refund_seq"])]
+            self.products.setdefault((day, line["sku"]), Counter()).update(
+                returned_milli=milli(line["quantity"]), returned_amount=line["amount"]
+            )
+        return self
+
+    def save(self, db: peewee.Database) -> None:
+        """Add the increments to the rollup rows (made when missing)."""
+        tax_fields = ("base", "amount", "sales")
+        _upsert(
+            db,
+            TaxDay,
+            [TaxDay.store, TaxDay.business_day, TaxDay.code, TaxDay.rate],
+            [
+                {
+                    "store": self.store,
+                    "business_day": day,
+                    "code": code,
+                    "rate": rate,
+                    **{name: c[name] for name in tax_fields},
+                }
+                for (day, code, rate), c in self.taxes.items()
+            ],
+            tax_fields,
+        )
+        cashier_fields = ("sales", "paid", "discount", "refunds", "refunded")
+        _upsert(
+            db,
+            CashierDay,
+            [CashierDay.terminal_id, CashierDay.business_day, CashierDay.cashier],
+            [
+                {
+                    "terminal_id": tid,
+                    "business_day": day,
+                    "cashier": cashier,
+                    "store": self.store,
+                    **{name: c[name] for name in cashier_fields},
+                }
+                for (tid, day, cashier), c in self.cashiers.items()
+            ],
+            cashier_fields,
+        )
+        hour_fields = (
+            "sales",
+            "paid",
+            "total",
+            "tax",
+            "discount",
+            "refunds",
+            "refunded",
+            "refund_goods",
+            "voids",
+        )
+        _upsert(
+            db,
+            SalesHour,
+            [SalesHour.terminal_id, SalesHour.business_day, SalesHour.hour],
+            [
+                {
+                    "terminal_id": tid,
+                    "business_day": day,
+                    "hour": hour,
+                    "store": self.store,
+                    "currency": self.currency.get((tid, day, hour), ""),
+                    **{name: c[name] for name in hour_fields},
+                }
+                for (tid, day, hour), c in self.hours.items()
+            ],
+            hour_fields,
+            keep_set=("currency",),
+        )
+        pay_fields = ("paid", "payments", "refunded")
+        _upsert(
+            db,
+            PaymentDay,
+            [PaymentDay.terminal_id, PaymentDay.business_day, PaymentDay.kind],
+            [
+                {
+                    "terminal_id": tid,
+                    "business_day": day,
+                    "kind": kind,
+                    "store": self.store,
+                    **{name: c[name] for name in pay_fields},
+                }
+                for (tid, day, kind), c in self.payments.items()
+            ],
+            pay_fields,
+        )
+        product_fields = (
+            "quantity_milli",
+            "amount",
+            "lines",
+            "returned_milli",
+            "returned_amount",
+        )
+        _upsert(
+            db,
+            ProductDay,
+            [ProductDay.store, ProductDay.business_day, ProductDay.sku],
+            [
+                {
+                    "store": self.store,
+                    "business_day": day,
+                    "sku": sku,
+                    **{name: c[name] for name in product_fields},
+                }
+                for (day, sku), c in self.products.items()
+            ],
+            product_fields,
+        )
+
+
+def _upsert(db, model, target, rows, summed, keep_set=()) -> None:
+    """Insert ``rows``; where one exists, add the ``summed`` fields to it."""
+    if not rows:
+        return
+    fields = model._meta.fields
+    update = {fields[name]: fields[name] + peewee.EXCLUDED[name] for name in summed}
+    for name in keep_set:  # (a currency stays what the first sale said when it is empty)
+        update[fields[name]] = peewee.fn.COALESCE(
+            peewee.fn.NULLIF(peewee.EXCLUDED[name], ""), fields[name]
+        )
+    for start in range(0, len(rows), 500):
+        model.insert_many(rows[start : start + 500]).on_conflict(
+            conflict_target=target, update=update
+        ).execute(db)
+
+
+def rebuild_rollups(db: peewee.Database) -> None:
+    """Make the rollups again from the central tables (inside a transaction): each
+    terminal's sales, refunds and their lines and payments, as the ingest would have
+    added them. Voids are not in the central tables: their count is kept as it was."""
+    voids = {
+        (r.terminal_id, r.business_day, r.hour): r.voids
+        for r in SalesHour.select().where(SalesHour.voids > 0).bind(db)
+    }
+    for model in (SalesHour, PaymentDay, ProductDay, TaxDay, CashierDay):
+        model.delete().execute(db)
+    terminals = {t.id: t for t in Terminal.select().bind(db)}
+    for tid, terminal in terminals.items():
+        rows: dict[type, list[dict]] = {}
+        for model, key in (
+            (Sale, Sale.terminal_id),
+            (Refund, Refund.terminal_id),
+            (SalePayment, SalePayment.terminal_id),
+            (SaleTax, SaleTax.terminal_id),
+            (RefundPayment, RefundPayment.terminal_id),
+            (SaleLine, SaleLine.terminal_id),
+            (RefundLine, RefundLine.terminal_id),
+        ):
+            rows[model] = list(model.select().where(key == tid).dicts().bind(db))
+        by_store: dict[str, dict[type, list[dict]]] = {}
+        store_of_sale = {s["seq"]: s["store"] for s in rows[Sale]}
+        store_of_refund = {r["seq"]: r["store"] for r in rows[Refund]}
+        for model, items in rows.items():
+            for item in items:
+                if model in (Sale, Refund):
+                    store = item["store"]
+                elif model in (SalePayment, SaleLine, SaleTax):
+                    store = store_of_sale[item["sale_seq"]]
+                else:
+                    store = store_of_refund[item["refund_seq"]]
+                by_store.setdefault(store, {}).setdefault(model, []).append(item)
+        for store, staged in by_store.items():
+            Rollups(store, ZoneInfo(terminal.timezone)).add_rows(staged).save(db)
+    for (tid, day, hour), count in voids.items():
+        SalesHour.insert(
+            terminal_id=tid,
+            business_day=day,
+            hour=hour,
+            store=terminals[tid].store if tid in terminals else "",
+            voids=count,
+        ).on_conflict(
+            conflict_target=[SalesHour.terminal_id, SalesHour.business_day, SalesHour.hour],
+            update={SalesHour.voids: count},
+        ).execute(db)
+
+
 _BUILDERS = {
+    "line_void": CentralRows._line_void,
     "sale": CentralRows._sale,
     "refund": CentralRows._refund,
     "shift_open": CentralRows._shift_open,

@@ -20,6 +20,11 @@
     pos-fleet rollout status|pause|resume|abort [ID]   a rollout (default: the newest)
     pos-fleet secret set --group G --cashier 7 | --passkey CATEGORY   a PIN or code, sealed
     pos-fleet secret list|remove              the PINs and codes set (never their values)
+    pos-fleet demo [--days 7] [--stores 3] [--terminals 2] [--seed 1]   a week of simulated sales
+    pos-fleet console [--host H] [--port P]   the web console ([console] of fleet.toml)
+    pos-fleet account add NAME --role R [--stores S1,S2] [--language id] [--stdin]
+    pos-fleet account passwd|totp|disable NAME   a password, a second factor, no more sign-ins
+    pos-fleet account list                    the console's accounts, roles and stores
 
 Settings: ``config/fleet.toml`` (or ``--config FILE``). Exit status 0 when done, 1 when
 the thing asked for is not so (an unknown terminal, a broken chain), 2 for a usage or
@@ -43,7 +48,15 @@ from rich.console import Console
 from rich.table import Table
 
 from fleet import broker as local_broker
-from fleet import config_commands, job_commands, reports, secret_commands
+from fleet import (
+    config_commands,
+    console_commands,
+    demo_commands,
+    job_commands,
+    metrics,
+    reports,
+    secret_commands,
+)
 from fleet import export as fleet_export
 from fleet import signing as fleet_signing
 from fleet.config import ConfigError, FleetConfig, load_config
@@ -65,8 +78,19 @@ def _db(config: FleetConfig):
 
 def cmd_serve(config: FleetConfig, args, console: Console) -> int:
     b = config.broker
+    db = _db(config)
+    ingest = Ingest(db)
+    if args.metrics:  # Prometheus: this instance's counters and the fleet's figures
+        metrics.serve(
+            args.metrics,
+            lambda: (
+                metrics.ingest_samples(ingest.stats)
+                + metrics.fleet_samples(db, datetime.now(UTC).replace(tzinfo=None))
+            ),
+        )
+        log.info("metrics on http://%s/metrics", args.metrics)
     server = IngestServer(
-        Ingest(_db(config)),
+        ingest,
         BrokerSettings(
             b.host,
             b.port,
@@ -394,6 +418,11 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", parents=[common], help="the ingest service")
     serve.add_argument("--client-id", help="this instance's MQTT client id")
+    serve.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics on http://HOST:PORT/metrics (e.g. 127.0.0.1:9108)",
+    )
     commands.add_parser("broker", parents=[common], help="run Mosquitto for the fleet")
     ca = commands.add_parser("ca").add_subparsers(dest="action", required=True)
     ca.add_parser("init", parents=[common], help="the fleet CA and the service certificates")
@@ -470,6 +499,8 @@ def _signing_parsers(commands, common) -> None:
     config_commands.add_parsers(commands, config_actions, common)
     job_commands.add_parsers(commands, common)
     secret_commands.add_parsers(commands, common)
+    demo_commands.add_parsers(commands, common)
+    console_commands.add_parsers(commands, common)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -495,6 +526,10 @@ def main(argv: list[str] | None = None) -> int:
             return job_commands.run(config, args, console)
         if args.command == "secret":
             return secret_commands.run(config, args, console)
+        if args.command == "demo":
+            return demo_commands.run(config, args, console)
+        if args.command in ("console", "account"):
+            return console_commands.run(config, args, console)
         return COMMANDS[args.command](config, args, console)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         print(f"pos-fleet: {exc}", file=sys.stderr)

@@ -45,12 +45,29 @@ class SigningSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     dir: str = "var/fleet/signing"
 
 
+class ConsoleSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8080
+    # TLS served by the console itself (uvicorn); empty: plain HTTP, for a reverse proxy
+    # that terminates TLS in front of it, or for a demo on one machine
+    cert_file: str = ""
+    key_file: str = ""
+    # cookies only over HTTPS (true in production; false for a demo over plain HTTP)
+    secure_cookies: bool = True
+    language: Annotated[str, msgspec.Meta(pattern="^(en|id)$")] = "en"
+    # the addresses of reverse proxies whose X-Forwarded-For the throttle may trust
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    # who may read /metrics (Prometheus); nobody else gets it
+    metrics_from: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+
 class FleetConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
     pki: PkiSettings = msgspec.field(default_factory=PkiSettings)
     local_broker: LocalBrokerSettings = msgspec.field(default_factory=LocalBrokerSettings)
     signing: SigningSettings = msgspec.field(default_factory=SigningSettings)
+    console: ConsoleSettings = msgspec.field(default_factory=ConsoleSettings)
 
 
 def load_config(path: Path | None) -> FleetConfig:

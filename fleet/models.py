@@ -18,6 +18,9 @@ Three groups of tables:
   pushed, per scope and version; :class:`TerminalConfig`: what each terminal last
   reported; :class:`Rollout` and :class:`RolloutTarget`: a push in waves, its state and
   each terminal's wave and answer);
+- **the console** (:class:`ConsoleAccount`, :class:`ConsoleSession`,
+  :class:`ConsoleThrottle`, :class:`ConsoleAudit`): who may sign in to the web console,
+  their sessions, the throttle on wrong passwords, and every change made there;
 - **the central tables**, built from the stored entries in the same transaction
   (:mod:`fleet.central`): sales with their lines, payments and taxes, refunds, shifts and
   Z reports. They hold what the journal payloads hold and nothing invented: a sale's
@@ -131,7 +134,7 @@ class Entry(BaseModel):
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
     signature = CharField(max_length=128)
-    stored_at = DateTimeField()
+    stored_at = DateTimeField(index=True)  # (the metrics read the newest)
 
     class Meta:
         primary_key = CompositeKey("terminal_id", "seq")
@@ -377,6 +380,109 @@ class ZReport(BaseModel):
         indexes = ((("terminal_id", "number"), False),)
 
 
+# -- rollups, kept at ingest for the console's reports ------------------------------------------
+class SalesHour(BaseModel):
+    """Sales, refunds and voids of a terminal in one local hour of a business day, summed
+    as the ingest stores the entries (:mod:`fleet.central`): "Sales now" and the monthly
+    reports add these up instead of reading every sale. ``hour`` is the store's local
+    hour (0-23); ``paid``/``refunded`` what the tenders took and gave back."""
+
+    terminal_id = CharField(max_length=64)
+    business_day = DateField()
+    hour = IntegerField()
+    store = CharField(max_length=100)
+    currency = CharField(max_length=10, default="")
+    sales = BigIntegerField(default=0)
+    paid = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    discount = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    refunded = BigIntegerField(default=0)  # what the refunds' tenders gave back
+    refund_goods = BigIntegerField(default=0)  # the goods' value the refunds took back
+    voids = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "sales_hour"
+        primary_key = CompositeKey("terminal_id", "business_day", "hour")
+        indexes = ((("business_day", "store"), False),)
+
+
+class PaymentDay(BaseModel):
+    """What each kind of tender took (sales) and gave back (refunds) per terminal and
+    business day."""
+
+    terminal_id = CharField(max_length=64)
+    business_day = DateField()
+    kind = CharField(max_length=20)
+    store = CharField(max_length=100)
+    paid = BigIntegerField(default=0)
+    payments = BigIntegerField(default=0)
+    refunded = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "payment_day"
+        primary_key = CompositeKey("terminal_id", "business_day", "kind")
+        indexes = ((("business_day", "store"), False),)
+
+
+class ProductDay(BaseModel):
+    """A product's sales per store and business day: quantity in thousandths (a kilo
+    sold by weight is 1000), amount after line discounts, and what came back."""
+
+    store = CharField(max_length=100)
+    business_day = DateField()
+    sku = CharField(max_length=100)
+    quantity_milli = BigIntegerField(default=0)
+    amount = BigIntegerField(default=0)
+    lines = BigIntegerField(default=0)
+    returned_milli = BigIntegerField(default=0)
+    returned_amount = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "product_day"
+        primary_key = CompositeKey("store", "business_day", "sku")
+        indexes = ((("business_day",), False),)
+
+
+class TaxDay(BaseModel):
+    """Tax per rate (PPN; Mongolia's VAT and city tax) per store and business day: the
+    base and the tax of sales, as journaled per rate."""
+
+    store = CharField(max_length=100)
+    business_day = DateField()
+    code = CharField(max_length=40)
+    rate = CharField(max_length=20)
+    base = BigIntegerField(default=0)
+    amount = BigIntegerField(default=0)
+    sales = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "tax_day"
+        primary_key = CompositeKey("store", "business_day", "code", "rate")
+        indexes = ((("business_day",), False),)
+
+
+class CashierDay(BaseModel):
+    """A cashier's sales and refunds per terminal and business day (``cashier`` 0: none
+    named)."""
+
+    terminal_id = CharField(max_length=64)
+    business_day = DateField()
+    cashier = IntegerField()
+    store = CharField(max_length=100)
+    sales = BigIntegerField(default=0)
+    paid = BigIntegerField(default=0)
+    discount = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    refunded = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "cashier_day"
+        primary_key = CompositeKey("terminal_id", "business_day", "cashier")
+        indexes = ((("business_day", "store"), False),)
+
+
 # -- signed configuration ---------------------------------------------------------------------
 class ConfigDocument(BaseModel):
     """A configuration document the fleet signed and pushed: ``scope`` as its label
@@ -551,6 +657,70 @@ class JobProgress(BaseModel):
         )
 
 
+# -- the console ------------------------------------------------------------------------------
+class ConsoleAccount(BaseModel):
+    """Someone who signs in to the console. ``role``: admin, owner, manager, auditor
+    (:mod:`fleet.console.access`); ``stores``: the stores they see, as JSON (``null``:
+    all); ``password_hash``: Argon2id PHC; ``totp_secret``: the second factor's secret
+    (base32), empty without one."""
+
+    name = CharField(max_length=64, unique=True)
+    role = CharField(max_length=20)
+    stores = TextField(null=True)
+    password_hash = TextField()
+    totp_secret = CharField(max_length=64, default="")
+    totp_step = BigIntegerField(default=0)  # the last code's time step: never accepted again
+    language = CharField(max_length=10, default="en")
+    disabled = BooleanField(default=False)
+    created_at = DateTimeField()
+
+    class Meta:
+        table_name = "console_account"
+
+
+class ConsoleSession(BaseModel):
+    """A signed-in browser: ``token_hash`` is SHA-256 of the cookie's random token (the
+    token itself is never stored); ``csrf`` the token every change must carry. Signing
+    out deletes the row, so an old cookie opens nothing."""
+
+    token_hash = CharField(max_length=64, primary_key=True)
+    account = IntegerField(index=True)
+    csrf = CharField(max_length=64)
+    created_at = DateTimeField()
+    last_seen = DateTimeField()
+    address = CharField(max_length=64, default="")
+
+    class Meta:
+        table_name = "console_session"
+        constraints = (SQL("FOREIGN KEY (account) REFERENCES console_account (id)"),)
+
+
+class ConsoleThrottle(BaseModel):
+    """Wrong sign-ins per subject (``account:NAME``, ``address:IP``), as the terminal
+    counts wrong PINs (``terminal.core.lockout``)."""
+
+    subject = CharField(max_length=200, primary_key=True)
+    failures = IntegerField(default=0)
+    lockouts = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "console_throttle"
+
+
+class ConsoleAudit(BaseModel):
+    """Every change made in the console (and every sign-in), with who made it."""
+
+    at = DateTimeField(index=True)
+    account = CharField(max_length=64)
+    action = CharField(max_length=60)
+    detail = TextField(default="")
+    address = CharField(max_length=64, default="")
+
+    class Meta:
+        table_name = "console_audit"
+
+
 MODELS = [
     Terminal,
     TerminalKey,
@@ -567,6 +737,11 @@ MODELS = [
     RefundLine,
     Shift,
     ZReport,
+    SalesHour,
+    PaymentDay,
+    ProductDay,
+    TaxDay,
+    CashierDay,
     ConfigDocument,
     TerminalSecretsKey,
     ConfigSecret,
@@ -575,5 +750,9 @@ MODELS = [
     RolloutTarget,
     Job,
     JobTarget,
+    ConsoleAccount,
+    ConsoleSession,
+    ConsoleThrottle,
+    ConsoleAudit,
     JobProgress,
 ]

@@ -48,12 +48,14 @@ import peewee
 
 from fleet import signing as fleet_signing
 from fleet.db import write_transaction
-from fleet.ingest import FINAL_RESULTS
+from fleet.ingest import ALERT_EVENT_KINDS, FINAL_RESULTS
 from fleet.models import Alert, ConfigDocument, Rollout, RolloutTarget, Terminal
 from terminal.core import fleet_protocol as fp
 from terminal.core import signed_config as sc
 
 DEFAULT_WAVES = "100%"
+# the alerts that count against a wave's health gate (--gate-errors)
+GATE_ALERTS = ALERT_EVENT_KINDS | {"central"}
 # (terminal, the envelopes of its bundle) -> its sealed secrets' envelope, or ''
 Sealer = Callable[[Terminal, list[str]], str]
 ACTIVE = ("running", "paused")
@@ -378,14 +380,21 @@ def wave_figures(db: peewee.Database, rollout: Rollout, wave: int) -> WaveFigure
 
 
 def _alerts_since_sent(db: peewee.Database, targets: list[RolloutTarget]) -> list[tuple[str, str]]:
-    """Per terminal of the wave, the first alert raised (or raised again) since its
-    bundle was sent: (terminal, alert kind)."""
+    """Per terminal of the wave, the first alert of its health (a device, a lockout, a
+    fraud signal, report rows not built) raised or raised again since its bundle was
+    sent and still open: (terminal, alert kind). The journal's own transport (a gap the
+    terminal fills by sending again) is not the configuration's doing."""
     sent = {t.terminal_id: t.sent_at for t in targets if t.sent_at is not None}
     if not sent:
         return []
     rows = (
         Alert.select(Alert.terminal_id, Alert.kind, Alert.at)
-        .where(Alert.terminal_id.in_(sorted(sent)) & (Alert.at >= min(sent.values())))
+        .where(
+            Alert.terminal_id.in_(sorted(sent))
+            & (Alert.at >= min(sent.values()))
+            & Alert.kind.in_(sorted(GATE_ALERTS))
+            & (Alert.resolved == False)  # noqa: E712
+        )
         .order_by(Alert.at)
         .tuples()
         .bind(db)

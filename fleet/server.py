@@ -83,7 +83,7 @@ class IngestServer:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.on_subscribe = lambda *_args: self._connected.set()
+        client.on_subscribe = self._on_subscribe
         return client
 
     # -- paho's network thread ------------------------------------------------------------
@@ -93,6 +93,10 @@ class IngestServer:
             return
         client.subscribe([(f"$share/{self.share}/{t}", 1) for t in SUBSCRIPTIONS])
         log.info("ingest connected to %s:%d", self.broker.host, self.broker.port)
+
+    def _on_subscribe(self, *_args) -> None:
+        self._connected.set()
+        log.info("ingest subscribed: taking the terminals' messages")
 
     def _on_disconnect(self, _client, _userdata, _flags, reason, _properties) -> None:
         self._connected.clear()

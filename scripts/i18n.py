@@ -3,7 +3,8 @@
     python scripts/i18n.py          extract + update + compile (what `make i18n` runs)
     python scripts/i18n.py --check  fail if any catalogue is stale or a translation is missing
 
-Messages come from Python (``_``, ``N_``, ``ngettext``) and from the .kv files (``_("...")``).
+Messages come from Python (``_``, ``N_``, ``ngettext``), the .kv files (``_("...")``) and the
+console's Jinja2 templates (``_("...")``, ``ngettext(...)``; Jinja2's own Babel extractor).
 """
 
 from __future__ import annotations
@@ -28,10 +29,18 @@ KV_MESSAGE = re.compile(r'_\(("(?:[^"\\]|\\.)*")\)')
 
 def extract() -> Catalog:
     template = Catalog(project="pos-terminal", fuzzy=False)
-    for path in sorted((ROOT / "terminal").rglob("*.py")) + sorted((ROOT / "hal").rglob("*.py")):
+    sources = sorted((ROOT / "terminal").rglob("*.py")) + sorted((ROOT / "hal").rglob("*.py"))
+    sources += sorted((ROOT / "fleet" / "console").rglob("*.py"))  # the console's own words
+    for path in sources:
         rel = path.relative_to(ROOT)
         for lineno, message, _comments, _context in extract_from_file(
             "python", str(path), keywords=KEYWORDS
+        ):
+            template.add(message, locations=[(str(rel), lineno)])
+    for path in sorted((ROOT / "fleet" / "console" / "templates").glob("*.html")):
+        rel = path.relative_to(ROOT)
+        for lineno, message, _comments, _context in extract_from_file(
+            "jinja2.ext:babel_extract", str(path), keywords=KEYWORDS
         ):
             template.add(message, locations=[(str(rel), lineno)])
     for path in sorted((ROOT / "terminal").rglob("*.kv")):

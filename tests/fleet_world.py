@@ -100,14 +100,29 @@ class World:
         self.processes.append(process)
         return process
 
-    def serve(self, name: str = "fleet-ingest-1", broker=None) -> subprocess.Popen:
+    def serve(
+        self, name: str = "fleet-ingest-1", broker=None, *, wait: bool = True
+    ) -> subprocess.Popen:
+        """``pos-fleet serve`` as a process; ``wait``: until it is subscribed (what a
+        terminal sends before then, with nobody subscribed yet, the broker drops)."""
         config = fleet_toml(
             self.tmp / f"{name}.toml",
             db_url=self.db_url,
             broker=broker or self.broker,
             client_id=name,
         )
-        return self.spawn(["-m", "fleet.cli", "serve", "--config", str(config)], name)
+        process = self.spawn(["-m", "fleet.cli", "serve", "--config", str(config)], name)
+        if wait:
+            log = self.tmp / f"{name}.log"
+            wait_for(
+                lambda: (
+                    process.poll() is not None
+                    or (log.exists() and b"ingest subscribed" in log.read_bytes())
+                ),
+                f"{name} subscribed",
+                30,
+            )
+        return process
 
     def fleet(self, *args: str) -> subprocess.CompletedProcess:
         config = fleet_toml(

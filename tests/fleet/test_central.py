@@ -6,21 +6,28 @@ unit, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from fleet.central import rebuild_rollups
 from fleet.ingest import open_alerts
 from fleet.models import (
+    CashierDay,
     Entry,
+    PaymentDay,
+    ProductDay,
     Refund,
     RefundLine,
     RefundPayment,
     Sale,
     SaleLine,
     SalePayment,
+    SalesHour,
     SaleTax,
     Shift,
+    TaxDay,
     ZReport,
 )
 from fleet.registry import register_terminal
@@ -215,3 +222,78 @@ def test_a_members_sale_keeps_the_customer_id(fleet_db, ingest, settings, clock)
     (sale,) = Sale.select().bind(fleet_db)
     assert sale.customer == customer.id and isinstance(customer.id, str)
     assert [a.kind for a in open_alerts(fleet_db, "T01")] == []
+
+
+def rollup_rows(db) -> dict:
+    return {
+        model.__name__: sorted(
+            tuple(sorted(row.items())) for row in model.select().dicts().bind(db)
+        )
+        for model in (SalesHour, PaymentDay, ProductDay, TaxDay, CashierDay)
+    }
+
+
+@pytest.mark.parametrize("size", [3, 100])
+def test_the_rollups_add_up_to_the_central_tables(fleet_db, ingest, shop_days, size):
+    """Kept at ingest batch by batch, the rollups hold the sums of the central rows: the
+    day's takings per hour, per tender and per product, the refunds and the voids."""
+    ingest_days(fleet_db, ingest, shop_days, size)
+    for day in (DAY_ONE, DAY_TWO):
+        hours = list(SalesHour.select().where(SalesHour.business_day == day).bind(fleet_db))
+        sales = [s for s in rows(fleet_db, Sale, Sale.seq) if s.business_day == day]
+        refunds = [r for r in rows(fleet_db, Refund, Refund.seq) if r.business_day == day]
+        assert sum(h.sales for h in hours) == len(sales) > 0
+        assert sum(h.paid for h in hours) == sum(s.paid for s in sales)
+        assert sum(h.tax for h in hours) == sum(s.tax for s in sales)
+        assert sum(h.refunds for h in hours) == len(refunds)
+        assert sum(h.refunded for h in hours) == sum(r.paid for r in refunds)
+        assert {h.currency for h in hours if h.sales} == {"IDR"}
+        seqs = {s.seq for s in sales}
+        payments = [
+            p for p in rows(fleet_db, SalePayment, SalePayment.sale_seq) if p.sale_seq in seqs
+        ]
+        by_kind = {
+            r.kind: r.paid
+            for r in PaymentDay.select().where(PaymentDay.business_day == day).bind(fleet_db)
+        }
+        for kind in {p.kind for p in payments}:
+            assert by_kind[kind] == sum(p.amount for p in payments if p.kind == kind)
+        lines = [x for x in rows(fleet_db, SaleLine, SaleLine.sale_seq) if x.sale_seq in seqs]
+        products = {
+            r.sku: r
+            for r in ProductDay.select().where(ProductDay.business_day == day).bind(fleet_db)
+        }
+        for sku in {x.sku for x in lines}:
+            mine = [x for x in lines if x.sku == sku]
+            assert products[sku].amount == sum(x.amount for x in mine)
+            assert products[sku].lines == len(mine)
+        taxes = [x for x in rows(fleet_db, SaleTax, SaleTax.sale_seq) if x.sale_seq in seqs]
+        by_rate = {
+            (r.code, r.rate): r.amount
+            for r in TaxDay.select().where(TaxDay.business_day == day).bind(fleet_db)
+        }
+        assert by_rate == {
+            key: sum(x.amount for x in taxes if (x.code, x.rate) == key)
+            for key in {(x.code, x.rate) for x in taxes}
+        }
+        per_cashier = {
+            r.cashier: r.paid
+            for r in CashierDay.select().where(CashierDay.business_day == day).bind(fleet_db)
+        }
+        for cashier in {s.cashier for s in sales}:
+            assert per_cashier[cashier or 0] == sum(s.paid for s in sales if s.cashier == cashier)
+    voids = [e for e in shop_days.entries if e.type == "line_void"]
+    assert sum(h.voids for h in SalesHour.select().bind(fleet_db)) == len(voids) > 0
+    # the hour is the store's: a sale at 10:00 in Jakarta is in hour 10, not 3 (UTC)
+    first = rows(fleet_db, Sale, Sale.seq)[0]
+    local_hour = first.ts.replace(tzinfo=UTC).astimezone(ZoneInfo(shop_days.timezone)).hour
+    assert (
+        SalesHour.select()
+        .where((SalesHour.business_day == first.business_day) & (SalesHour.hour == local_hour))
+        .bind(fleet_db)
+        .exists()
+    )
+    kept = rollup_rows(fleet_db)
+    with fleet_db.atomic():
+        rebuild_rollups(fleet_db)
+    assert rollup_rows(fleet_db) == kept  # made again from the central tables: the same

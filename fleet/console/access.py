@@ -1,0 +1,96 @@
+"""Who may see and do what in the console.
+
+| role | sees | may change |
+|---|---|---|
+| ``admin`` (fleet admin) | everything | configuration, rollouts, jobs, accounts |
+| ``owner`` | every store (or those listed), sales, reports, terminals, journals | nothing (read) |
+| ``manager`` (store manager) | their stores only: sales, reports, terminals | nothing (read) |
+| ``auditor`` | journals and their exports, reports | nothing (read) |
+
+A store not visible to the viewer is answered as if it did not exist (404), so a
+changed id in a URL, a filter or an export link tells nothing, not even that it exists.
+A change asked for by a role that may not make it is refused (403) before anything is
+read from the request's form. Every query of a page goes through :meth:`Viewer.stores_clause`
+or :meth:`Viewer.require_store`, never a store id taken from the request as it came.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+from fleet.console.accounts import account_stores
+from fleet.models import ConsoleAccount, Terminal
+
+# what each role may see (pages) and change (actions)
+SEES = {
+    "admin": {"sales", "reports", "terminals", "journal", "config", "jobs", "accounts"},
+    "owner": {"sales", "reports", "terminals", "journal", "config"},
+    "manager": {"sales", "reports", "terminals"},
+    "auditor": {"reports", "journal"},
+}
+CHANGES = {
+    "admin": {"config", "rollouts", "jobs", "accounts"},
+    "owner": set(),
+    "manager": set(),
+    "auditor": set(),
+}
+
+
+class Forbidden(Exception):
+    """The viewer may not do this (403)."""
+
+
+class NotFound(Exception):
+    """Nothing there for this viewer (404): unknown, or another's."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    name: str
+    role: str
+    stores: frozenset[str] | None  # None: every store
+
+    @classmethod
+    def of(cls, account: ConsoleAccount) -> Viewer:
+        return cls(account.name, account.role, account_stores(account))
+
+    def sees(self, part: str) -> bool:
+        return part in SEES.get(self.role, set())
+
+    def may(self, action: str) -> bool:
+        return action in CHANGES.get(self.role, set())
+
+    def require_part(self, part: str) -> None:
+        if not self.sees(part):
+            raise NotFound(part)
+
+    def require_change(self, action: str) -> None:
+        if not self.may(action):
+            raise Forbidden(action)
+
+    def sees_store(self, store: str) -> bool:
+        return self.stores is None or store in self.stores
+
+    def require_store(self, store: str) -> str:
+        if not self.sees_store(store):
+            raise NotFound(store)
+        return store
+
+    def stores_clause(self, column: peewee.Field) -> peewee.Expression | bool:
+        """A WHERE clause keeping the rows of the viewer's stores (True: all)."""
+        if self.stores is None:
+            return True
+        return column.in_(sorted(self.stores))
+
+    def visible_stores(self, db: peewee.Database) -> list[str]:
+        query = Terminal.select(Terminal.store).distinct().order_by(Terminal.store)
+        stores = [store for (store,) in query.tuples().bind(db)]
+        return [s for s in stores if self.sees_store(s)]
+
+    def require_terminal(self, db: peewee.Database, terminal_id: str) -> Terminal:
+        terminal = Terminal.select().where(Terminal.id == terminal_id).bind(db).first()
+        if terminal is None or not self.sees_store(terminal.store):
+            raise NotFound(terminal_id)
+        return terminal

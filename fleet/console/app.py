@@ -1,0 +1,35 @@
+"""The console's Starlette application (``pos-fleet console`` serves it with uvicorn)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import peewee
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from fleet.config import ConsoleSettings
+from fleet.console import accounts
+from fleet.console.pages import auth, journal, metrics, reports, sales, terminals
+from fleet.console.web import Console, utcnow
+
+STATIC = Path(__file__).parent / "static"
+PAGES = (auth, sales, reports, terminals, journal, metrics)
+
+
+def create_app(
+    db: peewee.Database,
+    settings: ConsoleSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    cost: accounts.Argon2Cost = accounts.DEFAULT_COST,
+    live_every: float = 1.0,
+) -> Starlette:
+    routes = [route for module in PAGES for route in module.ROUTES]
+    routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
+    app = Starlette(routes=routes)
+    app.state.console = Console(db, settings or ConsoleSettings(), clock, cost, live_every)
+    return app

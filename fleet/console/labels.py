@@ -1,0 +1,63 @@
+"""Words the console shows for values it reads from the database (roles, tenders, states,
+alert and event kinds, report columns): each marked for the catalogues here, shown in
+the viewer's language by :func:`label`; a value not listed is shown as it is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from terminal.core.errors import N_
+
+LABELS = {
+    # roles
+    "admin": N_("fleet admin"),
+    "owner": N_("owner"),
+    "manager": N_("store manager"),
+    "auditor": N_("auditor"),
+    # tenders
+    "cash": N_("cash"),
+    "card": N_("card"),
+    "points": N_("points"),
+    # a terminal's state
+    "online": N_("online"),
+    "offline": N_("offline"),
+    # device events and alerts
+    "paper_out": N_("paper out"),
+    "paper_near_end": N_("paper near its end"),
+    "cover_open": N_("printer cover open"),
+    "printer_offline": N_("printer offline"),
+    "printer_error": N_("printer error"),
+    "drawer_open_too_long": N_("drawer open too long"),
+    "card_terminal_offline": N_("card terminal offline"),
+    "scanner_missing": N_("scanner missing"),
+    "scanner_offline": N_("scanner offline"),
+    "keypad_missing": N_("keypad missing"),
+    "keypad_offline": N_("keypad offline"),
+    "device_offline": N_("device offline"),
+    "fraud_signal": N_("fraud signal"),
+    "lockout": N_("lockout"),
+    "journal_truncated": N_("journal cut short"),
+    "gap": N_("entries missing"),
+    "declared gap": N_("entries declared missing"),
+    "hash mismatch": N_("entry changed"),
+    "broken link": N_("chain broken"),
+    "unknown key": N_("unknown signing key"),
+    "bad signature": N_("bad signature"),
+    "bad payload": N_("unreadable entry"),
+    "bad message": N_("malformed message"),
+    "terminal mismatch": N_("another terminal's entries"),
+    "unknown terminal": N_("unknown terminal"),
+    "ingest error": N_("not stored"),
+    "central": N_("report rows not built"),
+    "config refused": N_("configuration refused"),
+    "job failed": N_("job failed"),
+    "job refused": N_("job refused"),
+}
+
+
+def labeller(gettext: Callable[[str], str]) -> Callable[[str], str]:
+    def label(value: str) -> str:
+        found = LABELS.get(value)
+        return gettext(found) if found else value
+
+    return label

@@ -1,0 +1,228 @@
+"""The console in a real browser (Debian's Chromium, headless, through Selenium): each role
+signs in and sees its parts; a sale made on a real terminal (its agent a process of its
+own, a real Mosquitto, `pos-fleet serve`) appears on "Sales now" within two seconds,
+without a reload. Screenshots of each page at desktop and tablet widths are saved (in
+``docs/screenshots/console/`` when ``CONSOLE_SCREENSHOTS=1``, else in the test's
+directory), to be looked at."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
+
+from fleet import demo
+from fleet.config import ConsoleSettings
+from fleet.console import accounts
+from fleet.console.app import create_app
+from fleet.db import connect, create_tables
+from tests import chromium
+from tests.conftest import ROOT
+from tests.console_server import serve
+from tests.fleet.test_config_e2e import world
+from tests.fleet_world import all_held
+
+__all__ = ["world"]  # the fixture
+
+pytestmark = pytest.mark.skipif(not chromium.available(), reason="Debian's chromium missing")
+PASSWORD = "a long pass phrase"
+FAST = accounts.FAST_TEST_COST
+
+
+def screenshots_dir(tmp: Path) -> Path:
+    if os.environ.get("CONSOLE_SCREENSHOTS"):
+        return ROOT / "docs" / "screenshots" / "console"
+    return tmp / "screenshots"
+
+
+def sign_in(driver, url: str, name: str) -> None:
+    driver.get(f"{url}/login")
+    driver.find_element(By.NAME, "name").send_keys(name)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    WebDriverWait(driver, 10).until(  # the page after the sign-in, loaded
+        lambda d: (
+            "/login" not in d.current_url
+            and d.execute_script("return document.readyState") == "complete"
+        )
+    )
+
+
+def text_of(driver, css: str) -> str | None:
+    """The element's text, read in one step (the live section may be replaced between a
+    lookup and a read)."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null", css
+    )
+
+
+def nav(driver) -> list[str]:
+    return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "header nav a")]
+
+
+@pytest.fixture
+def console(world):
+    db = world.db()
+    create_tables(db)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    accounts.add_account(db, "ani", "admin", PASSWORD, now, cost=FAST)
+    accounts.add_account(db, "oka", "owner", PASSWORD, now, cost=FAST)
+    accounts.add_account(db, "made", "manager", PASSWORD, now, stores=["S1"], cost=FAST)
+    accounts.add_account(db, "rina", "auditor", PASSWORD, now, cost=FAST)
+    served = serve(create_app(db, ConsoleSettings(secure_cookies=False), cost=FAST, live_every=0.2))
+    yield served.url
+    served.stop()
+
+
+def test_a_sale_on_a_real_terminal_appears_on_sales_now_within_two_seconds(world, console):
+    shop = world.shop("T01", group="north")
+    world.serve()
+    shop.start_agent()
+    shop.sell(1)  # Teh Botol, Rp 5.500
+    all_held(world, shop)
+    driver = chromium.browser()
+    try:
+        sign_in(driver, console, "ani")
+        assert driver.current_url.endswith("/sales")
+        assert text_of(driver, "[data-total='IDR']") == "Rp 5.500"
+        driver.execute_script("window.stillTheSamePage = true")
+        sold_at = time.monotonic()
+        shop.sell(1)
+        while time.monotonic() - sold_at < 2.0:
+            shown = text_of(driver, "[data-total='IDR']")
+            if shown == "Rp 11.000":
+                break
+            time.sleep(0.05)
+        took = time.monotonic() - sold_at
+        assert shown == "Rp 11.000", f"still {shown} after {took:.1f} s"
+        assert driver.execute_script("return window.stillTheSamePage") is True  # no reload
+        row = text_of(driver, "tr[data-terminal='T01']")
+        assert "Rp 11.000" in row and " 2 " in f" {row.replace(chr(9), ' ')} "
+    finally:
+        driver.quit()
+
+
+def test_each_role_signs_in_and_sees_its_parts_with_screenshots(world, console, tmp_path):
+    shop = world.shop("T01", group="north")
+    world.serve()
+    shop.start_agent()
+    shop.sell(3)
+    all_held(world, shop)
+    shots = tmp_path / "screenshots"  # (the README's are the demo week's)
+    shots.mkdir(parents=True, exist_ok=True)
+    expected = {
+        "ani": ["Sales now", "Reports", "Terminals", "Journal"],
+        "oka": ["Sales now", "Reports", "Terminals", "Journal"],
+        "made": ["Sales now", "Reports", "Terminals"],
+        "rina": ["Reports", "Journal"],
+    }
+    for name, parts in expected.items():
+        driver = chromium.browser()
+        try:
+            sign_in(driver, console, name)
+            assert nav(driver) == parts, name
+        finally:
+            driver.quit()
+    for label, size in (("desktop", chromium.DESKTOP), ("tablet", chromium.TABLET)):
+        driver = chromium.browser(size)
+        try:
+            driver.get(f"{console}/login")
+            driver.save_screenshot(str(shots / f"login-{label}.png"))
+            sign_in(driver, console, "ani")
+            for page in ("sales", "terminals"):
+                driver.get(f"{console}/{page}")
+                assert driver.find_element(By.TAG_NAME, "h1").text
+                driver.save_screenshot(str(shots / f"{page}-{label}.png"))
+        finally:
+            driver.quit()
+    assert sorted(p.name for p in shots.glob("*.png")) == sorted(
+        f"{page}-{label}.png"
+        for page in ("login", "sales", "terminals")
+        for label in ("desktop", "tablet")
+    )
+
+
+def test_a_days_report_downloaded_equals_the_terminals_z_report(world, console):
+    shop = world.shop("T01", group="north")
+    world.serve()
+    shop.start_agent()
+    shop.sell(3)
+    pos = shop.pos
+    pos.shifts.close({10000: 1, 5000: 1, 1000: 1, 500: 1})
+    pos.sign_out()
+    pos.sign_in("2", "2580")  # the supervisor closes the day
+    printed = pos.shifts.z_report().report.to_payload()
+    all_held(world, shop)
+    day = datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    driver = chromium.browser()
+    try:
+        sign_in(driver, console, "made")  # the store manager of S1
+        driver.get(f"{console}/reports?period=day&date={day}")
+        link = driver.find_element(By.CSS_SELECTOR, "a.csv[href^='/reports/terminals.csv']")
+        cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+        href = link.get_attribute("href")
+    finally:
+        driver.quit()
+    got = httpx.get(href, cookies=cookies, timeout=10)  # the download, with the session
+    assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+    (row,) = list(csv.DictReader(io.StringIO(got.text)))
+    assert row["terminal"] == "T01"
+    for figure in ("sales", "gross_sales", "discounts", "net_sales"):
+        assert int(row[figure]) == printed[figure], figure
+    assert (int(row["sales"]), int(row["net_sales"]), int(row["taken"])) == (3, 16500, 16500)
+    z_csv = httpx.get(href.replace("terminals.csv", "z_reports.csv"), cookies=cookies, timeout=10)
+    (z,) = list(csv.DictReader(io.StringIO(z_csv.text)))
+    assert int(z["number"]) == 1 and int(z["net_sales"]) == printed["net_sales"]
+
+
+def test_screenshots_of_a_demo_week(tmp_path):
+    """The console over a week of demo sales (six terminals, three stores), seen as the
+    admin at 15:00 in Jakarta: every page at desktop and tablet widths. With
+    CONSOLE_SCREENSHOTS=1 (``make console-screenshots``) they go to the README's folder."""
+    db = connect(f"sqlite:///{tmp_path / 'demo.db'}")
+    create_tables(db)
+    now = datetime(2026, 11, 27, 8, 0)  # 15:00 in Jakarta, a Friday
+    demo.fill(db, now=now)
+    accounts.add_account(db, "ani", "admin", PASSWORD, now, cost=FAST)
+    served = serve(
+        create_app(db, ConsoleSettings(secure_cookies=False), clock=lambda: now, cost=FAST)
+    )
+    shots = screenshots_dir(tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    pages = {
+        "sales": "/sales",
+        "reports": "/reports?period=month&date=2026-11",
+        "terminals": "/terminals",
+        "journal": "/journal",
+    }
+    try:
+        for label, size in (("desktop", chromium.DESKTOP), ("tablet", chromium.TABLET)):
+            driver = chromium.browser(size)
+            try:
+                driver.get(f"{served.url}/login")
+                driver.save_screenshot(str(shots / f"demo-login-{label}.png"))
+                sign_in(driver, served.url, "ani")
+                for name, path in pages.items():
+                    driver.get(served.url + path)
+                    assert driver.find_element(By.TAG_NAME, "h1").text
+                    if name == "sales":
+                        total = driver.find_element(By.CSS_SELECTOR, "[data-total='IDR']").text
+                        assert total.startswith("Rp ") and total != "Rp 0"
+                    height = driver.execute_script("return document.body.scrollHeight")
+                    driver.set_window_size(size[0], min(max(size[1], height + 120), 4000))
+                    driver.save_screenshot(str(shots / f"demo-{name}-{label}.png"))
+                    driver.set_window_size(*size)
+            finally:
+                driver.quit()
+    finally:
+        served.stop()
+    assert len(list(shots.glob("demo-*.png"))) == 10
