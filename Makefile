@@ -90,6 +90,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/fleet_drain.py
 	$(PY) bench/fleet_presence.py
 	$(PY) bench/fleet_rollout.py
+	$(PY) bench/console_reports.py
 
 ## Resolve the dependencies anew into requirements/*.lock (on purpose; UPGRADE=1 moves
 ## every package to its newest allowed release). Commit the lock files with the change.

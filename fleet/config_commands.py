@@ -166,24 +166,34 @@ def price_list_document(db: peewee.Database, path: Path) -> dict:
     checked against the taxes, of the fleet's own document (the whole shop document the
     terminals run on): that must have been pushed first. SigningError naming every
     broken row; nothing is signed then."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise fleet_signing.SigningError(f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise fleet_signing.SigningError(f"{path.name}: not UTF-8 text") from None
+    return price_list_from_text(db, text, path.name)
+
+
+def price_list_from_text(db: peewee.Database, text: str, name: str) -> dict:
+    """:func:`price_list_document` of a CSV's text (an upload in the console)."""
     fleet_documents = rollouts.documents(db, sc.parse_scope("fleet"))
     if not fleet_documents:
         raise fleet_signing.SigningError(
-            f"{path.name}: push the fleet's shop document first (--scope fleet): the price "
+            f"{name}: push the fleet's shop document first (--scope fleet): the price "
             "list's currency and tax classes are the shop's"
         )
     base = rollouts.document_of(fleet_documents[0].envelope)  # the newest
     try:
         money = currency(base["store"]["currency"])
-        text = path.read_text(encoding="utf-8-sig")
     except (KeyError, TypeError, ValueError) as exc:
-        raise fleet_signing.SigningError(f"{path.name}: {exc}") from None
-    except OSError as exc:
-        raise fleet_signing.SigningError(f"{path}: {exc.strerror}") from None
+        raise fleet_signing.SigningError(f"{name}: {exc}") from None
     try:
-        products = parse_catalogue_csv(text, currency=money, tax_classes=base.get("taxes", {}))
+        products = parse_catalogue_csv(
+            text.lstrip("\ufeff"), currency=money, tax_classes=base.get("taxes", {})
+        )
     except CatalogueCsvError as exc:
-        raise fleet_signing.SigningError(f"{path.name}: {exc}") from None
+        raise fleet_signing.SigningError(f"{name}: {exc}") from None
     return {
         "products": [
             {

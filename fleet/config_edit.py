@@ -38,7 +38,25 @@ def editor_command() -> list[str]:
 
 
 def as_toml(document: dict) -> str:
-    return tomli_w.dumps(document)
+    """The document as TOML an admin reads and edits: tables as tomli-w writes them, and
+    each top-level list of flat tables (``[[products]]``, ``[[cashiers]]``) one
+    ``[[...]]`` table per entry, a field a line, whatever their length (tomli-w would
+    put short ones on one line each, so a price change would be a whole line's)."""
+    lists = {
+        key: value
+        for key, value in document.items()
+        if isinstance(value, list)
+        and value
+        and all(
+            isinstance(entry, dict) and not any(isinstance(v, dict) for v in entry.values())
+            for entry in value
+        )
+    }
+    rest = {key: value for key, value in document.items() if key not in lists}
+    parts = [tomli_w.dumps(rest)] if rest else []
+    for key, entries in lists.items():
+        parts += [f"[[{key}]]\n{tomli_w.dumps(entry)}" for entry in entries]
+    return "\n".join(part.rstrip("\n") + "\n" for part in parts)
 
 
 def current_document(db, scope) -> tuple[dict, str]:

@@ -196,7 +196,7 @@ def serve(config: FleetConfig, args, console: Console) -> int:
             if settings.secure_cookies
             else "; secure_cookies = false: for a demo only, never in production",
         )
-    app = create_app(_db(config), settings)
+    app = create_app(_db(config), settings, fleet=config)
     # the client's address is the peer's: the console reads X-Forwarded-For itself, only
     # from [console] trusted_proxies (the sign-in throttle counts per address)
     uvicorn.run(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -99,49 +100,91 @@ def run(config: FleetConfig, args, console: Console) -> int:
     return job_send(config, args, console)
 
 
-def job_send(config: FleetConfig, args, console: Console) -> int:
-    if len(args.text) > 200:
-        raise ValueError(f"--text: {len(args.text)} characters, at most 200")
-    expires = fleet_signing.parse_duration(args.expires)
-    job_id = args.id or f"j-{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
-    job_id = fp.decode("down/job", _job_bytes(job_id, args.kind, datetime.now(UTC), expires, "")).id
-    db = _db(config)
-    scope = sc.Scope("terminal", args.terminal) if args.terminal else sc.Scope("group", args.group)
+class JobError(ValueError):
+    """A job that cannot be sent as asked (nothing recorded or sent)."""
+
+
+@dataclass(frozen=True)
+class SentJob:
+    job_id: str
+    kind: str
+    scope: sc.Scope
+    terminals: int
+    sent: int
+    valid_until: datetime
+    error: str = ""  # the broker failed after ``sent`` terminals
+
+
+def send_job(
+    config: FleetConfig,
+    db,
+    kind: str,
+    scope: sc.Scope,
+    *,
+    text: str = "",
+    expires: timedelta = timedelta(hours=1),
+    job_id: str | None = None,
+) -> SentJob:
+    """Record a job for the scope's terminals and publish it retained on each one's
+    ``down/job/{id}``. JobError when nothing can be sent."""
+    if kind not in SENT_KINDS:
+        raise JobError(f"{kind!r}: not a job that can be sent ({', '.join(SENT_KINDS)})")
+    if len(text) > 200:
+        raise JobError(f"text: {len(text)} characters, at most 200")
+    job_id = job_id or f"j-{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+    job_id = fp.decode("down/job", _job_bytes(job_id, kind, datetime.now(UTC), expires, "")).id
     terminals = rollouts.scope_terminals(db, scope)
     if not terminals:
-        console.print(f"no terminal in {scope.label}; nothing sent")
-        return 1
+        raise JobError(f"no terminal in {scope.label}; nothing sent")
     if Job.select().where(Job.id == job_id).bind(db).exists():
-        console.print(f"job {job_id} exists already; nothing sent")
-        return 1
+        raise JobError(f"job {job_id} exists already; nothing sent")
     issued = datetime.now(UTC).replace(microsecond=0)
-    payload = _job_bytes(job_id, args.kind, issued, expires, args.text)
+    payload = _job_bytes(job_id, kind, issued, expires, text)
     naive = issued.replace(tzinfo=None)
     with write_transaction(db):
         Job.insert(
             id=job_id,
-            kind=args.kind,
-            text=args.text,
+            kind=kind,
+            text=text,
             target=scope.label,
             issued_at=naive,
             expires_at=naive + expires,
         ).execute(db)
         JobTarget.insert_many([{"job": job_id, "terminal_id": t} for t in terminals]).execute(db)
-    sent = 0
+    sent, error = 0, ""
     try:
         with Publisher(_broker(config)) as publisher:
             for tid in terminals:
                 publisher.publish(fp.topic(tid, "down/job", job_id), payload, retain=True)
                 sent += 1
     except PublishError as exc:
-        console.print(f"job {job_id}: sent to {sent} of {len(terminals)} terminals: {exc}")
+        error = str(exc)
+    return SentJob(job_id, kind, scope, len(terminals), sent, issued + expires, error)
+
+
+def job_send(config: FleetConfig, args, console: Console) -> int:
+    expires = fleet_signing.parse_duration(args.expires)
+    scope = sc.Scope("terminal", args.terminal) if args.terminal else sc.Scope("group", args.group)
+    try:
+        job = send_job(
+            config, _db(config), args.kind, scope, text=args.text, expires=expires, job_id=args.id
+        )
+    except JobError as exc:
+        if "at most 200" in str(exc):
+            raise ValueError(f"--{exc}") from None
+        console.print(str(exc))
+        return 1
+    if job.error:
+        console.print(
+            f"job {job.job_id}: sent to {job.sent} of {job.terminals} terminals: {job.error}"
+        )
         return 1
     console.print(
-        f"job {job_id} ({args.kind}) sent to {sent} terminal{'s' if sent != 1 else ''} "
-        f"of {scope.label}, valid until {(issued + expires).isoformat()}"
+        f"job {job.job_id} ({job.kind}) sent to {job.sent} terminal{'s' if job.sent != 1 else ''} "
+        f"of {scope.label}, valid until {job.valid_until.isoformat()}"
     )
-    if args.kind == "rotate_certificate":
-        return job_certify(config, job_id, console, wait=args.wait, expires=expires)
+    if job.kind == "rotate_certificate":
+        return job_certify(config, job.job_id, console, wait=args.wait, expires=expires)
     return 0
 
 

@@ -279,19 +279,28 @@ def read_document(path: Path) -> dict[str, Any]:
     """A shop document from TOML (the shop sections of ``config/pos.toml``'s form, and
     ``[[products]]``). SigningError naming what is wrong."""
     try:
-        with open(path, "rb") as fh:
-            document = tomllib.load(fh)
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SigningError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SigningError(f"{path}: cannot be read: {exc}") from None
+    return parse_document(text, str(path))
+
+
+def parse_document(text: str, name: str = "the document") -> dict[str, Any]:
+    """A shop document from its TOML text (``name`` says where it came from in errors).
+    SigningError naming what is wrong."""
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SigningError(f"{path}: not valid TOML: {exc}") from None
+        raise SigningError(f"{name}: not valid TOML: {exc}") from None
     try:
         sc.check_sections(document)
         check_staff(document)
         # TOML dates and times have no JSON form; a shop document has none
         sc.canonical_json(document)
     except (ValueError, TypeError) as exc:
-        raise SigningError(f"{path}: {exc}") from None
+        raise SigningError(f"{name}: {exc}") from None
     return document
 
 

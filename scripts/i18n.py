@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = ROOT / "terminal" / "locale"
 LANGUAGES = ["en", "id"]
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "gettext": None}
 KV_MESSAGE = re.compile(r'_\(("(?:[^"\\]|\\.)*")\)')
 
 

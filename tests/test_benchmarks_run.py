@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("fleet_drain.py", "drain to the fleet"),
         ("fleet_presence.py", "COMMIT to fleet COMMIT"),
         ("fleet_rollout.py", "reported applied"),
+        ("console_reports.py", "ratio rollups / plain"),
     ],
 )
 def test_benchmark_runs(script, prints):

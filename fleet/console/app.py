@@ -11,13 +11,23 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from fleet.config import ConsoleSettings
+from fleet.config import ConsoleSettings, FleetConfig
 from fleet.console import accounts
-from fleet.console.pages import auth, journal, metrics, reports, sales, terminals
+from fleet.console.operations import Operations
+from fleet.console.pages import (
+    auth,
+    config,
+    jobs,
+    journal,
+    metrics,
+    reports,
+    sales,
+    terminals,
+)
 from fleet.console.web import Console, utcnow
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, sales, reports, terminals, journal, metrics)
+PAGES = (auth, sales, reports, terminals, config, jobs, journal, metrics)
 
 
 def create_app(
@@ -27,9 +37,15 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     cost: accounts.Argon2Cost = accounts.DEFAULT_COST,
     live_every: float = 1.0,
+    fleet: FleetConfig | None = None,
 ) -> Starlette:
+    """The console on ``db``. ``fleet``: the fleet's settings whose signing directory and
+    broker the admin's changes use (None: the console only reads)."""
     routes = [route for module in PAGES for route in module.ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     app = Starlette(routes=routes)
-    app.state.console = Console(db, settings or ConsoleSettings(), clock, cost, live_every)
+    operations = Operations(db, fleet) if fleet is not None else None
+    app.state.console = Console(
+        db, settings or ConsoleSettings(), clock, cost, live_every, operations
+    )
     return app

@@ -51,6 +51,7 @@ class Console:
     clock: Callable[[], datetime] = utcnow
     cost: accounts.Argon2Cost = accounts.DEFAULT_COST
     live_every: float = 1.0  # seconds between looks for new sales (server-sent events)
+    operations: Any = None  # fleet.console.operations.Operations: the admin's changes
     env: jinja2.Environment = field(init=False)
 
     def __post_init__(self) -> None:

@@ -16,11 +16,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fleet import rollout as rollouts
 from fleet import signing
+from fleet.config import ConsoleSettings
+from fleet.console import accounts
+from fleet.console.app import create_app
 from fleet.ingest import Ingest
 from fleet.models import Alert, ConfigDocument, Rollout, RolloutTarget, TerminalConfig
 from fleet.registry import get_terminal, register_terminal
 from terminal.core import fleet_protocol as fp
 from terminal.core import signed_config as sc
+from tests.fleet.console_client import signed_in
 
 
 def status_message(result="applied", versions=None, reason="", message="", rollout="") -> bytes:
@@ -338,3 +342,63 @@ def test_an_alert_after_the_push_fails_the_error_gate_unless_allowed(shops, sign
     assert ended.state == "done", ended.message
     figures = rollouts.wave_figures(shops, ended, 1)
     assert ("T03", "printer_error") in figures.errors
+
+
+def test_the_console_shows_the_rollouts_and_documents_each_viewer_may_see(
+    shops, ingest, signing_dir
+):
+
+    fleet = Fleet(shops, ingest, (signing_dir / signing.ROOT_PUBLIC).read_bytes(), refuse={"T02"})
+    _planned, ended = push(
+        shops, signing_dir, price("TEH", 5500), "group:north", fleet, waves=[25, 50, 100]
+    )
+    assert ended.state == "stopped"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    cost = accounts.FAST_TEST_COST
+    accounts.add_account(shops, "ani", "admin", "a long pass phrase", now, cost=cost)
+    accounts.add_account(
+        shops, "oka", "owner", "a long pass phrase", now, stores=["Elsewhere"], cost=cost
+    )
+    app = create_app(shops, ConsoleSettings(secure_cookies=False), cost=cost)
+    admin = signed_in(app, "ani", "a long pass phrase").get("/config").text
+    assert f'data-rollout="{ended.id}"' in admin and "stopped" in admin
+    assert "1 refused, more than 0 allowed: T02 (invalid)" in admin
+    assert "group:north" in admin and '<td class="num">1</td><td>' in admin  # 1 product
+    other = signed_in(app, "oka", "a long pass phrase").get("/config").text
+    assert "group:north" not in other and f'data-rollout="{ended.id}"' not in other
+
+
+def test_the_preview_shows_what_each_terminal_applies_and_the_difference_from_it(
+    shops, ingest, signing_dir, tmp_path
+):
+    from fleet.config import FleetConfig, SigningSettings  # noqa: PLC0415
+    from tests.fleet.console_client import csrf_of  # noqa: PLC0415
+
+    fleet = Fleet(shops, ingest, (signing_dir / signing.ROOT_PUBLIC).read_bytes())
+    push(shops, signing_dir, price("TEH", 5000), "group:north", fleet, waves=[100])
+    fleet.refuse = {"T02"}
+    _planned, ended = push(
+        shops, signing_dir, price("TEH", 5500), "group:north", fleet, waves=[25, 50, 100]
+    )
+    assert ended.state == "stopped"  # T01 runs version 2; T02, T03, T04 version 1
+    now = datetime.now(UTC).replace(tzinfo=None)
+    cost = accounts.FAST_TEST_COST
+    accounts.add_account(shops, "ani", "admin", "a long pass phrase", now, cost=cost)
+    config = FleetConfig(signing=SigningSettings(dir=str(signing_dir)))
+    app = create_app(shops, ConsoleSettings(secure_cookies=False), cost=cost, fleet=config)
+    admin = signed_in(app, "ani", "a long pass phrase")
+    token = csrf_of(admin.get("/config/edit?scope=group:north").text)
+    preview = admin.post(
+        "/config/preview",
+        data={
+            "csrf": token,
+            "scope": "group:north",
+            "document": '[[products]]\nsku = "TEH"\nname = "Teh"\nprice = 6000\n'
+            'tax_class = "PPN"\n',
+        },
+    ).text
+    assert "Applied now: 1 terminal on version 2, 3 terminals on version 1" in preview
+    newest = preview.split("data-diff>")[1].split("</pre>")[0]
+    assert "-price = 5500" in newest and "+price = 6000" in newest
+    applied = preview.split("data-applied-diff>")[1].split("</pre>")[0]
+    assert "-price = 5000" in applied and "+price = 6000" in applied

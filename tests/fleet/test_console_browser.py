@@ -18,18 +18,28 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from fleet import demo
-from fleet.config import ConsoleSettings
+from fleet.config import ConsoleSettings, load_config
 from fleet.console import accounts
 from fleet.console.app import create_app
 from fleet.db import connect, create_tables
+from fleet.models import ConsoleAudit
 from tests import chromium
 from tests.conftest import ROOT
 from tests.console_server import serve
-from tests.fleet.test_config_e2e import world
-from tests.fleet_world import all_held
+from tests.fleet.test_config_e2e import (
+    TEH,
+    TEH_6000,
+    applied,
+    push,
+    pushed_and_applied,
+    shop_sections_toml,
+    world,
+)
+from tests.fleet_world import all_held, fleet_toml, wait_for
 
 __all__ = ["world"]  # the fixture
 
@@ -120,8 +130,8 @@ def test_each_role_signs_in_and_sees_its_parts_with_screenshots(world, console, 
     shots = tmp_path / "screenshots"  # (the README's are the demo week's)
     shots.mkdir(parents=True, exist_ok=True)
     expected = {
-        "ani": ["Sales now", "Reports", "Terminals", "Journal"],
-        "oka": ["Sales now", "Reports", "Terminals", "Journal"],
+        "ani": ["Sales now", "Reports", "Terminals", "Configuration", "Jobs", "Journal"],
+        "oka": ["Sales now", "Reports", "Terminals", "Configuration", "Journal"],
         "made": ["Sales now", "Reports", "Terminals"],
         "rina": ["Reports", "Journal"],
     }
@@ -226,3 +236,73 @@ def test_screenshots_of_a_demo_week(tmp_path):
     finally:
         served.stop()
     assert len(list(shots.glob("demo-*.png"))) == 10
+
+
+def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, tmp_path):
+    """The admin changes a group's price in the console: the document as TOML in the
+    form, the difference shown, signed and pushed; the real terminal applies it between
+    sales and the page shows the rollout done; the next sale has the new price."""
+    shop = world.shop("T01", group="north", config_root_key=f'"{world.root_public}"')
+    world.serve()
+    shop.start_agent()
+    fleet_doc = world.tmp / "fleet.toml"
+    fleet_doc.write_text(shop_sections_toml())
+    pushed_and_applied(push(world, "--scope", "fleet", str(fleet_doc), "--wait", "30"), shop, "")
+    db = world.db()
+    create_tables(db)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    accounts.add_account(db, "ani", "admin", PASSWORD, now, cost=FAST)
+    settings = load_config(
+        fleet_toml(
+            tmp_path / "console.toml",
+            db_url=world.db_url,
+            broker=world.broker,
+            client_id="console",
+            signing=world.signing,
+        )
+    )
+    served = serve(create_app(db, ConsoleSettings(secure_cookies=False), cost=FAST, fleet=settings))
+    driver = chromium.browser()
+    try:
+        sign_in(driver, served.url, "ani")
+        driver.get(f"{served.url}/config/edit?scope=group:north")
+        area = driver.find_element(By.NAME, "document")
+        area.clear()
+        area.send_keys(TEH_6000)
+        driver.find_element(By.NAME, "waves").clear()
+        driver.find_element(By.NAME, "waves").send_keys("100%")
+        driver.find_element(By.NAME, "wait").clear()
+        driver.find_element(By.NAME, "wait").send_keys("60")
+        driver.find_element(By.CSS_SELECTOR, "form.config button[type=submit]").click()
+        diff = driver.find_element(By.CSS_SELECTOR, "pre[data-diff]").text
+        assert "+price = 6000" in diff and '+sku = "TEH-BTL"' in diff
+        driver.find_element(By.CSS_SELECTOR, "button[data-push]").click()
+        assert "/config" in driver.current_url
+        wait_for(
+            lambda: shop.pos.fleet_config.poll() or "group:north" in str(applied(shop)),
+            "the group's price applied on the terminal",
+        )
+
+        def rollout_done() -> bool:
+            driver.get(f"{served.url}/config")
+            return text_of(driver, "[data-rollout] [data-state]") == "done"
+
+        wait_for(rollout_done, "the rollout shown done")
+
+        driver.get(f"{served.url}/jobs")  # and a job: the terminal's diagnostics
+        Select(driver.find_element(By.NAME, "kind")).select_by_value("diagnostics")
+        driver.find_element(By.NAME, "target").send_keys("terminal:T01")
+        driver.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+
+        def answered() -> bool:
+            driver.get(f"{served.url}/jobs")
+            return text_of(driver, "[data-job] tr[data-terminal='T01'] [data-answer]") == "done"
+
+        wait_for(answered, "the terminal's answer to the job on the page")
+    finally:
+        driver.quit()
+        served.stop()
+    shop.pos.scan(TEH)
+    assert shop.pos.cart.lines[0].amount == 6000
+    audit = [a.action for a in ConsoleAudit.select().bind(db)]
+    assert "config push" in audit and "job sent" in audit

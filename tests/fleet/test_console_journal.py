@@ -5,6 +5,7 @@ line does not."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import zipfile
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from fleet.config import ConsoleSettings
 from fleet.console import accounts
 from fleet.console.app import create_app
+from fleet.models import Entry
 from tests.fleet.console_client import signed_in
 from tests.fleet.test_central import ingest_days
 
@@ -59,3 +61,30 @@ def test_an_auditor_verifies_and_exports_a_chain_that_verifies_offline(
     manager = signed_in(app, "made", PASSWORD)  # a store manager sees no journal
     assert manager.get(f"/journal/{tid}").status_code == 404
     assert manager.get(f"/journal/{tid}/export.zip").status_code == 404
+
+
+def test_a_z_report_shown_beside_the_fleets_rebuild_equal_to_the_unit_or_where_not(
+    fleet_db, ingest, shop_days
+):
+    ingest_days(fleet_db, ingest, shop_days, 100)
+    tid = shop_days.terminal_id
+    app = app_with(fleet_db, ("rina", "auditor", None))
+    auditor = signed_in(app, "rina", PASSWORD)
+    page = auditor.get(f"/reports/z/{tid}/1")
+    assert page.status_code == 200 and 'data-z="equal"' in page.text
+    assert auditor.get(f"/reports/z/{tid}/99").status_code == 404
+    assert auditor.get("/reports/z/T99/1").status_code == 404
+    # a sale of that day changed in the fleet's copy: the rebuild no longer equals it
+    sale = (
+        Entry.select()
+        .where((Entry.terminal_id == tid) & (Entry.type == "sale"))
+        .bind(fleet_db)
+        .first()
+    )
+    changed = json.loads(sale.payload_json)
+    changed["total"] += 1000
+    Entry.update(payload_json=json.dumps(changed)).where(
+        (Entry.terminal_id == tid) & (Entry.seq == sale.seq)
+    ).execute(fleet_db)
+    page = auditor.get(f"/reports/z/{tid}/1")
+    assert 'data-z="differs"' in page.text and "data-differs" in page.text

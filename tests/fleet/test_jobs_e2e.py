@@ -135,6 +135,11 @@ def test_a_certificate_rotation_from_the_admin_to_the_terminal_and_back(world):
         certified.stdout.replace("\n", " ")
     )
     wait_for(lambda: target(world, "r-1").state == "done", "the rotation done at the fleet")
+    # (the install job's own answer is a message of its own: it may come a moment later)
+    wait_for(
+        lambda: target(world, step.certificate_job).state in ("done", "failed", "refused"),
+        "the install job's answer at the fleet",
+    )
     install = target(world, step.certificate_job)
     assert install.state == "done", install.detail
     assert json.loads(install.data_json) == {"serial": step.serial, "previous_serial": old_serial}

@@ -11,6 +11,7 @@ from fleet.console import period_report
 from fleet.console.access import NotFound
 from fleet.console.pdf import report_pdf
 from fleet.console.web import Context, page
+from fleet.reports import check_z_report
 
 
 def _report(ctx: Context) -> tuple[period_report.Report, str]:
@@ -72,7 +73,27 @@ def report_file(ctx: Context) -> Response:
     )
 
 
+@page("reports")
+def z_report(ctx: Context, terminal_id: str, number: str) -> Response:
+    """A Z report as the terminal journaled (and printed) it, beside the same figures the
+    fleet rebuilds from the entries it covered: equal to the unit, or the differences."""
+    terminal = ctx.viewer.require_terminal(ctx.db, terminal_id)
+    if not number.isdigit():
+        raise NotFound(number)
+    try:
+        check = check_z_report(ctx.db, terminal.id, int(number))
+    except LookupError:
+        raise NotFound(number) from None
+    names = sorted(set(check.journaled) | set(check.rebuilt))
+    rows = [
+        (name, check.journaled.get(name), check.rebuilt.get(name), name in check.differences)
+        for name in names
+    ]
+    return ctx.render("z_report.html", terminal=terminal, check=check, rows=rows)
+
+
 ROUTES = [
+    Route("/reports/z/{terminal_id}/{number}", z_report),
     Route("/reports", reports),
     Route("/reports/report.pdf", report_file),
     Route("/reports/{table}.csv", report_csv),

@@ -1,0 +1,228 @@
+"""The console's heavy pages on a big fleet: "Sales now" for the whole fleet and a store's
+end-of-month report, with 2,000,000 sales (10,000,000 lines) from 500 terminals in a
+real PostgreSQL (Debian's, initdb into a temporary directory), timed on the server side
+(the query functions the pages call), median of 20.
+
+The fleet's tables are filled by SQL (``generate_series``), a month of trading in 100
+stores of 5 terminals, each sale with 5 lines and one tender; the rollups the ingest keeps
+are made from them by the fleet's own ``rebuild_rollups``-equivalent SQL (the same sums,
+set-wise: a rebuild through Python would take an hour at this size).
+
+Baseline, in the same run: the same figures from the sales tables themselves (``sale``
+indexed on business day and store, ``sale_line``, ``sale_payment``), the plain way a
+report would ask them. Goal (issue 15): each page under 300 ms.
+
+    python bench/console_reports.py            # 2,000,000 sales (several minutes to fill)
+    BENCH_QUICK=1 python bench/console_reports.py   # 20,000 sales, for the test suite
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fleet.console.access import Viewer  # noqa: E402
+from fleet.console.period_report import Period, build  # noqa: E402
+from fleet.console.sales_now import sales_now  # noqa: E402
+from fleet.db import connect, create_tables  # noqa: E402
+from tests.postgres import start_postgres  # noqa: E402
+
+STORES, PER_STORE, DAYS, LINES = 100, 5, 30, 5
+TODAY = date(2026, 11, 27)
+NOW = datetime(2026, 11, 27, 8, 0)  # 15:00 in Jakarta
+RUNS = 20
+
+
+def fill(db, sales: int) -> None:
+    """Terminals, sales with lines and tenders, then the rollups (set-wise SQL)."""
+    terminals = STORES * PER_STORE
+    first = TODAY - timedelta(days=DAYS - 1)
+    run = db.execute_sql
+    run(
+        "INSERT INTO terminal (id, store, terminal_group, timezone, registered_at, status, "
+        "acked_seq, acked_hash, acked_epoch, reported_head, duplicates, software) "
+        "SELECT 'T' || lpad(n::text, 4, '0'), 'Store ' || lpad(((n - 1) / %s + 1)::text, 3, '0'), "
+        "'bench', 'Asia/Jakarta', now(), 'online', 0, repeat('0', 64), 0, 0, 0, '' "
+        "FROM generate_series(1, %s) n",
+        (PER_STORE, terminals),
+    )  # (the terminal T0001 is n = 1: the sales' mod(n, terminals) + 1 names the same)
+    # sale n: terminal mod(n, terminals) + 1; day and hour spread evenly; seq per terminal
+    tid = f"'T' || lpad((mod(n, {terminals}) + 1)::text, 4, '0')"
+    store = f"'Store ' || lpad((mod(n, {terminals}) / {PER_STORE} + 1)::text, 3, '0')"
+    seq = f"(n / {terminals} + 1)"
+    day = f"(DATE '{first.isoformat()}' + mod(n / {terminals}, {DAYS}))"
+    run(
+        f"""INSERT INTO sale (terminal_id, seq, epoch, store, number, label, return_code, ts,
+              business_day, currency, cashier, shift, total, paid, rounding, discount, net, tax,
+              points_earned)
+           SELECT {tid}, {seq}, 1, {store}, {seq}, 'x', '',
+              {day} + make_interval(hours => 1 + mod(n, 13)), {day}, 'IDR', 1 + mod(n, 4), 1,
+              50000, 50000, 0, 0, 45045, 4955, 0
+           FROM generate_series(0, {sales - 1}) n"""
+    )
+    run(
+        f"""INSERT INTO sale_line (terminal_id, sale_seq, position, sku, quantity, unit_price,
+              amount, tax_class, discount)
+           SELECT s.terminal_id, s.seq, l,
+              'SKU' || lpad(mod(s.seq * 7 + l * 13, 500)::text, 3, '0'), '1', 10000, 10000,
+              'PPN', 0
+           FROM sale s, generate_series(1, {LINES}) l"""
+    )
+    run(
+        """INSERT INTO sale_payment (terminal_id, sale_seq, position, kind, amount)
+           SELECT terminal_id, seq, 1, CASE WHEN mod(seq, 3) = 0 THEN 'card' ELSE 'cash' END, paid
+           FROM sale"""
+    )
+    # the rollups, as the ingest adds them up (hours in Jakarta: UTC + 7)
+    run(
+        """INSERT INTO sales_hour (terminal_id, business_day, hour, store, currency, sales, paid,
+              total, tax, discount, refunds, refunded, refund_goods, voids)
+           SELECT terminal_id, business_day, extract(hour from ts + interval '7 hours')::int,
+              min(store), 'IDR', count(*), sum(paid), sum(total), sum(tax), sum(discount),
+              0, 0, 0, 0
+           FROM sale GROUP BY 1, 2, 3"""
+    )
+    run(
+        """INSERT INTO payment_day (terminal_id, business_day, kind, store, paid, payments,
+              refunded)
+           SELECT p.terminal_id, s.business_day, p.kind, min(s.store), sum(p.amount), count(*), 0
+           FROM sale_payment p JOIN sale s ON s.terminal_id = p.terminal_id AND s.seq = p.sale_seq
+           GROUP BY 1, 2, 3"""
+    )
+    run(
+        """INSERT INTO product_day (store, business_day, sku, quantity_milli, amount, lines,
+              returned_milli, returned_amount)
+           SELECT s.store, s.business_day, l.sku, count(*) * 1000, sum(l.amount), count(*), 0, 0
+           FROM sale_line l JOIN sale s ON s.terminal_id = l.terminal_id AND s.seq = l.sale_seq
+           GROUP BY 1, 2, 3"""
+    )
+    run(
+        """INSERT INTO tax_day (store, business_day, code, rate, base, amount, sales)
+           SELECT store, business_day, 'PPN', '11', sum(net), sum(tax), count(*)
+           FROM sale GROUP BY 1, 2"""
+    )
+    run(
+        """INSERT INTO cashier_day (terminal_id, business_day, cashier, store, sales, paid,
+              discount, refunds, refunded)
+           SELECT terminal_id, business_day, cashier, min(store), count(*), sum(paid),
+              sum(discount), 0, 0
+           FROM sale GROUP BY 1, 2, 3"""
+    )
+    run("ANALYZE")
+
+
+def plain_sales_now(db) -> list:
+    """Today's figures from the sales tables: per store and terminal, by hour, by tender,
+    top products (what the page shows), with the indexes the tables have."""
+    run = db.execute_sql
+    day = TODAY
+    return [
+        run(
+            "SELECT store, terminal_id, count(*), sum(paid) FROM sale WHERE business_day = %s "
+            "GROUP BY 1, 2",
+            (day,),
+        ).fetchall(),
+        run(
+            "SELECT extract(hour from ts + interval '7 hours'), sum(paid) FROM sale "
+            "WHERE business_day = %s GROUP BY 1",
+            (day,),
+        ).fetchall(),
+        run(
+            "SELECT p.kind, sum(p.amount) FROM sale_payment p JOIN sale s ON "
+            "s.terminal_id = p.terminal_id AND s.seq = p.sale_seq WHERE s.business_day = %s "
+            "GROUP BY 1",
+            (day,),
+        ).fetchall(),
+        run(
+            "SELECT l.sku, sum(l.amount) a FROM sale_line l JOIN sale s ON "
+            "s.terminal_id = l.terminal_id AND s.seq = l.sale_seq WHERE s.business_day = %s "
+            "GROUP BY 1 ORDER BY a DESC LIMIT 10",
+            (day,),
+        ).fetchall(),
+        run(
+            "SELECT store, sum(paid) FROM sale WHERE business_day = %s GROUP BY 1",
+            (day - timedelta(days=7),),
+        ).fetchall(),
+    ]
+
+
+def plain_month(db, store: str) -> list:
+    run = db.execute_sql
+    first, last = TODAY.replace(day=1), TODAY.replace(day=30)
+    where = "s.store = %s AND s.business_day BETWEEN %s AND %s"
+    return [
+        run(
+            f"SELECT s.terminal_id, count(*), sum(s.paid), sum(s.total), sum(s.tax) FROM sale s "
+            f"WHERE {where} GROUP BY 1",
+            (store, first, last),
+        ).fetchall(),
+        run(
+            f"SELECT s.terminal_id, s.cashier, count(*), sum(s.paid) FROM sale s WHERE {where} "
+            "GROUP BY 1, 2",
+            (store, first, last),
+        ).fetchall(),
+        run(
+            "SELECT p.kind, sum(p.amount) FROM sale_payment p JOIN sale s ON "
+            f"s.terminal_id = p.terminal_id AND s.seq = p.sale_seq WHERE {where} GROUP BY 1",
+            (store, first, last),
+        ).fetchall(),
+        run(
+            "SELECT l.sku, sum(l.amount) FROM sale_line l JOIN sale s ON "
+            f"s.terminal_id = l.terminal_id AND s.seq = l.sale_seq WHERE {where} GROUP BY 1",
+            (store, first, last),
+        ).fetchall(),
+    ]
+
+
+def median_ms(call) -> float:
+    call()  # warm
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
+    sales = 20_000 if quick else 2_000_000
+    postgres = start_postgres()
+    try:
+        db = connect(postgres.new_database())
+        create_tables(db)
+        started = time.perf_counter()
+        fill(db, sales)
+        lines = db.execute_sql("SELECT count(*) FROM sale_line").fetchone()[0]
+        print(
+            f"{sales:,} sales, {lines:,} lines, {STORES * PER_STORE} terminals in {STORES} "
+            f"stores, {DAYS} days (filled in {time.perf_counter() - started:.0f} s)"
+        )
+        admin = Viewer("bench", "admin", None)
+        store = "Store 001"
+        month = Period("month", TODAY.replace(day=1), TODAY.replace(day=30))
+        now_ms = median_ms(lambda: sales_now(db, admin, NOW))
+        plain_now_ms = median_ms(lambda: plain_sales_now(db))
+        month_ms = median_ms(lambda: build(db, admin, month, store))
+        plain_month_ms = median_ms(lambda: plain_month(db, store))
+        check = sales_now(db, admin, NOW)
+        assert check.totals and check.totals[0].sales > 0, "no sales today: the bench is wrong"
+        print(f"Sales now, whole fleet (median of {RUNS}): {now_ms:7.1f} ms (goal < 300 ms)")
+        print(f"  the same from the sales tables:          {plain_now_ms:7.1f} ms")
+        print(f"  ratio rollups / plain: {now_ms / plain_now_ms:.2f}x")
+        print(f"End of month, one store (median of {RUNS}):  {month_ms:7.1f} ms (goal < 300 ms)")
+        print(f"  the same from the sales tables:          {plain_month_ms:7.1f} ms")
+        print(f"  ratio rollups / plain: {month_ms / plain_month_ms:.2f}x")
+    finally:
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    main()
