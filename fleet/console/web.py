@@ -9,6 +9,7 @@ a worker thread (peewee is synchronous); the handlers are async only to read the
 
 from __future__ import annotations
 
+import asyncio
 import gettext as gettext_module
 import secrets
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ import jinja2
 import peewee
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from fleet.config import ConsoleSettings
 from fleet.console import accounts
@@ -87,8 +88,14 @@ class Context:
         return translator(self.language)
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        return HTMLResponse(
+            self.render_text(template, **values), status_code=status, headers=SECURITY_HEADERS
+        )
+
+    def render_text(self, template: str, **values: Any) -> str:
+        """A template as text (a whole page, or a live section's fragment)."""
         t = self.translations()
-        html = self.console.env.get_template(template).render(
+        return self.console.env.get_template(template).render(
             _=t.gettext,
             ngettext=t.ngettext,
             label=labeller(t.gettext),
@@ -100,7 +107,6 @@ class Context:
             languages=LANGUAGES,
             **values,
         )
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
 SECURITY_HEADERS = {
@@ -210,3 +216,56 @@ def action(change: str) -> Callable[[Handler], Callable[[Request], Awaitable[Res
         return endpoint
 
     return wrap
+
+
+# -- live sections (server-sent events) ---------------------------------------------------------
+HEARTBEAT = 15.0  # seconds: a comment line keeps proxies from closing a quiet stream
+
+
+def _event(name: str, html: str) -> str:
+    lines = html.splitlines() or [""]
+    return f"event: {name}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
+
+
+def live(
+    part: str,
+    version: Callable[[Context], Any],
+    fragment: Callable[[Context], str],
+) -> Callable[[Request], Awaitable[Response]]:
+    """An event stream for a page's live section: every ``live_every`` seconds the
+    session is looked at again (signed out, or no longer allowed: ``signed-out`` and the
+    end) and ``version(ctx)`` asked; at the first look, and whenever it changed since,
+    ``fragment(ctx)`` is sent as an ``update`` event (the page's ``static/live.js`` puts
+    it in place). Both run with the viewer as it is at that moment, in a worker thread."""
+
+    async def endpoint(request: Request) -> Response:
+        console: Console = request.app.state.console
+        ctx = await run_in_threadpool(_context, console, request)
+        if ctx.viewer is None or not ctx.viewer.sees(part):
+            return Response("sign in first", status_code=401)
+
+        async def stream():
+            # nothing taken as shown: the first look sends the section (what changed
+            # between the page's rendering and this stream's start is not missed)
+            shown: Any = object()
+            quiet = 0.0
+            while not await request.is_disconnected():
+                await asyncio.sleep(console.live_every)
+                quiet += console.live_every
+                now = await run_in_threadpool(_context, console, request)
+                if now.viewer is None or not now.viewer.sees(part):
+                    yield "event: signed-out\ndata: \n\n"
+                    return
+                seen = await run_in_threadpool(version, now)
+                if seen != shown:
+                    shown = seen
+                    yield _event("update", await run_in_threadpool(fragment, now))
+                    quiet = 0.0
+                elif quiet >= HEARTBEAT:
+                    yield ": still here\n\n"
+                    quiet = 0.0
+
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    return endpoint

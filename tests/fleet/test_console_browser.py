@@ -278,16 +278,16 @@ def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, t
         assert "+price = 6000" in diff and '+sku = "TEH-BTL"' in diff
         driver.find_element(By.CSS_SELECTOR, "button[data-push]").click()
         assert "/config" in driver.current_url
+        driver.execute_script("window.stillTheSamePage = true")
         wait_for(
             lambda: shop.pos.fleet_config.poll() or "group:north" in str(applied(shop)),
             "the group's price applied on the terminal",
         )
-
-        def rollout_done() -> bool:
-            driver.get(f"{served.url}/config")
-            return text_of(driver, "[data-rollout] [data-state]") == "done"
-
-        wait_for(rollout_done, "the rollout shown done")
+        wait_for(  # the page follows the rollout as it goes, without a reload
+            lambda: text_of(driver, "[data-rollout] [data-state]") == "done",
+            "the rollout shown done",
+        )
+        assert driver.execute_script("return window.stillTheSamePage") is True
 
         driver.get(f"{served.url}/jobs")  # and a job: the terminal's diagnostics
         Select(driver.find_element(By.NAME, "kind")).select_by_value("diagnostics")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 
+from peewee import fn
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -20,8 +21,8 @@ from fleet.config_commands import price_list_from_text
 from fleet.console import accounts
 from fleet.console.access import Forbidden, NotFound
 from fleet.console.operations import WaveOptions
-from fleet.console.web import Context, action, page
-from fleet.models import ConfigDocument, Rollout, Terminal, TerminalConfig
+from fleet.console.web import Context, action, live, page
+from fleet.models import ConfigDocument, Rollout, RolloutTarget, Terminal, TerminalConfig
 from terminal.core import signed_config as sc
 
 SHOWN = 30
@@ -45,6 +46,44 @@ def _visible_scopes(ctx: Context) -> set[str] | None:
     )
 
 
+def _shown_rollouts(ctx: Context, visible: set[str] | None) -> list[Rollout]:
+    return [
+        r
+        for r in Rollout.select().order_by(Rollout.id.desc()).limit(SHOWN).bind(ctx.db)
+        if visible is None or r.scope in visible
+    ]
+
+
+def _rollouts(ctx: Context, visible: set[str] | None) -> list[dict]:
+    waves = []
+    for r in _shown_rollouts(ctx, visible):
+        figures = [rollouts.wave_figures(ctx.db, r, n) for n in range(len(r.waves.split(",")))]
+        waves.append({"rollout": r, "waves": figures, "shares": r.waves.split(",")})
+    return waves
+
+
+def _rollouts_version(ctx: Context) -> tuple:
+    """What changes when a rollout moves: its state and wave, and its terminals' answers."""
+    shown = _shown_rollouts(ctx, _visible_scopes(ctx))
+    ids = [r.id for r in shown]
+    answers = (
+        RolloutTarget.select(
+            RolloutTarget.rollout,
+            RolloutTarget.result,
+            RolloutTarget.sent_at.is_null(),
+            fn.COUNT(RolloutTarget.terminal_id),
+        )
+        .where(RolloutTarget.rollout.in_(ids or [0]))
+        .group_by(RolloutTarget.rollout, RolloutTarget.result, RolloutTarget.sent_at.is_null())
+        .tuples()
+        .bind(ctx.db)
+    )
+    return (
+        tuple((r.id, r.state, r.current_wave, r.message) for r in shown),
+        tuple(sorted((a, b or "", bool(c), d) for a, b, c, d in answers)),
+    )
+
+
 @page("config")
 def config(ctx: Context) -> Response:
     visible = _visible_scopes(ctx)
@@ -65,13 +104,7 @@ def config(ctx: Context) -> Response:
                 "products": len(content.get("products", [])),
             }
         )
-    waves = []
-    for r in Rollout.select().order_by(Rollout.id.desc()).limit(SHOWN).bind(ctx.db):
-        if visible is not None and r.scope not in visible:
-            continue
-        figures = [rollouts.wave_figures(ctx.db, r, n) for n in range(len(r.waves.split(",")))]
-        waves.append({"rollout": r, "waves": figures, "shares": r.waves.split(",")})
-    return ctx.render("config.html", documents=documents, rollouts=waves)
+    return ctx.render("config.html", documents=documents, rollouts=_rollouts(ctx, visible))
 
 
 ROUTES = [Route("/config", config)]
@@ -258,6 +291,16 @@ def rollout_change(ctx: Context, form, rollout_id: str, verb: str) -> Response:
 
 
 ROUTES += [
+    Route(
+        "/config/live",
+        live(
+            "config",
+            _rollouts_version,
+            lambda ctx: ctx.render_text(
+                "_rollouts.html", rollouts=_rollouts(ctx, _visible_scopes(ctx))
+            ),
+        ),
+    ),
     Route("/config/edit", config_edit),
     Route("/config/preview", config_preview, methods=["POST"]),
     Route("/config/push", config_push, methods=["POST"]),
