@@ -75,6 +75,12 @@ def text_of(driver, css: str) -> str | None:
     )
 
 
+def found(driver, css: str):
+    """The element, once the page that has it is loaded (a click's navigation takes a
+    moment)."""
+    return WebDriverWait(driver, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
+
+
 def nav(driver) -> list[str]:
     return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "header nav a")]
 
@@ -274,10 +280,10 @@ def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, t
         driver.find_element(By.NAME, "wait").clear()
         driver.find_element(By.NAME, "wait").send_keys("60")
         driver.find_element(By.CSS_SELECTOR, "form.config button[type=submit]").click()
-        diff = driver.find_element(By.CSS_SELECTOR, "pre[data-diff]").text
+        diff = found(driver, "pre[data-diff]").text
         assert "+price = 6000" in diff and '+sku = "TEH-BTL"' in diff
         driver.find_element(By.CSS_SELECTOR, "button[data-push]").click()
-        assert "/config" in driver.current_url
+        found(driver, "section#rollouts [data-rollout]")  # back on /config, the rollout there
         driver.execute_script("window.stillTheSamePage = true")
         wait_for(
             lambda: shop.pos.fleet_config.poll() or "group:north" in str(applied(shop)),
@@ -293,6 +299,7 @@ def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, t
         Select(driver.find_element(By.NAME, "kind")).select_by_value("diagnostics")
         driver.find_element(By.NAME, "target").send_keys("terminal:T01")
         driver.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+        found(driver, "[data-job]")
 
         def answered() -> bool:
             driver.get(f"{served.url}/jobs")
