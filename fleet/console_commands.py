@@ -31,8 +31,7 @@ from rich.table import Table
 from fleet.config import FleetConfig
 from fleet.config_commands import _db
 from fleet.console import accounts
-from fleet.db import write_transaction
-from fleet.models import ConsoleAccount, ConsoleSession
+from fleet.models import ConsoleAccount
 
 log = logging.getLogger("fleet.console")
 
@@ -97,7 +96,7 @@ def run(config: FleetConfig, args, console: Console) -> int:
             )
             print(uri)  # (not through rich: a URI that wraps is not scanned)
         else:
-            disable_account(db, args.name)
+            accounts.disable_account(db, args.name)
             _audit(db, "account disabled", args.name, now)
             console.print(f"{args.name}: disabled; its sessions are signed out")
     except accounts.AccountError as exc:
@@ -132,19 +131,6 @@ def _audit(db, action: str, detail: str, now: datetime) -> None:
     except (KeyError, OSError):
         user = "?"
     accounts.audit(db, f"cli:{user}"[:64], action, detail, "cli", now)
-
-
-def disable_account(db, name: str) -> None:
-    """No more sign-ins for ``name``; its open sessions end now.
-
-    (Belongs in :mod:`fleet.console.accounts` next to ``set_password``; here until it is.)
-    """
-    account = accounts.get_account(db, name)
-    if account is None:
-        raise accounts.AccountError(f"no account {name}")
-    with write_transaction(db):
-        ConsoleAccount.update(disabled=True).where(ConsoleAccount.id == account.id).execute(db)
-        ConsoleSession.delete().where(ConsoleSession.account == account.id).execute(db)
 
 
 def list_accounts(db, console: Console) -> int:

@@ -20,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 import peewee
@@ -147,6 +148,7 @@ class TerminalSealer:
     _seen: dict[tuple[str, ...], tuple[set[str], list[str], list[dict]]] = field(
         default_factory=dict
     )
+    _signers: dict[tuple, object] = field(default_factory=dict)
 
     def _documents(self, envelopes: list[str]) -> tuple[set[str], list[str], list[dict]]:
         key = tuple(envelopes)
@@ -157,6 +159,19 @@ class TerminalSealer:
             hashes = [hashlib.sha256(p).hexdigest() for p in payloads]
             self._seen = {key: (wanted, hashes, [d["scope"] for d in decoded])}  # the last
         return self._seen[key]
+
+    @cached_property
+    def _escrow(self) -> X25519PrivateKey:
+        return _private(self.signing_dir)
+
+    def _signer_for(self, scopes: tuple[tuple[str, str], ...]):
+        """The signing key for these documents' scopes, read once per push (one sealer a
+        push), not once per terminal."""
+        if scopes not in self._signers:
+            self._signers[scopes] = self._signer(
+                [{"kind": kind, "name": name} for kind, name in scopes]
+            )
+        return self._signers[scopes]
 
     def _signer(self, scopes: list[dict]):
         candidates = [self.scope] if self.scope else [sc.Scope(**s) for s in scopes]
@@ -193,7 +208,7 @@ class TerminalSealer:
             self.missing.add(terminal.id)
             return ""
         terminal_public = cs.load_public_hex(public)
-        escrow = _private(self.signing_dir)
+        escrow = self._escrow
         sealed = {}
         for name, row in sorted(chosen.items()):
             scope = sc.parse_scope(row.scope)
@@ -205,7 +220,7 @@ class TerminalSealer:
                     "set it again (pos-fleet secret set)"
                 ) from None
             sealed[name] = cs.seal(terminal_public, cs.terminal_context(terminal.id, name), value)
-        private = self._signer(scopes)
+        private = self._signer_for(tuple((s["kind"], s["name"]) for s in scopes))
         now = datetime.now(UTC)
         return cs.sign_secrets(
             private, terminal.id, hashes, sealed, now, now + self.expires

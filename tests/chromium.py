@@ -18,12 +18,17 @@ DESKTOP = (1366, 900)
 TABLET = (820, 1180)
 
 
-def available() -> bool:
-    return Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
+INSTALL_HINT = (
+    "Debian's chromium and chromium-driver are not installed: run `make test`, which "
+    "installs them (or apt-get install chromium chromium-driver)"
+)
 
 
 def browser(size: tuple[int, int] = DESKTOP) -> webdriver.Chrome:
-    """A new headless Chromium; ``driver.quit()`` ends it (and its profile is removed)."""
+    """A new headless Chromium; ``driver.quit()`` ends it (and its profile is removed).
+    Fails, naming the packages, when they are missing (a browser test is never skipped)."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        raise RuntimeError(INSTALL_HINT)
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM

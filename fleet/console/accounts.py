@@ -160,6 +160,16 @@ def set_password(
         ConsoleSession.delete().where(ConsoleSession.account == account.id).execute(db)
 
 
+def disable_account(db: peewee.Database, name: str) -> None:
+    """No more sign-ins for ``name``; its open sessions end now."""
+    account = get_account(db, name)
+    if account is None:
+        raise AccountError(f"no account {name}")
+    with write_transaction(db):
+        ConsoleAccount.update(disabled=True).where(ConsoleAccount.id == account.id).execute(db)
+        ConsoleSession.delete().where(ConsoleSession.account == account.id).execute(db)
+
+
 def new_totp_secret(db: peewee.Database, name: str) -> str:
     """A new second factor for the account: its ``otpauth://`` URI (shown once)."""
     account = get_account(db, name)

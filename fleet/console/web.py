@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -205,7 +205,7 @@ def action(change: str) -> Callable[[Handler], Callable[[Request], Awaitable[Res
             if ctx.viewer is None:
                 return Response("sign in first", status_code=401)
             if not ctx.viewer.may(change):
-                return _errors(ctx, lambda: (_ for _ in ()).throw(Forbidden(change)))
+                return _errors(ctx, partial(ctx.viewer.require_change, change))
             form = await request.form()
             if not secrets.compare_digest(str(form.get("csrf", "")), ctx.session.csrf):
                 return Response("the form is out of date: reload the page", status_code=403)

@@ -43,7 +43,6 @@ from tests.fleet_world import all_held, fleet_toml, wait_for
 
 __all__ = ["world"]  # the fixture
 
-pytestmark = pytest.mark.skipif(not chromium.available(), reason="Debian's chromium missing")
 PASSWORD = "a long pass phrase"
 FAST = accounts.FAST_TEST_COST
 

@@ -12,23 +12,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fleet.console.web import Context, page
+from fleet.ingest import DEVICE_KINDS
 from fleet.models import Alert, DeviceEvent, Terminal, TerminalConfig, ZReport
 
 # device events that say something is wrong (until the same device's device_ok)
-DEVICE_TROUBLE = {
-    "paper_out",
-    "paper_near_end",
-    "cover_open",
-    "printer_offline",
-    "printer_error",
-    "drawer_open_too_long",
-    "card_terminal_offline",
-    "scanner_missing",
-    "scanner_offline",
-    "keypad_missing",
-    "keypad_offline",
-    "device_offline",
-}
+DEVICE_TROUBLE = DEVICE_KINDS
 
 
 @dataclass
