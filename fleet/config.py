@@ -59,6 +59,8 @@ class ConsoleSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     # who may read /metrics (Prometheus); nobody else gets it
     metrics_from: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # owners may propose configuration changes for their stores; a fleet admin approves
+    owner_proposals: bool = False
 
 
 class FleetConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

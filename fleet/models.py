@@ -721,6 +721,28 @@ class ConsoleAudit(BaseModel):
         table_name = "console_audit"
 
 
+class ConfigProposal(BaseModel):
+    """A change of a scope's document asked for by an owner, waiting for a fleet admin
+    (``[console] owner_proposals``): ``document`` as canonical JSON, ``base_version``
+    the scope's newest version when it was asked for (0: none). ``state``: pending,
+    approved (signed and pushed as ``rollout``), rejected (``reason``), withdrawn."""
+
+    scope = CharField(max_length=120, index=True)
+    base_version = BigIntegerField(default=0)
+    document = TextField()
+    note = TextField(default="")
+    proposed_by = CharField(max_length=64)
+    proposed_at = DateTimeField()
+    state = CharField(max_length=10, default="pending", index=True)
+    decided_by = CharField(max_length=64, default="")
+    decided_at = DateTimeField(null=True)
+    reason = TextField(default="")
+    rollout = IntegerField(null=True)
+
+    class Meta:
+        table_name = "config_proposal"
+
+
 MODELS = [
     Terminal,
     TerminalKey,
@@ -755,4 +777,5 @@ MODELS = [
     ConsoleThrottle,
     ConsoleAudit,
     JobProgress,
+    ConfigProposal,
 ]

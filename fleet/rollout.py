@@ -99,13 +99,18 @@ def split_waves(terminals: list[str], waves: list[int]) -> list[list[str]]:
     return out
 
 
+def scope_clause(scope: sc.Scope) -> peewee.Expression | bool:
+    """A WHERE clause on :class:`Terminal` keeping the terminals a scope reaches."""
+    if scope.kind == "group":
+        return Terminal.group == scope.name
+    if scope.kind == "terminal":
+        return Terminal.id == scope.name
+    return True
+
+
 def scope_terminals(db: peewee.Database, scope: sc.Scope) -> list[str]:
     """The registered terminals a scope reaches, by id."""
-    query = Terminal.select(Terminal.id).order_by(Terminal.id)
-    if scope.kind == "group":
-        query = query.where(Terminal.group == scope.name)
-    elif scope.kind == "terminal":
-        query = query.where(Terminal.id == scope.name)
+    query = Terminal.select(Terminal.id).where(scope_clause(scope)).order_by(Terminal.id)
     return [tid for (tid,) in query.tuples().bind(db)]
 
 

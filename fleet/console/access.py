@@ -3,9 +3,15 @@
 | role | sees | may change |
 |---|---|---|
 | ``admin`` (fleet admin) | everything | configuration, rollouts, jobs, accounts |
-| ``owner`` | every store (or those listed), sales, reports, terminals, journals | nothing (read) |
+| ``owner`` | all (or listed) stores: sales, reports, terminals, journals | proposals, where set |
 | ``manager`` (store manager) | their stores only: sales, reports, terminals | nothing (read) |
 | ``auditor`` | journals and their exports, reports | nothing (read) |
+
+Everyone changes their own password and second factor (``self``); nothing else of a
+read-only role's is a change.
+
+An owner's configuration change (``[console] owner_proposals``) is a proposal a fleet
+admin approves or rejects (:mod:`fleet.console.proposals`); nothing is signed by it.
 
 A store not visible to the viewer is answered as if it did not exist (404), so a
 changed id in a URL, a filter or an export link tells nothing, not even that it exists.
@@ -25,16 +31,17 @@ from fleet.models import ConsoleAccount, Terminal
 
 # what each role may see (pages) and change (actions)
 SEES = {
-    "admin": {"sales", "reports", "terminals", "journal", "config", "jobs", "accounts"},
-    "owner": {"sales", "reports", "terminals", "journal", "config"},
-    "manager": {"sales", "reports", "terminals"},
-    "auditor": {"reports", "journal"},
+    "admin": {"sales", "reports", "terminals", "journal", "config", "jobs", "accounts", "self"},
+    "owner": {"sales", "reports", "terminals", "journal", "config", "self"},
+    "manager": {"sales", "reports", "terminals", "self"},
+    "auditor": {"reports", "journal", "self"},
 }
+# "self": one's own password and second factor, the only change a read-only role makes
 CHANGES = {
-    "admin": {"config", "rollouts", "jobs", "accounts"},
-    "owner": set(),
-    "manager": set(),
-    "auditor": set(),
+    "admin": {"config", "rollouts", "jobs", "accounts", "self"},
+    "owner": {"self"},  # + "propose", where the fleet lets owners propose
+    "manager": {"self"},
+    "auditor": {"self"},
 }
 
 
@@ -51,16 +58,25 @@ class Viewer:
     name: str
     role: str
     stores: frozenset[str] | None  # None: every store
+    proposes: bool = False  # an owner whose configuration changes wait for an admin
 
     @classmethod
-    def of(cls, account: ConsoleAccount) -> Viewer:
-        return cls(account.name, account.role, account_stores(account))
+    def of(cls, account: ConsoleAccount, *, owner_proposals: bool = False) -> Viewer:
+        proposes = owner_proposals and account.role == "owner"
+        return cls(account.name, account.role, account_stores(account), proposes)
 
     def sees(self, part: str) -> bool:
         return part in SEES.get(self.role, set())
 
     def may(self, action: str) -> bool:
+        if action == "propose":
+            return self.proposes
         return action in CHANGES.get(self.role, set())
+
+    def drafts(self) -> bool:
+        """Whether the viewer writes configuration documents: signs them (an admin) or
+        proposes them (an owner where the fleet lets them)."""
+        return self.may("config") or self.may("propose")
 
     def require_part(self, part: str) -> None:
         if not self.sees(part):

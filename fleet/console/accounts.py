@@ -170,6 +170,69 @@ def disable_account(db: peewee.Database, name: str) -> None:
         ConsoleSession.delete().where(ConsoleSession.account == account.id).execute(db)
 
 
+def enable_account(db: peewee.Database, name: str) -> None:
+    account = get_account(db, name)
+    if account is None:
+        raise AccountError(f"no account {name}")
+    ConsoleAccount.update(disabled=False).where(ConsoleAccount.id == account.id).execute(db)
+
+
+def new_totp_candidate() -> str:
+    """A second factor's secret, not stored until a code from it is shown
+    (:func:`confirm_totp`): an authenticator set up wrong locks nobody out."""
+    return base64.b32encode(os.urandom(20)).decode()
+
+
+def totp_uri(secret: str, name: str) -> str:
+    return _totp(secret).get_provisioning_uri(name, ISSUER)
+
+
+def confirm_totp(db: peewee.Database, name: str, secret: str, code: str, now: datetime) -> None:
+    """Keep ``secret`` as the account's second factor, if ``code`` is one of its."""
+    try:
+        if len(base64.b32decode(secret)) != 20:
+            raise ValueError
+    except ValueError:
+        raise AccountError("the second factor's key was changed: start again") from None
+    step = totp_step(secret, code.strip(), now)
+    if step is None:
+        raise AccountError("that code is not the authenticator's: check its clock and retry")
+    account = get_account(db, name)
+    if account is None:
+        raise AccountError(f"no account {name}")
+    ConsoleAccount.update(totp_secret=secret, totp_step=step).where(
+        ConsoleAccount.id == account.id
+    ).execute(db)
+
+
+def change_own_password(
+    db: peewee.Database,
+    name: str,
+    current: str,
+    new: str,
+    *,
+    cost: Argon2Cost = DEFAULT_COST,
+) -> None:
+    """A new password for the account whose current one is given; every session of it
+    ends (sign in again with the new one)."""
+    account = get_account(db, name)
+    if account is None or not password_matches(current, account.password_hash):
+        raise AccountError("the current password is not right")
+    set_password(db, name, new, cost=cost)
+
+
+def list_accounts(db: peewee.Database) -> list[ConsoleAccount]:
+    return list(ConsoleAccount.select().order_by(ConsoleAccount.name).bind(db))
+
+
+def audit_trail(db: peewee.Database, account: str = "", limit: int = 200) -> list[ConsoleAudit]:
+    """The newest audited events (of ``account`` only, given one)."""
+    query = ConsoleAudit.select().order_by(ConsoleAudit.at.desc(), ConsoleAudit.id.desc())
+    if account:
+        query = query.where(ConsoleAudit.account == account)
+    return list(query.limit(limit).bind(db))
+
+
 def new_totp_secret(db: peewee.Database, name: str) -> str:
     """A new second factor for the account: its ``otpauth://`` URI (shown once)."""
     account = get_account(db, name)

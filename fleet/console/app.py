@@ -12,9 +12,10 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from fleet.config import ConsoleSettings, FleetConfig
-from fleet.console import accounts
+from fleet.console.accounts import DEFAULT_COST, Argon2Cost
 from fleet.console.operations import Operations
 from fleet.console.pages import (
+    accounts,
     auth,
     config,
     jobs,
@@ -27,7 +28,7 @@ from fleet.console.pages import (
 from fleet.console.web import Console, utcnow
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, sales, reports, terminals, config, jobs, journal, metrics)
+PAGES = (auth, sales, reports, terminals, config, jobs, journal, accounts, metrics)
 
 
 def create_app(
@@ -35,7 +36,7 @@ def create_app(
     settings: ConsoleSettings | None = None,
     *,
     clock: Callable[[], datetime] = utcnow,
-    cost: accounts.Argon2Cost = accounts.DEFAULT_COST,
+    cost: Argon2Cost = DEFAULT_COST,
     live_every: float = 1.0,
     fleet: FleetConfig | None = None,
 ) -> Starlette:

@@ -24,6 +24,14 @@ LABELS = {
     "stopped": N_("stopped"),
     "aborted": N_("aborted"),
     "done": N_("done"),
+    # a configuration proposal's state
+    "pending": N_("waiting for approval"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+    # an account's state
+    "disabled": N_("disabled"),
+    "active": N_("active"),
     # jobs and their answers
     "send_now": N_("send now"),
     "x_report": N_("X report"),

@@ -141,7 +141,11 @@ def client_address(request: Request, settings: ConsoleSettings) -> str:
 def _context(console: Console, request: Request) -> Context:
     token = request.cookies.get(COOKIE)
     session = accounts.session_for(console.db, token, console.clock())
-    viewer = Viewer.of(session.account) if session else None
+    viewer = (
+        Viewer.of(session.account, owner_proposals=console.settings.owner_proposals)
+        if session
+        else None
+    )
     language = session.account.language if session else console.settings.language
     return Context(console, request, session, viewer, language)
 
@@ -192,10 +196,14 @@ def page(part: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respons
     return wrap
 
 
-def action(change: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """A POST for viewers who may ``change``: checked before the form is looked at
-    (a read-only role's crafted request gets 403), then the CSRF token (the session's,
-    in the form's ``csrf`` field). ``handler(ctx, form, **path_params)``."""
+def action(
+    change: str | tuple[str, ...],
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """A POST for viewers who may ``change`` (one of them, given several): checked
+    before the form is looked at (a read-only role's crafted request gets 403), then the
+    CSRF token (the session's, in the form's ``csrf`` field).
+    ``handler(ctx, form, **path_params)``."""
+    changes = (change,) if isinstance(change, str) else change
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @wraps(handler)
@@ -204,8 +212,8 @@ def action(change: str) -> Callable[[Handler], Callable[[Request], Awaitable[Res
             ctx = await run_in_threadpool(_context, console, request)
             if ctx.viewer is None:
                 return Response("sign in first", status_code=401)
-            if not ctx.viewer.may(change):
-                return _errors(ctx, partial(ctx.viewer.require_change, change))
+            if not any(ctx.viewer.may(c) for c in changes):
+                return _errors(ctx, partial(ctx.viewer.require_change, changes[0]))
             form = await request.form()
             if not secrets.compare_digest(str(form.get("csrf", "")), ctx.session.csrf):
                 return Response("the form is out of date: reload the page", status_code=403)

@@ -135,7 +135,15 @@ def test_each_role_signs_in_and_sees_its_parts_with_screenshots(world, console, 
     shots = tmp_path / "screenshots"  # (the README's are the demo week's)
     shots.mkdir(parents=True, exist_ok=True)
     expected = {
-        "ani": ["Sales now", "Reports", "Terminals", "Configuration", "Jobs", "Journal"],
+        "ani": [
+            "Sales now",
+            "Reports",
+            "Terminals",
+            "Configuration",
+            "Jobs",
+            "Journal",
+            "Accounts",
+        ],
         "oka": ["Sales now", "Reports", "Terminals", "Configuration", "Journal"],
         "made": ["Sales now", "Reports", "Terminals"],
         "rina": ["Reports", "Journal"],
@@ -218,6 +226,7 @@ def test_screenshots_of_a_demo_week(tmp_path):
         "reports": "/reports?period=month&date=2026-11",
         "terminals": "/terminals",
         "journal": "/journal",
+        "accounts": "/accounts",
     }
     try:
         for label, size in (("desktop", chromium.DESKTOP), ("tablet", chromium.TABLET)):
@@ -240,13 +249,15 @@ def test_screenshots_of_a_demo_week(tmp_path):
                 driver.quit()
     finally:
         served.stop()
-    assert len(list(shots.glob("demo-*.png"))) == 10
+    assert len(list(shots.glob("demo-*.png"))) == 12
 
 
 def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, tmp_path):
     """The admin changes a group's price in the console: the document as TOML in the
     form, the difference shown, signed and pushed; the real terminal applies it between
-    sales and the page shows the rollout done; the next sale has the new price."""
+    sales and the page shows the rollout done. An owner then proposes another price, the
+    admin approves it and the terminal applies it; the admin rolls back to the first
+    change with the version's button; the next sale has that price."""
     shop = world.shop("T01", group="north", config_root_key=f'"{world.root_public}"')
     world.serve()
     shop.start_agent()
@@ -257,6 +268,7 @@ def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, t
     create_tables(db)
     now = datetime.now(UTC).replace(tzinfo=None)
     accounts.add_account(db, "ani", "admin", PASSWORD, now, cost=FAST)
+    accounts.add_account(db, "oka", "owner", PASSWORD, now, cost=FAST)
     settings = load_config(
         fleet_toml(
             tmp_path / "console.toml",
@@ -266,7 +278,8 @@ def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, t
             signing=world.signing,
         )
     )
-    served = serve(create_app(db, ConsoleSettings(secure_cookies=False), cost=FAST, fleet=settings))
+    console_settings = ConsoleSettings(secure_cookies=False, owner_proposals=True)
+    served = serve(create_app(db, console_settings, cost=FAST, fleet=settings))
     driver = chromium.browser()
     try:
         sign_in(driver, served.url, "ani")
@@ -305,6 +318,52 @@ def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, t
             return text_of(driver, "[data-job] tr[data-terminal='T01'] [data-answer]") == "done"
 
         wait_for(answered, "the terminal's answer to the job on the page")
+
+        # an owner proposes Rp 7.000; the admin approves; the terminal applies version 2
+        driver.delete_all_cookies()
+        sign_in(driver, served.url, "oka")
+        driver.get(f"{served.url}/config/edit?scope=group:north")
+        area = driver.find_element(By.NAME, "document")
+        area.clear()
+        area.send_keys(TEH_6000.replace("6000", "7000"))
+        driver.find_element(By.CSS_SELECTOR, "form.config button[type=submit]").click()
+        assert "+price = 7000" in found(driver, "pre[data-diff]").text
+        driver.find_element(By.NAME, "note").send_keys("Teh Botol up from Monday")
+        driver.find_element(By.CSS_SELECTOR, "button[data-propose]").click()
+        assert found(driver, "dd[data-state]").text == "waiting for approval"
+        proposal_url = driver.current_url
+        assert not applied(shop)["group:north"].version > 1  # nothing sent yet
+        driver.delete_all_cookies()
+        sign_in(driver, served.url, "ani")
+        driver.get(f"{served.url}/config")
+        driver.find_element(By.CSS_SELECTOR, "[data-proposals] a").click()
+        assert found(driver, "[data-note]").text == "Teh Botol up from Monday"
+        driver.find_element(By.NAME, "wait").clear()
+        driver.find_element(By.NAME, "wait").send_keys("60")
+        driver.find_element(By.CSS_SELECTOR, "button[data-approve]").click()
+        found(driver, "section#rollouts [data-rollout]")
+
+        def version_applied(version: int) -> bool:
+            shop.pos.fleet_config.poll()
+            held = applied(shop).get("group:north")
+            return held is not None and held.version == version
+
+        wait_for(lambda: version_applied(2), "the owner's price, approved, applied")
+        driver.get(proposal_url)
+        assert found(driver, "dd[data-state]").text.startswith("approved (ani")
+
+        # the admin rolls back to version 1 with its button
+        driver.get(f"{served.url}/config")
+        driver.find_element(By.CSS_SELECTOR, "a[data-roll-back][href$='version=1']").click()
+        assert "price = 6000" in found(driver, "textarea[name=document]").get_attribute("value")
+        driver.find_element(By.NAME, "wait").clear()
+        driver.find_element(By.NAME, "wait").send_keys("60")
+        driver.find_element(By.CSS_SELECTOR, "form.config button[type=submit]").click()
+        diff = found(driver, "pre[data-diff]").text
+        assert "-price = 7000" in diff and "+price = 6000" in diff
+        driver.find_element(By.CSS_SELECTOR, "button[data-push]").click()
+        found(driver, "section#rollouts [data-rollout]")
+        wait_for(lambda: version_applied(3), "the rollback applied")
     finally:
         driver.quit()
         served.stop()
@@ -312,3 +371,4 @@ def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, t
     assert shop.pos.cart.lines[0].amount == 6000
     audit = [a.action for a in ConsoleAudit.select().bind(db)]
     assert "config push" in audit and "job sent" in audit
+    assert "config propose" in audit and "proposal approve" in audit

@@ -18,7 +18,7 @@ from fleet import config_edit as config_edit_module
 from fleet import rollout as rollouts
 from fleet import signing as fleet_signing
 from fleet.config_commands import price_list_from_text
-from fleet.console import accounts
+from fleet.console import accounts, proposals
 from fleet.console.access import Forbidden, NotFound
 from fleet.console.operations import WaveOptions
 from fleet.console.web import Context, action, live, page
@@ -88,6 +88,8 @@ def _rollouts_version(ctx: Context) -> tuple:
 def config(ctx: Context) -> Response:
     visible = _visible_scopes(ctx)
     documents = []
+    newest: dict[str, int] = {}  # scope -> its newest version
+    drafts_for: dict[str, bool] = {}  # scope -> the viewer may write its document
     for document in (
         ConfigDocument.select()
         .order_by(ConfigDocument.created_at.desc(), ConfigDocument.id.desc())
@@ -96,15 +98,28 @@ def config(ctx: Context) -> Response:
     ):
         if visible is not None and document.scope not in visible:
             continue
+        if document.scope not in drafts_for:
+            scope = sc.parse_scope(document.scope)
+            newest[document.scope] = rollouts.last_version(ctx.db, scope)
+            drafts_for[document.scope] = ctx.viewer.may("config") or (
+                ctx.viewer.may("propose") and proposals.may_propose_for(ctx.db, ctx.viewer, scope)
+            )
         content = rollouts.document_of(document.envelope)
         documents.append(
             {
                 "row": document,
                 "sections": sorted(k for k in content if k != "products"),
                 "products": len(content.get("products", [])),
+                "roll_back": drafts_for[document.scope]
+                and document.version != newest[document.scope],
             }
         )
-    return ctx.render("config.html", documents=documents, rollouts=_rollouts(ctx, visible))
+    return ctx.render(
+        "config.html",
+        documents=documents,
+        rollouts=_rollouts(ctx, visible),
+        proposals=proposals.listed(ctx.db, visible),
+    )
 
 
 ROUTES = [Route("/config", config)]
@@ -143,11 +158,35 @@ def _options(form) -> WaveOptions:
     )
 
 
+def _may_draft_for(ctx: Context, scope: sc.Scope) -> None:
+    """An admin writes any scope's document; an owner who proposes, their own scopes'
+    (another's: as if it did not exist)."""
+    if ctx.viewer.may("config"):
+        return
+    if not ctx.viewer.may("propose"):
+        raise Forbidden("config")
+    if not proposals.may_propose_for(ctx.db, ctx.viewer, scope):
+        raise NotFound(scope.label)
+
+
 @page("config")
 def config_edit(ctx: Context) -> Response:
-    ctx.viewer.require_change("config")
+    """A scope's newest document in the editor; with ``version``, that older version's
+    content (a roll back: pushed as the next version once seen and confirmed)."""
     scope = _scope_from(ctx.request.query_params.get("scope", "fleet"))
-    document, what = config_edit_module.current_document(ctx.db, scope)
+    _may_draft_for(ctx, scope)
+    version = ctx.request.query_params.get("version", "")
+    if version:
+        held = next(
+            (d for d in rollouts.documents(ctx.db, scope) if str(d.version) == version), None
+        )
+        if held is None:
+            raise NotFound(version)
+        document = rollouts.document_of(held.envelope)
+        t = ctx.translations()
+        what = t.gettext("the content of version {v}, to roll back to").format(v=held.version)
+    else:
+        document, what = config_edit_module.current_document(ctx.db, scope)
     return ctx.render(
         "config_edit.html",
         scope=scope.label,
@@ -158,31 +197,79 @@ def config_edit(ctx: Context) -> Response:
     )
 
 
-@action("config")
+def _document_from(ctx: Context, form) -> tuple[dict, str]:
+    """The form's document (an uploaded price list, else the TOML text) and its text.
+    SigningError: unreadable, with the reason."""
+    upload = form.get("csv")
+    if upload is not None and getattr(upload, "filename", ""):
+        raw = upload.file.read(8 * 1024 * 1024 + 1)
+        if len(raw) > 8 * 1024 * 1024:
+            raise fleet_signing.SigningError(f"{upload.filename}: over 8 MiB")
+        try:
+            csv_text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise fleet_signing.SigningError(f"{upload.filename}: not UTF-8 text") from None
+        document = price_list_from_text(ctx.db, csv_text, upload.filename)
+        return document, config_edit_module.as_toml(document)
+    text = str(form.get("document", ""))
+    return fleet_signing.parse_document(text, "the document"), text
+
+
+def _diff(before: dict, after: dict, before_name: str, after_name: str) -> list[str]:
+    return list(
+        difflib.unified_diff(
+            config_edit_module.as_toml(before).splitlines(),
+            config_edit_module.as_toml(after).splitlines(),
+            before_name,
+            after_name,
+            lineterm="",
+        )
+    )
+
+
+def _differences(ctx: Context, scope: sc.Scope, document: dict) -> dict:
+    """What the preview and a proposal show: the difference from the newest version, the
+    versions the scope's terminals apply, the difference from the one most apply when
+    that is older, the terminals and the waves they would go in."""
+    before, what = config_edit_module.current_document(ctx.db, scope)
+    diff = _diff(before, document, f"{scope.label} ({what})", f"{scope.label} (new)")
+    terminals = rollouts.scope_terminals(ctx.db, scope)
+    applied = _applied_versions(ctx, scope, terminals)
+    applied_diff: list[str] = []
+    common = max(applied, key=lambda v: (applied[v], v)) if applied else None
+    newest = rollouts.documents(ctx.db, scope)
+    if common and newest and common != newest[0].version:  # most run an older version
+        held = next((d for d in newest if d.version == common), None)
+        if held is not None:
+            applied_diff = _diff(
+                rollouts.document_of(held.envelope),
+                document,
+                f"{scope.label} (version {common}, applied on most terminals)",
+                f"{scope.label} (new)",
+            )
+    return {
+        "diff": diff,
+        "applied": sorted(applied.items(), reverse=True),
+        "applied_diff": applied_diff,
+        "terminals": terminals,
+        "newest": newest[0].version if newest else 0,
+    }
+
+
+@action(("config", "propose"))
 def config_preview(ctx: Context, form) -> Response:
     scope = _scope_from(str(form.get("scope", "")))
+    _may_draft_for(ctx, scope)
     text = str(form.get("document", ""))
-    upload = form.get("csv")
     problem = ""
     document = None
     try:
-        if upload is not None and getattr(upload, "filename", ""):
-            raw = upload.file.read(8 * 1024 * 1024 + 1)
-            if len(raw) > 8 * 1024 * 1024:
-                raise fleet_signing.SigningError(f"{upload.filename}: over 8 MiB")
-            try:
-                csv_text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise fleet_signing.SigningError(f"{upload.filename}: not UTF-8 text") from None
-            document = price_list_from_text(ctx.db, csv_text, upload.filename)
-            text = config_edit_module.as_toml(document)
-        else:
-            document = fleet_signing.parse_document(text, "the document")
+        document, text = _document_from(ctx, form)
         options = _options(form)
     except (fleet_signing.SigningError, rollouts.RolloutError, ValueError) as exc:
         problem = str(exc)
-    before, what = config_edit_module.current_document(ctx.db, scope)
     if problem or document is None:
+        _before, what = config_edit_module.current_document(ctx.db, scope)
         return ctx.render(
             "config_edit.html",
             422,
@@ -192,42 +279,15 @@ def config_preview(ctx: Context, form) -> Response:
             form=form,
             problem=problem,
         )
-    diff = list(
-        difflib.unified_diff(
-            config_edit_module.as_toml(before).splitlines(),
-            config_edit_module.as_toml(document).splitlines(),
-            f"{scope.label} ({what})",
-            f"{scope.label} (new)",
-            lineterm="",
-        )
-    )
-    terminals = rollouts.scope_terminals(ctx.db, scope)
-    applied = _applied_versions(ctx, scope, terminals)
-    applied_diff: list[str] = []
-    common = max(applied, key=lambda v: (applied[v], v)) if applied else None
-    newest = rollouts.documents(ctx.db, scope)
-    if common and newest and common != newest[0].version:  # most run an older version
-        held = next((d for d in newest if d.version == common), None)
-        if held is not None:
-            applied_diff = list(
-                difflib.unified_diff(
-                    config_edit_module.as_toml(rollouts.document_of(held.envelope)).splitlines(),
-                    config_edit_module.as_toml(document).splitlines(),
-                    f"{scope.label} (version {common}, applied on most terminals)",
-                    f"{scope.label} (new)",
-                    lineterm="",
-                )
-            )
+    shown = _differences(ctx, scope, document)
+    terminals = shown["terminals"]
     return ctx.render(
         "config_preview.html",
         scope=scope.label,
         text=text,
-        diff=diff,
-        applied=sorted(applied.items(), reverse=True),
-        applied_diff=applied_diff,
         form=form,
-        terminals=terminals,
         waves=[len(w) for w in rollouts.split_waves(terminals, options.waves)] if terminals else [],
+        **shown,
     )
 
 
@@ -290,6 +350,97 @@ def rollout_change(ctx: Context, form, rollout_id: str, verb: str) -> Response:
     return RedirectResponse(f"/config#rollout-{changed.id}", status_code=303)
 
 
+# -- proposals (owners ask, fleet admins decide) -------------------------------------------
+def _proposal(ctx: Context, proposal_id: str):
+    """The proposal, if the viewer sees its scope (else as if it did not exist)."""
+    found = proposals.get(ctx.db, int(proposal_id)) if proposal_id.isdigit() else None
+    visible = _visible_scopes(ctx)
+    if found is None or (visible is not None and found.scope not in visible):
+        raise NotFound(proposal_id)
+    return found
+
+
+@action("propose")
+def config_propose(ctx: Context, form) -> Response:
+    scope = _scope_from(str(form.get("scope", "")))
+    _may_draft_for(ctx, scope)
+    t = ctx.translations()
+    try:
+        document = fleet_signing.parse_document(str(form.get("document", "")), "the document")
+        proposal = proposals.propose(
+            ctx.db, ctx.viewer, scope, document, str(form.get("note", "")), ctx.now()
+        )
+    except (fleet_signing.SigningError, proposals.ProposalError) as exc:
+        return ctx.render("error.html", 422, message=t.gettext("Not proposed: ") + str(exc))
+    accounts.audit(
+        ctx.db,
+        ctx.viewer.name,
+        "config propose",
+        f"proposal {proposal.id}: {scope.label} on version {proposal.base_version}",
+        ctx.address,
+        ctx.now(),
+    )
+    return RedirectResponse(f"/config/proposals/{proposal.id}", status_code=303)
+
+
+@page("config")
+def proposal_page(ctx: Context, proposal_id: str) -> Response:
+    proposal = _proposal(ctx, proposal_id)
+    scope = sc.parse_scope(proposal.scope)
+    document = proposals.document_of(proposal)
+    return ctx.render(
+        "config_proposal.html",
+        proposal=proposal,
+        text=config_edit_module.as_toml(document),
+        form={},
+        **_differences(ctx, scope, document),
+    )
+
+
+@action(("config", "propose"))
+def proposal_decision(ctx: Context, form, proposal_id: str, verb: str) -> Response:
+    proposal = _proposal(ctx, proposal_id)
+    t = ctx.translations()
+    try:
+        if verb == "withdraw":
+            ctx.viewer.require_change("propose")
+            decided = proposals.withdraw(ctx.db, proposal.id, ctx.viewer.name, ctx.now())
+            detail = f"proposal {decided.id} ({decided.scope})"
+        elif verb == "reject":
+            ctx.viewer.require_change("config")
+            decided = proposals.reject(
+                ctx.db, proposal.id, ctx.viewer.name, str(form.get("reason", "")), ctx.now()
+            )
+            detail = f"proposal {decided.id} ({decided.scope}) of {decided.proposed_by}"
+        elif verb == "approve":
+            ctx.viewer.require_change("config")
+            ops, options = _ops(ctx), _options(form)
+            decided = proposals.approve(
+                ctx.db,
+                proposal.id,
+                ctx.viewer.name,
+                ctx.now(),
+                lambda document, scope: ops.push(document, scope, options).rollout.id,
+            )
+            detail = (
+                f"proposal {decided.id} ({decided.scope}) of {decided.proposed_by}: "
+                f"rollout {decided.rollout}"
+            )
+        else:
+            raise NotFound(verb)
+    except (
+        proposals.ProposalError,
+        fleet_signing.SigningError,
+        rollouts.RolloutError,
+        ValueError,
+    ) as exc:
+        return ctx.render("error.html", 409, message=t.gettext("Not changed: ") + str(exc))
+    accounts.audit(ctx.db, ctx.viewer.name, f"proposal {verb}", detail, ctx.address, ctx.now())
+    if verb == "approve":
+        return RedirectResponse(f"/config#rollout-{decided.rollout}", status_code=303)
+    return RedirectResponse(f"/config/proposals/{decided.id}", status_code=303)
+
+
 ROUTES += [
     Route(
         "/config/live",
@@ -305,4 +456,7 @@ ROUTES += [
     Route("/config/preview", config_preview, methods=["POST"]),
     Route("/config/push", config_push, methods=["POST"]),
     Route("/config/rollouts/{rollout_id}/{verb}", rollout_change, methods=["POST"]),
+    Route("/config/propose", config_propose, methods=["POST"]),
+    Route("/config/proposals/{proposal_id}", proposal_page),
+    Route("/config/proposals/{proposal_id}/{verb}", proposal_decision, methods=["POST"]),
 ]
