@@ -9,18 +9,18 @@ CONFIG ?= config/pos.toml
 # xvfb-run, libmtdev (Kivy loads it for touch screens and complains without it), and
 # xdotool, which types real X key events into the running app in the end-to-end test;
 # Mosquitto, the fleet's broker, which the fleet tests run for real; Chromium and its driver,
-# which the console's browser tests drive headless.
+# which the console's browser tests drive headless; shellcheck, which checks every script.
 # `make run` with no display runs the app under Xvfb: the same packages but xdotool.
 # Building the locked packages needs the TPM 2.0 headers (tpm2-pytss) and pkg-config;
 # the tests run a software TPM (swtpm).
 BUILD_DEBS := libtss2-dev pkg-config
 RUN_DEBS  := xvfb xauth libgl1-mesa-dri libmtdev1
-TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto postgresql chromium chromium-driver
+TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto postgresql chromium chromium-driver shellcheck
 # Every package, direct and transitive, pinned with its hashes (see `make lock`).
 LOCKS := requirements/build.lock requirements/dev.lock
 
 .PHONY: run test lint i18n bench clean debs lock screenshots fleet-broker fleet-serve run-fleet \
-        fleet-console console-demo console-screenshots
+        fleet-console console-demo console-screenshots image-test
 
 $(VENV)/.installed: pyproject.toml $(LOCKS)
 	@scripts/ensure-debs.sh $(BUILD_DEBS)
@@ -96,6 +96,14 @@ bench: $(VENV)/.installed
 ## every package to its newest allowed release). Commit the lock files with the change.
 lock: $(VENV)/.installed
 	UV=$(VENV)/bin/uv scripts/lock.sh
+
+## The image's install steps on this machine (image-build/README.md): shellcheck on every
+## script, an amd64 bookworm root made by mmdebstrap, image-build/install-into-root.sh into
+## it, then `pos-terminal selfcheck` and `systemd-analyze verify` inside. As root; minutes.
+IMAGE_TEST_DEBS := mmdebstrap shellcheck
+image-test: $(VENV)/.installed
+	@scripts/ensure-debs.sh $(IMAGE_TEST_DEBS)
+	image-build/test-root.sh $(PY)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

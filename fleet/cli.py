@@ -61,8 +61,10 @@ from fleet import export as fleet_export
 from fleet import signing as fleet_signing
 from fleet.config import ConfigError, FleetConfig, load_config
 from fleet.db import connect, create_tables
+from fleet.enrollment import Enroller
 from fleet.ingest import Ingest
 from fleet.models import Alert, DeviceEvent, Sale, TerminalConfig
+from fleet.passphrases import passphrase
 from fleet.registry import get_terminal, list_terminals, register_terminal
 from fleet.server import BrokerSettings, IngestServer
 from terminal.core import signed_config
@@ -89,6 +91,14 @@ def cmd_serve(config: FleetConfig, args, console: Console) -> int:
             ),
         )
         log.info("metrics on http://%s/metrics", args.metrics)
+    enroller = None
+    if config.enrollment.enabled:
+        enroller = Enroller(
+            db,
+            Path(config.pki.dir),
+            Path(config.signing.dir),
+            passphrase=lambda: passphrase("online"),
+        )
     server = IngestServer(
         ingest,
         BrokerSettings(
@@ -100,6 +110,7 @@ def cmd_serve(config: FleetConfig, args, console: Console) -> int:
             args.client_id or b.client_id,
             b.keepalive,
         ),
+        enroller=enroller,
     )
     stop = lambda _signum, _frame: server.stop()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
@@ -121,14 +132,28 @@ def cmd_broker(config: FleetConfig, _args, console: Console) -> int:
         cafile=(pki_dir / "ca.crt").resolve(),
         certfile=(pki_dir / "broker.crt").resolve(),
         keyfile=(pki_dir / "broker.key").resolve(),
+        enroll_port=config.local_broker.enroll_port or None,
     )
     console.print(f"mosquitto on {config.broker.host}:{config.broker.port} ({conf})")
     return subprocess.call([local_broker.mosquitto_binary(), "-c", str(conf)])
 
 
 def cmd_ca_init(config: FleetConfig, _args, console: Console) -> int:
-    for path in local_broker.init_pki(Path(config.pki.dir), config.pki.broker_names):
+    online, root = passphrase("online"), passphrase("root")
+    written = local_broker.init_pki(
+        Path(config.pki.dir),
+        config.pki.broker_names,
+        root_dir=Path(config.pki.root_dir) if config.pki.root_dir else None,
+        passphrase=online,
+        root_passphrase=root,
+    )
+    for path in written:
         console.print(f"wrote {path}")
+    if written and not (online and root):
+        console.print(
+            "the CA keys are not encrypted (no passphrase given: development only; "
+            "`pos-provision pki init` for a fleet in production)"
+        )
     return 0
 
 

@@ -34,11 +34,26 @@ class BrokerConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 class PkiSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     dir: str = "var/fleet/pki"
+    # the root CA (kept off-line in production; "": beside dir, as dir + "-root")
+    root_dir: str = ""
     broker_names: list[str] = msgspec.field(default_factory=lambda: ["localhost", "127.0.0.1"])
 
 
 class LocalBrokerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     dir: str = "var/fleet/broker"
+    # the enrollment listener's port (0: none)
+    enroll_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8884
+
+
+class EnrollmentSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # `pos-fleet serve` answers terminals that enroll with a token (pos-provision token)
+    enabled: bool = True
+    # what a provisioning bundle tells a new terminal: the broker's address as the shops
+    # reach it, its port for enrolled terminals and its enrollment listener's
+    broker_host: str = "localhost"
+    broker_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8883
+    enroll_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8884
+    token_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 72
 
 
 class SigningSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -70,6 +85,7 @@ class FleetConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     local_broker: LocalBrokerSettings = msgspec.field(default_factory=LocalBrokerSettings)
     signing: SigningSettings = msgspec.field(default_factory=SigningSettings)
     console: ConsoleSettings = msgspec.field(default_factory=ConsoleSettings)
+    enrollment: EnrollmentSettings = msgspec.field(default_factory=EnrollmentSettings)
 
 
 def load_config(path: Path | None) -> FleetConfig:

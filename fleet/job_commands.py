@@ -35,14 +35,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from fleet import pki
 from fleet import rollout as rollouts
 from fleet import signing as fleet_signing
 from fleet.config import FleetConfig
 from fleet.config_commands import _broker, _db
 from fleet.db import write_transaction
 from fleet.models import Job, JobProgress, JobTarget, Terminal
+from fleet.passphrases import passphrase
 from fleet.publisher import Publisher, PublishError
-from provisioning import pki
 from terminal.core import fleet_protocol as fp
 from terminal.core import signed_config as sc
 
@@ -235,7 +236,7 @@ def job_certify(
     if job.kind != "rotate_certificate":
         console.print(f"job {job_id} is a {job.kind}, not a rotate_certificate")
         return 1
-    ca = pki.load_authority(Path(config.pki.dir))
+    ca = pki.load_authority(Path(config.pki.dir), passphrase("online"))
     targets = [t.terminal_id for t in JobTarget.select().where(JobTarget.job == job_id).bind(db)]
     pending, failures = set(targets), 0
     deadline = time.monotonic() + wait

@@ -743,6 +743,27 @@ class ConfigProposal(BaseModel):
         table_name = "config_proposal"
 
 
+class EnrollmentToken(BaseModel):
+    """A one-time enrollment token (``pos-provision token``): only its SHA-256 is kept.
+    It certifies one key of the terminal it names, once, before ``expires_at``;
+    ``key_sha256`` and ``certificate`` are that key's and what was issued for it (sent
+    again, not issued again, when the same key asks again)."""
+
+    token_hash = CharField(primary_key=True, max_length=64)
+    terminal_id = CharField(max_length=64, index=True)
+    store = CharField(max_length=100)
+    group = CharField(max_length=100, column_name="terminal_group")
+    timezone = CharField(max_length=64, default="UTC")
+    created_at = DateTimeField()
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    key_sha256 = CharField(max_length=64, default="")
+    certificate = TextField(default="")
+
+    class Meta:
+        table_name = "enrollment_token"
+
+
 MODELS = [
     Terminal,
     TerminalKey,
@@ -778,4 +799,5 @@ MODELS = [
     ConsoleAudit,
     JobProgress,
     ConfigProposal,
+    EnrollmentToken,
 ]

@@ -24,13 +24,13 @@ from functools import cached_property
 from pathlib import Path
 
 import peewee
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from fleet import signing as fleet_signing
 from fleet.db import write_transaction
 from fleet.models import ConfigSecret, Terminal, TerminalSecretsKey
-from provisioning.pki import write_private
+from fleet.passphrases import PassphraseError, passphrase
+from fleet.pki import KeyLocked, key_pem, load_private_key, write_private
 from terminal.core import config_secrets as cs
 from terminal.core import signed_config as sc
 from terminal.core.central_staff import secret_names
@@ -58,11 +58,7 @@ def ensure_key(signing_dir: Path) -> X25519PublicKey:
         key = X25519PrivateKey.generate()
         write_private(
             private_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
+            key_pem(key, passphrase("online")),
         )
         public_path.write_text(cs.public_hex(key) + "\n")
     return cs.load_public_hex(public_path.read_text().strip())
@@ -70,9 +66,9 @@ def ensure_key(signing_dir: Path) -> X25519PublicKey:
 
 def _private(signing_dir: Path) -> X25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(
-            (signing_dir / SECRETS_KEY).read_bytes(), password=None
-        )
+        key = load_private_key(signing_dir / SECRETS_KEY, passphrase("online"))
+    except (KeyLocked, PassphraseError) as exc:
+        raise SecretError(str(exc)) from None
     except FileNotFoundError:
         raise SecretError(
             f"{signing_dir / SECRETS_KEY}: missing (the secrets were set with another "

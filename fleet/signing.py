@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from provisioning.pki import write_private
+from fleet.passphrases import ENVIRONMENT, PassphraseError, passphrase
+from fleet.pki import KeyLocked, key_pem, load_private_key, write_private
 from terminal.core import signed_config as sc
 from terminal.core.central_staff import check_staff
 
@@ -55,19 +55,19 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _private_pem(key: Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+def _private_pem(key: Ed25519PrivateKey, kind: str) -> bytes:
+    """PKCS#8 PEM, encrypted with the ``kind`` passphrase where one is given
+    (:mod:`fleet.passphrases`: ``root`` for the root key, ``online`` for signing keys)."""
+    return key_pem(key, passphrase(kind))
 
 
-def _load_private(path: Path) -> Ed25519PrivateKey:
+def _load_private(path: Path, kind: str) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), None)
+        key = load_private_key(path, passphrase(kind))
     except FileNotFoundError:
         raise SigningError(f"{path}: no such key file") from None
+    except (KeyLocked, PassphraseError) as exc:
+        raise SigningError(f"{exc} ({ENVIRONMENT[kind]})") from None
     except (ValueError, TypeError):
         raise SigningError(f"{path}: not a readable private key") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -104,7 +104,7 @@ class KeyListDone:
 
 
 def _root(root_dir: Path) -> Ed25519PrivateKey:
-    return _load_private(root_dir / ROOT_KEY)
+    return _load_private(root_dir / ROOT_KEY, "root")
 
 
 def _trust(signing_dir: Path) -> sc.Trust:
@@ -142,7 +142,9 @@ def _sign_key_list(
 
 def _new_signing_key(signing_dir: Path) -> Ed25519PrivateKey:
     key = Ed25519PrivateKey.generate()
-    write_private(signing_dir / KEYS / f"{sc.key_id(key.public_key())}.key", _private_pem(key))
+    write_private(
+        signing_dir / KEYS / f"{sc.key_id(key.public_key())}.key", _private_pem(key, "online")
+    )
     return key
 
 
@@ -161,7 +163,7 @@ def init(
     root_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     (signing_dir / KEYS).mkdir(mode=0o700, parents=True, exist_ok=True)
     root = Ed25519PrivateKey.generate()
-    write_private(root_dir / ROOT_KEY, _private_pem(root))
+    write_private(root_dir / ROOT_KEY, _private_pem(root, "root"))
     public = sc.public_pem(root.public_key()).encode()
     (root_dir / ROOT_PUBLIC).write_bytes(public)
     (signing_dir / ROOT_PUBLIC).write_bytes(public)
@@ -335,7 +337,9 @@ def _signer(
     if not candidates:
         which = f"key {key}" if key else "no active signing key"
         raise SigningError(f"{which}: none here that may sign for {scope.label}")
-    return candidates[0], _load_private(signing_dir / KEYS / f"{candidates[0].key_id}.key")
+    return candidates[0], _load_private(
+        signing_dir / KEYS / f"{candidates[0].key_id}.key", "online"
+    )
 
 
 def signer_for(

@@ -30,5 +30,6 @@ for display in 800x480:133 1024x600:169 1280x720:145; do
   grep '/screenshots/.*\.png$' "$work/$size.list" | while read -r shot; do
     cp "$shot" "$root/docs/screenshots/$size/"
   done
+  # shellcheck disable=SC2012  # our own PNG file names, listed sorted
   echo "docs/screenshots/$size: $(ls "$root/docs/screenshots/$size" | tr '\n' ' ')"
 done

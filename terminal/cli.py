@@ -40,6 +40,8 @@ pos-terminal [--config FILE] keys status         the protector, and what the key
                                                  remembers of the database
 pos-terminal keys recovery-keypair DIR           the owner's recovery key pair (on the
                                                  owner's computer, not a terminal)
+pos-terminal [--config FILE] selfcheck           imports, configuration, database and
+                                                 devices: one line each, ok or FAILED
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from terminal import admin
 from terminal.config import Settings, load_settings
 from terminal.core.errors import ConfigError, PosError
 from terminal.i18n import _, set_locale
+from terminal.selfcheck import selfcheck
 from terminal.services.bootstrap import build_terminal
 from terminal.store.backup import BackupError
 from terminal.store.continuity import StartRefused
@@ -239,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     keys.add_parser("protect", parents=[common])
     keys.add_parser("status", parents=[common])
     keys.add_parser("recovery-keypair", parents=[common]).add_argument("directory", type=Path)
+    commands.add_parser("selfcheck", parents=[common])
     args = parser.parse_args(argv)
+    if args.command == "selfcheck":  # reports a broken configuration itself, as a line
+        return selfcheck(getattr(args, "config", DEFAULT_CONFIG), sys.stdout)
     if args.command == "keys" and args.action == "recovery-keypair":  # no terminal involved
         return admin.keys_recovery_keypair(args.directory)
     try:

@@ -42,12 +42,18 @@ def wait_for(condition, what: str, deadline: float = DEADLINE):
 def fleet_toml(
     path: Path, *, db_url: str, broker, client_id: str, signing: Path | None = None
 ) -> Path:
+    """The fleet's configuration for a process of the test: its database, the broker
+    with the ingest's credentials, the broker's CA as the issuing CA (enrollment), the
+    enrollment listener as a provisioning bundle names it, the signing keys if any."""
     cafile, certfile, keyfile = broker.credentials("fleet-ingest")
     path.write_text(
         f'[database]\nurl = "{db_url}"\n\n'
         f'[broker]\nhost = "{broker.host}"\nport = {broker.port}\n'
         f'ca_file = "{cafile}"\ncert_file = "{certfile}"\nkey_file = "{keyfile}"\n'
         f'client_id = "{client_id}"\nkeepalive = 10\n'
+        f'\n[pki]\ndir = "{broker.directory}"\n'
+        f'\n[enrollment]\nbroker_host = "localhost"\nbroker_port = {broker.port}\n'
+        f"enroll_port = {broker.enroll_port or 8884}\n"
         + (f'\n[signing]\ndir = "{signing}"\n' if signing else "")
     )
     return path
@@ -110,6 +116,7 @@ class World:
             db_url=self.db_url,
             broker=broker or self.broker,
             client_id=name,
+            signing=self.signing,
         )
         process = self.spawn(["-m", "fleet.cli", "serve", "--config", str(config)], name)
         if wait:

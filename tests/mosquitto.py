@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fleet import pki
 from fleet.broker import mosquitto_binary, write_config
-from provisioning import pki
 
 
 def free_port() -> int:
@@ -32,6 +32,7 @@ class Broker:
     port: int
     ca: pki.Authority
     host: str = "127.0.0.1"
+    enroll_port: int = 0  # the enrollment listener (TLS, no client certificate)
     process: subprocess.Popen | None = None
     _issued: dict[str, tuple[Path, Path, Path]] = field(default_factory=dict)
 
@@ -90,7 +91,7 @@ def start_broker(directory: Path) -> Broker:
     server = pki.issue_with_new_key(ca, "localhost", server_names=("localhost", "127.0.0.1"))
     (directory / "server.crt").write_bytes(pki.certificate_pem(server.certificate))
     pki.write_private(directory / "server.key", pki.key_pem(server.key))
-    port = free_port()
+    port, enroll_port = free_port(), free_port()
     write_config(
         directory,
         port=port,
@@ -98,7 +99,8 @@ def start_broker(directory: Path) -> Broker:
         cafile=directory / "ca.crt",
         certfile=directory / "server.crt",
         keyfile=directory / "server.key",
+        enroll_port=enroll_port,
     )
-    broker = Broker(directory, port, ca)
+    broker = Broker(directory, port, ca, enroll_port=enroll_port)
     broker.start()
     return broker

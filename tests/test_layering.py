@@ -56,6 +56,11 @@ EXEMPT = {
     # Z code, so the demo's journals are real ones; only the demo command imports it (late),
     # so `pos-fleet serve` and the console never load the terminal's code
     "fleet/demo.py",
+    # the terminal's side of provisioning runs on the terminal (its first boot, a reset):
+    # it opens the terminal's key store and prints the status ticket on its printer
+    # through the terminal's own services
+    "provisioning/firstboot.py",
+    "provisioning/reset.py",
 }
 
 

@@ -128,9 +128,10 @@ def _decide(
             .where((ConfigProposal.id == proposal_id) & (ConfigProposal.state == "pending"))
             .execute(db)
         )
-        if not changed:
+        if not changed:  # decided meanwhile: as it stands now (the other's commit)
+            decided = get(db, proposal_id)
             raise ProposalError(
-                f"proposal {proposal_id} was already {proposal.state} by {proposal.decided_by}"
+                f"proposal {proposal_id} was already {decided.state} by {decided.decided_by}"
             )
     return get(db, proposal_id)
 

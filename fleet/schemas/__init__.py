@@ -1,13 +1,14 @@
 """The JSON Schema of each fleet message, generated from ``terminal.core.fleet_protocol``
-(the one definition both sides decode with). ``python -m fleet.schemas`` writes them
-again; ``tests/fleet/test_protocol.py`` fails when they are out of step."""
+and ``terminal.core.enrollment_protocol`` (the definitions both sides decode with).
+``python -m fleet.schemas`` writes them again; ``tests/fleet/test_protocol.py`` fails
+when they are out of step."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from terminal.core.fleet_protocol import json_schemas
+from terminal.core import enrollment_protocol, fleet_protocol
 
 HERE = Path(__file__).resolve().parent
 
@@ -16,7 +17,10 @@ def rendered() -> dict[str, str]:
     """File name -> text, as written."""
     return {
         f"{name}.schema.json": json.dumps(schema, indent=2, sort_keys=True) + "\n"
-        for name, schema in json_schemas().items()
+        for name, schema in {
+            **fleet_protocol.json_schemas(),
+            **enrollment_protocol.json_schemas(),
+        }.items()
     }
 
 

@@ -66,6 +66,12 @@ class Document:
         self.elements.extend(Text(row, **style) for row in rows)
         return self
 
+    def paragraph(self, text: str, **style) -> Document:
+        """``text`` wrapped at word boundaries over as many lines as it takes."""
+        cols = self.columns // 2 if style.get("size") in ("wide", "double") else self.columns
+        self.elements.extend(Text(row, **style) for row in _wrap(text, cols) or [""])
+        return self
+
     def rule(self, char: str = "-") -> Document:
         return self.line(char * self.columns)
 

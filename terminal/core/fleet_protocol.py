@@ -320,10 +320,16 @@ def decode(kind: str, data: bytes) -> msgspec.Struct:
     """The message of ``kind`` in ``data``, checked field by field; BadMessage otherwise."""
     if kind not in _DECODERS:
         raise BadMessage(f"unknown message kind {kind!r}")
+    return decode_with(_DECODERS[kind], kind, data)
+
+
+def decode_with(decoder: msgspec.json.Decoder, kind: str, data: bytes) -> msgspec.Struct:
+    """``data`` decoded strictly by ``decoder`` (a message of ``kind``); BadMessage for
+    one too large, malformed, or not UTF-8."""
     if len(data) > MAX_MESSAGE_BYTES:
         raise BadMessage(f"{kind}: {len(data)} bytes, more than {MAX_MESSAGE_BYTES}")
     try:
-        return _DECODERS[kind].decode(data)
+        return decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise BadMessage(f"{kind}: {exc}") from None
     except UnicodeDecodeError as exc:  # msgspec lets this through (an encoded surrogate)

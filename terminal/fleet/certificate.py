@@ -34,7 +34,7 @@ from cryptography.x509.oid import NameOID
 
 from terminal.config import FleetSettings
 
-CURVE = ec.SECP256R1()  # what the fleet CA issues for (provisioning.pki)
+CURVE = ec.SECP256R1()  # what the fleet CA issues for (fleet.pki)
 
 
 class CertificateRefused(ValueError):

@@ -38,6 +38,7 @@ from terminal.ui.screenshot import save_screenshot
 from terminal.ui.search_screen import SearchScreen
 from terminal.ui.signin_screen import SignInScreen
 from terminal.ui.stopped import StoppedScreen
+from terminal.ui.watchdog import Watchdog
 from terminal.ui.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,7 @@ class PosApp(App):
         self.terminal = terminal
         self.service = terminal.pos
         self.settings = settings
+        self.watchdog = Watchdog(Clock)  # systemd's READY/WATCHDOG; nothing outside systemd
 
     def build(self) -> PosRoot:
         root = PosRoot(self.service, self.settings)
@@ -273,6 +275,8 @@ class PosApp(App):
 
     def on_start(self) -> None:
         log.info("terminal %s started", self.settings.terminal_id)  # (a test waits for it)
+        self.watchdog.start()  # READY=1 after the first frame, then pings from this clock
 
     def on_stop(self) -> None:
+        self.watchdog.stop()  # STOPPING=1 first: closing the devices may take a while
         self.terminal.stop()  # journal, key store memory, devices closed

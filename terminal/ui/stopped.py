@@ -15,6 +15,7 @@ from kivy.uix.screenmanager import Screen
 
 from terminal.i18n import _
 from terminal.ui.screenshot import save_screenshot
+from terminal.ui.watchdog import Watchdog
 
 
 def stopped_label(reason: str) -> Label:
@@ -48,12 +49,19 @@ class StoppedApp(App):
         super().__init__(**kwargs)
         self.reason = reason
         self.screenshot_dir = screenshot_dir
+        # under systemd (Type=notify), the stopped screen is the app up and alive: it
+        # waits for a technician, not for the watchdog to restart it in a loop
+        self.watchdog = Watchdog(Clock)
 
     def build(self) -> Label:
         return stopped_label(self.reason)
 
     def on_start(self) -> None:
+        self.watchdog.start()
         if self.screenshot_dir:  # once the text is laid out and drawn
             Clock.schedule_once(
                 lambda _dt: save_screenshot(self.screenshot_dir / "stopped.png"), 1.0
             )
+
+    def on_stop(self) -> None:
+        self.watchdog.stop()

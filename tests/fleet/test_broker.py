@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from provisioning import pki
+from fleet import pki
 from tests.mosquitto import start_broker
 
 

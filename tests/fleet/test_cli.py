@@ -10,10 +10,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from fleet import pki
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
 from fleet.models import Entry
-from provisioning import pki
 from tests.conftest import ROOT
 from tests.fleet.conftest import batch
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from fleet import pki
 from fleet.console import accounts
 from fleet.db import connect, create_tables
 from fleet.models import ConsoleAccount, ConsoleAudit
-from provisioning import pki
 from tests.conftest import ROOT
 
 GOOD = "kopi-susu-gula-aren-7"

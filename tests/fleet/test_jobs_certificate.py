@@ -18,8 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from fleet import pki
 from fleet.job_commands import sign_request
-from provisioning import pki
 from terminal.core import fleet_protocol as fp
 from terminal.fleet import certificate
 from terminal.services.bootstrap import build_terminal

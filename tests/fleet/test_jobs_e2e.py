@@ -73,11 +73,11 @@ def test_a_lock_sent_during_a_sale_waits_for_its_end_and_the_fleet_sees_it(world
 
 
 def fleet_with_pki(world, *args: str) -> subprocess.CompletedProcess:
-    """``pos-fleet`` as a process, with ``[pki] dir`` the broker's CA (what certifies)."""
+    """``pos-fleet`` as a process, with ``[pki] dir`` the broker's CA (what certifies: every
+    configuration of fleet_toml names it)."""
     config = fleet_toml(
         world.tmp / "cli-pki.toml", db_url=world.db_url, broker=world.broker, client_id="cli-pki"
     )
-    config.write_text(config.read_text() + f'\n[pki]\ndir = "{world.broker.directory}"\n')
     return subprocess.run(
         [sys.executable, "-m", "fleet.cli", *args, "--config", str(config)],
         cwd=ROOT,

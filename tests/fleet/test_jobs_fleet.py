@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
+from fleet import pki
 from fleet.ingest import JobDone
 from fleet.models import Alert, Job, JobProgress, JobTarget
 from fleet.registry import register_terminal
-from provisioning import pki
 from terminal.core import fleet_protocol as fp
 from terminal.core import signed_config as sc
 from tests.fleet.test_rollout_mqtt import World

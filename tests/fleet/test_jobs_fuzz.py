@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provisioning import pki
+from fleet import pki
 from terminal.config import parse_settings
 from terminal.core import fleet_protocol as fp
 from terminal.fleet import certificate, jobs

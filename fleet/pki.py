@@ -2,10 +2,18 @@
 terminal's client certificate (mutual TLS on Mosquitto; the certificate's common name is
 the terminal id, which the broker takes as the user name for its ACLs).
 
+Two levels: an offline **root CA** (its key on a USB stick in a safe) certifies an
+**issuing CA**, which the fleet server holds and which certifies the broker, the fleet's
+services and every terminal. The trust file given to the broker and the terminals
+(``ca.crt``) holds both certificates, the issuing CA's first; a single self-signed CA
+(development, tests) works the same way.
+
 Keys are ECDSA P-256: what TLS stacks, Mosquitto's OpenSSL and a TPM 2.0 all support. A
-terminal makes its own key and sends only a certificate request (:func:`request`); until
-zero-touch enrollment, ``pos-fleet terminal add`` may also make the key for the
-technician's bundle (:func:`issue_with_new_key`).
+terminal makes its own key and sends only a certificate request (:func:`request`) when it
+enrolls; ``pos-fleet terminal add`` may still make the key for a technician's bundle
+(:func:`issue_with_new_key`). Private keys are written 0600, and encrypted (PKCS#8,
+the best encryption ``cryptography`` has) when a passphrase is given
+(:mod:`fleet.passphrases`).
 """
 
 from __future__ import annotations
@@ -36,6 +44,10 @@ class Authority:
         return self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
 
 
+class KeyLocked(ValueError):
+    """An encrypted key without its passphrase, or with a wrong one."""
+
+
 @dataclass(frozen=True)
 class Issued:
     """A certificate and, when it was made here, its key."""
@@ -53,20 +65,28 @@ def _name(common_name: str) -> x509.Name:
 
 
 def new_authority(
-    common_name: str, *, days: int = 3650, now: dt.datetime | None = None
+    common_name: str,
+    *,
+    days: int = 3650,
+    now: dt.datetime | None = None,
+    parent: Authority | None = None,
+    path_length: int = 0,
 ) -> Authority:
+    """A CA: self-signed (a root), or certified by ``parent`` (an issuing CA). A root
+    above an issuing CA has ``path_length=1``."""
     now = now or dt.datetime.now(dt.UTC)
     key = new_key()
     name = _name(common_name)
+    signer_key = parent.key if parent else key
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(parent.certificate.subject if parent else name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=False,
@@ -82,7 +102,11 @@ def new_authority(
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()),
+            critical=False,
+        )
+        .sign(signer_key, hashes.SHA256())
     )
     return Authority(key, certificate)
 
@@ -156,12 +180,31 @@ def certificate_pem(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.PEM)
 
 
-def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+def key_pem(key, passphrase: bytes | None = None) -> bytes:
+    """A private key as PKCS#8 PEM, encrypted with ``passphrase`` when given."""
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
     )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+
+
+def load_private_key(path: Path, passphrase: bytes | None = None):
+    """The private key in ``path`` (encrypted or not). KeyLocked: encrypted, and no or a
+    wrong passphrase; ValueError: not a key."""
+    data = path.read_bytes()
+    encrypted = b"ENCRYPTED" in data.split(b"\n", 1)[0]
+    if encrypted and not passphrase:
+        raise KeyLocked(f"{path}: the key is encrypted: give its passphrase")
+    try:
+        return serialization.load_pem_private_key(data, passphrase if encrypted else None)
+    except ValueError:
+        if encrypted:
+            raise KeyLocked(f"{path}: the passphrase does not open the key") from None
+        raise ValueError(f"{path}: not a readable private key") from None
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -172,16 +215,30 @@ def write_private(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-def save_authority(ca: Authority, directory: Path) -> None:
-    write_private(directory / "ca.key", key_pem(ca.key))
-    (directory / "ca.crt").write_bytes(certificate_pem(ca.certificate))
+def save_authority(
+    ca: Authority,
+    directory: Path,
+    passphrase: bytes | None = None,
+    *,
+    above: tuple[x509.Certificate, ...] = (),
+    name: str = "ca",
+) -> None:
+    """``name``.key (0600; encrypted with ``passphrase``) and ``name``.crt: the CA's
+    certificate, then those ``above`` it (the trust file of broker and terminals)."""
+    write_private(directory / f"{name}.key", key_pem(ca.key, passphrase))
+    (directory / f"{name}.crt").write_bytes(
+        b"".join(certificate_pem(c) for c in (ca.certificate, *above))
+    )
 
 
-def load_authority(directory: Path) -> Authority:
-    key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), None)
+def load_authority(directory: Path, passphrase: bytes | None = None, name: str = "ca") -> Authority:
+    """The CA of ``name``.key and the first certificate of ``name``.crt."""
+    key = load_private_key(directory / f"{name}.key", passphrase)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{directory / 'ca.key'}: not an ECDSA key")
-    certificate = x509.load_pem_x509_certificate((directory / "ca.crt").read_bytes())
+        raise ValueError(f"{directory / f'{name}.key'}: not an ECDSA key")
+    certificate = x509.load_pem_x509_certificate((directory / f"{name}.crt").read_bytes())
+    if certificate.public_key() != key.public_key():
+        raise ValueError(f"{directory / f'{name}.crt'}: its first certificate is not the key's")
     return Authority(key, certificate)
 
 
