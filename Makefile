@@ -20,7 +20,7 @@ TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto postgresql chromium chromium-dr
 LOCKS := requirements/build.lock requirements/dev.lock
 
 .PHONY: run test lint i18n bench clean debs lock screenshots fleet-broker fleet-serve run-fleet \
-        fleet-console console-demo console-screenshots image-test
+        fleet-console console-demo console-screenshots image-test provision-demo
 
 $(VENV)/.installed: pyproject.toml $(LOCKS)
 	@scripts/ensure-debs.sh $(BUILD_DEBS)
@@ -45,6 +45,11 @@ fleet-serve: $(VENV)/.installed
 
 run-fleet: $(VENV)/.installed
 	@scripts/run-fleet-terminal.sh $(PY) $(RUN_DEBS)
+
+## A terminal set up as a technician does (README "Setting up a terminal"), after
+## fleet-broker and fleet-serve: the demo shop pushed, a card for T09, its first boot, the app.
+provision-demo: $(VENV)/.installed
+	@scripts/provision-demo.sh $(PY) $(RUN_DEBS)
 
 ## The fleet console (the back office in the browser) on the fleet database of config/fleet.toml.
 fleet-console: $(VENV)/.installed

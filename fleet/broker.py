@@ -1,13 +1,19 @@
 """Mosquitto for the fleet: its configuration written from ``fleet/mosquitto/`` with
-this installation's paths, and the PKI files it needs (``pos-fleet ca init``).
+this installation's paths, and the PKI files it needs (``pos-fleet ca init``). Two
+brokers: the fleet's (mutual TLS, terminals and fleet services) and the enrollment
+broker (TLS, anonymous terminals asking for their certificate), apart so that nothing an
+anonymous client does can reach the fleet's sessions.
 
-The test harness (``tests/mosquitto.py``) and ``pos-fleet broker`` write the broker's
-configuration through :func:`write_config`, so what is tested is what runs.
+The test harness (``tests/mosquitto.py``) and ``pos-fleet broker`` write both through
+:func:`write_config` and :func:`write_enroll_config`, so what is tested is what runs.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -16,6 +22,8 @@ from fleet.passphrases import passphrase
 
 TEMPLATES = Path(__file__).resolve().parent / "mosquitto"
 INGEST_NAME = "fleet-ingest"  # the ingest service's certificate name: its user in the ACLs
+ENROLLER_NAME = "fleet-enroller"  # the enrollment service's user on the enrollment broker
+ENROLLER_SECRET = "enroller.secret"
 
 
 def write_config(
@@ -26,33 +34,83 @@ def write_config(
     cafile: Path,
     certfile: Path,
     keyfile: Path,
-    enroll_port: int | None = None,
 ) -> Path:
     """``directory``/mosquitto.conf (data and log in ``directory``/data), from the
-    repository's configuration and ACLs; with ``enroll_port``, the enrollment listener
-    too (TLS without a client certificate, its own ACLs: new terminals ask for their
-    certificate there and can do nothing else). Returns the file's path."""
+    repository's configuration and ACLs. Returns the file's path."""
     data = directory / "data"
     data.mkdir(parents=True, exist_ok=True)
-    values = {
-        "acl_file": TEMPLATES / "acl",
-        "enroll_acl_file": TEMPLATES / "acl-enroll",
-        "port": port,
-        "enroll_port": enroll_port,
-        "host": host,
-        "cafile": cafile,
-        "certfile": certfile,
-        "keyfile": keyfile,
-        "data_dir": data,
-    }
-    conf = (TEMPLATES / "mosquitto.conf").read_text().format(**values)
-    if enroll_port:
-        conf += (TEMPLATES / "enroll-listener.conf").read_text().format(**values)
+    conf = (
+        (TEMPLATES / "mosquitto.conf")
+        .read_text()
+        .format(
+            acl_file=TEMPLATES / "acl",
+            port=port,
+            host=host,
+            cafile=cafile,
+            certfile=certfile,
+            keyfile=keyfile,
+            data_dir=data,
+        )
+    )
+    return _written(directory / "mosquitto.conf", conf)
+
+
+def _written(path: Path, conf: str) -> Path:
     if os.geteuid() == 0:  # as root mosquitto would switch to its own user, who cannot
         conf += "user root\n"  # read these files
-    path = directory / "mosquitto.conf"
     path.write_text(conf)
     return path
+
+
+def enroller_secret(pki_dir: Path) -> str:
+    """The enrollment service's password on the enrollment broker (``enroller.secret``
+    in the PKI directory, 0600; made once)."""
+    path = pki_dir / ENROLLER_SECRET
+    if not path.exists():
+        pki.write_private(path, secrets.token_urlsafe(32).encode())
+    return path.read_text().strip()
+
+
+def password_line(user: str, password: str, *, iterations: int = 101) -> str:
+    """A line of Mosquitto's password file, as ``mosquitto_passwd`` writes it:
+    ``user:$7$iterations$salt$hash`` (PBKDF2-HMAC-SHA512, a 12-byte salt, base64)."""
+    salt = os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, 64)
+    encode = base64.b64encode
+    return f"{user}:$7${iterations}${encode(salt).decode()}${encode(digest).decode()}\n"
+
+
+def write_enroll_config(
+    directory: Path,
+    *,
+    port: int,
+    host: str,
+    cafile: Path,
+    certfile: Path,
+    keyfile: Path,
+    secret: str,
+) -> Path:
+    """The enrollment broker's ``directory``/mosquitto.conf and its password file (the
+    enrollment service's only): a Mosquitto of its own (fleet/mosquitto/enroll.conf)."""
+    data = directory / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    passwd = directory / "passwd"
+    pki.write_private(passwd, password_line(ENROLLER_NAME, secret).encode())
+    conf = (
+        (TEMPLATES / "enroll.conf")
+        .read_text()
+        .format(
+            password_file=passwd,
+            acl_file=TEMPLATES / "acl-enroll",
+            port=port,
+            host=host,
+            cafile=cafile,
+            certfile=certfile,
+            keyfile=keyfile,
+            data_dir=data,
+        )
+    )
+    return _written(directory / "mosquitto.conf", conf)
 
 
 def mosquitto_binary() -> str:
@@ -99,6 +157,9 @@ def init_pki(
         ca = pki.new_authority("pos fleet issuing CA", days=3650, parent=root)
         pki.save_authority(ca, directory, passphrase, above=(root.certificate,))
         written += [directory / "ca.key", directory / "ca.crt"]
+    if not (directory / ENROLLER_SECRET).exists():
+        enroller_secret(directory)
+        written.append(directory / ENROLLER_SECRET)
     for name, server_names in (("broker", tuple(broker_names)), (INGEST_NAME, ())):
         if (directory / f"{name}.crt").exists() and (directory / f"{name}.key").exists():
             continue  # issued before: kept (services running with it go on)

@@ -62,6 +62,7 @@ from fleet import signing as fleet_signing
 from fleet.config import ConfigError, FleetConfig, load_config
 from fleet.db import connect, create_tables
 from fleet.enrollment import Enroller
+from fleet.enrollment_service import EnrollBrokerSettings, EnrollmentService
 from fleet.ingest import Ingest
 from fleet.models import Alert, DeviceEvent, Sale, TerminalConfig
 from fleet.passphrases import passphrase
@@ -91,14 +92,6 @@ def cmd_serve(config: FleetConfig, args, console: Console) -> int:
             ),
         )
         log.info("metrics on http://%s/metrics", args.metrics)
-    enroller = None
-    if config.enrollment.enabled:
-        enroller = Enroller(
-            db,
-            Path(config.pki.dir),
-            Path(config.signing.dir),
-            passphrase=lambda: passphrase("online"),
-        )
     server = IngestServer(
         ingest,
         BrokerSettings(
@@ -110,9 +103,29 @@ def cmd_serve(config: FleetConfig, args, console: Console) -> int:
             args.client_id or b.client_id,
             b.keepalive,
         ),
-        enroller=enroller,
     )
-    stop = lambda _signum, _frame: server.stop()  # noqa: E731
+    enrollment = None
+    if config.enrollment.enabled:  # new terminals, on the enrollment broker
+        e = config.enrollment
+        enrollment = EnrollmentService(
+            Enroller(
+                db,
+                Path(config.pki.dir),
+                Path(config.signing.dir),
+                passphrase=lambda: passphrase("online"),
+            ),
+            EnrollBrokerSettings(
+                e.host, e.port, Path(b.ca_file), local_broker.enroller_secret(Path(config.pki.dir))
+            ),
+            lambda topic, payload: server.client.publish(topic, payload, qos=1, retain=True),
+        )
+        enrollment.start()
+
+    def stop(_signum, _frame) -> None:
+        if enrollment is not None:
+            enrollment.stop()
+        server.stop()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("pos-fleet serve: %s:%d as %s", b.host, b.port, args.client_id or b.client_id)
@@ -121,21 +134,42 @@ def cmd_serve(config: FleetConfig, args, console: Console) -> int:
 
 
 def cmd_broker(config: FleetConfig, _args, console: Console) -> int:
+    """The fleet's broker and, with ``[local_broker] enroll_port``, the enrollment broker
+    (a second Mosquitto, stopped with the first)."""
     pki_dir = Path(config.pki.dir)
     if not (pki_dir / "broker.crt").exists():
         console.print(f"no broker certificate in {pki_dir}: run `pos-fleet ca init` first")
         return 1
+    files = {
+        "cafile": (pki_dir / "ca.crt").resolve(),
+        "certfile": (pki_dir / "broker.crt").resolve(),
+        "keyfile": (pki_dir / "broker.key").resolve(),
+    }
+    directory = Path(config.local_broker.dir)
     conf = local_broker.write_config(
-        Path(config.local_broker.dir),
-        port=config.broker.port,
-        host=config.broker.host,
-        cafile=(pki_dir / "ca.crt").resolve(),
-        certfile=(pki_dir / "broker.crt").resolve(),
-        keyfile=(pki_dir / "broker.key").resolve(),
-        enroll_port=config.local_broker.enroll_port or None,
+        directory, port=config.broker.port, host=config.broker.host, **files
     )
+    enrolling = None
+    if config.local_broker.enroll_port:
+        enroll_conf = local_broker.write_enroll_config(
+            directory / "enroll",
+            port=config.local_broker.enroll_port,
+            host=config.local_broker.enroll_host,
+            secret=local_broker.enroller_secret(pki_dir),
+            **files,
+        )
+        enrolling = subprocess.Popen([local_broker.mosquitto_binary(), "-c", str(enroll_conf)])
+        console.print(
+            f"enrollment broker on {config.local_broker.enroll_host}:"
+            f"{config.local_broker.enroll_port} ({enroll_conf})"
+        )
     console.print(f"mosquitto on {config.broker.host}:{config.broker.port} ({conf})")
-    return subprocess.call([local_broker.mosquitto_binary(), "-c", str(conf)])
+    try:
+        return subprocess.call([local_broker.mosquitto_binary(), "-c", str(conf)])
+    finally:
+        if enrolling is not None:
+            enrolling.terminate()
+            enrolling.wait(10)
 
 
 def cmd_ca_init(config: FleetConfig, _args, console: Console) -> int:

@@ -41,15 +41,21 @@ class PkiSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 class LocalBrokerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     dir: str = "var/fleet/broker"
-    # the enrollment listener's port (0: none)
+    # the enrollment broker (a second Mosquitto, for terminals not enrolled yet): where it
+    # listens; port 0: none
+    enroll_host: str = "0.0.0.0"
     enroll_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8884
 
 
 class EnrollmentSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     # `pos-fleet serve` answers terminals that enroll with a token (pos-provision token)
     enabled: bool = True
+    # where pos-fleet serve reaches the enrollment broker (its password: [pki] dir's
+    # enroller.secret, made by `pos-fleet ca init` or `pos-provision pki init`)
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8884
     # what a provisioning bundle tells a new terminal: the broker's address as the shops
-    # reach it, its port for enrolled terminals and its enrollment listener's
+    # reach it, its port for enrolled terminals and the enrollment broker's
     broker_host: str = "localhost"
     broker_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8883
     enroll_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8884

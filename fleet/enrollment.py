@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +37,7 @@ from fleet import signing as fleet_signing
 from fleet.db import write_transaction
 from fleet.models import EnrollmentToken, Terminal, TerminalSecretsKey
 from fleet.passphrases import PassphraseError
-from fleet.registry import check_terminal_id, check_timezone, register_terminal
+from fleet.registry import check_timezone, register_terminal
 from fleet.secrets import SecretError, TerminalSealer
 from terminal.core import enrollment_protocol as ep
 from terminal.core import fleet_protocol as fp
@@ -44,11 +46,20 @@ from terminal.store.journal_format import load_public_key
 log = logging.getLogger(__name__)
 
 DEFAULT_VALID = timedelta(hours=72)
+TERMINAL_ID = re.compile(r"[A-Z0-9]{1,8}")  # never a fleet service's name (fleet-ingest)
 CERTIFICATE_DAYS = 825
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def check_name(text: str, what: str) -> str:
+    """A store's or group's name: printable, 100 characters at most (it goes into files
+    a terminal reads: its configuration, cloud-init's)."""
+    if len(text) > 100 or any(unicodedata.category(c).startswith("C") for c in text):
+        raise ValueError(f"{what}: {text[:40]!r}: printable characters, 100 at most")
+    return text
 
 
 def token_hash(token: str) -> str:
@@ -77,10 +88,15 @@ def make_token(
 ) -> MadeToken:
     """A new token for ``terminal_id`` (a new terminal, or the replacement of one).
     ValueError for a malformed id, time zone or validity."""
-    check_terminal_id(terminal_id)
+    if not TERMINAL_ID.fullmatch(terminal_id):  # the terminal's own rule (pos.toml)
+        raise ValueError(
+            f"not a terminal id: {terminal_id!r} (1 to 8 capital letters and digits, e.g. T07)"
+        )
     check_timezone(timezone)
     if not store.strip():
         raise ValueError("a token names the store the terminal is for (--store)")
+    for what, text in (("store", store), ("group", group)):
+        check_name(text, what)
     if not timedelta(minutes=5) <= valid <= timedelta(days=30):
         raise ValueError("a token is valid for 5 minutes to 30 days")
     token = secrets.token_urlsafe(24)
@@ -191,9 +207,9 @@ class Enroller:
     def _check(csr: x509.CertificateSigningRequest, terminal_id: str, journal_key: bytes) -> None:
         if not csr.is_signature_valid:
             raise ValueError("the certificate request's signature does not verify")
-        names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if not names or names[0].value != terminal_id:
-            raise ValueError(f"the certificate request is not made out to {terminal_id}")
+        names = list(csr.subject)  # one common name, the token's terminal id, and no more
+        if len(names) != 1 or names[0].oid != NameOID.COMMON_NAME or names[0].value != terminal_id:
+            raise ValueError(f"the certificate request is not made out to {terminal_id} alone")
         key = csr.public_key()
         if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
             raise ValueError("the certificate request is not for an ECDSA P-256 key")

@@ -134,9 +134,13 @@ def issue(
     The request's own signature is checked first: it proves the requester holds the key."""
     if not csr.is_signature_valid:
         raise ValueError("the certificate request's signature does not verify")
-    common_name = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if not common_name or not str(common_name[0].value).strip():
-        raise ValueError("the certificate request names no common name")
+    attributes = list(csr.subject)
+    if (
+        len(attributes) != 1
+        or attributes[0].oid != NameOID.COMMON_NAME
+        or not str(attributes[0].value).strip()
+    ):
+        raise ValueError("the certificate request's subject is not one common name alone")
     now = now or dt.datetime.now(dt.UTC)
     usage = ExtendedKeyUsageOID.SERVER_AUTH if server_names else ExtendedKeyUsageOID.CLIENT_AUTH
     builder = (
@@ -208,11 +212,19 @@ def load_private_key(path: Path, passphrase: bytes | None = None):
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """A key file readable by its owner only (created so, not chmod-ed after)."""
+    """A key file readable by its owner only (created so, not chmod-ed after), on the
+    disk when this returns (a power cut right after leaves the whole key)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     with open(path, "xb", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
         f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def save_authority(

@@ -49,7 +49,14 @@ import peewee
 from fleet import signing as fleet_signing
 from fleet.db import write_transaction
 from fleet.ingest import ALERT_EVENT_KINDS, FINAL_RESULTS
-from fleet.models import Alert, ConfigDocument, Rollout, RolloutTarget, Terminal
+from fleet.models import (
+    Alert,
+    ConfigDocument,
+    EnrollmentToken,
+    Rollout,
+    RolloutTarget,
+    Terminal,
+)
 from terminal.core import fleet_protocol as fp
 from terminal.core import signed_config as sc
 
@@ -106,6 +113,26 @@ def scope_clause(scope: sc.Scope) -> peewee.Expression | bool:
     if scope.kind == "terminal":
         return Terminal.id == scope.name
     return True
+
+
+def awaited(db: peewee.Database, scope: sc.Scope, now: datetime | None = None) -> bool:
+    """Whether terminals are expected in a scope none is in yet: the fleet's (its first
+    terminal enrolls with what is pushed before), or one a valid enrollment token names
+    (a new store's group, a terminal being set up)."""
+    if scope.kind == "fleet":
+        return True
+    now = now or utcnow()
+    named = (
+        EnrollmentToken.group == scope.name
+        if scope.kind == "group"
+        else EnrollmentToken.terminal_id == scope.name
+    )
+    return (
+        EnrollmentToken.select()
+        .where(named & EnrollmentToken.used_at.is_null() & (EnrollmentToken.expires_at > now))
+        .bind(db)
+        .exists()
+    )
 
 
 def scope_terminals(db: peewee.Database, scope: sc.Scope) -> list[str]:
@@ -171,8 +198,10 @@ def sign_and_plan(
     database's and the signing directory's last), recorded, and its rollout planned.
     Refused while another rollout of the scope is running or paused (two would
     interleave). SigningError or RolloutError; nothing recorded then."""
-    if not scope_terminals(db, scope):
-        raise RolloutError(f"{scope.label}: no registered terminal in that scope")
+    if not scope_terminals(db, scope) and not awaited(db, scope):
+        raise RolloutError(
+            f"{scope.label}: no registered terminal in that scope (nor a token for one)"
+        )
     unfinished = (
         Rollout.select()
         .where((Rollout.scope == scope.label) & Rollout.state.in_(ACTIVE))
@@ -244,16 +273,29 @@ def create(
     wave_timeout: float = 300,
     now: datetime | None = None,
 ) -> Planned:
-    """Record the signed document and its rollout (state running, nothing sent yet)."""
+    """Record the signed document and its rollout (state running, nothing sent yet).
+    A scope no terminal is in yet (:func:`awaited`): the rollout is done at once, and
+    the document is released to the terminals as they enroll (their first bundle)."""
     now = now or utcnow()
     terminals = scope_terminals(db, scope)
-    if not terminals:
-        raise RolloutError(f"{scope.label}: no registered terminal in that scope")
-    split = split_waves(terminals, waves)
+    if not terminals and not awaited(db, scope):
+        raise RolloutError(
+            f"{scope.label}: no registered terminal in that scope (nor a token for one)"
+        )
+    split = split_waves(terminals, waves) if terminals else []
     with write_transaction(db):
         rollout_id = Rollout.insert(
             scope=scope.label,
             version=version,
+            **(
+                {}
+                if terminals
+                else {
+                    "state": "done",
+                    "current_wave": len(waves),
+                    "message": "no terminal yet: released to the terminals as they enroll",
+                }
+            ),
             waves=",".join(str(w) for w in waves),
             gate_refused=gate_refused,
             gate_offline=gate_offline,

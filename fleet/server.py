@@ -30,7 +30,6 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from fleet.ingest import JobDone
-from terminal.core import enrollment_protocol as ep
 from terminal.core import fleet_protocol as fp
 
 log = logging.getLogger(__name__)
@@ -54,11 +53,8 @@ class BrokerSettings:
 class IngestServer:
     """One ingest instance: a paho client (MQTT 5, mutual TLS) and a worker thread."""
 
-    def __init__(
-        self, ingest, broker: BrokerSettings, *, share: str = SHARE, enroller=None
-    ) -> None:
+    def __init__(self, ingest, broker: BrokerSettings, *, share: str = SHARE) -> None:
         self.ingest = ingest
-        self.enroller = enroller  # fleet.enrollment.Enroller: answers new terminals
         self.broker = broker
         self.share = share
         self.received = 0  # messages taken (committed or refused)
@@ -95,8 +91,7 @@ class IngestServer:
         if reason.is_failure:
             log.error("the broker refused the ingest service: %s", reason)
             return
-        topics = SUBSCRIPTIONS + ((ep.REQUEST_PREFIX + "+",) if self.enroller else ())
-        client.subscribe([(f"$share/{self.share}/{t}", 1) for t in topics])
+        client.subscribe([(f"$share/{self.share}/{t}", 1) for t in SUBSCRIPTIONS])
         log.info("ingest connected to %s:%d", self.broker.host, self.broker.port)
 
     def _on_subscribe(self, *_args) -> None:
@@ -123,9 +118,6 @@ class IngestServer:
                 self.client.ack(mid, qos)  # PUBACK only now: after the commit
 
     def _take(self, topic: str, payload: bytes) -> None:
-        if topic.startswith(ep.REQUEST_PREFIX):
-            self._enroll(topic, payload)
-            return
         try:
             ack = self.ingest.raw(topic, payload)
         except Exception:  # the database is away (after the ingest's own retries)
@@ -143,28 +135,6 @@ class IngestServer:
         elif ack is not None:
             terminal_id, _kind = fp.parse_topic(topic)
             self.client.publish(fp.topic(terminal_id, "down/ack"), fp.encode(ack), qos=1)
-
-    def _enroll(self, topic: str, payload: bytes) -> None:
-        """A new terminal's request: the answer to its own topic, and its configuration
-        retained on its down/cfg (what its agent reads at its first connection)."""
-        try:
-            request_id = ep.request_of_topic(topic)
-        except fp.BadMessage:
-            return
-        try:
-            answered = self.enroller.answer(request_id, payload)
-        except Exception:  # the database is away: the terminal asks again
-            log.exception("enrollment request %s not answered", request_id)
-            return
-        if answered.bundle is not None:
-            self.client.publish(
-                fp.topic(answered.terminal_id, "down/cfg"),
-                fp.encode(answered.bundle),
-                qos=1,
-                retain=True,
-            )
-        self.client.publish(ep.answer_topic(request_id), ep.encode(answered.answer), qos=1)
-        self.received += 1
 
     # -- life -----------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> None:

@@ -16,7 +16,7 @@ until it expires.
     [fleet]
     host = "fleet.example.com"        # the broker, as the shop reaches it
     port = 8883                       # enrolled terminals (mutual TLS)
-    enroll_port = 8884                # the enrollment listener (TLS, no client certificate)
+    enroll_port = 8884                # the enrollment broker (TLS, no client certificate)
     ca = "-----BEGIN CERTIFICATE-----\\n..."  # the fleet's CA file: the broker is checked with it
     token = "..."                     # one-time, secret: deleted after the first boot
     token_expires = "2026-11-30T09:00:00Z"
@@ -52,10 +52,13 @@ class BundleError(ValueError):
     """A bundle that is missing or malformed: the reason names the file and the key."""
 
 
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"  # no control character (a line break above all)
+
+
 class TerminalPart(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     id: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{1,8}$")]
-    store: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    group: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    store: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
+    group: Annotated[str, msgspec.Meta(max_length=100, pattern=PRINTABLE)] = ""
     locale: str = "en"
     timezone: str = "UTC"
     key_protector: str = "auto"

@@ -56,7 +56,7 @@ def user_data(bundle: Bundle, technician_key: str = "") -> str:
     t = bundle.terminal
     text = (
         "#cloud-config\n"
-        f"# terminal {t.id} of {t.store}: written by pos-provision card\n"
+        f"# terminal {t.id}: written by pos-provision card\n"
         f"hostname: {_yaml(hostname(t.id))}\n"
         f"timezone: {_yaml(t.timezone)}\n"
         f"locale: {_yaml(LOCALES.get(t.locale, 'en_US.UTF-8'))}\n"

@@ -124,18 +124,26 @@ def cmd_token(config: FleetConfig, args) -> int:
 
 def cmd_card(config: FleetConfig, args) -> int:
     db = _db(config)
-    if args.token:
+    if args.token_file:  # (a file, not an argument: a token on the command line shows in ps)
+        given = Path(args.token_file).read_text().strip()
         row = (
             EnrollmentToken.select()
-            .where(EnrollmentToken.token_hash == token_hash(args.token))
+            .where(EnrollmentToken.token_hash == token_hash(given))
             .bind(db)
             .first()
         )
         if row is None:
             print("pos-provision: the fleet does not know this token", file=sys.stderr)
             return 2
+        if row.used_at is not None or row.expires_at <= _now():
+            print(
+                f"pos-provision: this token was {'used' if row.used_at else 'expired'} "
+                f"(at {(row.used_at or row.expires_at):%Y-%m-%d %H:%M} UTC): make a new one",
+                file=sys.stderr,
+            )
+            return 2
         token, terminal_id, store, group, timezone, expires = (
-            args.token,
+            given,
             row.terminal_id,
             row.store,
             row.group,
@@ -220,7 +228,11 @@ def cmd_firstboot(args) -> int:
     from provisioning.firstboot import first_boot  # noqa: PLC0415 (the terminal's side)
 
     outcome = first_boot(
-        Path(args.boot), Path(args.config), Path(args.template), timeout=args.timeout
+        Path(args.boot),
+        Path(args.config),
+        Path(args.template),
+        timeout=args.timeout,
+        retry_for=args.retry_for,
     )
     return outcome.status
 
@@ -271,7 +283,9 @@ def parser() -> argparse.ArgumentParser:
     card = commands.add_parser("card", help="the bundle on a mounted boot partition")
     card.add_argument("boot", help="the mounted boot partition, e.g. /media/$USER/bootfs")
     _token_args(card)
-    card.add_argument("--token", default="", help="a token made before (else a new one)")
+    card.add_argument(
+        "--token-file", default="", help="a file whose first line is a token made before"
+    )
     card.add_argument("--locale", default="id", choices=bundles.LOCALES)
     card.add_argument("--key-protector", default="auto", choices=bundles.PROTECTORS)
     card.add_argument("--wifi-ssid", default="")
@@ -296,7 +310,13 @@ def parser() -> argparse.ArgumentParser:
     first.add_argument("--boot", default=str(BOOT))
     first.add_argument("--config", default=str(TERMINAL_CONFIG))
     first.add_argument("--template", default=str(TEMPLATE))
-    first.add_argument("--timeout", type=float, default=60.0)
+    first.add_argument("--timeout", type=float, default=60.0, help="for one answer")
+    first.add_argument(
+        "--retry-for",
+        type=float,
+        default=600.0,
+        help="seconds to keep asking while the fleet cannot be reached (default 600)",
+    )
     reset = commands.add_parser("reset", help="ready this terminal for another first boot")
     reset.add_argument("--config", default=str(TERMINAL_CONFIG))
     reset.add_argument("--wipe", action="store_true", help="delete the records and keys too")

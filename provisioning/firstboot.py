@@ -39,7 +39,10 @@ import base64
 import json
 import logging
 import os
+import pwd
 import secrets
+import shutil
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -75,6 +78,8 @@ from terminal.store.keystore import KeyStore, KeyStoreError
 log = logging.getLogger(__name__)
 
 ENROLLED = "enrolled"  # in the data directory: the first boot is done
+RESTORED = "restored"  # in the data directory: a replacement took its records over
+SERVICE_USER = "pos"  # the app's and the agent's (systemd/)
 FLEET_FILES = "fleet"  # in the data directory: the certificate, its key, the CA, the root key
 
 
@@ -148,12 +153,19 @@ def _settings(text: str) -> Settings:
     return parse_settings(tomllib.loads(text))
 
 
-def _mqtt_key(path: Path) -> ec.EllipticCurvePrivateKey:
-    """The MQTT key: made here once (0600), the same on a retry."""
+def _mqtt_key(path: Path, say: Callable[[str], None]) -> ec.EllipticCurvePrivateKey:
+    """The MQTT key: made here once (0600, synced), the same on a retry. One found damaged
+    (a power cut while it was written) is set aside and a new one made: the fleet then
+    refuses a token it already answered for the old key ("write a new card")."""
     if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), None)
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            return key
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), None)
+            if isinstance(key, ec.EllipticCurvePrivateKey):
+                return key
+        except (ValueError, TypeError):
+            pass
+        os.replace(path, path.with_name(path.name + ".damaged"))
+        say(f"{path}: damaged, set aside; a new key is made")
     key = pki.new_key()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pki.write_private(path, pki.key_pem(key))
@@ -189,6 +201,8 @@ def first_boot(
     template_path: Path,
     *,
     timeout: float = 60.0,
+    retry_for: float = 600.0,
+    sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     exists: Callable[[str], bool] = os.path.exists,
     say: Callable[[str], None] = print,
@@ -227,7 +241,7 @@ def first_boot(
     try:
         say(f"terminal {b.terminal.id}: making its keys ({protector})")
         keys = KeyStore.open_or_create(settings.security.key_dir, protector_for(settings.security))
-        mqtt_key = _mqtt_key(files["key"])
+        mqtt_key = _mqtt_key(files["key"], say)
         request = ep.EnrollRequest(
             request=secrets.token_hex(16),
             token=b.fleet.token,
@@ -239,8 +253,7 @@ def first_boot(
             protector=protector,
             software=software_version(),
         )
-        say(f"asking the fleet at {b.fleet.host}:{b.fleet.enroll_port} for a certificate")
-        answer = ask(b.fleet.host, b.fleet.enroll_port, b.fleet.ca, request, timeout=timeout)
+        answer = _ask(b, request, timeout, retry_for, say, sleep)
     except (KeyStoreError, ProtectorError, OSError) as exc:
         reason = f"the keys could not be made: {exc}"
         return _refused(settings, b, status, reason, say)
@@ -254,20 +267,25 @@ def first_boot(
         _check_certificate(answer.certificate, mqtt_key, b.terminal.id)
     except (EnrollError, ValueError) as exc:
         return _refused(settings, b, status, str(exc), say)
-    files["cert"].write_text(answer.certificate)
-    files["ca"].write_text(answer.ca)
-    if answer.config_root_key:
-        files["root"].write_text(answer.config_root_key)
     restore = boot / RESTORE_FILE
-    if restore.exists():  # a replacement: the lost terminal's records, before its first start
+    restored = data_dir / RESTORED
+    if restore.exists() and not restored.exists():  # a replacement, before its first start
         say(f"taking over {b.terminal.id}'s records from the fleet's copy ({restore.name})")
         if restore_from_fleet(settings, restore) != 0:
             reason = f"the fleet's copy of {b.terminal.id}'s records was not restored (see above)"
             return _refused(settings, b, status, reason, say)
+        # done once: a first boot cut after this point does not restore again (it would
+        # be refused: the terminal's journal has begun)
+        write_atomically(restored, restore.name + "\n", 0o644)
+    if restored.exists():
         status = replace(status, restored=True)
+    # every file the terminal needs, whole on the disk, before the mark that it is done
+    write_atomically(files["cert"], answer.certificate, 0o644)
+    write_atomically(files["ca"], answer.ca, 0o644)
+    if answer.config_root_key:
+        write_atomically(files["root"], answer.config_root_key, 0o644)
     write_atomically(config_path, text)
-    (boot / bundles.FILE_NAME).unlink(missing_ok=True)  # the token goes
-    restore.unlink(missing_ok=True)
+    hand_over(data_dir)
     write_atomically(
         data_dir / ENROLLED,
         json.dumps(
@@ -281,11 +299,57 @@ def first_boot(
         + "\n",
         0o644,
     )
+    # and only then the token goes from the card (a power cut before leaves it: harmless,
+    # the mark says the first boot is done)
+    (boot / bundles.FILE_NAME).unlink(missing_ok=True)
+    restore.unlink(missing_ok=True)
     status = replace(status, enrolled=True, configuration=_versions(answer))
     problem = print_ticket(settings, ticket(status, b.terminal.locale))
     said = f"ENROLLED: terminal {b.terminal.id} of {b.terminal.store}"
     say(said + ("" if problem is None else f" (the status ticket did not print: {problem})"))
     return Outcome(0, said, problem)
+
+
+TRANSIENT = ("not available",)  # the fleet's refusals that a later try may not meet
+
+
+def _ask(b: bundles.Bundle, request, timeout: float, retry_for: float, say, sleep):
+    """The fleet's answer; while the fleet is unreachable or cannot certify yet, asked
+    again (5 s, then twice as long each time up to a minute) for ``retry_for`` seconds:
+    a shop's network that comes up after the terminal does is not a failed first boot."""
+    deadline = time.monotonic() + retry_for
+    wait = 5.0
+    while True:
+        say(f"asking the fleet at {b.fleet.host}:{b.fleet.enroll_port} for a certificate")
+        try:
+            answer = ask(b.fleet.host, b.fleet.enroll_port, b.fleet.ca, request, timeout=timeout)
+            if answer.result == "enrolled" or answer.reason not in TRANSIENT:
+                return answer
+            problem: Exception | str = f"{answer.reason}: {answer.message}"
+        except EnrollError as exc:
+            if "not the fleet's" in str(exc):  # another fleet's broker: no retry helps
+                raise
+            problem = exc
+        if time.monotonic() + wait > deadline:
+            if isinstance(problem, EnrollError):
+                raise problem
+            return answer
+        say(f"{problem}; trying again in {wait:.0f} s")
+        sleep(wait)
+        wait = min(wait * 2, 60.0)
+
+
+def hand_over(data_dir: Path, user: str = SERVICE_USER) -> None:
+    """Run as root (the first boot's unit), the data directory becomes the service
+    user's, as the app and the agent run; elsewhere (a test, a desk), nothing to do."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return
+    for path in [data_dir, *data_dir.rglob("*")]:
+        shutil.chown(path, user, user)
 
 
 def _refused(settings: Settings, b: bundles.Bundle, status: Status, reason: str, say) -> Outcome:

@@ -44,7 +44,8 @@ def fleet_toml(
 ) -> Path:
     """The fleet's configuration for a process of the test: its database, the broker
     with the ingest's credentials, the broker's CA as the issuing CA (enrollment), the
-    enrollment listener as a provisioning bundle names it, the signing keys if any."""
+    enrollment broker (how the fleet reaches it, how a bundle names it), the signing keys
+    if any."""
     cafile, certfile, keyfile = broker.credentials("fleet-ingest")
     path.write_text(
         f'[database]\nurl = "{db_url}"\n\n'
@@ -52,7 +53,9 @@ def fleet_toml(
         f'ca_file = "{cafile}"\ncert_file = "{certfile}"\nkey_file = "{keyfile}"\n'
         f'client_id = "{client_id}"\nkeepalive = 10\n'
         f'\n[pki]\ndir = "{broker.directory}"\n'
-        f'\n[enrollment]\nbroker_host = "localhost"\nbroker_port = {broker.port}\n'
+        f"\n[enrollment]\nenabled = {'true' if broker.enroll_port else 'false'}\n"
+        f'host = "{broker.host}"\nport = {broker.enroll_port or 8884}\n'
+        f'broker_host = "localhost"\nbroker_port = {broker.port}\n'
         f"enroll_port = {broker.enroll_port or 8884}\n"
         + (f'\n[signing]\ndir = "{signing}"\n' if signing else "")
     )
@@ -124,7 +127,11 @@ class World:
             wait_for(
                 lambda: (
                     process.poll() is not None
-                    or (log.exists() and b"ingest subscribed" in log.read_bytes())
+                    or (
+                        log.exists()
+                        and b"ingest subscribed" in (text := log.read_bytes())
+                        and b"enrollment subscribed" in text
+                    )
                 ),
                 f"{name} subscribed",
                 30,

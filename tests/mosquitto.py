@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleet import pki
-from fleet.broker import mosquitto_binary, write_config
+from fleet.broker import enroller_secret, mosquitto_binary, write_config, write_enroll_config
 
 
 def free_port() -> int:
@@ -32,8 +32,9 @@ class Broker:
     port: int
     ca: pki.Authority
     host: str = "127.0.0.1"
-    enroll_port: int = 0  # the enrollment listener (TLS, no client certificate)
+    enroll_port: int = 0  # the enrollment broker's (a second Mosquitto; 0: none)
     process: subprocess.Popen | None = None
+    enroll_process: subprocess.Popen | None = None
     _issued: dict[str, tuple[Path, Path, Path]] = field(default_factory=dict)
 
     @property
@@ -54,34 +55,42 @@ class Broker:
         return self._issued[key]
 
     def start(self, timeout: float = 10.0) -> None:
-        self.process = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(self.directory / "mosquitto.conf")],
+        self.process = self._run(self.directory / "mosquitto.conf", self.port, timeout)
+        if self.enroll_port:
+            conf = self.directory / "enroll" / "mosquitto.conf"
+            self.enroll_process = self._run(conf, self.enroll_port, timeout)
+
+    def _run(self, conf: Path, port: int, timeout: float) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.process.stderr.read().decode()}")
+            if process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {process.stderr.read().decode()}")
             try:
-                socket.create_connection((self.host, self.port), timeout=0.2).close()
-                return
+                socket.create_connection((self.host, port), timeout=0.2).close()
+                return process
             except OSError:
                 time.sleep(0.02)
         raise RuntimeError("mosquitto did not listen in time")
 
     def stop(self) -> None:
         """As an administrator stops it: SIGTERM, its persistence saved."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(10)
-        self.process = None
+        for process in (self.process, self.enroll_process):
+            if process and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(10)
+        self.process = self.enroll_process = None
 
     def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-        self.process = None
+        for process in (self.process, self.enroll_process):
+            if process and process.poll() is None:
+                process.kill()
+                process.wait(10)
+        self.process = self.enroll_process = None
 
 
 def start_broker(directory: Path) -> Broker:
@@ -92,14 +101,18 @@ def start_broker(directory: Path) -> Broker:
     (directory / "server.crt").write_bytes(pki.certificate_pem(server.certificate))
     pki.write_private(directory / "server.key", pki.key_pem(server.key))
     port, enroll_port = free_port(), free_port()
-    write_config(
-        directory,
-        port=port,
+    files = {
+        "cafile": directory / "ca.crt",
+        "certfile": directory / "server.crt",
+        "keyfile": directory / "server.key",
+    }
+    write_config(directory, port=port, host="127.0.0.1", **files)
+    write_enroll_config(  # the enrollment broker beside it (its secret in the CA's directory)
+        directory / "enroll",
+        port=enroll_port,
         host="127.0.0.1",
-        cafile=directory / "ca.crt",
-        certfile=directory / "server.crt",
-        keyfile=directory / "server.key",
-        enroll_port=enroll_port,
+        secret=enroller_secret(directory),
+        **files,
     )
     broker = Broker(directory, port, ca, enroll_port=enroll_port)
     broker.start()

@@ -3,7 +3,7 @@ of its provisioning bundle. One definition for both sides (``provisioning`` on t
 terminal asks, ``fleet.enrollment`` answers); the JSON Schemas in ``fleet/schemas/`` are
 generated from it too.
 
-The terminal connects to the broker's enrollment listener (TLS, the broker checked with
+The terminal connects to the fleet's enrollment broker (TLS, the broker checked with
 the bundle's CA; no client certificate) as an anonymous client whose client id is a
 random request id, subscribes to ``pos/enroll/v1/res/{request}`` (the broker lets it read
 that topic only) and sends an :class:`EnrollRequest` to ``pos/enroll/v1/req/{request}``.

@@ -1,5 +1,5 @@
 """Asking the fleet for this terminal's certificate, once, at its first boot
-(``terminal.core.enrollment_protocol``): over TLS to the broker's enrollment listener,
+(``terminal.core.enrollment_protocol``): over TLS to the fleet's enrollment broker,
 the broker checked with the CA of the provisioning bundle (its name against the host the
 bundle gives), as an anonymous client whose id is the request's random id."""
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from datetime import datetime, timedelta
 
+import msgspec
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.x509.oid import NameOID
 
 from fleet import pki
 from fleet.enrollment import Enroller, make_token
@@ -86,7 +90,8 @@ def test_a_token_certifies_its_terminal_and_registers_its_journal_key(enroller, 
     assert (terminal.store, terminal.group, terminal.timezone) == ("S1", "north", "Asia/Jakarta")
     assert TerminalKey.select().where(TerminalKey.terminal_id == "T07").bind(fleet_db).count() == 1
     row = EnrollmentToken.select().bind(fleet_db).get()
-    assert row.used_at == NOW and token not in row.token_hash  # only its hash is kept
+    assert row.used_at == NOW
+    assert token not in repr(row.__data__)  # only its hash is kept, in no column the token
 
 
 def test_the_same_key_again_gets_the_same_certificate_another_key_is_refused(enroller, fleet_db):
@@ -115,6 +120,7 @@ def test_a_token_is_good_until_it_expires_to_the_second(enroller, fleet_db, cloc
     [
         ("unknown", "unknown token", "does not know this enrollment token"),
         ("other terminal", "bad request", "not made out to T07"),
+        ("two names", "bad request", "not made out to T07 alone"),
         ("rsa key", "bad request", "not for an ECDSA P-256 key"),
         ("journal key", "bad request", "not an Ed25519 public key"),
         ("garbage", "bad request", "malformed"),
@@ -127,6 +133,20 @@ def test_bad_requests_are_refused_and_change_nothing(enroller, fleet_db, change,
         request_id, payload = asking("x" * 32)
     elif change == "other terminal":
         request_id, payload = asking(token, terminal_id="T01")
+    elif change == "two names":
+        key = pki.new_key()
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, "T07"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "fleet-ingest"),
+            ]
+        )
+        csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, SHA256())
+        request = ep.decode("enroll-req", asking(token)[1])
+        request = msgspec.structs.replace(
+            request, csr=csr.public_bytes(serialization.Encoding.PEM).decode()
+        )
+        request_id, payload = request.request, ep.encode(request)
     elif change == "rsa key":
         from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
 
@@ -167,24 +187,40 @@ def test_an_issuing_ca_locked_by_its_passphrase_refuses_without_using_the_token(
 
 
 def test_two_devices_with_one_token_at_the_same_moment_get_one_certificate(
-    fleet_db, pki_dir, tmp_path, clock
+    fleet_db, pki_dir, tmp_path, clock, monkeypatch
 ):
+    """The registration is made slow, so both answers would be inside it at once without
+    the token's lock (SQLite's write transaction; PostgreSQL's row lock)."""
+    import fleet.enrollment as enrollment  # noqa: PLC0415
+
+    slow = enrollment.register_terminal
+
+    def register_slowly(*args, **kwargs):
+        time.sleep(0.3)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(enrollment, "register_terminal", register_slowly)
     token = token_for(fleet_db)
     results: list[str] = []
+    keys = [pki.new_key(), pki.new_key()]
     start = threading.Barrier(2)
 
-    def device() -> None:
+    def device(key) -> None:
         enroller = Enroller(fleet_db, pki_dir, tmp_path / "none", clock=clock)
-        request = asking(token)
+        request = asking(token, key=key)
         start.wait()
         results.append(enroller.answer(*request).answer.result)
 
-    threads = [threading.Thread(target=device) for _ in range(2)]
+    threads = [threading.Thread(target=device, args=(k,)) for k in keys]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert sorted(results) == ["enrolled", "refused"]
+    assert TerminalKey.select().where(TerminalKey.terminal_id == "T07").bind(fleet_db).count() == 1
+    row = EnrollmentToken.select().bind(fleet_db).get()
+    (issued, _ca) = x509.load_pem_x509_certificates(row.certificate.encode())
+    assert issued.public_key() in [k.public_key() for k in keys]
 
 
 def test_a_token_names_a_store_and_a_sane_validity(fleet_db):
@@ -192,8 +228,43 @@ def test_a_token_names_a_store_and_a_sane_validity(fleet_db):
         make_token(fleet_db, "T07", store=" ", now=NOW)
     with pytest.raises(ValueError, match="5 minutes to 30 days"):
         make_token(fleet_db, "T07", store="S1", now=NOW, valid=timedelta(days=31))
-    with pytest.raises(ValueError, match="not a terminal id"):
-        make_token(fleet_db, "T 07", store="S1", now=NOW)
+    for name in ("T 07", "fleet-ingest", "t07", "T0000007X"):  # never a service's name
+        with pytest.raises(ValueError, match="not a terminal id"):
+            make_token(fleet_db, name, store="S1", now=NOW)
+    with pytest.raises(ValueError, match="printable"):
+        make_token(fleet_db, "T07", store='Shop\nbootcmd: [[sh, -c, "id"]]', now=NOW)
     with pytest.raises(ValueError, match="not a time zone"):
         make_token(fleet_db, "T07", store="S1", timezone="Mars/Base", now=NOW)
     assert not EnrollmentToken.select().bind(fleet_db).exists()
+
+
+def test_what_is_pushed_before_the_first_terminal_reaches_it_when_it_enrolls(
+    fleet_db, pki_dir, tmp_path, clock
+):
+    """An empty fleet: its document and a new store's group's (a token names the group)
+    are signed and released at once; a group no token names is still refused (a typo);
+    the first terminal to enroll gets both in its answer and its first bundle."""
+    from datetime import UTC  # noqa: PLC0415
+
+    from fleet import rollout as rollouts  # noqa: PLC0415
+    from fleet import signing  # noqa: PLC0415
+
+    signing.init(tmp_path / "root", tmp_path / "signing", datetime.now(UTC) - timedelta(minutes=1))
+    token = make_token(
+        fleet_db, "T07", store="S1", group="north", now=datetime.now(UTC).replace(tzinfo=None)
+    ).token
+    for scope in ("fleet", "group:north"):
+        planned = rollouts.sign_and_plan(
+            fleet_db, tmp_path / "signing", {"products": []}, sc.parse_scope(scope), waves=[100]
+        )
+        assert planned.rollout.state == "done" and planned.waves == []
+    with pytest.raises(rollouts.RolloutError, match="nor a token"):
+        rollouts.sign_and_plan(
+            fleet_db, tmp_path / "signing", {}, sc.parse_scope("group:west"), waves=[100]
+        )
+    enroller = Enroller(fleet_db, pki_dir, tmp_path / "signing", clock=clock)
+    clock.now = datetime.now(UTC).replace(tzinfo=None)
+    answered = enroller.answer(*asking(token))
+    assert answered.answer.result == "enrolled" and len(answered.answer.documents) == 2
+    assert answered.bundle is not None and len(answered.bundle.documents) == 2
+    assert answered.answer.config_root_key.startswith("-----BEGIN PUBLIC KEY-----")

@@ -1,7 +1,7 @@
 """The fleet's PKI for production (fleet/broker.py init_pki, fleet/pki.py): an off-line root
 CA certifies the issuing CA; the CA keys are encrypted when passphrases are given and do
 not open without them; a real Mosquitto with these files takes a terminal certified by
-the issuing CA and refuses one from elsewhere; its enrollment listener lets an anonymous
+the issuing CA and refuses one from elsewhere; the enrollment broker beside it lets an anonymous
 client ask and read its own answer only."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from cryptography import x509
 from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet import pki
-from fleet.broker import init_pki, write_config
+from fleet.broker import enroller_secret, init_pki, write_config, write_enroll_config
 from tests.fleet.test_broker import connect, published, subscribed
 from tests.mosquitto import Broker, free_port
 
@@ -79,37 +79,44 @@ def broker(production):
     tmp, _written = production
     directory = tmp / "pki"
     port, enroll_port = free_port(), free_port()
-    write_config(
-        tmp / "broker",
-        port=port,
+    files = {
+        "cafile": directory / "ca.crt",
+        "certfile": directory / "broker.crt",
+        "keyfile": directory / "broker.key",
+    }
+    write_config(tmp / "broker", port=port, host="127.0.0.1", **files)
+    write_enroll_config(
+        tmp / "broker" / "enroll",
+        port=enroll_port,
         host="127.0.0.1",
-        cafile=directory / "ca.crt",
-        certfile=directory / "broker.crt",
-        keyfile=directory / "broker.key",
-        enroll_port=enroll_port,
+        secret=enroller_secret(directory),
+        **files,
     )
     (tmp / "broker" / "ca.crt").write_bytes((directory / "ca.crt").read_bytes())
-    running = Broker(
-        tmp / "broker", port, pki.load_authority(directory, ONLINE), enroll_port=enroll_port
-    )
+    issuing = pki.load_authority(directory, ONLINE)
+    running = Broker(tmp / "broker", port, issuing, enroll_port=enroll_port)
     running.start()
     yield running
     running.stop()
 
 
-def anonymous(broker, client_id: str, username: str | None = None):
-    """A client on the enrollment listener (TLS, no certificate)."""
+def enrolling(broker, client_id: str, user: tuple[str, str] | None = None):
+    """A client of the enrollment broker (TLS, no certificate; ``user``: a name and a
+    password). Returns it and the messages it receives; ConnectionError when refused."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     client.tls_set(ca_certs=str(broker.cafile))
-    if username:
-        client.username_pw_set(username)
+    if user:
+        client.username_pw_set(*user)
     received: queue.Queue = queue.Queue()
     client.on_message = lambda _c, _u, message: received.put((message.topic, message.payload))
     answer: queue.Queue = queue.Queue()
     client.on_connect = lambda _c, _u, _f, reason, _p: answer.put(reason)
     client.connect(broker.host, broker.enroll_port)
     client.loop_start()
-    assert not answer.get(timeout=5).is_failure
+    reason = answer.get(timeout=5)
+    if reason.is_failure:
+        client.loop_stop()
+        raise ConnectionError(str(reason))
     return client, received
 
 
@@ -120,26 +127,45 @@ def test_a_terminal_of_the_issuing_ca_connects_one_from_elsewhere_does_not(broke
         connect(broker, "T08", ca=pki.new_authority("another CA"))
 
 
-def test_the_enrollment_listener_lets_a_new_terminal_ask_and_read_its_own_answer_only(broker):
-    ingest, requests = connect(broker, "fleet-ingest")
-    subscribed(ingest, "pos/enroll/v1/req/+")
-    mine = secrets.token_hex(16)
-    asking, answers = anonymous(broker, mine)
+def test_a_new_terminal_asks_and_reads_its_own_answer_only(broker, production):
+    tmp, _written = production
+    secret = enroller_secret(tmp / "pki")
+    enroller, requests = enrolling(broker, "fleet-enroller-x", ("fleet-enroller", secret))
+    subscribed(enroller, "pos/enroll/v1/req/+")
+    mine, other = secrets.token_hex(16), secrets.token_hex(16)
+    asking, answers = enrolling(broker, mine)
     subscribed(asking, f"pos/enroll/v1/res/{mine}")
-    spy, spied = anonymous(broker, secrets.token_hex(16), username="fleet-ingest")
+    spy, spied = enrolling(broker, other)  # anonymous, as every terminal there is
     subscribed(spy, "pos/enroll/v1/req/+")  # granted in appearance (MQTT), delivers nothing
     subscribed(spy, "pos/enroll/v1/res/+")
     published(asking, f"pos/enroll/v1/req/{mine}", b"request")
     assert requests.get(timeout=5) == (f"pos/enroll/v1/req/{mine}", b"request")
-    published(ingest, f"pos/enroll/v1/res/{mine}", b"answer")
+    published(enroller, f"pos/enroll/v1/res/{mine}", b"answer")
     assert answers.get(timeout=5) == (f"pos/enroll/v1/res/{mine}", b"answer")
-    # what an anonymous client may not do: answer for the fleet, write a terminal's topics
+    # what an anonymous client may not do: answer for the fleet, ask in another's name
     published(spy, f"pos/enroll/v1/res/{mine}", b"forged answer")
-    published(spy, "pos/v1/T07/up/journal", b"forged entries")
-    watcher, watched = connect(broker, "fleet-ingest")
-    subscribed(watcher, "pos/v1/+/up/#")
-    published(spy, "pos/v1/T07/up/journal", b"forged entries")
+    published(spy, f"pos/enroll/v1/req/{mine}", b"a request in another's name")
     time.sleep(0.5)
-    assert spied.empty() and answers.empty() and watched.empty() and requests.empty()
-    for client in (ingest, asking, spy, watcher):
+    assert spied.empty() and answers.empty() and requests.empty()
+    # the fleet's name without its password
+    with pytest.raises(ConnectionError):
+        enrolling(broker, "fleet-enroller-y", ("fleet-enroller", "a guess at the password"))
+    for client in (enroller, asking, spy):
+        client.loop_stop()
+
+
+def test_nothing_done_on_the_enrollment_broker_reaches_the_fleets_sessions(broker):
+    """Client ids are a broker's own: on the enrollment broker, an anonymous client that
+    claims the ingest's or a terminal's id takes nothing over on the fleet's broker."""
+    ingest, received = connect(broker, "fleet-ingest")  # client id test-fleet-ingest
+    subscribed(ingest, "pos/v1/+/up/#")
+    terminal, _t = connect(broker, "T07")  # client id test-T07
+    for claimed in ("test-fleet-ingest", "test-T07", "fleet-ingest-1", "T07"):
+        intruder, _i = enrolling(broker, claimed)
+        intruder.loop_stop()
+    time.sleep(0.5)
+    assert ingest.is_connected() and terminal.is_connected()
+    published(terminal, "pos/v1/T07/up/journal", b"entries")
+    assert received.get(timeout=5) == ("pos/v1/T07/up/journal", b"entries")
+    for client in (ingest, terminal):
         client.loop_stop()

@@ -1,7 +1,7 @@
 """From a card to a selling terminal, for real: `pos-provision card` (a new token) writes the
 bundle into a directory standing for the boot partition; `pos-provision firstboot` (a
 process, as its unit runs it) makes the terminal's keys, asks the fleet over the broker's
-enrollment listener (a real Mosquitto, TLS), gets its certificate and writes its
+enrollment broker (a real Mosquitto, TLS), gets its certificate and writes its
 configuration; the terminal then starts with its agent, gets the fleet's configuration
 (a cashier and her PIN set centrally, a price), sells, and the sale arrives at the fleet.
 The same token used again by another device, an expired one and an unknown one are
@@ -15,6 +15,9 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from fleet.enrollment import make_token
 from fleet.models import Alert, EnrollmentToken, Sale, TerminalKey
@@ -75,7 +78,7 @@ def provision(world, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def first_boot(boot: Path, data: Path) -> subprocess.CompletedProcess:
+def first_boot(boot: Path, data: Path, timeout: str = "20") -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
@@ -89,7 +92,9 @@ def first_boot(boot: Path, data: Path) -> subprocess.CompletedProcess:
             "--template",
             str(ROOT / "config" / "pos.toml"),
             "--timeout",
-            "20",
+            timeout,
+            "--retry-for",
+            "0",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -138,7 +143,8 @@ def test_a_card_to_an_enrolled_selling_terminal_and_tokens_refused(world):
         "network-config",
     }
     assert 'hostname: "pos-t02"' in (boot / "user-data").read_text()
-    token = tomllib.loads((boot / "pos-provision.toml").read_text())["fleet"]["token"]
+    copied = (boot / "pos-provision.toml").read_text()  # a copy of the card, kept
+    token = tomllib.loads(copied)["fleet"]["token"]
 
     booted = first_boot(boot, data)
     assert booted.returncode == 0, booted.stdout + booted.stderr
@@ -196,15 +202,31 @@ def test_a_card_to_an_enrolled_selling_terminal_and_tokens_refused(world):
     row = EnrollmentToken.select().where(EnrollmentToken.terminal_id == "T02").bind(db).get()
     assert row.used_at is not None and row.certificate.count("BEGIN CERTIFICATE") == 2
     boot2, data2 = world.tmp / "boot2", world.tmp / "other"
-    card(world, boot2, "--terminal-name", "T02", "--token", token)
+    boot2.mkdir()
+    (boot2 / "pos-provision.toml").write_text(copied)  # the card copied onto another one
     replayed = first_boot(boot2, data2)
     assert replayed.returncode == 1
     assert "token used" in replayed.stdout and "another device" in replayed.stdout
     assert not (data2 / "pos.toml").exists() and not (data2 / "enrolled").exists()
+    assert not (data2 / "fleet" / "client.crt").exists()  # only its keys were made
     assert (boot2 / "pos-provision.toml").exists()  # kept: a retry is possible
     assert "TIDAK TERDAFTAR" in ticket_text(data2) and "sudah dipakai" in ticket_text(data2)
+    token_file = world.tmp / "token.txt"
+    token_file.write_text(token + "\n")
+    spent = provision(
+        world,
+        "card",
+        str(boot2),
+        "--store",
+        "S1",
+        "--terminal-name",
+        "T02",
+        "--token-file",
+        str(token_file),
+    )
+    assert spent.returncode == 2 and "this token was used" in spent.stderr
 
-    # an expired token
+    # a card whose token expired before the terminal was switched on
     old = make_token(
         db,
         "T03",
@@ -213,13 +235,14 @@ def test_a_card_to_an_enrolled_selling_terminal_and_tokens_refused(world):
         valid=timedelta(hours=1),
     )
     boot3, data3 = world.tmp / "boot3", world.tmp / "T03"
-    card(world, boot3, "--terminal-name", "T03", "--token", old.token)
+    boot3.mkdir()
+    bundle = boot3 / "pos-provision.toml"
+    bundle.write_text(copied.replace('"T02"', '"T03"').replace(token, old.token))
     expired = first_boot(boot3, data3)
     assert expired.returncode == 1 and "token expired" in expired.stdout
-    assert "token expired" in ticket_text(data3)
+    assert "kedaluwarsa" in ticket_text(data3)
 
     # a token the fleet never made (a card from another fleet, a typo)
-    bundle = boot3 / "pos-provision.toml"
     bundle.write_text(bundle.read_text().replace(old.token, "x" * 32))
     unknown = first_boot(boot3, data3)
     assert unknown.returncode == 1 and "unknown token" in unknown.stdout
@@ -265,3 +288,24 @@ def test_a_replacement_terminal_takes_over_the_lost_ones_records_at_its_first_bo
     assert verified.returncode == 0, verified.stdout
     assert not Alert.select().where(Alert.terminal_id == "T01").bind(db).exists()
     assert sorted(s.number for s in Sale.select().where(Sale.terminal_id == "T01").bind(db)) == sold
+
+
+def test_a_first_boot_without_an_answer_is_retried_with_the_same_key(world):
+    """The fleet's enrollment service is not running: no answer, nothing written but the
+    keys, the card kept. Switched on again once the fleet runs: the same MQTT key asks,
+    and the certificate is for it."""
+    boot, data = world.tmp / "boot", world.tmp / "T05"
+    card(world, boot, "--terminal-name", "T05")
+    silent = first_boot(boot, data, timeout="2")
+    assert silent.returncode == 1 and "no answer from the fleet" in silent.stdout
+    key = (data / "fleet" / "client.key").read_bytes()
+    assert not (data / "fleet" / "client.crt").exists() and not (data / "pos.toml").exists()
+    assert (boot / "pos-provision.toml").exists()
+    assert "tidak terjangkau" in ticket_text(data)  # "not reached", on the ticket
+    world.serve()
+    again = first_boot(boot, data)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (data / "fleet" / "client.key").read_bytes() == key
+    certificate = x509.load_pem_x509_certificates((data / "fleet" / "client.crt").read_bytes())
+    private = serialization.load_pem_private_key(key, None)
+    assert certificate[0].public_key() == private.public_key()
