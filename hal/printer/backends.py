@@ -40,16 +40,25 @@ class EscposPrinter(Device):
 
     kind = "printer"
 
-    def __init__(self, connection: Any, *, profile: str, codepage: str) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        *,
+        profile: str,
+        codepage: str,
+        cyrillic: str = "native",
+        chinese: str = "raster",
+    ) -> None:
         self.connection = connection
         # jobs (UI thread) and status polls (the health thread) share one connection
         self.lock = threading.RLock()
         self.profile = profile
         self.codepage = codepage
+        self.scripts = {"cyrillic": cyrillic, "chinese": chinese}
         self.columns = profile_columns(profile)
 
     def render(self, doc: Document) -> bytes:
-        return render_escpos(doc, profile=self.profile, codepage=self.codepage)
+        return render_escpos(doc, profile=self.profile, codepage=self.codepage, **self.scripts)
 
     def print_document(self, doc: Document, *, job_name: str = "") -> bytes:
         return self.print_bytes(self.render(doc), job_name=job_name)
@@ -173,10 +182,13 @@ class SimulatorPrinter(Device):
         codepage: str,
         preview: bool = True,
         state_file: Path | None = None,
+        cyrillic: str = "native",
+        chinese: str = "raster",
     ) -> None:
         self.out_dir = Path(out_dir)
         self.profile = profile
         self.codepage = codepage
+        self.scripts = {"cyrillic": cyrillic, "chinese": chinese}
         self.preview = preview
         self.columns = profile_columns(profile)
         self.state_file = state_file
@@ -225,7 +237,7 @@ class SimulatorPrinter(Device):
         return {"paper-out": "paper out", "cover-open": "cover open"}.get(condition)
 
     def render(self, doc: Document) -> bytes:
-        return render_escpos(doc, profile=self.profile, codepage=self.codepage)
+        return render_escpos(doc, profile=self.profile, codepage=self.codepage, **self.scripts)
 
     def print_document(self, doc: Document, *, job_name: str = "") -> bytes:
         return self.print_bytes(self.render(doc), job_name=job_name)
@@ -267,8 +279,16 @@ class PrinterSettings(BackendSettings, kw_only=True):
     profile: str = "TM-T20II"
     codepage: str = "CP437"
     logo: str = ""
+    # scripts the codepage cannot carry: printed in the printer's own character sets
+    # where it has them (hal/printer/native_scripts.py), else as raster lines
+    cyrillic: str = "native"  # native (a Cyrillic code page of the profile) | raster
+    chinese: str = "raster"  # gbk (the Chinese mode of printers made for China) | raster
 
     def __post_init__(self) -> None:
+        if self.cyrillic not in ("native", "raster"):
+            raise ValueError(f"cyrillic: native or raster, not {self.cyrillic!r}")
+        if self.chinese not in ("gbk", "raster"):
+            raise ValueError(f"chinese: gbk or raster, not {self.chinese!r}")
         try:
             pages = Dummy(profile=self.profile).profile.profile_data["codePages"].values()
         except KeyError:
@@ -312,7 +332,9 @@ class NetworkPrinterSettings(PrinterSettings, kw_only=True):
 
 
 def _escpos(connection: Any, s: PrinterSettings) -> EscposPrinter:
-    return EscposPrinter(connection, profile=s.profile, codepage=s.codepage)
+    return EscposPrinter(
+        connection, profile=s.profile, codepage=s.codepage, cyrillic=s.cyrillic, chinese=s.chinese
+    )
 
 
 def _usb(s: UsbPrinterSettings, _env: DeviceEnv) -> EscposPrinter:
@@ -329,6 +351,8 @@ BACKENDS: dict[str, Backend] = {
             profile=s.profile,
             codepage=s.codepage,
             state_file=env.data_dir / "sim" / "printer",
+            cyrillic=s.cyrillic,
+            chinese=s.chinese,
         ),
     ),
     "dummy": Backend(PrinterSettings, lambda s, _env: _escpos(conn.Dummy(), s)),

@@ -16,7 +16,17 @@ from PIL import Image, ImageDraw
 
 from hal.printer.raster_text import draw_cells
 
-CODEPAGES = {0: "cp437", 2: "cp850", 3: "cp860", 16: "cp1252", 17: "cp866", 19: "cp858"}
+# ESC t n -> the table (Epson's numbering, as python-escpos's default profiles use it)
+CODEPAGES = {
+    0: "cp437",
+    2: "cp850",
+    3: "cp860",
+    16: "cp1252",
+    17: "cp866",
+    19: "cp858",
+    46: "cp1251",
+    53: "kz1048",
+}
 DOT_H = 24  # font A line height in dots
 
 
@@ -88,6 +98,7 @@ class _State:
 
     def reset(self) -> None:
         self.codepage = "cp437"
+        self.chinese = False  # FS &: the printer's Chinese mode (GBK), until FS .
         self.align = 0
         self.bold = False
         self.width = self.height = 1
@@ -106,9 +117,8 @@ def interpret(data: bytes) -> Paper:
 
     def flush_text() -> None:
         if text:
-            pending.append(
-                Segment(text.decode(st.codepage, "replace"), st.bold, st.width, st.height)
-            )
+            table = "gbk" if st.chinese else st.codepage
+            pending.append(Segment(text.decode(table, "replace"), st.bold, st.width, st.height))
             text.clear()
 
     def end_line() -> None:
@@ -152,6 +162,23 @@ def interpret(data: bytes) -> Paper:
             else:
                 paper.unknown.append(f"ESC {cmd:02X}")
             i += 3
+        elif b == 0x1C and i + 1 < n:  # FS: the Chinese mode
+            cmd = data[i + 1]
+            flush_text()
+            if cmd == 0x26:  # FS &
+                st.chinese = True
+                i += 2
+            elif cmd == 0x2E:  # FS .
+                st.chinese = False
+                i += 2
+            elif cmd == 0x21:  # FS ! n: the Chinese characters' size
+                arg = data[i + 2] if i + 2 < n else 0
+                st.width = 2 if arg & 0x04 else 1
+                st.height = 2 if arg & 0x08 else 1
+                i += 3
+            else:
+                paper.unknown.append(f"FS {cmd:02X}")
+                i += 2
         elif b == 0x1D and i + 1 < n:
             cmd = data[i + 1]
             arg = data[i + 2] if i + 2 < n else 0
@@ -208,6 +235,9 @@ def interpret(data: bytes) -> Paper:
             i += 3
         elif b < 0x20:
             i += 1  # other control bytes: no mark on paper
+        elif st.chinese and b >= 0x81 and i + 1 < n:  # a two-byte GBK character
+            text += data[i : i + 2]
+            i += 2
         else:
             text.append(b)
             i += 1
