@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,10 +56,14 @@ class Broker:
         return self._issued[key]
 
     def start(self, timeout: float = 10.0) -> None:
-        self.process = self._run(self.directory / "mosquitto.conf", self.port, timeout)
-        if self.enroll_port:
+        """The fleet's broker (and, the first time, the enrollment broker beside it: it
+        runs until this object goes, so stopping and starting the fleet's broker, as the
+        tests of its return do, goes exactly as it would alone)."""
+        if self.enroll_port and (self.enroll_process is None or self.enroll_process.poll()):
             conf = self.directory / "enroll" / "mosquitto.conf"
             self.enroll_process = self._run(conf, self.enroll_port, timeout)
+            weakref.finalize(self, _terminate, self.enroll_process)
+        self.process = self._run(self.directory / "mosquitto.conf", self.port, timeout)
 
     def _run(self, conf: Path, port: int, timeout: float) -> subprocess.Popen:
         process = subprocess.Popen(
@@ -79,18 +84,22 @@ class Broker:
 
     def stop(self) -> None:
         """As an administrator stops it: SIGTERM, its persistence saved."""
-        for process in (self.process, self.enroll_process):
-            if process and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(10)
-        self.process = self.enroll_process = None
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(10)
+        self.process = None
 
     def kill(self) -> None:
-        for process in (self.process, self.enroll_process):
-            if process and process.poll() is None:
-                process.kill()
-                process.wait(10)
-        self.process = self.enroll_process = None
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        process.wait(10)
 
 
 def start_broker(directory: Path) -> Broker:
