@@ -37,27 +37,27 @@ def write_config(
 ) -> Path:
     """``directory``/mosquitto.conf (data and log in ``directory``/data), from the
     repository's configuration and ACLs. Returns the file's path."""
+    return _from_template(
+        "mosquitto.conf",
+        directory,
+        acl_file=TEMPLATES / "acl",
+        port=port,
+        host=host,
+        cafile=cafile,
+        certfile=certfile,
+        keyfile=keyfile,
+    )
+
+
+def _from_template(template: str, directory: Path, **values) -> Path:
+    """``directory``/mosquitto.conf from ``fleet/mosquitto/<template>`` with this
+    installation's values (data and log in ``directory``/data)."""
     data = directory / "data"
     data.mkdir(parents=True, exist_ok=True)
-    conf = (
-        (TEMPLATES / "mosquitto.conf")
-        .read_text()
-        .format(
-            acl_file=TEMPLATES / "acl",
-            port=port,
-            host=host,
-            cafile=cafile,
-            certfile=certfile,
-            keyfile=keyfile,
-            data_dir=data,
-        )
-    )
-    return _written(directory / "mosquitto.conf", conf)
-
-
-def _written(path: Path, conf: str) -> Path:
+    conf = (TEMPLATES / template).read_text().format(data_dir=data, **values)
     if os.geteuid() == 0:  # as root mosquitto would switch to its own user, who cannot
         conf += "user root\n"  # read these files
+    path = directory / "mosquitto.conf"
     path.write_text(conf)
     return path
 
@@ -92,25 +92,20 @@ def write_enroll_config(
 ) -> Path:
     """The enrollment broker's ``directory``/mosquitto.conf and its password file (the
     enrollment service's only): a Mosquitto of its own (fleet/mosquitto/enroll.conf)."""
-    data = directory / "data"
-    data.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     passwd = directory / "passwd"
     pki.write_private(passwd, password_line(ENROLLER_NAME, secret).encode())
-    conf = (
-        (TEMPLATES / "enroll.conf")
-        .read_text()
-        .format(
-            password_file=passwd,
-            acl_file=TEMPLATES / "acl-enroll",
-            port=port,
-            host=host,
-            cafile=cafile,
-            certfile=certfile,
-            keyfile=keyfile,
-            data_dir=data,
-        )
+    return _from_template(
+        "enroll.conf",
+        directory,
+        password_file=passwd,
+        acl_file=TEMPLATES / "acl-enroll",
+        port=port,
+        host=host,
+        cafile=cafile,
+        certfile=certfile,
+        keyfile=keyfile,
     )
-    return _written(directory / "mosquitto.conf", conf)
 
 
 def mosquitto_binary() -> str:

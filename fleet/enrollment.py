@@ -35,9 +35,9 @@ from fleet import pki
 from fleet import rollout as rollouts
 from fleet import signing as fleet_signing
 from fleet.db import write_transaction
-from fleet.models import EnrollmentToken, Terminal, TerminalSecretsKey
+from fleet.models import EnrollmentToken, Terminal
 from fleet.passphrases import PassphraseError
-from fleet.registry import check_timezone, register_terminal
+from fleet.registry import check_timezone, record_secrets_key, register_terminal
 from fleet.secrets import SecretError, TerminalSealer
 from terminal.core import enrollment_protocol as ep
 from terminal.core import fleet_protocol as fp
@@ -261,17 +261,7 @@ class Enroller:
                     clock=lambda: now.replace(tzinfo=UTC),
                 )
                 if request.secrets_key:
-                    TerminalSecretsKey.insert(
-                        terminal_id=row.terminal_id,
-                        public_key=request.secrets_key,
-                        reported_at=now,
-                    ).on_conflict(
-                        conflict_target=[TerminalSecretsKey.terminal_id],
-                        update={
-                            TerminalSecretsKey.public_key: request.secrets_key,
-                            TerminalSecretsKey.reported_at: now,
-                        },
-                    ).execute(self.db)
+                    record_secrets_key(self.db, row.terminal_id, request.secrets_key, now)
                 EnrollmentToken.update(used_at=now, key_sha256=key_hash, certificate=chain).where(
                     EnrollmentToken.token_hash == token_digest
                 ).execute(self.db)

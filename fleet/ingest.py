@@ -97,9 +97,8 @@ from fleet.models import (
     RolloutTarget,
     Terminal,
     TerminalConfig,
-    TerminalSecretsKey,
 )
-from fleet.registry import terminal_keys
+from fleet.registry import record_secrets_key, terminal_keys
 from terminal.core import fleet_protocol as fp
 from terminal.core.clock import Clock, system_clock
 from terminal.store.journal_format import EPOCH_START, canonical_json, entry_hash
@@ -718,15 +717,7 @@ class Ingest:
                     software=state.software, config_version=state.config_version, last_seen=now
                 )
                 if state.secrets_key:  # what PINs are sealed to (its own connection says)
-                    TerminalSecretsKey.insert(
-                        terminal_id=terminal_id, public_key=state.secrets_key, reported_at=now
-                    ).on_conflict(
-                        conflict_target=[TerminalSecretsKey.terminal_id],
-                        update={
-                            TerminalSecretsKey.public_key: state.secrets_key,
-                            TerminalSecretsKey.reported_at: now,
-                        },
-                    ).execute(self.db)
+                    record_secrets_key(self.db, terminal_id, state.secrets_key, now)
             Terminal.update(**changes).where(Terminal.id == terminal_id).execute(self.db)
 
     def event(self, terminal_id: str, event: fp.Event) -> None:

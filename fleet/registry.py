@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fleet.db import write_transaction
-from fleet.models import Terminal, TerminalKey
+from fleet.models import Terminal, TerminalKey, TerminalSecretsKey
 from terminal.core import fleet_protocol as fp
 from terminal.core.clock import Clock, system_clock
 from terminal.store.journal_format import key_id, load_public_key
@@ -104,3 +104,16 @@ def get_terminal(db: peewee.Database, terminal_id: str) -> Terminal | None:
 def list_terminals(db: peewee.Database) -> list[Terminal]:
     """Every registered terminal, by id (``.unsent``: entries not yet held)."""
     return list(Terminal.select().order_by(Terminal.id).bind(db))
+
+
+def record_secrets_key(
+    db: peewee.Database, terminal_id: str, public_key: str, now: datetime
+) -> None:
+    """The X25519 key the terminal's PINs are sealed to (hex), as it reported it (its
+    state on its own connection, or its enrollment request): the newest one kept."""
+    TerminalSecretsKey.insert(
+        terminal_id=terminal_id, public_key=public_key, reported_at=now
+    ).on_conflict(
+        conflict_target=[TerminalSecretsKey.terminal_id],
+        update={TerminalSecretsKey.public_key: public_key, TerminalSecretsKey.reported_at: now},
+    ).execute(db)
