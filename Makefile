@@ -5,6 +5,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 CONFIG ?= config/pos.toml
+# A demo store over CONFIG (README "Demo stores"): STORE=mn (Mongolia) or STORE=cn (China)
+# runs with config/stores/$(STORE).toml; none: the Indonesian minimarket of CONFIG.
+STORE ?=
+STORE_ARGS := $(if $(STORE),--store config/stores/$(STORE).toml)
 # Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for
 # xvfb-run, libmtdev (Kivy loads it for touch screens and complains without it), and
 # xdotool, which types real X key events into the running app in the end-to-end test;
@@ -28,9 +32,10 @@ $(VENV)/.installed: pyproject.toml $(LOCKS)
 	@scripts/install-locked.sh $(PY) $(LOCKS)
 	@touch $@
 
-## Start the terminal in simulator mode (simulated hardware, local database, no broker).
+## Start the terminal in simulator mode (simulated hardware, local database, no broker);
+## STORE=mn or STORE=cn: the Mongolian or the Chinese demo store.
 run: $(VENV)/.installed
-	@scripts/run-simulator.sh $(PY) $(CONFIG) $(RUN_DEBS)
+	@scripts/run-simulator.sh $(PY) $(CONFIG) $(STORE_ARGS) $(RUN_DEBS)
 
 ## The fleet on one machine, in three terminal windows (README "The fleet"): the fleet CA
 ## and Mosquitto with mutual TLS; the ingest into var/fleet/fleet.db; a terminal T01
@@ -78,7 +83,7 @@ lint: $(VENV)/.installed
 ## The README's screenshots at 800x480, 1024x600 and 1280x720 (docs/screenshots/<size>/).
 screenshots: $(VENV)/.installed
 	@scripts/ensure-debs.sh $(RUN_DEBS)
-	@scripts/screenshots.sh $(PY) $(CONFIG)
+	@scripts/screenshots.sh $(PY) $(CONFIG) $(if $(STORE),config/stores/$(STORE).toml)
 
 ## Recompile the gettext catalogues after editing a .po file.
 i18n: $(VENV)/.installed

@@ -42,12 +42,12 @@ from terminal.core import fleet_protocol as fp
 from tests.mosquitto import start_broker
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-TERMINALS = 40 if QUICK else 1000
+TERMINALS = 20 if QUICK else 1000
 INTERVAL = 10.0  # seconds between two sales of one terminal
-DURATION = 8.0 if QUICK else 40.0  # seconds of selling
+DURATION = 4.0 if QUICK else 40.0  # seconds of selling
 POLL = 0.2  # the agent's look at the journal
 PROCESSES = 2 if QUICK else 5  # the terminals' processes
-CONNECT_SECONDS = 10 if QUICK else 120  # for every terminal to connect before selling
+CONNECT_SECONDS = 6 if QUICK else 120  # for every terminal to connect before selling
 
 
 def percentile(values: list[float], p: float) -> float:

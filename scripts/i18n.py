@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = ROOT / "terminal" / "locale"
-LANGUAGES = ["en", "id"]
+LANGUAGES = ["en", "id", "mn", "zh"]
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "gettext": None}
 KV_MESSAGE = re.compile(r'_\(("(?:[^"\\]|\\.)*")\)')
 

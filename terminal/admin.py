@@ -17,7 +17,7 @@ from terminal.core.clock import system_clock
 from terminal.core.numbering import transaction_label
 from terminal.i18n import translator
 from terminal.services.bootstrap import open_store, protector_for
-from terminal.services.demo import DEMO_CASHIER, DEMO_SUPERVISOR, demo_products
+from terminal.services.demo_stores import demo_store
 from terminal.store import backup as backups
 from terminal.store import continuity, fleet_restore, transfer
 from terminal.store.cashiers import PinHasher, add_cashier, set_pin
@@ -278,8 +278,9 @@ def _fleet_rules(settings: Settings, db, _) -> fleet_restore.Rules:
     products = {row[0]: row[1] for row in db.execute_sql("SELECT sku, name FROM product")}
     cashiers = {}
     if settings.store.demo_catalogue:
-        products = {p.sku: p.name for p in demo_products()} | products
-        cashiers = {number: name for number, name, _role, _pin in (DEMO_CASHIER, DEMO_SUPERVISOR)}
+        demo = demo_store(settings.store.currency.code)
+        products = {p.sku: p.name for p in demo.products()} | products
+        cashiers = {number: name for number, name, _role, _pin in (demo.cashier, demo.supervisor)}
     return fleet_restore.Rules(
         prices_include_tax=settings.store.prices_include_tax,
         tax_names={t.code: t.name for c in settings.tax_classes.values() for t in c.taxes},

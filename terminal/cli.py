@@ -1,5 +1,8 @@
 """``pos-terminal``: the app, and its admin subcommands.
 
+Every command takes --store FILE beside --config: a store file (config/stores/*.toml)
+whose shop sections and data_dir replace the configuration file's (the demo stores).
+
 pos-terminal [--config FILE] run                 the full-screen terminal
 pos-terminal [--config FILE] demo                one scripted cash sale in the real app;
                                                  screenshots and receipt under data_dir
@@ -178,6 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     common.add_argument(
+        "--store",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="a store file (config/stores/mn.toml): its shop sections and data_dir "
+        "replace the configuration file's",
+    )
+    common.add_argument(
         "--screenshots",
         type=Path,
         default=argparse.SUPPRESS,
@@ -245,11 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("selfcheck", parents=[common])
     args = parser.parse_args(argv)
     if args.command == "selfcheck":  # reports a broken configuration itself, as a line
-        return selfcheck(getattr(args, "config", DEFAULT_CONFIG), sys.stdout)
+        return selfcheck(
+            getattr(args, "config", DEFAULT_CONFIG), sys.stdout, getattr(args, "store", None)
+        )
     if args.command == "keys" and args.action == "recovery-keypair":  # no terminal involved
         return admin.keys_recovery_keypair(args.directory)
     try:
-        settings = load_settings(getattr(args, "config", DEFAULT_CONFIG))
+        settings = load_settings(
+            getattr(args, "config", DEFAULT_CONFIG), getattr(args, "store", None)
+        )
     except ConfigError as exc:
         print(f"pos-terminal: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,6 @@ message naming the key, before anything starts.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,9 +16,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hal.card import configure_card
 from hal.device import DeviceConfig, DeviceConfigError
 from hal.drawer import configure_drawer
+from hal.fiscal import configure_fiscal
 from hal.keypad import configure_keypad
 from hal.printer.backends import configure_printer
 from hal.scanner import configure_scanner
+from terminal.config_overlay import blame, overlay, read_toml
 from terminal.core.approval import CATEGORIES, PASSKEY_MODE, SUPERVISOR_MODE
 from terminal.core.barcodes import WeighedFormat
 from terminal.core.catalogue import Product
@@ -33,7 +34,7 @@ from terminal.core.shift_report import FRAUD_SIGNALS
 from terminal.core.signed_config import SHOP_SECTIONS
 from terminal.core.taxes import Tax, TaxClass
 
-LOCALES = ("en", "id")
+LOCALES = ("en", "id", "mn", "zh")
 # Who closes the day (prints the Z report): a supervisor (signed in, or approving at the
 # prompt), or any cashier
 CLOSE_DAY_BY = ("supervisor", "cashier")
@@ -85,6 +86,8 @@ class StoreSettings:
     cash_rounding: int
     receipt_footer: tuple[str, ...]
     demo_catalogue: bool
+    # the languages a cashier may pick at sign-in, the shop's own first (alone: no choice)
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,13 @@ def _hardware(table: dict[str, Any]) -> HardwareSettings:
         except DeviceConfigError as exc:
             raise ConfigError(str(exc)) from None
     return HardwareSettings(**configs)
+
+
+def _fiscal(table: dict[str, Any]) -> DeviceConfig:
+    try:
+        return configure_fiscal(table)
+    except DeviceConfigError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _only(table: dict[str, Any], where: str, known) -> None:
@@ -293,6 +303,9 @@ class Settings:
     )
     environment: str = "production"  # development: make run, the simulators
     fleet: FleetSettings = field(default_factory=FleetSettings)
+    # where the shop's receipts are registered with the tax office (``hal.fiscal``):
+    # Mongolia's e-barimt; none elsewhere
+    fiscal: DeviceConfig = field(default_factory=lambda: configure_fiscal({}))
     # the file's shop sections as written: the first shop configuration of a new terminal
     shop_document: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -436,6 +449,15 @@ def _loyalty(table: dict) -> LoyaltyRules:
     return LoyaltyRules(earn_per, point_value, tuple(tiers) or LoyaltyRules().tiers)
 
 
+def _languages(st: dict, locale: str) -> tuple[str, ...]:
+    """The shop's language first, then the others a cashier may pick at sign-in."""
+    chosen = _get(st, "languages", list, "store", [])
+    for name in chosen:
+        if name not in LOCALES:
+            raise ConfigError(f"store.languages: {name!r} is not one of {', '.join(LOCALES)}")
+    return tuple(dict.fromkeys([locale, *chosen]))
+
+
 def _denominations(st: dict, cur: Currency) -> Currency:
     notes = _get(st, "denominations", list, "store", [])
     if not notes:
@@ -452,6 +474,7 @@ KNOWN = {
         "taxes",
         "weighed_barcodes",
         "hardware",
+        "fiscal",
         "security",
         "ui",
         "keys",
@@ -474,6 +497,7 @@ KNOWN = {
         "denominations",
         "receipt_footer",
         "demo_catalogue",
+        "languages",
     ),
     "security": (
         "key_dir",
@@ -586,6 +610,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         cash_reasons=shop.cash_reasons,
         environment=environment,
         fleet=_fleet(_get(doc, "fleet", dict, "", {})),
+        fiscal=_fiscal(_get(doc, "fiscal", dict, "", {})),
         shop_document=shop_document(doc),
     )
 
@@ -604,6 +629,7 @@ PRODUCT_KEYS = (
     "sold_by_weight",
     "plu",
     "category",
+    "classification",
 )
 
 
@@ -637,6 +663,7 @@ def parse_products(items: Any, tax_classes: dict[str, TaxClass]) -> list[Product
                 sold_by_weight=_get(item, "sold_by_weight", bool, at, False),
                 plu=plu,
                 category=_get(item, "category", str, at, ""),
+                classification=_get(item, "classification", str, at, ""),
             )
         )
     return products
@@ -655,6 +682,7 @@ def parse_shop(doc: dict[str, Any]) -> ShopSettings:
         timezone = ZoneInfo(_get(st, "timezone", str, "store", "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"store.timezone: unknown time zone {st.get('timezone')!r}") from None
+    languages = _languages(st, locale)
     rounding = _get(st, "cash_rounding", int, "store", 1)
     if rounding < 1:
         raise ConfigError("store.cash_rounding: must be 1 or more")
@@ -669,6 +697,7 @@ def parse_shop(doc: dict[str, Any]) -> ShopSettings:
         cash_rounding=rounding,
         receipt_footer=tuple(_get(st, "receipt_footer", list, "store", [])),
         demo_catalogue=_get(st, "demo_catalogue", bool, "store", False),
+        languages=languages,
     )
     formats = []
     for i, spec in enumerate(_get(doc, "weighed_barcodes", list, "", [])):
@@ -698,15 +727,21 @@ def parse_shop(doc: dict[str, Any]) -> ShopSettings:
     )
 
 
-def load_settings(path: Path) -> Settings:
+def load_settings(path: Path, store: Path | None = None) -> Settings:
+    """The configuration file, checked; ``store``: a store file's sections over it
+    (:mod:`terminal.config_overlay`), each error named after the file it is in."""
+    doc = read_toml(path, "configuration")
+    if store is None:
+        try:
+            return parse_settings(doc)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    store_doc = read_toml(store, "store")
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such configuration file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return parse_settings(doc)
+        merged = overlay(doc, store_doc)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(f"{store}: {exc}") from None
+    try:
+        return parse_settings(merged)
+    except ConfigError as exc:
+        raise blame(exc, store_doc, path, store) from None

@@ -17,6 +17,7 @@ DOMAIN = "pos"
 
 Gettext = Callable[[str], str]
 _current: gettext.NullTranslations = gettext.NullTranslations()
+_locale = "en"
 
 
 def translator(locale: str) -> gettext.NullTranslations:
@@ -24,8 +25,13 @@ def translator(locale: str) -> gettext.NullTranslations:
 
 
 def set_locale(locale: str) -> None:
-    global _current
-    _current = translator(locale)
+    global _current, _locale
+    _current, _locale = translator(locale), locale
+
+
+def current_locale() -> str:
+    """The UI language ``_`` translates to now (a cashier's choice for their session)."""
+    return _locale
 
 
 def _(msgid: str) -> str:

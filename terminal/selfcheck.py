@@ -142,15 +142,18 @@ def check_devices(settings: Settings) -> list[Result]:
     return results
 
 
-def selfcheck(config: Path, out: TextIO) -> int:
-    """Every check, one line each; 0 only when all passed."""
+def selfcheck(config: Path, out: TextIO, store: Path | None = None) -> int:
+    """Every check, one line each; 0 only when all passed. ``store``: a store file over
+    the configuration (``--store``)."""
     results: list[Result] = []
     settings: Settings | None = None
     try:
         from terminal.config import load_settings  # noqa: PLC0415 - see TYPE_CHECKING
 
-        settings = load_settings(config)
-        results.append(Result("configuration loads", True, str(config)))
+        settings = load_settings(config, store)
+        results.append(
+            Result("configuration loads", True, f"{config} + {store}" if store else str(config))
+        )
     except (ConfigError, ImportError) as exc:
         results.append(Result("configuration loads", False, str(exc)))
     results += check_imports(settings.data_dir if settings else None)

@@ -23,14 +23,14 @@ def config(tmp_path):
 
 
 def test_list(config, capsys):
-    assert main(["--config", str(config), "list"]) == 0
+    assert main(["--config", str(config), "--lang", "en", "list"]) == 0
     out = capsys.readouterr().out
     assert "printer  simulator" in out and "card     simulator" in out
     assert "state:\n  printer  ok" in out
 
 
 def test_print_test_ticket(config, tmp_path, capsys):
-    assert main(["--config", str(config), "print-test"]) == 0
+    assert main(["--config", str(config), "--lang", "en", "print-test"]) == 0
     data = (tmp_path / "var" / "receipts" / "print-test.escpos").read_bytes()
     lines = interpret(data).lines
     assert lines[0] == "POS TERMINAL STATUS"
@@ -43,9 +43,9 @@ def test_drawer_pulse(config, tmp_path):
 
 
 def test_card_commands_speak_zvt_to_the_simulator(config, capsys):
-    assert main(["--config", str(config), "card", "status"]) == 0
+    assert main(["--config", str(config), "--lang", "en", "card", "status"]) == 0
     assert "card terminal: ready; software SIM-1.0" in capsys.readouterr().out
-    assert main(["--config", str(config), "card", "diagnose"]) == 0
+    assert main(["--config", str(config), "--lang", "en", "card", "diagnose"]) == 0
     assert "registration: ok; terminal id 52500001" in capsys.readouterr().out
     assert main(["--config", str(config), "card", "end-of-day"]) == 0
 
@@ -62,8 +62,10 @@ def test_scan_from_the_simulator_pipe(config, tmp_path, capsys):
             fh.write("8991002101111\n")
 
     threading.Thread(target=scan, daemon=True).start()
-    assert main(["--config", str(config), "scan", "--timeout", "10"]) == 0
-    assert "scanned: 8991002101111" in capsys.readouterr().out
+    assert main(["--config", str(config), "--lang", "en", "scan", "--timeout", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "waiting for 1 scan, 10 s at most ..." in out
+    assert "scanned: 8991002101111" in out
 
 
 def test_device_problems_name_the_fix():
@@ -111,10 +113,11 @@ def test_keypad_tester_masks_digits(config, capsys, monkeypatch):
             keypad.press(key)
 
     threading.Thread(target=fingers).start()
-    assert main(["--config", str(config), "keypad", "--count", "4", "--timeout", "5"]) == 0
+    args = ["--config", str(config), "--lang", "en", "keypad", "--count", "4", "--timeout", "5"]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert out.count("key: \u2022 (a digit)") == 3 and "key: enter" in out
-    assert "2" not in out.replace("4 key(s)", "").split("most ...")[1]  # no digit shown
+    assert "2" not in out.split("at most ...")[1]  # no digit shown
 
 
 def test_printer_sim_sets_the_running_terminals_printer_from_outside(config, tmp_path, caplog):
@@ -148,3 +151,59 @@ def test_printer_sim_sets_the_running_terminals_printer_from_outside(config, tmp
     assert caplog.text.count("'jammed' is not a printer condition") == 1
     with pytest.raises(SystemExit):  # the command takes only the four conditions
         main(["--config", str(config), "printer-sim", "jammed"])
+
+
+# -- the technician's language ---------------------------------------------------------------
+
+
+def test_pos_hal_speaks_the_language_asked_for(config, capsys):
+    """``--lang`` overrides the shop's language: Mongolian and Chinese from the catalogues;
+    device kinds, backends and the terminal's answers stay as they are."""
+    assert main(["--config", str(config), "--lang", "mn", "card", "status"]) == 0
+    assert "картын терминал: бэлэн; програм хангамж SIM-1.0" in capsys.readouterr().out
+    assert main(["--config", str(config), "--lang", "mn", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "тохируулсан:" in out and "printer  simulator" in out
+    assert "төлөв:\n  printer  хэвийн" in out
+    assert main(["--config", str(config), "--lang", "zh", "card", "status"]) == 0
+    assert "刷卡机：就绪；软件 SIM-1.0" in capsys.readouterr().out
+    assert main(["--config", str(config), "--lang", "zh", "drawer"]) == 0
+    assert "钱箱：已发送一次开箱脉冲" in capsys.readouterr().out
+
+
+def test_pos_hal_help_is_in_the_language_asked_for(config, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config), "--lang", "zh", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：pos-hal") and "--lang LANG" in out
+    assert "从外部设置模拟打印机的状态" in out and "en, id, mn, zh" in out
+    with pytest.raises(SystemExit):
+        main(["--config", str(config), "--lang", "mn", "card", "--help"])
+    assert "картын терминалтай харилцана" in capsys.readouterr().out
+
+
+def test_pos_hal_speaks_the_shops_language_by_default(config, capsys):
+    """The shipped configuration's shop speaks Indonesian (store.locale = "id")."""
+    from terminal.config import load_settings  # noqa: PLC0415
+    from terminal.i18n import current_locale  # noqa: PLC0415
+
+    assert load_settings(config).store.locale == "id"
+    before = current_locale()
+    assert main(["--config", str(config), "card", "status"]) == 0
+    assert "terminal kartu: siap; perangkat lunak SIM-1.0" in capsys.readouterr().out
+    assert main(["--config", str(config), "drawer"]) == 0
+    assert "laci: satu pulsa pembuka dikirim" in capsys.readouterr().out
+    assert current_locale() == before  # in-process (tests), the language is left as found
+    mongolian = config.read_text().replace('locale = "id"', 'locale = "mn"', 1)
+    config.write_text(mongolian)
+    assert main(["--config", str(config), "drawer"]) == 0
+    assert "шургуулга: нээх нэг импульс илгээлээ" in capsys.readouterr().out
+
+
+def test_an_unreadable_configuration_is_said_in_english(tmp_path, capsys):
+    """No shop language to be had: English, and the configuration error named."""
+    broken = tmp_path / "pos.toml"
+    broken.write_text("[store\n")
+    assert main(["--config", str(broken), "list"]) == 2
+    assert "pos-hal: configuration error:" in capsys.readouterr().err

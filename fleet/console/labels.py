@@ -60,6 +60,7 @@ LABELS = {
     "keypad_missing": N_("keypad missing"),
     "keypad_offline": N_("keypad offline"),
     "device_offline": N_("device offline"),
+    "fiscal_pending": N_("e-barimt receipts pending"),
     "fraud_signal": N_("fraud signal"),
     "lockout": N_("lockout"),
     "journal_truncated": N_("journal cut short"),

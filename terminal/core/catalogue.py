@@ -31,6 +31,8 @@ class Product:
     sold_by_weight: bool = False
     plu: str | None = None  # item code inside weighed-item barcodes
     category: str = ""  # for promotions by category
+    # the tax office's classification of the goods (e-barimt: the 7-digit БҮНА code)
+    classification: str = ""
 
 
 @dataclass(frozen=True)

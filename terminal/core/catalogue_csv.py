@@ -20,6 +20,8 @@ sold_by_weight no       ``yes``/``no`` (also ``1``/``0``, ``true``/``false``, ``
                         default no
 plu            no       the 5-digit item number in scale labels; needed when sold by weight
 category       no       for promotions by category
+classification no       the tax office's code for the goods (Mongolia's e-barimt: the
+                        7-digit БҮНА code); empty when the shop reports none
 ============== ======== =================================================================
 
 Every broken row is named with its line and column, all at once (not only the first),
@@ -40,12 +42,13 @@ from terminal.core.catalogue import Product
 from terminal.core.money import Currency
 
 REQUIRED = ("sku", "name", "price", "tax_class")
-OPTIONAL = ("barcodes", "sold_by_weight", "plu", "category")
+OPTIONAL = ("barcodes", "sold_by_weight", "plu", "category", "classification")
 MAX_ROWS = 100_000
 MAX_NAME = 60
 _SKU = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
 _SHORT_CODE = re.compile(r"[A-Za-z0-9]{1,20}")
 _PLU = re.compile(r"\d{5}")
+_CLASSIFICATION = re.compile(r"\d{7}")
 _YES = {"yes", "y", "true", "1", "ya"}
 _NO = {"no", "n", "false", "0", "tidak", ""}
 
@@ -217,6 +220,9 @@ def _product(
         bad("plu", f"{plu!r}: 5 digits")
     if weighed and plu is None:
         bad("plu", "a product sold by weight needs its 5-digit scale item number")
+    classification = cells.get("classification", "")
+    if classification and not _CLASSIFICATION.fullmatch(classification):
+        bad("classification", f"{classification!r}: the tax office's code, 7 digits")
     if len(errors) > before:
         return None
     return Product(
@@ -228,4 +234,5 @@ def _product(
         sold_by_weight=weighed,
         plu=plu,
         category=cells.get("category", ""),
+        classification=cells.get("classification", ""),
     )

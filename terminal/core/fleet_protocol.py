@@ -125,6 +125,7 @@ EVENT_KINDS = (
     "fraud_signal",
     "lockout",
     "journal_truncated",
+    "fiscal_pending",
 )
 
 

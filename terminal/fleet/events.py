@@ -24,6 +24,7 @@ HEALTH = {
     "drawer-open-too-long": ("drawer_open_too_long", "drawer"),
     "keypad-missing": ("keypad_missing", "keypad"),
     "keypad-offline": ("keypad_offline", "keypad"),
+    "fiscal-pending": ("fiscal_pending", "fiscal"),  # e-barimt receipts wait to be registered
 }
 JOURNAL_KINDS = ("lockout", "fraud_signal")
 

@@ -13,19 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hal.card.payments import CardPaymentDesk
+from hal.fiscal import make_fiscal
 from hal.keypad import Keypad
 from hal.scanner import Scanner
 from terminal.config import SecuritySettings, Settings, parse_shop
 from terminal.core.clock import Clock, system_clock
 from terminal.services.card_records import DatabaseRecords
-from terminal.services.demo import (
-    DEMO_CASHIER,
-    DEMO_MEMBER,
-    DEMO_PASSKEYS,
-    DEMO_SUPERVISOR,
-    demo_products,
-    demo_promotions,
-)
+from terminal.services.demo import DEMO_PASSKEYS
+from terminal.services.demo_stores import demo_store
 from terminal.services.device_watch import DeviceWatch
 from terminal.services.devices import Devices, make_devices
 from terminal.services.events import EventStream
@@ -88,6 +83,7 @@ class Terminal:
         self.devices.start()
         self.watch.start()
         self.integrity.start()
+        self.pos.fiscal.start()  # what the tax office is owed, sent in the background
 
     def stop(self) -> None:
         """The app is closing: journal it, let the key store remember where the journal
@@ -97,6 +93,8 @@ class Terminal:
         remember(self.keys, self.pos.db, self.pos.settings.terminal_id, "stop", now)
         self.watch.stop()
         self.integrity.stop()
+        self.pos.fiscal.stop()
+        self.pos.fiscal.service.close()
         self.devices.close()
 
     @property
@@ -109,14 +107,16 @@ class Terminal:
 
 
 def seed_demo(db, hasher: PinHasher, settings: Settings, sealer: Sealer, now) -> None:
-    """Fill an empty database with the demo store: products, promotions, its two demo
-    users, a member, and the passkey categories the configuration names switched on."""
+    """Fill an empty database with the demo store of the shop's currency (Indonesian,
+    Mongolian, Chinese): products, promotions, its two demo users, a member, and the
+    passkey categories the configuration names switched on."""
+    store = demo_store(settings.store.currency.code)
     if product_count(db) == 0:
-        save_products(db, demo_products())
-        save_promotions(db, demo_promotions(now))
-        add_customer(db, sealer, *DEMO_MEMBER[:3], at=now, member_code=DEMO_MEMBER[3])
+        save_products(db, store.products())
+        save_promotions(db, store.promotions(now))
+        add_customer(db, sealer, *store.member[:3], at=now, member_code=store.member[3])
     if not cashier_count(db):  # (imported cashiers waiting for a PIN count too)
-        for cashier_id, name, role, pin in (DEMO_CASHIER, DEMO_SUPERVISOR):
+        for cashier_id, name, role, pin in (store.cashier, store.supervisor):
             add_cashier(db, hasher, cashier_id, name, role, pin)
         for category in settings.approval.demo_categories:
             set_category(db, hasher, category, enabled=True, code=DEMO_PASSKEYS[category])
@@ -203,6 +203,7 @@ def build_terminal(
         sealer=sealer,
         card=devices.card,
         promotions=load_promotions(db),
+        fiscal=make_fiscal(settings.fiscal, settings.data_dir),
     )
     journal.append(
         "start",

@@ -15,8 +15,10 @@ from peewee import Database, DatabaseError
 from hal.card.payments import DECLINED, NOT_CHARGED, PAID, CardPaymentDesk, PaymentState
 from hal.drawer import CashDrawer
 from hal.drawer.safety import DrawerCommands, DrawerMonitor
+from hal.fiscal import FiscalService
 from hal.printer import Printer
 from terminal.config import Settings, ShopSettings, parse_products, parse_shop
+from terminal.core import ebarimt
 from terminal.core.approval import (
     DISCOUNTS,
     PAID_ORDERS,
@@ -50,6 +52,8 @@ from terminal.services.context import ServiceContext
 from terminal.services.customer_desk import CustomerDesk
 from terminal.services.device_watch import DeviceWatch
 from terminal.services.events import EventStream
+from terminal.services.fiscal import FiscalDesk
+from terminal.services.fiscal_receipt import PENDING, FiscalBlock
 from terminal.services.fleet_config import FleetConfig
 from terminal.services.fleet_jobs import FleetJobs
 from terminal.services.fleet_link import FleetLink
@@ -149,6 +153,7 @@ class PosService:
         card: CardPaymentDesk | None = None,
         promotions: tuple[Promotion, ...] = (),
         events: EventStream | None = None,
+        fiscal: FiscalService | None = None,
     ) -> None:
         self.ctx = ServiceContext(
             settings, db, journal, clock, events or EventStream(), printer, card, sealer
@@ -182,7 +187,13 @@ class PosService:
             self.approvals,
             sale_open=lambda: not self.cart.is_empty,
         )
+        # receipts registered with the tax office (e-barimt), where the shop must
+        self.fiscal = FiscalDesk(
+            self.ctx, self.printing, fiscal or FiscalService(), self._product_of
+        )
+        self.fiscal.render_sale = self._render_receipt
         self.refunds = Refunds(self.ctx, self.session, self.actions, self.printing, self.approvals)
+        self.refunds.fiscal = self.fiscal
         self.customers = CustomerDesk(
             self.ctx,
             self.session,
@@ -369,6 +380,7 @@ class PosService:
         self.customer = None
         self.customer_points = 0
         self.tenders = ()
+        self.buyer_tin = ""  # a company buying: its TIN goes on the e-barimt (B2B)
         return self._empty_cart()
 
     def _empty_cart(self) -> Cart:
@@ -861,9 +873,18 @@ class PosService:
             points_earned=earned,
             points_balance=self.customer_points - spent + earned if self.customer else None,
         )
+        fiscal = self.fiscal if self.fiscal.enabled else None
+        buyer = self.buyer_tin
         try:
             committed = commit_sale(
-                self.db, sale, self.journal, receipt=self._render_receipt, sealer=self.sealer
+                self.db,
+                sale,
+                self.journal,
+                receipt=self._render_receipt,
+                sealer=self.sealer,
+                then=(lambda done, sale_id: fiscal.owe_sale(done, sale_id, buyer))
+                if fiscal
+                else None,
             )
         except DatabaseError as exc:
             log.error("sale not saved: %s", exc)
@@ -897,18 +918,38 @@ class PosService:
                 self.drawer_commands.open(committed.label, issued_at=time.monotonic())
             except Exception as exc:  # any device fault; the sale stands
                 log.error("drawer did not open after %s: %s", committed.label, exc)
-        data, error = self.print_job(committed.print_job)
+        if fiscal:  # registered now (or owed), then printed with what came back
+            data, error = fiscal.after_sale(committed)
+        else:
+            data, error = self.print_job(committed.print_job)
         return SaleOutcome(committed, data, error)
 
-    def _render_receipt(self, committed: CommittedSale) -> bytes:
+    def _render_receipt(self, committed: CommittedSale, fiscal: FiscalBlock | None = None) -> bytes:
+        if fiscal is None and self.fiscal.enabled:
+            fiscal = FiscalBlock(PENDING, buyer_tin=self.buyer_tin)
         doc = build_receipt(
             committed,
             self.settings.store,
             self.receipt_gettext,
             columns=self.printer.columns,
             logo=self.settings.hardware.printer.settings.logo,
+            fiscal=fiscal,
         )
         return self.printer.render(doc)
+
+    def _product_of(self, sku: str) -> Product | None:
+        try:
+            return self.catalogue.get(sku)
+        except KeyError:
+            return None
+
+    def set_buyer_tin(self, text: str) -> str:
+        """A company (or a person with a TIN) buying: the sale's e-barimt is a B2B receipt
+        with their TIN. Empty text: back to a receipt for a person (B2C)."""
+        if not self.fiscal.enabled:
+            raise PosError(N_("This shop issues no e-barimt receipts"))
+        self.buyer_tin = ebarimt.check_tin(text) if text.strip() else ""
+        return self.buyer_tin
 
     def key_protection_warning(self) -> str | None:
         """A production terminal whose keys are protected by a file: a message id."""
@@ -918,6 +959,8 @@ class PosService:
         """Device health events for the screen (and, later, the fleet): the printer's
         status, the card terminal, and any scanner or keypad that can go missing."""
         events: list[str] = ["drawer-open-too-long"] if self.drawer_too_long else []
+        if self.fiscal.enabled:
+            events += self.fiscal.health()
         if self.devices is not None:
             return events + self.devices.health()
         for name, device in (("printer", self.printer), ("card", self.card)):

@@ -36,6 +36,10 @@ class Printing:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self._translators: dict[str, Gettext] = {}
+        # job id -> what to print instead of the job's stored bytes, held in memory only:
+        # a fiscal receipt with what may never be stored (e-barimt's lottery and QR). A
+        # job that does not print keeps it here for F9, as long as the terminal runs.
+        self._volatile: dict[int, bytes] = {}
 
     @property
     def gettext(self) -> Gettext:
@@ -56,10 +60,15 @@ class Printing:
             return NOT_QUEUED
         return self.print_job(job)[1]
 
-    def print_job(self, job_id: int) -> tuple[bytes | None, str | None]:
+    def print_job(
+        self, job_id: int, volatile: bytes | None = None
+    ) -> tuple[bytes | None, str | None]:
         """Send one queued job: (bytes printed, None) or (None, why not: a message id).
-        Never raises: whatever fails here, the sale or refund it prints is saved."""
+        Never raises: whatever fails here, the sale or refund it prints is saved.
+        ``volatile``: the bytes to print instead of the stored ones (kept in memory)."""
         db = self.ctx.db
+        if volatile is not None:
+            self._volatile[job_id] = volatile
         try:
             job = print_queue.job(db, job_id)
             if job.state == "failed" and not job.data:  # could not even be rendered
@@ -70,13 +79,16 @@ class Printing:
             log.error("print job %s not sent: %s", job_id, exc)
             return None, NOT_QUEUED
         try:
-            data = self.ctx.printer.print_bytes(job.data, job_name=job.name)
+            data = self.ctx.printer.print_bytes(
+                self._volatile.get(job.id, job.data), job_name=job.name
+            )
         except Exception as exc:  # PrinterError, or the connection's own errors
             detail = f"{type(exc).__name__}: {exc}"
             log.warning("receipt %s not printed: %s", job.name, detail)
             self._mark(job.id, "failed", detail)
             return None, cashier_reason(exc)
         self._mark(job.id, "done")
+        self._volatile.pop(job.id, None)
         return data, None
 
     def _mark(self, job_id: int, state: str, detail: str | None = None) -> None:

@@ -9,6 +9,7 @@ from terminal.config import StoreSettings
 from terminal.core.catalogue import format_quantity
 from terminal.core.sale import CommittedSale
 from terminal.i18n import Gettext
+from terminal.services.fiscal_receipt import FiscalBlock, add_fiscal_block
 
 
 def build_receipt(
@@ -19,10 +20,12 @@ def build_receipt(
     columns: int = 48,
     logo: str = "",
     copy: int = 0,
+    fiscal: FiscalBlock | None = None,
 ) -> Document:
     """The receipt of ``done``. ``copy``: 0 for the original, n for the n-th reprint: the
     same document, marked COPY n (a copy is built from the stored sale, which keeps all
-    that the original printed: the card terminal's slip, the member's points)."""
+    that the original printed: the card terminal's slip, the member's points).
+    ``fiscal``: the e-barimt block, in a shop that registers its receipts."""
     _ = gettext
     sale = done.sale
     cur = store.currency
@@ -102,6 +105,8 @@ def build_receipt(
             doc.rule()
             for text in tender.card.receipt_lines:
                 doc.line(text)
+    if fiscal is not None:
+        add_fiscal_block(doc, fiscal, gettext)
     doc.rule()
     doc.pair(_("Journal {seq}").format(seq=done.journal_label), done.journal_hash)
     doc.line(_("Return code"), align="center")

@@ -96,6 +96,7 @@ class Refunds:
     ) -> None:
         self.ctx, self.session, self.actions = ctx, session, actions
         self.printing, self.approvals = printing, approvals
+        self.fiscal = None  # the FiscalDesk (PosService sets it): returns at the tax office
 
     # -- finding the sale -----------------------------------------------------------------
     def find(self, text: str) -> PaidSale:
@@ -381,6 +382,7 @@ class Refunds:
                 points_returned=plan.points_returned,
                 taxes=self._taxes(lines),
                 at=now,
+                then=self._owe_fiscal(sale),
             )
         except DatabaseError as exc:
             log.error("refund not saved: %s", exc)
@@ -421,7 +423,16 @@ class Refunds:
         )
         doc = self._refund_receipt(refund, sale, lines, cashier.name, now, reason, slip)
         error = self._print(refund.label, doc)
+        if self.fiscal is not None and self.fiscal.enabled:
+            self.fiscal.poke()  # the return goes to the tax office from the fiscal thread
         return RefundOutcome(refund, error)
+
+    def _owe_fiscal(self, sale):
+        """In the refund's transaction: the return the tax office must hear of."""
+        fiscal = self.fiscal
+        if fiscal is None or not fiscal.enabled or sale is None:
+            return None
+        return lambda refund_id, label: fiscal.owe_return(sale.id, refund_id, label)
 
     def _refund_receipt(
         self, refund, sale, lines: list[RefundLine], cashier: str, at, reason, slip=()
@@ -502,6 +513,7 @@ class Refunds:
             columns=ctx.printer.columns,
             logo=ctx.settings.hardware.printer.settings.logo,
             copy=copy,
+            fiscal=self.fiscal.reprint_block(done.label) if self.fiscal else None,
         )
         log_action(
             f"receipt {done.label} reprinted, copy {copy}",

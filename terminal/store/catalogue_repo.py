@@ -25,6 +25,7 @@ def save_products(db: Database, products: Iterable[Product]) -> int:
                 sold_by_weight=p.sold_by_weight,
                 plu=p.plu,
                 category=p.category,
+                classification=p.classification,
             ).execute(db)
             BarcodeRow.delete().where(BarcodeRow.product == p.sku).execute(db)
             for code in p.barcodes:
@@ -49,6 +50,7 @@ def load_catalogue(
             sold_by_weight=row.sold_by_weight,
             plu=row.plu,
             category=row.category,
+            classification=row.classification,
         )
         for row in ProductRow.select()
         .where(ProductRow.active == True)  # noqa: E712

@@ -17,7 +17,7 @@ import sqlcipher3
 from peewee import DatabaseError, SqliteDatabase
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from terminal.store import fleet_config, fleet_jobs, models, outbox, schema
+from terminal.store import fiscal_receipts, fleet_config, fleet_jobs, models, outbox, schema
 from terminal.store.journal import create_journal
 from terminal.store.print_queue import create_queue
 from terminal.store.shop_config import create as create_shop_config
@@ -153,6 +153,7 @@ def open_database(
         db.create_tables(models.ALL_MODELS, safe=True)
     create_journal(db)
     create_queue(db)
+    fiscal_receipts.create(db)
     create_shop_config(db)
     outbox.create(db)
     fleet_config.create(db)

@@ -66,6 +66,8 @@ EVENT_TYPES = frozenset(
         "customer_change",
         "card_unsettled",
         "payment_cancel",
+        "fiscal",  # a receipt registered with (or taken back from) the tax office
+        "fiscal_pending",  # the tax office's service did not take a receipt: retried
         EPOCH_START,
     }
 )

@@ -51,6 +51,7 @@ class ProductRow(BaseModel):
     active = BooleanField(default=True)
     category = CharField(default="", constraints=[SQL("DEFAULT ''")])
     stock_milli = IntegerField(null=True)  # thousandths on hand; NULL: stock not kept
+    classification = CharField(default="", constraints=[SQL("DEFAULT ''")])
 
     class Meta:
         table_name = "product"

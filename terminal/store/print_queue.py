@@ -81,3 +81,10 @@ def mark(db: Database, job_id: int, state: str, error: str | None = None) -> Non
             f"UPDATE {TABLE} SET state = ?, error = ?, printed_at = ? WHERE id = ?",
             (state, error, printed, job_id),
         )
+
+
+def replace_data(db: Database, job_id: int, data: bytes) -> None:
+    """What a job keeps is changed before it prints: a fiscal receipt keeps the form
+    without what may only be printed (e-barimt's lottery number and QR)."""
+    with db.atomic():
+        db.execute_sql(f"UPDATE {TABLE} SET data = ? WHERE id = ?", (data, job_id))

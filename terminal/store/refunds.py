@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -209,9 +210,11 @@ def commit_refund(
     at: datetime,
     points_returned: int = 0,
     taxes: list[dict] | None = None,
+    then: Callable[[int, str], None] | None = None,
 ) -> CommittedRefund:
     """One transaction: the refund's number, rows, stock back, settled card refunds,
-    points taken back, and its journal entry (which lowers the grand total)."""
+    points taken back, and its journal entry (which lowers the grand total); ``then(refund
+    id, label)`` writes what else it owes there (the fiscal receipt's return)."""
     amount = sum(line.amount for line in lines)
     with db.atomic("IMMEDIATE"), peewee.__exception_wrapper__:
         cursor = db.cursor()
@@ -289,4 +292,6 @@ def commit_refund(
             at,
             amount=-amount,
         )
+        if then is not None:
+            then(refund_id, label)
     return CommittedRefund(number, label, amount, tenders, entry.seq, entry.short_hash, entry.epoch)

@@ -70,6 +70,7 @@ def commit_sale(
     journal: Journal,
     receipt: Receipt | None = None,
     sealer: Sealer | None = None,
+    then: Callable[[CommittedSale, int], None] | None = None,
 ) -> CommittedSale:
     """Store ``sale`` with its journal entry and return it with its gapless number.
 
@@ -82,7 +83,8 @@ def commit_sale(
     its job is stored as failed, with the reason.
 
     Stock is taken for products whose stock is kept; card tenders get their authorisation
-    sealed (``sealer``) and their payment record marked as settled.
+    sealed (``sealer``) and their payment record marked as settled. ``then(committed,
+    sale id)`` writes what else the sale owes in its transaction (a fiscal receipt).
     """
     created = sale.created_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
     payment = sale.payment
@@ -182,6 +184,8 @@ def commit_sale(
         committed = CommittedSale(
             sale, number, label, code, entry.seq, entry.short_hash, journal_epoch=entry.epoch
         )
+        if then is not None:
+            then(committed, sale_id)
         if receipt is not None:
             try:
                 data, error = receipt(committed), None

@@ -16,6 +16,8 @@ already exist in an older terminal's database.
   (terminal, epoch, seq).
 - 5: faithful copies: ``sale.points_balance`` (the member's points as printed) and
   ``card_auth.slip`` (the card terminal's receipt lines, sealed like the rest of it).
+- 6: fiscal receipts: ``product.classification`` (the tax office's code for the goods);
+  new table fiscal_receipt.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 
 from peewee import Database
 
-VERSION = 5
+VERSION = 6
 IDENTITY_TABLE = "database_identity"
 IDENTITY_SCHEMA = [
     f"""CREATE TABLE IF NOT EXISTS {IDENTITY_TABLE} (
@@ -81,6 +83,9 @@ ADDED_IN_5 = [
     ("sale", "points_balance", "INTEGER"),
     ("card_auth", "slip", "BLOB"),
 ]
+ADDED_IN_6 = [
+    ("product", "classification", "VARCHAR(255) NOT NULL DEFAULT ''"),
+]
 
 
 REDUNDANT_INDEXES = (
@@ -97,7 +102,7 @@ def upgrade(db: Database) -> int:
     if found > VERSION:
         raise RuntimeError(f"database schema {found} is newer than this software ({VERSION})")
     with db.atomic():
-        for table, column, kind in ADDED_IN_3 + ADDED_IN_5:
+        for table, column, kind in ADDED_IN_3 + ADDED_IN_5 + ADDED_IN_6:
             present = _columns(db, table)
             if present and column not in present:  # (a table not there yet is created whole)
                 db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')

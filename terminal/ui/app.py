@@ -25,7 +25,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from terminal.config import Settings
 from terminal.core.approval import ApprovalNeeded
 from terminal.core.errors import PosError
-from terminal.i18n import _
+from terminal.i18n import _, current_locale, set_locale
 from terminal.services.events import Event
 from terminal.services.fleet_jobs import LOCKED
 from terminal.services.pos import PosService, SaleOutcome
@@ -38,11 +38,19 @@ from terminal.ui.screenshot import save_screenshot
 from terminal.ui.search_screen import SearchScreen
 from terminal.ui.signin_screen import SignInScreen
 from terminal.ui.stopped import StoppedScreen
+from terminal.ui.typeface import use_font_for
 from terminal.ui.watchdog import Watchdog
 from terminal.ui.worker import Worker
 
 log = logging.getLogger(__name__)
 _KEY_NAMES = {code: name for name, code in Keyboard.keycodes.items()}
+SCREENS = (
+    (SignInScreen, "signin"),
+    (SaleScreen, "sale"),
+    (PaymentScreen, "payment"),
+    (SearchScreen, "search"),
+    (RefundScreen, "refund"),
+)
 
 
 class PosRoot(ScreenManager):
@@ -62,16 +70,43 @@ class PosRoot(ScreenManager):
         self.health_events: list[str] | None = None  # the last ones shown
         self._swallow_text = False
         self._unsubscribe = None
-        for cls, name in (
-            (SignInScreen, "signin"),
-            (SaleScreen, "sale"),
-            (PaymentScreen, "payment"),
-            (SearchScreen, "search"),
-            (RefundScreen, "refund"),
-        ):
-            self.add_widget(cls(pos, self, name=name))
+        # the language the terminal started in (the shop's): a session in another one, a
+        # cashier's choice at sign-in, returns to it at sign-out
+        self.shop_locale = current_locale()
+        use_font_for(self.shop_locale)
+        self._add_screens()
         self.current = "signin"
         self.bind(current=self._screen_changed)
+
+    def _add_screens(self) -> None:
+        for cls, name in SCREENS:
+            self.add_widget(cls(self.service, self, name=name))
+
+    # -- the UI language -----------------------------------------------------------------------
+    def set_language(self, locale: str) -> None:
+        """The screens in another language (receipts keep the shop's: they have their
+        own translator). Every screen is made anew: kv rules and screens translate their
+        texts when built, and labels take the font they are made with. What the sign-in
+        screen holds (the number typed, the step) is kept; nothing else is in a screen
+        between sessions."""
+        if locale == current_locale() or self.has_screen("stopped"):
+            return
+        set_locale(locale)
+        use_font_for(locale)
+        shown = self.current
+        signin = self.get_screen("signin")
+        typed = signin.operator, signin.step
+        countdown = getattr(signin, "_countdown", None)  # a lockout's, in the old language
+        if countdown is not None:
+            countdown.cancel()
+        self.panels.clear()
+        self.clear_widgets()
+        self._add_screens()
+        self.current = shown
+        signin = self.get_screen("signin")
+        signin.operator, signin.step = typed
+        if self.health_events is not None:
+            self.get_screen("sale").show_health(self.health_events)
 
     # -- window binding ------------------------------------------------------------------------
     def attach(self) -> None:
@@ -226,6 +261,7 @@ class PosRoot(ScreenManager):
             if hasattr(screen, "reset_session"):  # (the stopped screen has no session)
                 screen.reset_session()
         self.current = "signin"
+        self.set_language(self.shop_locale)  # the next cashier finds the shop's language
 
     def sale_done(self, outcome: SaleOutcome) -> None:
         self.last_outcome = outcome

@@ -22,9 +22,10 @@ from terminal.core.approval import PASSKEY_MODE, ApprovalNeeded
 from terminal.core.digits import is_digits
 from terminal.core.errors import PosError
 from terminal.core.money import Currency
-from terminal.i18n import _
+from terminal.i18n import _, current_locale
 from terminal.ui.asker import problem_with
 from terminal.ui.touch_keyboard import TouchKeyboard
+from terminal.ui.typeface import mono_font
 from terminal.ui.widgets import KeyHooks, Keypad, PosButton, show_refusal
 
 
@@ -444,9 +445,10 @@ class ReportPanel(Panel):
         self._on_action = on_action
         self.columns = max((len(line) for line in self.lines), default=1) or 1
         self.scroll = ScrollView(do_scroll_x=False, bar_width=dp(6))
+        text = "\n".join(self.lines)
         self.text = Label(
-            text="\n".join(self.lines),
-            font_name="RobotoMono-Regular",
+            text=text,
+            font_name=mono_font(current_locale(), text),
             halign="left",
             valign="top",
             size_hint_y=None,

@@ -13,6 +13,7 @@ from terminal.core.summary import summarize_sale
 from terminal.i18n import _, ngettext
 from terminal.services.pos import VOID_REASONS
 from terminal.services.receipt import format_quantity
+from terminal.ui import fiscal_menu
 from terminal.ui.customer_menu import CustomerMenu
 from terminal.ui.panels import ChoicePanel, EntryPanel, PanelAsker
 from terminal.ui.settings_menu import PasskeySettings
@@ -35,6 +36,7 @@ HEALTH_TEXTS = {
     "keypad-missing": N_("Keypad: not connected"),
     "keypad-offline": N_("Keypad: check failed"),
     "drawer-open-too-long": N_("Drawer: open too long"),
+    "fiscal-pending": N_("e-barimt: receipts wait to be registered"),
 }
 
 
@@ -410,12 +412,19 @@ class SaleScreen(PosScreen):
             ("reprint", _("Reprint a receipt")),
             ("passkeys", _("Passkeys (supervisor)")),
             ("unsettled", _("Card payments without a sale")),
+            *fiscal_menu.menu_entries(self.service),
         ]
         labelled = [
             (a, f"{label}  ({self.key_label(a)})" if self.key_label(a) else label)
             for a, label in actions
         ]
         ChoicePanel(self.router, _("More"), labelled, self.on_action).show()
+
+    def _do_buyer_tin(self) -> None:
+        fiscal_menu.FiscalMenu(self.service, self.asker()).buyer_tin()
+
+    def _do_fiscal_pending(self) -> None:
+        fiscal_menu.FiscalMenu(self.service, self.asker()).pending()
 
     def _do_passkeys(self) -> None:
         PasskeySettings(self.service, self.asker()).open()

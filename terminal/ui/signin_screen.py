@@ -1,14 +1,19 @@
-"""The sign-in screen: a cashier's name (or number), then the PIN."""
+"""The sign-in screen: a cashier's name (or number), then the PIN; and, when the shop
+offers more than its own (``[store] languages``), the language of the cashier's session."""
 
 from __future__ import annotations
 
-from kivy.properties import StringProperty
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, StringProperty
 
 from terminal.core.errors import PosError
-from terminal.i18n import _
+from terminal.i18n import _, current_locale
+from terminal.ui.typeface import NEEDS_UI_FONT, UI_FONT
 from terminal.ui.widgets import PosButton, PosScreen, load_kv
 
 load_kv(__file__)
+# each language by its own name (never translated: a cashier looks for their own)
+LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia", "mn": "Монгол", "zh": "中文"}
 
 
 class SignInScreen(PosScreen):
@@ -17,6 +22,7 @@ class SignInScreen(PosScreen):
     operator = StringProperty("")
     pin = StringProperty("")
     step = StringProperty("operator")
+    languages_shown = BooleanProperty(False)
     checking = False  # a PIN is being checked: another Enter waits for the answer
 
     def on_kv_post(self, base_widget) -> None:
@@ -34,6 +40,33 @@ class SignInScreen(PosScreen):
         self.store_name = self.service.settings.store.name
         warning = self.service.key_protection_warning()
         self.security_warning = _(warning) if warning else ""
+        self.show_languages()
+
+    def show_languages(self) -> None:
+        """A button per language the shop offers, when it offers more than one."""
+        row = self.ids.languages
+        row.clear_widgets()
+        offered = self.service.settings.store.languages
+        self.languages_shown = len(offered) > 1
+        if not self.languages_shown:
+            return
+        for code in offered:
+            button = PosButton(
+                text=LANGUAGE_NAMES.get(code, code),
+                font_size="14sp",
+                # a name in a script the current font may lack: in the font that has it
+                font_name=str(UI_FONT) if code in NEEDS_UI_FONT else "Roboto",
+                background_color=(0.1, 0.45, 0.7, 1)
+                if code == current_locale()
+                else (0.22, 0.3, 0.4, 1),
+            )
+            button.bind(on_release=lambda _b, c=code: self.choose_language(c))
+            row.add_widget(button)
+
+    def choose_language(self, locale: str) -> None:
+        """The session's language: the screens are made anew in it (after this touch is
+        done with the button it came from)."""
+        Clock.schedule_once(lambda _dt: self.router.set_language(locale))
 
     def on_pre_enter(self) -> None:
         self.operator = self.pin = ""

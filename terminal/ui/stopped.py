@@ -13,8 +13,9 @@ from kivy.metrics import sp
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 
-from terminal.i18n import _
+from terminal.i18n import _, current_locale
 from terminal.ui.screenshot import save_screenshot
+from terminal.ui.typeface import use_font_for
 from terminal.ui.watchdog import Watchdog
 
 
@@ -54,6 +55,7 @@ class StoppedApp(App):
         self.watchdog = Watchdog(Clock)
 
     def build(self) -> Label:
+        use_font_for(current_locale())  # (no PosRoot here to do it)
         return stopped_label(self.reason)
 
     def on_start(self) -> None:

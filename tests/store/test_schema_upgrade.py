@@ -78,7 +78,7 @@ def test_a_version_2_database_is_upgraded_and_sells_on(terminal, settings, clock
 
     again = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
     con = open_reader(again)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 5
+    assert con.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 6
     assert "epoch" in {r[1] for r in con.execute("PRAGMA table_info(journal)")}
     assert con.execute("SELECT COUNT(*) FROM database_identity").fetchone()[0] == 1
     for table, column, _kind in schema.ADDED_IN_3 + schema.ADDED_IN_5:

@@ -21,6 +21,7 @@ BELOW_THE_SCREENS = [
     "shift_menu",
     "customer_menu",
     "settings_menu",
+    "typeface",
 ]
 
 
