@@ -264,11 +264,14 @@ class PosApiSimulator:
                 data = b"" if answer is None else json.dumps(answer, ensure_ascii=False).encode()
                 if sim.delay:  # done, but the answer is late: a caller may give up first
                     time.sleep(sim.delay)
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the caller gave up
+                    self.close_connection = True
 
             do_GET = do_POST = do_DELETE = _serve  # noqa: N815 - http.server's names
 

@@ -31,6 +31,7 @@ from hal.fiscal import FiscalService, PosApiUnavailable
 from hal.printer.document import Document
 from terminal.core import ebarimt
 from terminal.core.catalogue import Product
+from terminal.core.errors import N_
 from terminal.core.sale import CommittedSale, Sale
 from terminal.services.context import ServiceContext
 from terminal.services.fiscal_receipt import PENDING, REGISTERED, FiscalBlock, add_fiscal_block
@@ -126,8 +127,16 @@ class FiscalDesk:
         )
 
     def owe_sale(self, committed: CommittedSale, sale_id: int, buyer_tin: str = "") -> None:
-        """Inside the sale's transaction."""
-        request = self.sale_request(committed.sale, committed.number, committed.label, buyer_tin)
+        """Inside the sale's transaction. A request that cannot be built (a tax class
+        without the codes e-barimt needs, say) never stops the sale: the receipt is owed
+        all the same, with why it cannot go, for the supervisor."""
+        try:
+            request = self.sale_request(
+                committed.sale, committed.number, committed.label, buyer_tin
+            )
+        except Exception as exc:
+            log.error("e-barimt request for %s not built: %s", committed.label, exc)
+            request = {"type": ebarimt.B2B if buyer_tin else ebarimt.B2C, "broken": str(exc)}
         store.owe_sale(
             self.ctx.db, self.ctx.sealer, sale_id, committed.label, request, self.ctx.clock()
         )
@@ -141,37 +150,44 @@ class FiscalDesk:
     def after_sale(self, committed: CommittedSale) -> tuple[bytes | None, str | None]:
         """Register the sale now, then print its receipt: with the bill, lottery and QR,
         or "e-barimt pending". Never raises (the sale is saved)."""
-        receipt = store.by_label(self.ctx.db, committed.label)
-        sent = self._send_one(receipt) if receipt else None
         job = committed.print_job
+        try:
+            receipt = store.by_label(self.ctx.db, committed.label)
+            sent = self._send_one(receipt) if receipt else None
+        except Exception as exc:  # the sale is saved: its receipt prints whatever happens
+            log.error("e-barimt for %s not sent: %s", committed.label, exc)
+            sent = None
         if job is None:
             return None, None
         if sent is None or sent.registration is None or self.render_sale is None:
             return self.printing.print_job(job)
         reg = sent.registration
-        buyer = self._buyer(receipt)
-        kept = FiscalBlock(REGISTERED, reg.bill_id, reg.date, buyer)
-        full = FiscalBlock(REGISTERED, reg.bill_id, reg.date, buyer, reg.lottery, reg.qr_data)
         try:
-            print_queue.replace_data(self.ctx.db, job, self.render_sale(committed, kept))
-            volatile = self.render_sale(committed, full)
-        except Exception as exc:  # the receipt as committed prints; the bill is journaled
+            buyer = self._buyer(sent.receipt)
+            kept = FiscalBlock(REGISTERED, reg.bill_id, reg.date, buyer)
+            full = FiscalBlock(REGISTERED, reg.bill_id, reg.date, buyer, reg.lottery, reg.qr_data)
+            stored, volatile = self.render_sale(committed, kept), self.render_sale(committed, full)
+            print_queue.replace_data(self.ctx.db, job, stored)
+        except Exception as exc:  # the receipt as committed, and the e-barimt on a slip
             log.error("receipt %s not rendered with its e-barimt: %s", committed.label, exc)
+            self._print_slip(sent)
             return self.printing.print_job(job)
         return self.printing.print_job(job, volatile=volatile)
 
-    def send_pending(self) -> int:
+    def send_pending(self, *, force: bool = False) -> int:
         """Send what is owed, oldest first; stop at the first sign the service is down.
-        Receipts registered here print a slip of their own. Returns how many went."""
+        Receipts registered here print a slip of their own. Returns how many went.
+        ``force``: also a sale whose last attempt's outcome was unknown on an earlier day
+        (a supervisor checked PosAPI for it: see :meth:`_send`)."""
         done = 0
         for receipt in store.pending(self.ctx.db):
             if self._stopping.is_set():
                 break
             try:
-                sent = self._send(receipt)
+                sent = self._send(receipt, force=force)
             except PosApiUnavailable:
                 break
-            except ebarimt.FiscalRefused:
+            except (ebarimt.FiscalRefused, _Broken):
                 continue
             if sent is None:
                 continue
@@ -192,50 +208,73 @@ class FiscalDesk:
     def _send_one(self, receipt: FiscalReceipt) -> Sent | None:
         try:
             return self._send(receipt)
-        except (PosApiUnavailable, ebarimt.FiscalRefused):
+        except (PosApiUnavailable, ebarimt.FiscalRefused, _Broken):
             return None
 
-    def _send(self, receipt: FiscalReceipt) -> Sent | None:
+    def _today(self) -> str:
+        return self.ctx.clock().astimezone(self.ctx.settings.store.timezone).date().isoformat()
+
+    def _send(self, receipt: FiscalReceipt, *, force: bool = False) -> Sent | None:
         """Register (or take back) one receipt; None when it must wait (a return whose
-        sale is not registered yet). Raises PosApiUnavailable or FiscalRefused after
-        writing the failure down."""
+        sale, or an earlier return, is not through yet). Raises PosApiUnavailable,
+        FiscalRefused or _Broken after writing the failure down.
+
+        A request whose answer was lost (sent, no answer) is sent again the same day
+        only: PosAPI knows a ``billIdSuffix`` within a day, so the same request gets the
+        same receipt; on a later day it could make a second one, so the receipt waits
+        for a supervisor to look in PosAPI and send it (``force``)."""
         with self._lock:
             fresh = store.by_label(self.ctx.db, receipt.label)
             if fresh is None or fresh.state != "pending":
                 return None  # sent meanwhile (by the other thread)
+            stale = fresh.unknown_since not in (None, self._today())
+            if fresh.kind == "sale" and stale and not force:
+                return None
             try:
                 if fresh.kind == "sale":
                     return self._register_sale(fresh)
                 return self._register_return(fresh)
             except PosApiUnavailable as exc:
+                if exc.sent and fresh.kind == "sale":
+                    store.outcome_unknown(self.ctx.db, fresh.id, self._today())
                 self._failed(fresh, UNREACHABLE, str(exc))
                 raise
             except ebarimt.FiscalRefused as exc:
                 self._failed(fresh, REFUSED, str(exc))
                 raise
+            except Exception as exc:  # a broken receipt: written down, the others go on
+                log.exception("e-barimt: %s cannot be sent", fresh.label)
+                self._failed(fresh, "error", f"{type(exc).__name__}: {exc}")
+                raise _Broken(str(exc)) from exc
 
     def _register_sale(self, receipt: FiscalReceipt) -> Sent:
         request = store.request_of(self.ctx.db, self.ctx.sealer, receipt)
+        if "broken" in request:
+            raise _Broken(f"the receipt could not be made: {request['broken']}")
         reg = ebarimt.parse_registration(self.service.register(request))
         self._record(receipt, REGISTERED, reg.bill_id, reg.date)
         return Sent(receipt, reg)
 
     def _register_return(self, receipt: FiscalReceipt) -> Sent | None:
         db = self.ctx.db
+        if any(
+            r.state == "pending" and r.id < receipt.id for r in store.of_sale(db, receipt.sale_id)
+        ):
+            return None  # the sale, and each earlier return, goes first: the chain's order
         standing = store.standing(db, receipt.sale_id)
         if standing is None:
-            if any(
-                r.state == "pending" and r.id < receipt.id
-                for r in store.of_sale(db, receipt.sale_id)
-            ):
-                return None  # the sale (or an earlier return) goes first
             self._record(receipt, "replaced", "", "")  # nothing stands: nothing to take back
             return None
         sold = self._sold_items(receipt.sale_id)
         back = store.returned_up_to(db, receipt.sale_id, receipt.refund_id or 0)
         kept = ebarimt.kept_items(sold, {pos - 1: v for pos, v in back.items()})
         if not kept:
-            self.service.delete(standing.bill_id or "", standing.bill_date or "")
+            answer = self.service.delete(standing.bill_id or "", standing.bill_date or "")
+            if isinstance(answer, dict) and answer.get("status", "SUCCESS") != "SUCCESS":
+                reason = str(answer.get("message") or answer.get("status"))[:200]
+                raise ebarimt.FiscalRefused(
+                    N_("e-barimt refused to take the receipt back: {reason}"), reason=reason
+                )
             self._record(
                 receipt, "deleted", standing.bill_id or "", standing.bill_date or "", standing
             )
@@ -327,12 +366,12 @@ class FiscalDesk:
             if receipt.kind == "sale"
             else _("Correction after return {label}").format(label=receipt.label)
         )
-        buyer = self._buyer(store.of_sale(self.ctx.db, receipt.sale_id)[0])
-        kept = FiscalBlock(REGISTERED, reg.bill_id, reg.date, buyer, title=title)
-        full = FiscalBlock(
-            REGISTERED, reg.bill_id, reg.date, buyer, reg.lottery, reg.qr_data, title=title
-        )
         try:
+            buyer = self._buyer(store.of_sale(self.ctx.db, receipt.sale_id)[0])
+            kept = FiscalBlock(REGISTERED, reg.bill_id, reg.date, buyer, title=title)
+            full = FiscalBlock(
+                REGISTERED, reg.bill_id, reg.date, buyer, reg.lottery, reg.qr_data, title=title
+            )
             stored = self.ctx.printer.render(self._slip(kept))
             volatile = self.ctx.printer.render(self._slip(full))
             with self.ctx.db.atomic():
@@ -394,6 +433,10 @@ class FiscalDesk:
                 log.error("e-barimt retry failed: %s", exc)
             self._wake.wait(period)
             self._wake.clear()
+
+
+class _Broken(Exception):
+    """A receipt that cannot be sent as it is (written down; the others go on)."""
 
 
 @dataclass(frozen=True)

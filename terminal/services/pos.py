@@ -578,6 +578,8 @@ class PosService:
         with self.db.atomic():
             self.record("line_void", payload, cashier, approval, now, watch=False)
             self.cart.remove(index)
+        if self.cart.is_empty:  # a new customer may come next: not the company's receipt
+            self.buyer_tin = ""
         self.watch("line_void", payload, cashier, now)
         self._log_void("line voided", payload, approval)
         return line

@@ -74,7 +74,8 @@ class Printing:
             if job.state == "failed" and not job.data:  # could not even be rendered
                 log.warning("receipt %s cannot be printed: %s", job.name, job.error)
                 return None, NO_ANSWER
-            print_queue.mark(db, job.id, "printing")
+            if not print_queue.claim(db, job.id):  # printed, or being printed, by another
+                return None, None
         except DatabaseError as exc:  # a full card, say: the job cannot be tracked
             log.error("print job %s not sent: %s", job_id, exc)
             return None, NOT_QUEUED

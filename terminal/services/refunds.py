@@ -429,8 +429,8 @@ class Refunds:
 
     def _owe_fiscal(self, sale):
         """In the refund's transaction: the return the tax office must hear of."""
-        fiscal = self.fiscal
-        if fiscal is None or not fiscal.enabled or sale is None:
+        fiscal = self.fiscal  # (owed whenever the sale has a fiscal receipt, even if the
+        if fiscal is None or sale is None:  # shop has switched fiscal receipts off since)
             return None
         return lambda refund_id, label: fiscal.owe_return(sale.id, refund_id, label)
 

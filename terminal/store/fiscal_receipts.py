@@ -39,6 +39,7 @@ SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     bill_date TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT,
+    unknown_since TEXT,            -- the day an attempt was sent and no answer came
     created_at TEXT NOT NULL,
     done_at TEXT)"""
 INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_open ON {TABLE} (state, id)"
@@ -58,6 +59,7 @@ class FiscalReceipt:
     attempts: int
     error: str | None
     created_at: str
+    unknown_since: str | None = None
 
 
 def create(db: Database) -> None:
@@ -105,7 +107,7 @@ def _iso(at: datetime) -> str:
 
 _COLUMNS = (
     "id, sale_id, refund_id, kind, label, state, receipt_type, bill_id, bill_date, attempts,"
-    " error, created_at"
+    " error, created_at, unknown_since"
 )
 
 
@@ -149,6 +151,14 @@ def registered(
 def replaced(db: Database, receipt_id: int) -> None:
     """A receipt a correction replaced, or a return deleted: it no longer stands."""
     db.execute_sql(f"UPDATE {TABLE} SET state = 'replaced' WHERE id = ?", (receipt_id,))
+
+
+def outcome_unknown(db: Database, receipt_id: int, day: str) -> None:
+    """A request reached PosAPI (maybe) and no answer came: the first such day is kept."""
+    db.execute_sql(
+        f"UPDATE {TABLE} SET unknown_since = COALESCE(unknown_since, ?) WHERE id = ?",
+        (day, receipt_id),
+    )
 
 
 def failed(db: Database, receipt_id: int, error: str) -> int:

@@ -88,3 +88,15 @@ def replace_data(db: Database, job_id: int, data: bytes) -> None:
     without what may only be printed (e-barimt's lottery number and QR)."""
     with db.atomic():
         db.execute_sql(f"UPDATE {TABLE} SET data = ? WHERE id = ?", (data, job_id))
+
+
+def claim(db: Database, job_id: int) -> bool:
+    """Mark a job ``printing`` if nobody else has: True for the one caller that may send
+    it (two threads - the fiscal thread's slip, F9 - never both print one job)."""
+    with db.atomic():
+        cursor = db.execute_sql(
+            f"UPDATE {TABLE} SET state = 'printing'"
+            " WHERE id = ? AND state IN ('pending', 'failed')",
+            (job_id,),
+        )
+        return cursor.rowcount == 1

@@ -52,16 +52,23 @@ class FiscalMenu:
         if not waiting:
             self.ask.say(_("Every e-barimt receipt is registered"))
             return
-        lines = [
-            _("{label}: {attempts} tries, {error}").format(
-                label=r.label, attempts=r.attempts, error=r.error or "-"
+        lines = []
+        for r in waiting:
+            lines.append(
+                _("{label}: {attempts} tries, {error}").format(
+                    label=r.label, attempts=r.attempts, error=r.error or "-"
+                )
             )
-            for r in waiting
-        ]
+            if r.unknown_since:
+                lines.append(
+                    _(
+                        "  sent on {day}, no answer: look for it in PosAPI; Send now sends it again"
+                    ).format(day=r.unknown_since)
+                )
         self.ask.show(_("e-barimt receipts waiting"), lines, self.send_now, action=_("Send now"))
 
     def send_now(self) -> None:
-        sent = self.service.fiscal.send_pending()
+        sent = self.service.fiscal.send_pending(force=True)
         left = len(self.service.fiscal.pending())
         self.ask.say(
             _("e-barimt: {sent} registered, {left} still waiting").format(sent=sent, left=left),

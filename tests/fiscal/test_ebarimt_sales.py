@@ -4,16 +4,19 @@ part, reprints - and what the customer's receipt shows."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from decimal import Decimal as D
 
 import pytest
+from peewee import OperationalError
 
 from hal.printer.preview import interpret
 from terminal.core.approval import PAID_ORDERS
 from terminal.core.errors import PosError
-from terminal.store import fiscal_receipts
+from terminal.fleet.events import device_message
+from terminal.store import fiscal_receipts, outbox
 from tests.fiscal.conftest import COLA, EGGS, VODKA, mongolian_settings, open_shop
 
 PENDING_TEXT = (
@@ -243,3 +246,86 @@ def test_the_terminal_starts_with_posapi_down_and_catches_up(tmp_path, clock):
     finally:
         built.pos.fiscal.stop()
         built.pos.fiscal.service.close()
+
+
+def test_the_fleet_hears_receipts_wait_and_that_they_stopped_waiting(pos, posapi):
+    fleet = dataclasses.replace(pos.settings.fleet, enabled=True)
+    pos.settings = dataclasses.replace(pos.settings, fleet=fleet)
+    posapi.stop()
+    sell(pos, COLA)
+    pos.device_watch.check(force=True)
+    posapi.start()
+    pos.fiscal.send_pending()
+    pos.device_watch.check(force=True)
+    sent = [device_message(e) for e in outbox.device_events_after(pos.db, 0)]
+    assert [(m.kind, m.device) for m in sent] == [
+        ("fiscal_pending", "fiscal"),
+        ("device_ok", "fiscal"),
+    ]
+
+
+def test_a_fault_after_the_commit_never_reaches_the_cashier_and_the_receipt_prints(
+    pos, posapi, monkeypatch
+):
+    real = fiscal_receipts.registered
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(fiscal_receipts, "registered", locked)
+    out = sell(pos, COLA)  # registered at PosAPI, not written down: no exception here
+    assert out.print_error is None and says(pos, out.receipt_bytes, PENDING_TEXT)
+    assert pos.fiscal.pending()[0].error.startswith("error: OperationalError")
+    monkeypatch.setattr(fiscal_receipts, "registered", real)
+    assert pos.fiscal.send_pending() == 1
+    assert len(posapi.receipts) == 1  # the same request: the same receipt
+
+
+def test_a_refused_return_holds_the_later_ones_of_its_sale_so_the_chain_stays_in_order(pos, posapi):
+    out = sell(pos, COLA, EGGS, VODKA)
+    posapi.refuse = "try later"
+    sale = pos.refunds.find(out.committed.return_code)
+    pos.refunds.refund(sale, [(2, D(1), True)], "defective", approval(pos))
+    sale = pos.refunds.find(out.committed.return_code)
+    pos.refunds.refund(sale, [(3, D(1), True)], "defective", approval(pos))
+    assert pos.fiscal.send_pending() == 0
+    assert [r.attempts for r in pos.fiscal.pending()] == [1, 0]  # the second never went
+    posapi.refuse = None
+    assert pos.fiscal.send_pending() == 2
+    standing = posapi.receipts[posapi.active()[0]]["request"]
+    assert [i["name"] for r in standing["receipts"] for i in r["items"]] == ["Кока-Кола 1.25 л"]
+
+
+def test_a_refused_delete_stays_waiting_with_the_reason(pos, posapi, monkeypatch):
+    out = sell(pos, COLA)
+    monkeypatch.setattr(
+        pos.fiscal.service,
+        "delete",
+        lambda bill, date: {"status": "ERROR", "message": "confirmed by the citizen"},
+    )
+    sale = pos.refunds.find(out.committed.return_code)
+    pos.refunds.refund(sale, [(1, D(1), True)], "defective", approval(pos))
+    assert pos.fiscal.send_pending() == 0
+    waiting = pos.fiscal.pending()[0]
+    assert waiting.kind == "return" and "confirmed by the citizen" in waiting.error
+    assert posapi.active()  # the receipt still stands
+
+
+def test_a_lost_answer_is_sent_again_the_same_day_only_then_by_a_supervisor(pos, posapi, clock):
+    posapi.delay = 1.5
+    out = sell(pos, COLA)
+    posapi.delay = 0
+    clock.advance(86400)  # the next day: PosAPI might make a second receipt
+    assert pos.fiscal.send_pending() == 0
+    assert pos.fiscal.pending()[0].unknown_since
+    assert pos.fiscal.send_pending(force=True) == 1  # a supervisor looked, and sends it
+    assert fiscal_receipts.by_label(pos.db, out.committed.label).state == "registered"
+
+
+def test_voiding_every_line_forgets_the_company_buyer(pos, posapi):
+    pos.set_buyer_tin("51234567890")
+    pos.scan(COLA)
+    pos.void_line(0, "mistake")
+    assert pos.buyer_tin == ""
+    sell(pos, COLA)
+    assert next(iter(posapi.receipts.values()))["request"]["type"] == "B2C_RECEIPT"
