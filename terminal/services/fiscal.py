@@ -106,10 +106,13 @@ class FiscalDesk:
         payments = []
         for tender in sale.payment.tenders:
             card = tender.card
+            # cash rounding is the till's, not the goods': the tax office is told the cash
+            # that paid for the goods (total 32,362, paid 32,360 rounded: cash 32,362)
+            rounding = sale.payment.rounding if tender.kind == "cash" else 0
             payments.append(
                 ebarimt.Payment(
                     tender.kind,
-                    tender.amount,
+                    tender.amount - rounding,
                     card.card_terminal_id if card else "",
                     str(card.trace_number or "") if card else "",
                     card.masked_pan if card else "",

@@ -16,6 +16,7 @@ from hal.printer.preview import interpret
 from terminal.core.approval import PAID_ORDERS
 from terminal.core.errors import PosError
 from terminal.fleet.events import device_message
+from terminal.services.demo import weighed_barcode
 from terminal.store import fiscal_receipts, outbox
 from tests.fiscal.conftest import COLA, EGGS, VODKA, mongolian_settings, open_shop
 
@@ -329,3 +330,11 @@ def test_voiding_every_line_forgets_the_company_buyer(pos, posapi):
     assert pos.buyer_tin == ""
     sell(pos, COLA)
     assert next(iter(posapi.receipts.values()))["request"]["type"] == "B2C_RECEIPT"
+
+
+def test_the_cash_reported_is_what_paid_for_the_goods_before_cash_rounding(pos, posapi):
+    out = sell(pos, weighed_barcode("22", "10001", 1234))  # 1.234 kg at 18,000: 22,212
+    assert out.committed.sale.payment.payable == 22210  # cash to 10 tögrög
+    request = next(iter(posapi.receipts.values()))["request"]
+    assert request["totalAmount"] == 22212
+    assert request["payments"] == [{"code": "CASH", "status": "PAID", "paidAmount": 22212}]
