@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("fleet_presence.py", "COMMIT to fleet COMMIT"),
         ("fleet_rollout.py", "reported applied"),
         ("console_reports.py", "ratio rollups / plain"),
+        ("statement_match.py", "ratio match / dict lookup"),
     ],
 )
 def test_benchmark_runs(script, prints):

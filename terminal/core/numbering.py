@@ -25,7 +25,7 @@ def transaction_label(terminal_id: str, number: int) -> str:
     return f"{terminal_id}-{number:06d}"
 
 
-def _check_char(payload: str) -> str:
+def check_char(payload: str) -> str:
     """ISO 7064 MOD 37,36 (hybrid): catches every single wrong character and every
     swap of two neighbours, for digits and letters alike."""
     p = 36
@@ -42,7 +42,7 @@ def return_code(terminal_id: str, number: int) -> str:
     if not 0 < number <= MAX_NUMBER:
         raise ValueError(f"transaction number {number} does not fit a return code")
     payload = f"{check_terminal_id(terminal_id)}{number:08d}"
-    return f"R{payload}{_check_char(payload)}"
+    return f"R{payload}{check_char(payload)}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,6 @@ def parse_return_code(code: str) -> SaleRef | None:
     """The sale a return code names, or ``None`` if it is not a valid return code."""
     code = code.strip().upper()
     match = re.fullmatch(r"R([A-Z0-9]{1,8})(\d{8})([0-9A-Z])", code)
-    if not match or _check_char(match[1] + match[2]) != match[3]:
+    if not match or check_char(match[1] + match[2]) != match[3]:
         return None
     return SaleRef(match[1], int(match[2]))
