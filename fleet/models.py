@@ -39,6 +39,7 @@ from __future__ import annotations
 from peewee import (
     SQL,
     BigIntegerField,
+    BlobField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -764,6 +765,105 @@ class EnrollmentToken(BaseModel):
         table_name = "enrollment_token"
 
 
+# -- online orders (issue 18: seed 001) -----------------------------------------------------------
+class OnlineStock(BaseModel):
+    """A product's units at a location (a warehouse, a CS desk) in the seed's three
+    states. Moved only by :mod:`fleet.orders.desk`, each move written in
+    :class:`StockMove`; a booking takes a unit with one conditional UPDATE, so two desks
+    booking the last unit at once get one booking and one refusal."""
+
+    sku = CharField(max_length=40)
+    location = CharField(max_length=40)
+    available = IntegerField(default=0)
+    booked = IntegerField(default=0)
+    unavailable = IntegerField(default=0)
+
+    class Meta:
+        table_name = "online_stock"
+        primary_key = CompositeKey("sku", "location")
+        constraints = (SQL("CHECK (available >= 0 AND booked >= 0 AND unavailable >= 0)"),)
+
+
+class StockMove(BaseModel):
+    at = DateTimeField()
+    sku = CharField(max_length=40)
+    location = CharField(max_length=40)
+    kind = CharField(max_length=20)  # receive, hand_over, take_back, book, cancel, ...
+    quantity = IntegerField()
+    from_state = CharField(max_length=12, default="")  # available, booked, unavailable
+    to_state = CharField(max_length=12, default="")  # "" : in from outside, out of stock
+    ref = CharField(max_length=40, default="")  # the booking or drop order it belongs to
+    actor = CharField(max_length=100, default="")
+
+    class Meta:
+        table_name = "stock_move"
+
+
+class DropOrder(BaseModel):
+    """CS asks the warehouse for an item; the warehouse hands it over by scanning it."""
+
+    desk = CharField(max_length=40)
+    warehouse = CharField(max_length=40)
+    sku = CharField(max_length=40)
+    quantity = IntegerField(default=1)
+    state = CharField(max_length=12, default="requested")  # handed, returned, cancelled
+    requested_at = DateTimeField()
+    requested_by = CharField(max_length=100, default="")
+    handed_at = DateTimeField(null=True)
+    handed_by = CharField(max_length=100, default="")
+    returned_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "drop_order"
+
+
+class Booking(BaseModel):
+    """A book order: one unit held at a desk for a customer until paid or released.
+    The customer's name, phone and address are sealed (``customer``)."""
+
+    order_no = CharField(primary_key=True, max_length=24)
+    desk = CharField(max_length=40, index=True)
+    sku = CharField(max_length=40)
+    price = IntegerField()
+    unique_code = IntegerField(default=0)
+    due = IntegerField(index=True)  # price + unique code: the exact transfer
+    # open, paid (its transfer matched and confirmed), sold, released, cancelled
+    state = CharField(max_length=12, default="open", index=True)
+    booked_at = DateTimeField()
+    deadline = DateTimeField(index=True)
+    booked_by = CharField(max_length=100, default="")
+    customer = BlobField()
+    drop_order = BigIntegerField(null=True)
+    paid_line = CharField(max_length=32, null=True, unique=True)  # the statement line's key
+    sale = CharField(max_length=40, default="")  # the terminal's sale label
+    closed_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "booking"
+
+
+class BookingCounter(BaseModel):
+    desk = CharField(primary_key=True, max_length=40)
+    last = IntegerField(default=0)
+
+    class Meta:
+        table_name = "booking_counter"
+
+
+class StatementLineRow(BaseModel):
+    """A bank statement's line as uploaded, once per key (content and date)."""
+
+    key = CharField(primary_key=True, max_length=32)
+    account = CharField(max_length=40)
+    booked_on = DateField()
+    amount = BigIntegerField()
+    description = TextField()
+    uploaded_at = DateTimeField()
+
+    class Meta:
+        table_name = "statement_line"
+
+
 MODELS = [
     Terminal,
     TerminalKey,
@@ -798,6 +898,12 @@ MODELS = [
     ConsoleThrottle,
     ConsoleAudit,
     JobProgress,
+    OnlineStock,
+    StockMove,
+    DropOrder,
+    Booking,
+    BookingCounter,
+    StatementLineRow,
     ConfigProposal,
     EnrollmentToken,
 ]

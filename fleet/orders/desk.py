@@ -1,0 +1,371 @@
+"""Central stock and book orders (seed 001), as CS desks and the warehouse change them.
+
+Every change is one transaction that moves units between the three states of
+:class:`~fleet.models.OnlineStock` and writes the :class:`~fleet.models.StockMove`
+behind it, so the units of a product at a location are always the sum of its moves.
+
+- **Drop order**: a desk asks a warehouse for an item (nothing moves yet); the warehouse
+  hands it over by scanning it: a unit leaves the warehouse's available stock for the
+  desk's. Taken back (a cancelled booking's item, scanned at the warehouse): the reverse.
+- **Book order**: one unit of the desk's available stock becomes booked, with one
+  conditional UPDATE (``available >= 1``): of two desks booking the last unit at the same
+  moment, one gets the booking and the other a clear refusal. The booking is due its
+  price plus a unique code, by a deadline; the customer's name, phone and address are
+  sealed (AES-GCM, the booking's number as associated data).
+- **Deadline**: an unpaid booking past its deadline is released (the unit is available
+  again) by :func:`release_expired`, which the fleet's serve loop runs; from then on its
+  number is refused.
+- **Paid**: a statement line confirmed for it (:func:`confirm_payment`); the line's key is
+  unique, so one line never pays two bookings. **Sold**: the terminal's sale took the
+  unit out of stock.
+
+Times are UTC without a zone, as the fleet writes them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from random import Random
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from fleet.db import write_transaction
+from fleet.models import (
+    Booking,
+    BookingCounter,
+    DropOrder,
+    OnlineStock,
+    StatementLineRow,
+    StockMove,
+)
+from terminal.core.errors import N_
+from terminal.core.online_orders import (
+    DeadlineRule,
+    OrderError,
+    is_released,
+    order_number,
+    parse_order_number,
+    unique_code,
+)
+from terminal.core.sealing import Sealer
+
+AVAILABLE, BOOKED, UNAVAILABLE = "available", "booked", "unavailable"
+
+
+@dataclass(frozen=True)
+class Customer:
+    name: str
+    phone: str
+    address: str
+
+
+@dataclass(frozen=True)
+class DeskRules:
+    """One shop's online-order settings."""
+
+    deadline: DeadlineRule
+    timezone: ZoneInfo
+    code_low: int = 1
+    code_high: int = 999  # 0: no unique code
+
+
+def _naive(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC)
+
+
+def _move(db, at, sku, location, kind, qty, from_state="", to_state="", ref="", actor=""):
+    StockMove.insert(
+        at=_naive(at),
+        sku=sku,
+        location=location,
+        kind=kind,
+        quantity=qty,
+        from_state=from_state,
+        to_state=to_state,
+        ref=ref,
+        actor=actor,
+    ).execute(db)
+
+
+def _shift(db, sku: str, location: str, qty: int, from_state: str, to_state: str) -> bool:
+    """Move ``qty`` units between two states (or in from outside / out: ""), only if
+    the state they leave holds that many: one statement, so it cannot race."""
+    stock = OnlineStock
+    OnlineStock.insert(sku=sku, location=location).on_conflict_ignore().execute(db)
+    changes = {}
+    where = (stock.sku == sku) & (stock.location == location)
+    if from_state:
+        column = getattr(stock, from_state)
+        changes[column] = column - qty
+        where &= column >= qty
+    if to_state:
+        column = getattr(stock, to_state)
+        changes[column] = column + qty
+    return stock.update(changes).where(where).execute(db) == 1
+
+
+def stock(db: peewee.Database, sku: str, location: str) -> tuple[int, int, int]:
+    """(available, booked, unavailable) of a product at a location."""
+    row = (
+        OnlineStock.select()
+        .where((OnlineStock.sku == sku) & (OnlineStock.location == location))
+        .bind(db)
+        .first()
+    )
+    return (row.available, row.booked, row.unavailable) if row else (0, 0, 0)
+
+
+def receive(db: peewee.Database, sku: str, location: str, qty: int, at: datetime, actor: str):
+    """Goods in at a location (a delivery): available."""
+    with write_transaction(db):
+        _shift(db, sku, location, qty, "", AVAILABLE)
+        _move(db, at, sku, location, "receive", qty, "", AVAILABLE, actor=actor)
+
+
+# -- drop orders ------------------------------------------------------------------------------
+def request_drop(
+    db: peewee.Database, desk: str, warehouse: str, sku: str, at: datetime, actor: str
+) -> int:
+    """A desk asks the warehouse for one unit: the warehouse's page shows it at once."""
+    return DropOrder.insert(
+        desk=desk,
+        warehouse=warehouse,
+        sku=sku,
+        requested_at=_naive(at),
+        requested_by=actor,
+    ).execute(db)
+
+
+def hand_over(db: peewee.Database, drop_id: int, scanned_sku: str, at: datetime, actor: str):
+    """The warehouse scans the item it hands over: it must be the one asked for, and in
+    stock; a unit moves from the warehouse to the desk."""
+    with write_transaction(db):
+        drop = DropOrder.select().where(DropOrder.id == drop_id).bind(db).first()
+        if drop is None or drop.state != "requested":
+            raise OrderError(N_("Drop order {id} is not waiting"), id=drop_id)
+        if scanned_sku != drop.sku:
+            raise OrderError(
+                N_("Scanned {scanned}, but drop order {id} asks for {sku}"),
+                scanned=scanned_sku,
+                id=drop_id,
+                sku=drop.sku,
+            )
+        if not _shift(db, drop.sku, drop.warehouse, 1, AVAILABLE, ""):
+            raise OrderError(
+                N_("{sku}: none available in {location}"), sku=drop.sku, location=drop.warehouse
+            )
+        _shift(db, drop.sku, drop.desk, 1, "", AVAILABLE)
+        ref = f"drop:{drop_id}"
+        _move(db, at, drop.sku, drop.warehouse, "hand_over", -1, AVAILABLE, "", ref, actor)
+        _move(db, at, drop.sku, drop.desk, "hand_over", 1, "", AVAILABLE, ref, actor)
+        DropOrder.update(state="handed", handed_at=_naive(at), handed_by=actor).where(
+            DropOrder.id == drop_id
+        ).execute(db)
+
+
+def take_back(db: peewee.Database, drop_id: int, scanned_sku: str, at: datetime, actor: str):
+    """The warehouse scans an item coming back from a desk (its booking was cancelled or
+    released): the unit returns to the warehouse."""
+    with write_transaction(db):
+        drop = DropOrder.select().where(DropOrder.id == drop_id).bind(db).first()
+        if drop is None or drop.state not in ("handed", "cancelled"):
+            raise OrderError(N_("Drop order {id} has nothing to take back"), id=drop_id)
+        if scanned_sku != drop.sku:
+            raise OrderError(
+                N_("Scanned {scanned}, but drop order {id} asks for {sku}"),
+                scanned=scanned_sku,
+                id=drop_id,
+                sku=drop.sku,
+            )
+        if not _shift(db, drop.sku, drop.desk, 1, AVAILABLE, ""):
+            raise OrderError(
+                N_("{sku}: none available in {location}"), sku=drop.sku, location=drop.desk
+            )
+        _shift(db, drop.sku, drop.warehouse, 1, "", AVAILABLE)
+        ref = f"drop:{drop_id}"
+        _move(db, at, drop.sku, drop.desk, "take_back", -1, AVAILABLE, "", ref, actor)
+        _move(db, at, drop.sku, drop.warehouse, "take_back", 1, "", AVAILABLE, ref, actor)
+        DropOrder.update(state="returned", returned_at=_naive(at)).where(
+            DropOrder.id == drop_id
+        ).execute(db)
+
+
+# -- book orders ------------------------------------------------------------------------------
+def book(
+    db: peewee.Database,
+    sealer: Sealer,
+    *,
+    desk: str,
+    sku: str,
+    price: int,
+    customer: Customer,
+    rules: DeskRules,
+    at: datetime,
+    actor: str,
+    rng: Random,
+    drop_order: int | None = None,
+) -> Booking:
+    """One unit of ``sku`` at ``desk`` booked for ``customer``; OrderError when none is
+    available (another desk took the last one)."""
+    with write_transaction(db):
+        if not _shift(db, sku, desk, 1, AVAILABLE, BOOKED):
+            raise OrderError(N_("{sku}: no unit left to book at {desk}"), sku=sku, desk=desk)
+        BookingCounter.insert(desk=desk, last=0).on_conflict_ignore().execute(db)
+        BookingCounter.update(last=BookingCounter.last + 1).where(
+            BookingCounter.desk == desk
+        ).execute(db)
+        seq = (
+            BookingCounter.select(BookingCounter.last)
+            .where(BookingCounter.desk == desk)
+            .bind(db)
+            .scalar()
+        )
+        number = order_number(desk, seq)
+        taken = {
+            row.due
+            for row in Booking.select(Booking.due)
+            .where((Booking.state == "open") & (Booking.due.between(price, price + 999)))
+            .bind(db)
+        }
+        code = unique_code(price, taken, rules.code_low, rules.code_high, rng)
+        deadline = rules.deadline.deadline(at, rules.timezone)
+        sealed = sealer.seal(
+            "booking",
+            "customer",
+            number,
+            json.dumps([customer.name, customer.phone, customer.address], ensure_ascii=False),
+        )
+        Booking.insert(
+            order_no=number,
+            desk=desk,
+            sku=sku,
+            price=price,
+            unique_code=code,
+            due=price + code,
+            booked_at=_naive(at),
+            deadline=_naive(deadline),
+            booked_by=actor,
+            customer=sealed,
+            drop_order=drop_order,
+        ).execute(db)
+        _move(db, at, sku, desk, "book", 1, AVAILABLE, BOOKED, number, actor)
+        return Booking.select().where(Booking.order_no == number).bind(db).get()
+
+
+def customer_of(sealer: Sealer, booking: Booking) -> Customer:
+    name, phone, address = json.loads(
+        sealer.open("booking", "customer", booking.order_no, bytes(booking.customer))
+    )
+    return Customer(name, phone, address)
+
+
+def find(db: peewee.Database, scanned: str, now: datetime) -> Booking:
+    """A booking by its slip's number; refused when the number is not one, unknown, or
+    the booking is over (released at its deadline, cancelled, sold)."""
+    parse_order_number(scanned)
+    booking = Booking.select().where(Booking.order_no == scanned.strip().upper()).bind(db).first()
+    if booking is None:
+        raise OrderError(N_("{code} is not a booking number"), code=scanned.strip()[:40])
+    if booking.state == "open" and is_released(_aware(booking.deadline), now):
+        raise OrderError(N_("Booking {order} passed its payment deadline"), order=booking.order_no)
+    if booking.state in ("released", "cancelled", "sold"):
+        raise OrderError(
+            N_("Booking {order} is {state}"), order=booking.order_no, state=booking.state
+        )
+    return booking
+
+
+def cancel(db: peewee.Database, scanned: str, at: datetime, actor: str) -> Booking:
+    """CS scans a slip back: the unit is available at the desk again, and the drop order
+    that brought it is cancelled (the warehouse takes the item back by scanning it)."""
+    with write_transaction(db):
+        booking = find(db, scanned, at)
+        if booking.state != "open":
+            raise OrderError(
+                N_("Booking {order} is paid: refund it, not cancel"), order=booking.order_no
+            )
+        _close(db, booking, "cancelled", at, actor)
+        if booking.drop_order:
+            DropOrder.update(state="cancelled").where(
+                (DropOrder.id == booking.drop_order) & (DropOrder.state == "handed")
+            ).execute(db)
+        return booking
+
+
+def _close(db, booking: Booking, state: str, at: datetime, actor: str) -> None:
+    _shift(db, booking.sku, booking.desk, 1, BOOKED, AVAILABLE)
+    _move(db, at, booking.sku, booking.desk, state, 1, BOOKED, AVAILABLE, booking.order_no, actor)
+    Booking.update(state=state, closed_at=_naive(at)).where(
+        Booking.order_no == booking.order_no
+    ).execute(db)
+
+
+def release_expired(db: peewee.Database, now: datetime) -> list[str]:
+    """Every open booking past its deadline back to available; their numbers, for CS's
+    list of released bookings."""
+    released = []
+    with write_transaction(db):
+        for booking in (
+            Booking.select()
+            .where((Booking.state == "open") & (Booking.deadline < _naive(now)))
+            .order_by(Booking.deadline)
+            .bind(db)
+        ):
+            _close(db, booking, "released", now, "deadline")
+            released.append(booking.order_no)
+    return released
+
+
+def open_bookings(db: peewee.Database) -> list[Booking]:
+    return list(
+        Booking.select().where(Booking.state == "open").order_by(Booking.booked_at).bind(db)
+    )
+
+
+def confirm_payment(
+    db: peewee.Database, order_no: str, line_key: str, at: datetime, actor: str
+) -> None:
+    """A person confirmed that this statement line paid this booking."""
+    with write_transaction(db):
+        if StatementLineRow.select().where(StatementLineRow.key == line_key).bind(db).count() != 1:
+            raise OrderError(N_("That statement line is not uploaded"))
+        try:
+            done = (
+                Booking.update(state="paid", paid_line=line_key)
+                .where((Booking.order_no == order_no) & (Booking.state == "open"))
+                .execute(db)
+            )
+        except peewee.IntegrityError:
+            raise OrderError(N_("That statement line already paid another booking")) from None
+        if done != 1:
+            raise OrderError(N_("Booking {order} is not open"), order=order_no)
+
+
+def paid_bookings(db: peewee.Database, desk: str) -> list[Booking]:
+    """What the desk's terminal may sell: paid, not yet sold."""
+    return list(
+        Booking.select()
+        .where((Booking.desk == desk) & (Booking.state == "paid"))
+        .order_by(Booking.booked_at)
+        .bind(db)
+    )
+
+
+def sold(db: peewee.Database, order_no: str, sale_label: str, at: datetime, actor: str) -> None:
+    """The terminal's sale of a paid booking: the unit leaves the stock."""
+    with write_transaction(db):
+        booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
+        if booking is None or booking.state != "paid":
+            raise OrderError(N_("Booking {order} is not paid"), order=order_no)
+        _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
+        _move(db, at, booking.sku, booking.desk, "sell", -1, BOOKED, "", order_no, actor)
+        Booking.update(state="sold", sale=sale_label, closed_at=_naive(at)).where(
+            Booking.order_no == order_no
+        ).execute(db)

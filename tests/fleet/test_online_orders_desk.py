@@ -1,0 +1,193 @@
+"""Central stock and book orders on each fleet database (SQLite, PostgreSQL): drop
+orders handed over and taken back by scanning, bookings with their deadline, the last
+unit booked by two desks at once, payments confirmed from a statement, the sale."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime, timedelta
+from random import Random
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from fleet.db import connect
+from fleet.models import Booking, StockMove
+from fleet.orders import desk as orders
+from fleet.orders.desk import Customer, DeskRules
+from fleet.orders.matching import MATCHED
+from fleet.orders.reconcile import proposals, upload
+from fleet.orders.statements import ColumnMapping, read_csv
+from terminal.core.online_orders import DeadlineRule, OrderError
+from terminal.core.sealing import Sealer
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+NINE = datetime(2026, 11, 27, 9, 0, tzinfo=JAKARTA)
+RULES = DeskRules(DeadlineRule.parse("17:00"), JAKARTA)
+SKU = "TEH-BTL"
+DEWI = Customer("Dewi Lestari", "0812-3456-7890", "Jl. Melati 5, Jakarta")
+
+
+@pytest.fixture
+def sealer():
+    return Sealer(os.urandom(32))
+
+
+def book(db, sealer, at=NINE, desk="CS1", customer=DEWI, rng=None):
+    return orders.book(
+        db,
+        sealer,
+        desk=desk,
+        sku=SKU,
+        price=150_000,
+        customer=customer,
+        rules=RULES,
+        at=at,
+        actor="cs.ani",
+        rng=rng or Random(1),
+    )
+
+
+def moved(db, location: str) -> int:
+    """A location's units of SKU as the sum of its moves (in and out of stock)."""
+    rows = StockMove.select().where((StockMove.sku == SKU) & (StockMove.location == location))
+    total = 0
+    for m in rows.bind(db):
+        if m.from_state and not m.to_state:
+            total -= abs(m.quantity)
+        elif m.to_state and not m.from_state:
+            total += abs(m.quantity)
+    return total
+
+
+def test_a_drop_order_handed_over_booked_cancelled_and_taken_back(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "WH", 3, NINE, "wh.budi")
+    drop = orders.request_drop(fleet_db, "CS1", "WH", SKU, NINE, "cs.ani")
+    with pytest.raises(OrderError, match="asks for TEH-BTL"):
+        orders.hand_over(fleet_db, drop, "AQUA-600", NINE, "wh.budi")
+    orders.hand_over(fleet_db, drop, SKU, NINE, "wh.budi")
+    assert orders.stock(fleet_db, SKU, "WH") == (2, 0, 0)
+    assert orders.stock(fleet_db, SKU, "CS1") == (1, 0, 0)
+    booking = orders.book(
+        fleet_db,
+        sealer,
+        desk="CS1",
+        sku=SKU,
+        price=150_000,
+        customer=DEWI,
+        rules=RULES,
+        at=NINE,
+        actor="cs.ani",
+        rng=Random(1),
+        drop_order=drop,
+    )
+    assert orders.stock(fleet_db, SKU, "CS1") == (0, 1, 0)
+    assert 1 <= booking.unique_code <= 999 and booking.due == 150_000 + booking.unique_code
+    assert booking.deadline == datetime(2026, 11, 27, 10, 0)  # 17:00 in Jakarta, in UTC
+    orders.cancel(fleet_db, booking.order_no, NINE + timedelta(hours=1), "cs.ani")
+    assert orders.stock(fleet_db, SKU, "CS1") == (1, 0, 0)
+    orders.take_back(fleet_db, drop, SKU, NINE + timedelta(hours=2), "wh.budi")
+    assert orders.stock(fleet_db, SKU, "WH") == (3, 0, 0)
+    assert orders.stock(fleet_db, SKU, "CS1") == (0, 0, 0)
+    assert moved(fleet_db, "WH") == 3 and moved(fleet_db, "CS1") == 0
+    with pytest.raises(OrderError, match="is cancelled"):
+        orders.find(fleet_db, booking.order_no, NINE + timedelta(hours=3))
+
+
+def test_the_customer_is_sealed_in_the_database(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "CS1", 1, NINE, "wh")
+    booking = book(fleet_db, sealer)
+    row = Booking.select().where(Booking.order_no == booking.order_no).bind(fleet_db).get()
+    assert b"Dewi" not in bytes(row.customer) and b"0812" not in bytes(row.customer)
+    assert orders.customer_of(sealer, row) == DEWI
+    with pytest.raises(Exception, match="does not belong"):
+        orders.customer_of(Sealer(os.urandom(32)), row)
+
+
+def test_no_unit_no_booking(fleet_db, sealer):
+    with pytest.raises(OrderError, match="no unit left to book at CS1"):
+        book(fleet_db, sealer)
+    assert orders.open_bookings(fleet_db) == []
+
+
+def test_two_desks_booking_the_last_unit_at_once_get_one_booking_and_one_refusal(
+    fleet_url, fleet_db, sealer
+):
+    orders.receive(fleet_db, SKU, "CS1", 1, NINE, "wh")
+    start = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def desk(name: str) -> None:
+        db = connect(fleet_url)
+        try:
+            start.wait()
+            outcomes.append(book(db, sealer, customer=Customer(name, "", ""), rng=Random()))
+        except OrderError as exc:
+            outcomes.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=desk, args=(n,)) for n in ("Ani", "Budi")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    booked = [o for o in outcomes if isinstance(o, Booking)]
+    refused = [o for o in outcomes if isinstance(o, OrderError)]
+    assert len(booked) == 1 and len(refused) == 1, outcomes
+    assert "no unit left" in str(refused[0])
+    assert orders.stock(fleet_db, SKU, "CS1") == (0, 1, 0)
+
+
+def test_unpaid_at_the_deadline_the_booking_is_released_and_its_number_refused(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "CS1", 1, NINE, "wh")
+    booking = book(fleet_db, sealer)
+    deadline = datetime(2026, 11, 27, 17, 0, tzinfo=JAKARTA)
+    assert orders.release_expired(fleet_db, deadline - timedelta(seconds=1)) == []
+    assert orders.release_expired(fleet_db, deadline) == []  # the deadline itself: in time
+    assert orders.find(fleet_db, booking.order_no, deadline).order_no == booking.order_no
+    with pytest.raises(OrderError, match="passed its payment deadline"):
+        orders.find(fleet_db, booking.order_no, deadline + timedelta(seconds=1))
+    assert orders.release_expired(fleet_db, deadline + timedelta(seconds=1)) == [booking.order_no]
+    assert orders.stock(fleet_db, SKU, "CS1") == (1, 0, 0)
+    with pytest.raises(OrderError, match="is released"):
+        orders.find(fleet_db, booking.order_no, deadline + timedelta(seconds=2))
+    with pytest.raises(OrderError, match="not a booking number"):
+        orders.find(fleet_db, booking.order_no[:-1] + "?", deadline)
+
+
+def test_a_statement_pays_a_booking_once_and_the_terminal_sells_it(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "CS1", 2, NINE, "wh")
+    dewi = book(fleet_db, sealer)
+    budi = book(fleet_db, sealer, customer=Customer("Budi Santoso", "", ""), rng=Random(2))
+    assert dewi.due != budi.due
+    text = (
+        "Tanggal,Keterangan,Jumlah\n"
+        f'27/11/2026,TRSF E-BANKING CR DEWI LESTARI,"{dewi.due:,}.00 CR"\n'
+        f'27/11/2026,SETORAN TUNAI,"{150_000:,}.00 CR"\n'
+    )
+    mapping = ColumnMapping(
+        date="Tanggal",
+        description="Keterangan",
+        amount="Jumlah",
+        decimal_sep=".",
+        thousands_sep=",",
+    )
+    lines = read_csv(text, mapping)
+    at = NINE + timedelta(hours=3)
+    assert upload(fleet_db, "BCA 1234567890", lines, at) == 2
+    assert upload(fleet_db, "BCA 1234567890", lines, at) == 0  # uploaded twice: kept once
+    found = proposals(fleet_db, sealer, lines, JAKARTA)
+    assert (found[0].outcome, found[0].booking.order) == (MATCHED, dewi.order_no)
+    orders.confirm_payment(fleet_db, dewi.order_no, lines[0].key, at, "finance.sri")
+    with pytest.raises(OrderError, match="already paid another booking"):
+        orders.confirm_payment(fleet_db, budi.order_no, lines[0].key, at, "finance.sri")
+    again = proposals(fleet_db, sealer, read_csv(text, mapping), JAKARTA)
+    assert again[0].outcome == "already matched"
+    assert [b.order_no for b in orders.paid_bookings(fleet_db, "CS1")] == [dewi.order_no]
+    with pytest.raises(OrderError, match="is not paid"):
+        orders.sold(fleet_db, budi.order_no, "T01-000009", at, "cs.ani")
+    orders.sold(fleet_db, dewi.order_no, "T01-000010", at, "cs.ani")
+    assert orders.stock(fleet_db, SKU, "CS1") == (0, 1, 0)  # Budi's unit still booked
+    assert orders.paid_bookings(fleet_db, "CS1") == []
