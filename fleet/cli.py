@@ -65,10 +65,13 @@ from fleet.enrollment import Enroller
 from fleet.enrollment_service import EnrollBrokerSettings, EnrollmentService
 from fleet.ingest import Ingest
 from fleet.models import Alert, DeviceEvent, Sale, TerminalConfig
+from fleet.orders.keys import orders_sealer
+from fleet.orders.service import OrderDesk, OrderService
 from fleet.passphrases import passphrase
 from fleet.registry import get_terminal, list_terminals, register_terminal
 from fleet.server import BrokerSettings, IngestServer
 from terminal.core import signed_config
+from terminal.core.online_orders import DeadlineRule
 
 log = logging.getLogger("fleet")
 
@@ -121,9 +124,27 @@ def cmd_serve(config: FleetConfig, args, console: Console) -> int:
         )
         enrollment.start()
 
+    online = None
+    if config.orders.enabled:  # CS desks' online orders (seed 001), beside the ingest
+        o = config.orders
+        online = OrderService(
+            OrderDesk(
+                db,
+                orders_sealer(Path(config.signing.dir)),
+                deadline=DeadlineRule.parse(o.deadline),
+                warehouses=tuple(o.warehouses),
+                codes=(o.code_low, o.code_high),
+            ),
+            server.broker,
+            release_seconds=o.release_seconds,
+        )
+        online.start(timeout=0)
+
     def stop(_signum, _frame) -> None:
         if enrollment is not None:
             enrollment.stop()
+        if online is not None:
+            online.stop()
         server.stop()
 
     signal.signal(signal.SIGTERM, stop)

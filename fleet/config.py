@@ -11,6 +11,8 @@ from typing import Annotated
 
 import msgspec
 
+from terminal.core.online_orders import DeadlineRule
+
 DEFAULT_FILE = Path("config/fleet.toml")
 
 
@@ -84,6 +86,26 @@ class ConsoleSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     owner_proposals: bool = False
 
 
+class OrdersSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # online orders (seed 001): CS terminals book items from central stock
+    enabled: bool = False
+    # an unpaid booking is released at a time of day ("17:00": after it, the next day's)
+    # or after hours ("24h"), in its store's time zone
+    deadline: str = "17:00"
+    warehouses: list[str] = msgspec.field(default_factory=lambda: ["WH"])  # drop orders
+    # the unique code added to the amount due, so each transfer is known; 0 0: none
+    code_low: Annotated[int, msgspec.Meta(ge=0, le=9999)] = 1
+    code_high: Annotated[int, msgspec.Meta(ge=0, le=9999)] = 999
+    release_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30  # deadline checks
+
+    def __post_init__(self) -> None:
+        DeadlineRule.parse(self.deadline)  # ValueError: said with the key by load_config
+        if self.code_high and not 0 < self.code_low <= self.code_high:
+            raise ValueError("code_low: from 1 up to code_high")
+        if not self.warehouses:
+            raise ValueError("warehouses: at least one")
+
+
 class FleetConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
@@ -92,6 +114,7 @@ class FleetConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     signing: SigningSettings = msgspec.field(default_factory=SigningSettings)
     console: ConsoleSettings = msgspec.field(default_factory=ConsoleSettings)
     enrollment: EnrollmentSettings = msgspec.field(default_factory=EnrollmentSettings)
+    orders: OrdersSettings = msgspec.field(default_factory=OrdersSettings)
 
 
 def load_config(path: Path | None) -> FleetConfig:

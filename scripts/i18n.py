@@ -31,6 +31,8 @@ def extract() -> Catalog:
     template = Catalog(project="pos-terminal", fuzzy=False)
     sources = sorted((ROOT / "terminal").rglob("*.py")) + sorted((ROOT / "hal").rglob("*.py"))
     sources += sorted((ROOT / "fleet" / "console").rglob("*.py"))  # the console's own words
+    # the online orders' refusals: the fleet says them, a CS terminal shows them
+    sources += sorted((ROOT / "fleet" / "orders").rglob("*.py"))
     for path in sources:
         rel = path.relative_to(ROOT)
         for lineno, message, _comments, _context in extract_from_file(

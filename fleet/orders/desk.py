@@ -211,23 +211,26 @@ def book(
     actor: str,
     rng: Random,
     drop_order: int | None = None,
+    series: str = "",
 ) -> Booking:
     """One unit of ``sku`` at ``desk`` booked for ``customer``; OrderError when none is
-    available (another desk took the last one)."""
+    available (another desk took the last one). ``series``: whose numbers the booking
+    takes (a terminal's id; default: the desk's own)."""
+    series = series or desk
     with write_transaction(db):
         if not _shift(db, sku, desk, 1, AVAILABLE, BOOKED):
             raise OrderError(N_("{sku}: no unit left to book at {desk}"), sku=sku, desk=desk)
-        BookingCounter.insert(desk=desk, last=0).on_conflict_ignore().execute(db)
+        BookingCounter.insert(desk=series, last=0).on_conflict_ignore().execute(db)
         BookingCounter.update(last=BookingCounter.last + 1).where(
-            BookingCounter.desk == desk
+            BookingCounter.desk == series
         ).execute(db)
         seq = (
             BookingCounter.select(BookingCounter.last)
-            .where(BookingCounter.desk == desk)
+            .where(BookingCounter.desk == series)
             .bind(db)
             .scalar()
         )
-        number = order_number(desk, seq)
+        number = order_number(series, seq)
         taken = {
             row.due
             for row in Booking.select(Booking.due)
@@ -275,10 +278,13 @@ def find(db: peewee.Database, scanned: str, now: datetime) -> Booking:
         raise OrderError(N_("{code} is not a booking number"), code=scanned.strip()[:40])
     if booking.state == "open" and is_released(_aware(booking.deadline), now):
         raise OrderError(N_("Booking {order} passed its payment deadline"), order=booking.order_no)
-    if booking.state in ("released", "cancelled", "sold"):
-        raise OrderError(
-            N_("Booking {order} is {state}"), order=booking.order_no, state=booking.state
-        )
+    over = {
+        "released": N_("Booking {order} was released at its payment deadline"),
+        "cancelled": N_("Booking {order} was cancelled"),
+        "sold": N_("Booking {order} is sold already"),
+    }
+    if booking.state in over:
+        raise OrderError(over[booking.state], order=booking.order_no)
     return booking
 
 

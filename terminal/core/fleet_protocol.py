@@ -21,6 +21,9 @@ its MQTT user name; the broker's ACLs give a terminal only its own):
   pending job at connect; the fleet clears it, an empty payload, once a final result came).
 - ``pos/v1/{tid}/up/job/{id}`` :class:`JobResult`: accepted, running (progress), done,
   refused or failed.
+- ``pos/v1/{tid}/up/orders/{id}`` :class:`OrderRequest`: a CS desk's online-orders call
+  (stock, drop order, book, cancel, find, the paid bookings), answered on
+  ``pos/v1/{tid}/down/orders/{id}`` :class:`OrderReply` (QoS 1, never retained).
 
 Every message is JSON (UTF-8) and is decoded strictly: an unknown field, a wrong type or
 a payload over :data:`MAX_MESSAGE_BYTES` is refused (:class:`BadMessage`) and nothing is
@@ -250,7 +253,60 @@ class JobResult(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     csr: PemRequest = ""
 
 
+# online orders (seed 001): a CS terminal's calls to the central stock and bookings
+ORDER_OPS = ("stock", "drop", "book", "cancel", "find", "paid")
+Amount = Annotated[int, msgspec.Meta(ge=0, le=10**13)]
+
+
+class OrderRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What a CS desk asks (``up/orders/{id}``); the fleet knows the desk by the
+    terminal (its store is the stock's location, its id the bookings' number series)."""
+
+    op: Literal[ORDER_OPS]  # type: ignore[valid-type]
+    sku: ShortText = ""
+    price: Amount = 0  # the shelf price at the desk (book)
+    order: ShortText = ""  # a booking's number (cancel, find)
+    name: ShortText = ""  # the customer (book): sealed centrally
+    phone: ShortText = ""
+    address: Annotated[str, msgspec.Meta(max_length=400)] = ""
+    drop_order: int | None = None  # the drop order that brought the item (book)
+
+
+class StockLevel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    location: ShortText
+    available: int
+    booked: int
+    unavailable: int
+
+
+class BookingInfo(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    order: ShortText
+    sku: ShortText
+    price: Amount
+    code: int  # the unique code in the amount due
+    due: Amount  # price + code: the transfer to ask for
+    deadline: Annotated[str, msgspec.Meta(max_length=40)]  # ISO 8601, UTC
+    state: ShortText
+    name: ShortText = ""
+    phone: ShortText = ""
+    address: Annotated[str, msgspec.Meta(max_length=400)] = ""
+
+
+class OrderReply(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The fleet's answer (``down/orders/{id}``): done, or refused with the message id
+    the desk shows translated (``params`` fill it)."""
+
+    ok: bool
+    error: ShortText = ""
+    params: dict[str, ShortText] = {}
+    stock: list[StockLevel] = []
+    booking: BookingInfo | None = None
+    bookings: list[BookingInfo] = []
+    drop_order: int | None = None
+
+
 JOB_TOPICS = ("down/job", "up/job")  # their topics end with the job's id
+ID_TOPICS = (*JOB_TOPICS, "up/orders", "down/orders")  # ... and these with the call's
 
 MESSAGES: dict[str, type[msgspec.Struct]] = {
     "state": State,
@@ -261,6 +317,8 @@ MESSAGES: dict[str, type[msgspec.Struct]] = {
     "up/cfg-status": ConfigStatus,
     "down/job": Job,
     "up/job": JobResult,
+    "up/orders": OrderRequest,
+    "down/orders": OrderReply,
 }
 
 
@@ -269,7 +327,7 @@ def topic(terminal_id: str, kind: str, job_id: str | None = None) -> str:
     (``+``: every job's, to subscribe)."""
     if kind not in MESSAGES:
         raise ValueError(f"unknown message kind {kind!r}")
-    if kind in JOB_TOPICS:
+    if kind in ID_TOPICS:
         if job_id is None:
             raise ValueError(f"{kind}: the job id is missing")
         if job_id != "+":
@@ -287,13 +345,13 @@ def parse_job_topic(name: str) -> tuple[str, str, str | None]:
         raise BadMessage(f"not a fleet topic: {name[:120]!r}")
     kind, job_id = parts[3], None
     head, _, tail = kind.rpartition("/")
-    if head in JOB_TOPICS:
+    if head in ID_TOPICS:
         kind, job_id = head, tail
         try:
             msgspec.convert(job_id, JobId)
         except msgspec.ValidationError:
             raise BadMessage(f"not a job id: {job_id[:80]!r}") from None
-    elif kind not in MESSAGES or kind in JOB_TOPICS:
+    elif kind not in MESSAGES or kind in ID_TOPICS:
         raise BadMessage(f"not a fleet topic: {name[:120]!r}")
     try:
         msgspec.convert(parts[2], TerminalId)

@@ -12,12 +12,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fleet.config import ConfigError, load_config
 from fleet.db import connect
 from fleet.models import Booking, StockMove
 from fleet.orders import desk as orders
 from fleet.orders.desk import Customer, DeskRules
+from fleet.orders.keys import orders_sealer
 from fleet.orders.matching import MATCHED
 from fleet.orders.reconcile import proposals, upload
+from fleet.orders.service import OrderDesk
 from fleet.orders.statements import ColumnMapping, read_csv
 from terminal.core.online_orders import DeadlineRule, OrderError
 from terminal.core.sealing import Sealer
@@ -91,7 +94,7 @@ def test_a_drop_order_handed_over_booked_cancelled_and_taken_back(fleet_db, seal
     assert orders.stock(fleet_db, SKU, "WH") == (3, 0, 0)
     assert orders.stock(fleet_db, SKU, "CS1") == (0, 0, 0)
     assert moved(fleet_db, "WH") == 3 and moved(fleet_db, "CS1") == 0
-    with pytest.raises(OrderError, match="is cancelled"):
+    with pytest.raises(OrderError, match="was cancelled"):
         orders.find(fleet_db, booking.order_no, NINE + timedelta(hours=3))
 
 
@@ -151,7 +154,7 @@ def test_unpaid_at_the_deadline_the_booking_is_released_and_its_number_refused(f
         orders.find(fleet_db, booking.order_no, deadline + timedelta(seconds=1))
     assert orders.release_expired(fleet_db, deadline + timedelta(seconds=1)) == [booking.order_no]
     assert orders.stock(fleet_db, SKU, "CS1") == (1, 0, 0)
-    with pytest.raises(OrderError, match="is released"):
+    with pytest.raises(OrderError, match="was released"):
         orders.find(fleet_db, booking.order_no, deadline + timedelta(seconds=2))
     with pytest.raises(OrderError, match="not a booking number"):
         orders.find(fleet_db, booking.order_no[:-1] + "?", deadline)
@@ -191,3 +194,39 @@ def test_a_statement_pays_a_booking_once_and_the_terminal_sells_it(fleet_db, sea
     orders.sold(fleet_db, dewi.order_no, "T01-000010", at, "cs.ani")
     assert orders.stock(fleet_db, SKU, "CS1") == (0, 1, 0)  # Budi's unit still booked
     assert orders.paid_bookings(fleet_db, "CS1") == []
+
+
+def test_the_orders_key_is_made_once_readable_by_the_fleet_only(tmp_path):
+    first = orders_sealer(tmp_path / "signing")
+    path = tmp_path / "signing" / "orders.key"
+    assert path.stat().st_mode & 0o777 == 0o600
+    sealed = first.seal("booking", "customer", "B1", "Dewi")
+    assert orders_sealer(tmp_path / "signing").open("booking", "customer", "B1", sealed) == "Dewi"
+    path.write_bytes(b"short")
+    with pytest.raises(ValueError, match="not an orders key"):
+        orders_sealer(tmp_path / "signing")
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('deadline = "25:00"', "a time of day"),
+        ("code_low = 500\ncode_high = 10", "code_low"),
+        ("warehouses = []", "warehouses"),
+        ("refund_days = 3", "refund_days"),
+    ],
+)
+def test_a_wrong_orders_setting_is_named(tmp_path, text, error):
+    path = tmp_path / "fleet.toml"
+    path.write_text(f"[orders]\n{text}\n")
+    with pytest.raises(ConfigError, match=error):
+        load_config(path)
+
+
+def test_the_service_releases_what_passed_its_deadline(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "CS1", 1, NINE, "wh")
+    booking = book(fleet_db, sealer)
+    now = [datetime(2026, 11, 27, 17, 0, 1, tzinfo=JAKARTA)]
+    desk = OrderDesk(fleet_db, sealer, deadline=RULES.deadline, clock=lambda: now[0])
+    assert desk.release() == [booking.order_no]
+    assert desk.release() == []

@@ -1,0 +1,266 @@
+"""The CS desks' calls to the central stock and bookings, over the fleet's broker.
+
+A terminal in online-orders mode publishes an :class:`~terminal.core.fleet_protocol.
+OrderRequest` on ``pos/v1/{tid}/up/orders/{id}``; this service (a shared subscription,
+so several ``pos-fleet serve`` may answer) does it and answers on ``down/orders/{id}``.
+The broker's ACLs let a terminal read only its own answers, and the fleet knows the desk
+by the terminal: its store is the stock's location, its id the series of its booking
+numbers. A desk cancels or reads only its own bookings. The customers' personal data
+travels over the terminal's own TLS connection and is sealed at rest
+(:mod:`fleet.orders.desk`).
+
+:class:`OrderDesk` does the work (tested without a broker); :class:`OrderService` is its
+MQTT side, on a thread of its own beside the ingest, so a flood of journal batches never
+delays a customer on the phone.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from random import Random
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import paho.mqtt.client as mqtt
+import peewee
+from paho.mqtt.enums import CallbackAPIVersion
+
+from fleet.models import Booking, Terminal
+from fleet.orders import desk as orders
+from fleet.server import BrokerSettings
+from terminal.core import fleet_protocol as fp
+from terminal.core.errors import N_, PosError
+from terminal.core.online_orders import DeadlineRule
+from terminal.core.sealing import Sealer
+
+log = logging.getLogger(__name__)
+
+TOPIC = "pos/v1/+/up/orders/+"
+SHARE = "orders"
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrderDesk:
+    def __init__(
+        self,
+        db: peewee.Database,
+        sealer: Sealer,
+        *,
+        deadline: DeadlineRule,
+        warehouses: tuple[str, ...] = ("WH",),
+        codes: tuple[int, int] = (1, 999),
+        clock: Clock = _utcnow,
+        rng: Random | None = None,
+    ) -> None:
+        self.db, self.sealer = db, sealer
+        self.deadline, self.warehouses, self.codes = deadline, warehouses, codes
+        self.clock = clock
+        self.rng = rng or Random()
+
+    def handle(self, terminal_id: str, request: fp.OrderRequest) -> fp.OrderReply:
+        """Do what the desk asks; a refusal is an answer too (never an exception)."""
+        try:
+            terminal = Terminal.select().where(Terminal.id == terminal_id).bind(self.db).first()
+            if terminal is None:
+                raise PosError(N_("This terminal is not registered with the fleet"))
+            return getattr(self, f"_{request.op}")(terminal, request)
+        except PosError as exc:
+            params = {k: str(v)[:200] for k, v in exc.params.items()}
+            return fp.OrderReply(ok=False, error=exc.msgid, params=params)
+        except Exception:
+            log.exception("online orders: %s from %s failed", request.op, terminal_id)
+            return fp.OrderReply(ok=False, error=N_("The fleet could not do it: try again"))
+
+    def release(self) -> list[str]:
+        """Bookings past their deadline back to available stock (the service's loop)."""
+        return orders.release_expired(self.db, self.clock())
+
+    # -- the operations -------------------------------------------------------------------
+    def _stock(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        levels = []
+        for location in (terminal.store, *self.warehouses):
+            available, booked, unavailable = orders.stock(self.db, request.sku, location)
+            levels.append(fp.StockLevel(location, available, booked, unavailable))
+        return fp.OrderReply(ok=True, stock=levels)
+
+    def _drop(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        _need(request.sku, "sku")
+        drop = orders.request_drop(
+            self.db, terminal.store, self.warehouses[0], request.sku, self.clock(), terminal.id
+        )
+        return fp.OrderReply(ok=True, drop_order=drop)
+
+    def _book(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        _need(request.sku, "sku")
+        _need(request.name.strip(), "name")
+        _need(request.address.strip(), "address")
+        if request.price <= 0:
+            raise PosError(N_("A booking needs the item's price"))
+        rules = orders.DeskRules(self.deadline, _zone(terminal), *self.codes)
+        customer = orders.Customer(request.name.strip(), request.phone.strip(), request.address)
+        booking = orders.book(
+            self.db,
+            self.sealer,
+            desk=terminal.store,
+            sku=request.sku,
+            price=request.price,
+            customer=customer,
+            rules=rules,
+            at=self.clock(),
+            actor=terminal.id,
+            rng=self.rng,
+            drop_order=request.drop_order,
+            series=terminal.id,
+        )
+        return fp.OrderReply(ok=True, booking=self._info(booking))
+
+    def _find(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        booking = self._own(terminal, orders.find(self.db, request.order, self.clock()))
+        return fp.OrderReply(ok=True, booking=self._info(booking))
+
+    def _cancel(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        self._own(terminal, orders.find(self.db, request.order, self.clock()))
+        booking = orders.cancel(self.db, request.order, self.clock(), terminal.id)
+        return fp.OrderReply(ok=True, booking=self._info(booking, state="cancelled"))
+
+    def _paid(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        paid = orders.paid_bookings(self.db, terminal.store)
+        return fp.OrderReply(ok=True, bookings=[self._info(b) for b in paid])
+
+    # -- helpers --------------------------------------------------------------------------
+    @staticmethod
+    def _own(terminal: Terminal, booking: Booking) -> Booking:
+        if booking.desk != terminal.store:
+            raise PosError(N_("Booking {order} belongs to another desk"), order=booking.order_no)
+        return booking
+
+    def _info(self, booking: Booking, state: str = "") -> fp.BookingInfo:
+        customer = orders.customer_of(self.sealer, booking)
+        return fp.BookingInfo(
+            order=booking.order_no,
+            sku=booking.sku,
+            price=booking.price,
+            code=booking.unique_code,
+            due=booking.due,
+            deadline=booking.deadline.replace(tzinfo=UTC).isoformat(),
+            state=state or booking.state,
+            name=customer.name,
+            phone=customer.phone,
+            address=customer.address,
+        )
+
+
+def _need(value: str, what: str) -> None:
+    if not value:
+        raise PosError(N_("A booking request without its {what}"), what=what)
+
+
+def _zone(terminal: Terminal) -> ZoneInfo:
+    try:
+        return ZoneInfo(terminal.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+class OrderService:
+    """The desk's MQTT side: a paho client (MQTT 5, mutual TLS) and a worker thread."""
+
+    def __init__(
+        self,
+        desk: OrderDesk,
+        broker: BrokerSettings,
+        *,
+        share: str = SHARE,
+        release_seconds: float = 0,
+    ) -> None:
+        self.desk = desk
+        self.release_seconds = release_seconds  # bookings past their deadline: released
+        self.broker = broker
+        self.share = share
+        self.answered = 0
+        self._inbox: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._worker: threading.Thread | None = None
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"{broker.client_id}-orders",
+            protocol=mqtt.MQTTv5,
+        )
+        client.tls_set(
+            ca_certs=str(broker.cafile),
+            certfile=str(broker.certfile),
+            keyfile=str(broker.keyfile),
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_subscribe = lambda *_a: self._ready.set()
+        client.on_message = lambda _c, _u, m: self._inbox.put((m.topic, bytes(m.payload)))
+        self.client = client
+
+    def _on_connect(self, client, _userdata, _flags, reason, _properties) -> None:
+        if reason.is_failure:
+            log.error("the broker refused the online-orders service: %s", reason)
+            return
+        client.subscribe(f"$share/{self.share}/{TOPIC}", qos=1)
+
+    def _work(self) -> None:
+        next_release = 0.0
+        while not self._stop.is_set():
+            if self.release_seconds and time.monotonic() >= next_release:
+                next_release = time.monotonic() + self.release_seconds
+                try:
+                    released = self.desk.release()
+                    if released:
+                        log.info("online orders: released at their deadline: %s", released)
+                except Exception:  # the database away: the next round tries again
+                    log.exception("online orders: releasing past deadlines failed")
+            try:
+                topic, payload = self._inbox.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.take(topic, payload)
+
+    def take(self, topic: str, payload: bytes) -> None:
+        """One call: its answer published (a malformed call gets a refusal when its
+        topic names who asked; else it is logged and dropped)."""
+        try:
+            terminal_id, kind, call_id = fp.parse_job_topic(topic)
+        except fp.BadMessage as exc:
+            log.warning("online orders: ignored %s", exc)
+            return
+        if kind != "up/orders" or call_id is None:
+            return
+        try:
+            request = fp.decode("up/orders", payload)
+        except ValueError as exc:
+            log.warning("online orders: a malformed call from %s: %s", terminal_id, exc)
+            reply = fp.OrderReply(ok=False, error=N_("The fleet could not read the request"))
+        else:
+            reply = self.desk.handle(terminal_id, request)
+        self.client.publish(fp.topic(terminal_id, "down/orders", call_id), fp.encode(reply), qos=1)
+        self.answered += 1
+
+    def start(self, timeout: float = 10.0) -> bool:
+        self._worker = threading.Thread(target=self._work, name="orders", daemon=True)
+        self._worker.start()
+        self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        self.client.loop_start()
+        return self._ready.wait(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.client.disconnect()
+        self.client.loop_stop()
+        if self._worker is not None:
+            self._worker.join(5)
