@@ -52,8 +52,11 @@ from fleet.models import (
     Terminal,
     ZReport,
 )
+from fleet.orders.desk import settle_sold
 from terminal.core import fleet_protocol as fp
 from terminal.core.numbering import transaction_label
+
+SOLD_BOOKINGS = "sold bookings"  # staged beside the rows: (booking, sale label, when)
 
 
 def utc_naive(ts: str) -> datetime:
@@ -139,6 +142,9 @@ class CentralRows:
             Shift.update(**changes).where(Shift.id == held.id).execute(db)
         _insert(db, ZReport, self.rows.get(ZReport, ()))
         Rollups(self.store, self._tz).add_rows(self.rows).save(db)
+        # online orders these sales paid by bank transfer: their units leave the stock
+        for sold in self.rows.get(SOLD_BOOKINGS, ()):
+            settle_sold(db, sold["order"], sold["sale"], sold["at"])
         self.rows.clear()
         self.shifts.clear()
 
@@ -204,6 +210,15 @@ class CentralRows:
                 "receipt_number": _int_or_none(tender.get("receipt_number")),
             }
             for position, tender in enumerate(p["tenders"], start=1)
+        ]
+        staged[SOLD_BOOKINGS] = [
+            {
+                "order": str(tender["reference"]),
+                "sale": transaction_label(self.terminal_id, number),
+                "at": utc_naive(entry.ts),
+            }
+            for tender in p["tenders"]
+            if tender["kind"] == "bank_transfer" and tender.get("reference")
         ]
         staged[SaleTax] = [
             {

@@ -135,6 +135,27 @@ def _hardware(table: dict[str, Any]) -> HardwareSettings:
     return HardwareSettings(**configs)
 
 
+@dataclass(frozen=True)
+class OnlineOrderSettings:
+    """A CS desk's online orders (seed 001): the terminal asks the fleet over its broker
+    (``[fleet]`` gives the broker and the certificate)."""
+
+    enabled: bool = False
+    timeout_seconds: float = 5.0  # the fleet's answer to a call, at most
+    code_tax_class: str = ""  # the tax class of the unique code added to the amount due
+
+
+def _online_orders(table: dict[str, Any]) -> OnlineOrderSettings:
+    timeout = _get(table, "timeout_seconds", (int, float), "online_orders", 5.0)
+    if not 0.5 <= timeout <= 60:
+        raise ConfigError("online_orders.timeout_seconds: from 0.5 to 60")
+    return OnlineOrderSettings(
+        enabled=_get(table, "enabled", bool, "online_orders", False),
+        timeout_seconds=float(timeout),
+        code_tax_class=_get(table, "code_tax_class", str, "online_orders", ""),
+    )
+
+
 def _fiscal(table: dict[str, Any]) -> DeviceConfig:
     try:
         return configure_fiscal(table)
@@ -306,6 +327,7 @@ class Settings:
     # where the shop's receipts are registered with the tax office (``hal.fiscal``):
     # Mongolia's e-barimt; none elsewhere
     fiscal: DeviceConfig = field(default_factory=lambda: configure_fiscal({}))
+    online_orders: OnlineOrderSettings = field(default_factory=lambda: OnlineOrderSettings())
     # the file's shop sections as written: the first shop configuration of a new terminal
     shop_document: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -475,6 +497,7 @@ KNOWN = {
         "weighed_barcodes",
         "hardware",
         "fiscal",
+        "online_orders",
         "security",
         "ui",
         "keys",
@@ -519,6 +542,7 @@ KNOWN = {
     ),
     "loyalty": ("earn_per", "point_value", "tiers"),
     "cash_reasons": ("cash_in", "cash_out"),
+    "online_orders": ("enabled", "timeout_seconds", "code_tax_class"),
     "fleet": (
         "enabled",
         "host",
@@ -611,6 +635,7 @@ def parse_settings(doc: dict[str, Any]) -> Settings:
         environment=environment,
         fleet=_fleet(_get(doc, "fleet", dict, "", {})),
         fiscal=_fiscal(_get(doc, "fiscal", dict, "", {})),
+        online_orders=_online_orders(_get(doc, "online_orders", dict, "", {})),
         shop_document=shop_document(doc),
     )
 

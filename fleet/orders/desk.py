@@ -25,6 +25,7 @@ Times are UTC without a zone, as the fleet writes them.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from random import Random
@@ -52,6 +53,7 @@ from terminal.core.online_orders import (
 )
 from terminal.core.sealing import Sealer
 
+log = logging.getLogger(__name__)
 AVAILABLE, BOOKED, UNAVAILABLE = "available", "booked", "unavailable"
 
 
@@ -375,3 +377,36 @@ def sold(db: peewee.Database, order_no: str, sale_label: str, at: datetime, acto
         Booking.update(state="sold", sale=sale_label, closed_at=_naive(at)).where(
             Booking.order_no == order_no
         ).execute(db)
+
+
+def settle_sold(db: peewee.Database, order_no: str, sale_label: str, at: datetime) -> bool:
+    """A terminal's sale paid a booking by bank transfer (its journal entry arrived): the
+    booking is sold and its unit leaves the stock. Inside the ingest's transaction, so it
+    never fails the journal: a booking that is not paid (or unknown) is logged, the sale
+    stands as the terminal made it. ``at``: UTC without a zone, as the ingest keeps it."""
+    booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
+    if booking is None or booking.state != "paid":
+        log.warning(
+            "sale %s names booking %s, which is %s",
+            sale_label,
+            order_no[:40],
+            booking.state if booking else "unknown",
+        )
+        return False
+    _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
+    _move(
+        db,
+        at.replace(tzinfo=UTC),
+        booking.sku,
+        booking.desk,
+        "sell",
+        -1,
+        BOOKED,
+        "",
+        order_no,
+        sale_label,
+    )
+    Booking.update(state="sold", sale=sale_label, closed_at=at).where(
+        Booking.order_no == order_no
+    ).execute(db)
+    return True

@@ -83,13 +83,16 @@ class CardDetails:
 
 @dataclass(frozen=True)
 class Tender:
-    kind: str  # cash | card | points
+    kind: str  # cash | card | points | bank_transfer
     amount: int  # applied to the sale
     tendered: int = 0  # cash handed over
     change: int = 0
     card: CardDetails | None = None
     points: int = 0  # points redeemed
     payment_id: str = ""  # card: the payment's record
+    # bank_transfer: the online order it pays (its booking's number), whose transfer the
+    # fleet matched to a bank statement line
+    reference: str = ""
 
 
 @dataclass(frozen=True)

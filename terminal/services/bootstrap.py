@@ -95,6 +95,8 @@ class Terminal:
         self.integrity.stop()
         self.pos.fiscal.stop()
         self.pos.fiscal.service.close()
+        if self.pos.online.client is not None:
+            self.pos.online.client.close()
         self.devices.close()
 
     @property

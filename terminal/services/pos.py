@@ -58,6 +58,7 @@ from terminal.services.fleet_config import FleetConfig
 from terminal.services.fleet_jobs import FleetJobs
 from terminal.services.fleet_link import FleetLink
 from terminal.services.key_protection import key_protection_warning
+from terminal.services.online_orders import OnlineOrders
 from terminal.services.printing import Printing
 from terminal.services.receipt import build_receipt
 from terminal.services.refunds import Refunds
@@ -192,6 +193,7 @@ class PosService:
             self.ctx, self.printing, fiscal or FiscalService(), self._product_of
         )
         self.fiscal.render_sale = self._render_receipt
+        self.online = OnlineOrders(self)  # a CS desk's online orders, where switched on
         self.refunds = Refunds(self.ctx, self.session, self.actions, self.printing, self.approvals)
         self.refunds.fiscal = self.fiscal
         self.customers = CustomerDesk(

@@ -82,6 +82,9 @@ def build_receipt(
             doc.pair(_("Card") + (f" {pan[-8:]}" if pan else ""), money(tender.amount))
         elif tender.kind == "points":
             doc.pair(_("Points ({n})").format(n=tender.points), money(tender.amount))
+        elif tender.kind == "bank_transfer":
+            doc.pair(_("Bank transfer"), money(tender.amount))
+            doc.line("  " + _("Online order {order}").format(order=tender.reference))
     if payment.paid_by("cash"):
         doc.pair(_("Cash"), money(payment.tendered))
         doc.pair(_("Change"), money(payment.change), bold=True)

@@ -14,7 +14,12 @@ from terminal.core.reconcile import Drawer, Figures
 from terminal.core.shift_report import FRAUD_SIGNALS
 from terminal.i18n import Gettext
 
-TENDER_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "points": N_("Points")}
+TENDER_NAMES = {
+    "cash": N_("Cash"),
+    "card": N_("Card"),
+    "points": N_("Points"),
+    "bank_transfer": N_("Bank transfer"),
+}
 
 
 def build_report_doc(

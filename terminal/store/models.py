@@ -169,6 +169,7 @@ class TenderRow(BaseModel):
     change = IntegerField()
     points = IntegerField(default=0, constraints=[ZERO])
     receipt_number = IntegerField(null=True)  # card: the card terminal's, for a reversal
+    reference = CharField(default="", constraints=[SQL("DEFAULT ''")])  # bank transfer's
 
     class Meta:
         table_name = "tender"

@@ -60,7 +60,7 @@ _INSERT_TAX = (
 )
 _INSERT_TENDER = (
     f"INSERT INTO {TenderRow._meta.table_name} (sale_id, kind, amount, tendered, change,"
-    " points, receipt_number) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " points, receipt_number, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -157,6 +157,7 @@ def commit_sale(
                     tender.change,
                     tender.points,
                     card.receipt_number if card else None,
+                    tender.reference,
                 ),
             )
             if card is not None:
@@ -239,4 +240,6 @@ def tender_payload(tender: Tender) -> dict:
         out["receipt_number"] = tender.card.receipt_number
     elif tender.kind == "points":
         out["points"] = tender.points
+    elif tender.kind == "bank_transfer":
+        out["reference"] = tender.reference
     return out

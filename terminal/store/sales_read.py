@@ -77,7 +77,9 @@ def load_committed_sale(db, sealer: Sealer, sale_id: int) -> CommittedSale:
                 auth.card_terminal_id,
                 auth.slip,
             )
-        tenders.append(Tender(t.kind, t.amount, t.tendered, t.change, card, t.points))
+        tenders.append(
+            Tender(t.kind, t.amount, t.tendered, t.change, card, t.points, reference=t.reference)
+        )
     sale = Sale(
         terminal_id=row.terminal_id,
         cashier_id=row.cashier_id,

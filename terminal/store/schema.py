@@ -17,7 +17,7 @@ already exist in an older terminal's database.
 - 5: faithful copies: ``sale.points_balance`` (the member's points as printed) and
   ``card_auth.slip`` (the card terminal's receipt lines, sealed like the rest of it).
 - 6: fiscal receipts: ``product.classification`` (the tax office's code for the goods);
-  new table fiscal_receipt.
+  new table fiscal_receipt; ``tender.reference`` (a bank transfer's online order).
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ ADDED_IN_5 = [
 ]
 ADDED_IN_6 = [
     ("product", "classification", "VARCHAR(255) NOT NULL DEFAULT ''"),
+    ("tender", "reference", "VARCHAR(255) NOT NULL DEFAULT ''"),
 ]
 
 

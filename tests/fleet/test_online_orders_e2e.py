@@ -1,0 +1,176 @@
+"""The online-order path of seed 001 with real parts: a terminal at a CS desk (its own
+database, printer simulator, the shipped configuration) calling the fleet's order service
+through a real Mosquitto with its own certificate; the fleet's database, where the
+statement is uploaded and the payment confirmed; the sale on the terminal, and its
+journal entry taking the booked unit out of the central stock."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import UTC, datetime
+from random import Random
+
+import pytest
+
+from fleet.db import connect, create_tables
+from fleet.ingest import Ingest
+from fleet.models import Booking, SalePayment
+from fleet.orders import desk as orders
+from fleet.orders.reconcile import proposals, upload
+from fleet.orders.service import OrderDesk, OrderService
+from fleet.orders.statements import ColumnMapping, read_csv
+from fleet.registry import register_terminal
+from fleet.server import BrokerSettings
+from hal.printer.preview import interpret
+from terminal.config import FleetSettings, OnlineOrderSettings, parse_settings
+from terminal.core.clock import ManualClock
+from terminal.core.errors import PosError
+from terminal.core.online_orders import DeadlineRule
+from terminal.core.sealing import Sealer
+from terminal.fleet.orders_client import OrdersRefused
+from terminal.services.bootstrap import build_terminal
+from terminal.store.cashiers import FAST_TEST_PARAMS
+from terminal.store.journal import read_entries
+from tests.conftest import load_doc, with_open_shift
+from tests.fleet.conftest import batch, to_entry
+from tests.mosquitto import start_broker
+
+TEA = "8991002101111"  # Teh Botol Sosro, Rp 5.500
+NINE = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 09:00 in Jakarta
+STORE = "Toko Demo Sejahtera"
+MAPPING = ColumnMapping(
+    date="Tanggal",
+    description="Keterangan",
+    amount="Jumlah",
+    decimal_sep=".",
+    thousands_sep=",",
+)
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("online")
+    broker = start_broker(directory / "broker")
+    db = connect(f"sqlite:///{directory / 'fleet.db'}")
+    create_tables(db)
+    sealer = Sealer(os.urandom(32))
+    clock = ManualClock(NINE)
+    service = OrderService(
+        OrderDesk(db, sealer, deadline=DeadlineRule.parse("17:00"), clock=clock, rng=Random(5)),
+        BrokerSettings(broker.host, broker.port, *broker.credentials("fleet-ingest")),
+    )
+    assert service.start(10)
+    yield directory, broker, db, sealer, clock
+    service.stop()
+    broker.stop()
+
+
+@pytest.fixture
+def terminal(desk, tmp_path):
+    _directory, broker, db, _sealer, clock = desk
+    doc = load_doc()
+    doc["terminal"]["data_dir"] = str(tmp_path / "var")
+    settings = parse_settings(doc)
+    cafile, certfile, keyfile = broker.credentials("T01")
+    fleet = FleetSettings(
+        enabled=True,
+        host=broker.host,
+        port=broker.port,
+        ca_file=cafile,
+        cert_file=certfile,
+        key_file=keyfile,
+    )
+    settings = dataclasses.replace(
+        settings,
+        fleet=fleet,
+        online_orders=OnlineOrderSettings(enabled=True, code_tax_class="EXEMPT"),
+    )
+    built = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
+    register_terminal(
+        db,
+        "T01",
+        store=STORE,
+        group="g",
+        timezone="Asia/Jakarta",
+        public_key_pem=built.pos.journal.public_key_pem(),
+    )
+    built.pos.sign_in("1", "1357")
+    yield built
+    built.pos.online.client.close()
+
+
+def paper(data: bytes) -> str:
+    return "\n".join(interpret(data).lines)
+
+
+def test_a_chat_order_from_stock_check_to_the_sale_and_the_stock(desk, terminal):
+    _directory, _broker, db, sealer, clock = desk
+    pos = terminal.pos
+    orders.receive(db, "TEH-BTL", STORE, 1, NINE, "wh")
+    product, levels = pos.online.stock(TEA)
+    assert product.sku == "TEH-BTL" and levels[0].available == 1
+    booked = pos.online.book(TEA, "Dewi Lestari", "0812-3456-7890", "Jl. Melati 5, Jakarta")
+    booking = booked.booking
+    assert booked.print_error is None and booking.due == 5500 + booking.code
+    slip = paper(pos.printer.jobs[-1][1])
+    assert "Dewi Lestari" in slip and "Jl. Melati 5" in slip
+    assert f"{booking.due:,}".replace(",", ".") in slip and "17:00" in slip
+    # the number as a Code 128 barcode, its text printed under it (HRI)
+    assert b"{B" + booking.order.encode() in pos.printer.jobs[-1][1]
+    with pytest.raises(PosError, match="not among the paid ones"):
+        pos.online.sell(booking.order)
+    # finance uploads the bank's statement and confirms the match
+    clock.advance(3 * 3600)
+    text = (
+        "Tanggal,Keterangan,Jumlah\n"
+        f'27/11/2026,TRSF E-BANKING CR 2711/FTSCY/WS9 DEWI LESTARI,"{booking.due:,}.00 CR"\n'
+    )
+    lines = read_csv(text, MAPPING)
+    upload(db, "BCA", lines, clock())
+    found = proposals(db, sealer, lines, pos.settings.store.timezone)
+    assert found[0].booking.order == booking.order
+    orders.confirm_payment(db, booking.order, lines[0].key, clock(), "finance.sri")
+    assert [b.order for b in pos.online.paid()] == [booking.order]
+    sale = pos.online.sell(booking.order)
+    receipt = paper(sale.receipt_bytes)
+    assert booking.order in receipt
+    tender = sale.committed.sale.payment.tenders[0]
+    assert (tender.kind, tender.amount, tender.reference) == (
+        "bank_transfer",
+        booking.due,
+        booking.order,
+    )
+    # the sale's journal entry reaches the fleet: the unit leaves the central stock
+    entries = [to_entry(e) for e in read_entries(pos.db, decode=False)]
+    Ingest(db).journal("T01", batch(entries))
+    row = Booking.select().where(Booking.order_no == booking.order).bind(db).get()
+    assert (row.state, row.sale) == ("sold", sale.committed.label)
+    assert orders.stock(db, "TEH-BTL", STORE) == (0, 0, 0)
+    paid = SalePayment.select().where(SalePayment.terminal_id == "T01").bind(db)
+    assert [(p.kind, p.amount) for p in paid] == [("bank_transfer", booking.due)]
+    assert pos.online.paid() == []
+
+
+def test_a_slip_scanned_back_cancels_the_booking_and_a_misread_is_refused(desk, terminal):
+    _directory, _broker, db, _sealer, _clock = desk
+    pos = terminal.pos
+    orders.receive(db, "AQUA-600", STORE, 1, NINE, "wh")
+    booking = pos.online.book("AQUA-600", "Budi", "", "Jl. Mawar 1").booking
+    with pytest.raises(PosError, match="not a booking number"):
+        pos.online.cancel(booking.order[:-1] + ("0" if booking.order[-1] != "0" else "1"))
+    assert pos.online.cancel(booking.order).state == "cancelled"
+    assert orders.stock(db, "AQUA-600", STORE) == (1, 0, 0)
+    with pytest.raises(OrdersRefused, match="was cancelled"):
+        pos.online.find(booking.order)
+    with pytest.raises(PosError, match="name and address"):
+        pos.online.book("AQUA-600", "", "", "")
+
+
+def test_a_terminal_without_online_orders_refuses_them(tmp_path, clock):
+    doc = load_doc()
+    doc["terminal"]["data_dir"] = str(tmp_path / "plain")
+    built = build_terminal(parse_settings(doc), clock=clock, pin_params=FAST_TEST_PARAMS)
+    built.pos.sign_in("1", "1357")
+    with pytest.raises(PosError, match="takes no online orders"):
+        built.pos.online.stock(TEA)
