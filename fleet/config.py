@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -97,6 +98,7 @@ class OrdersSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     code_low: Annotated[int, msgspec.Meta(ge=0, le=9999)] = 1
     code_high: Annotated[int, msgspec.Meta(ge=0, le=9999)] = 999
     release_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30  # deadline checks
+    timezone: str = "Asia/Jakarta"  # the banks' statements' dates are this zone's
 
     def __post_init__(self) -> None:
         DeadlineRule.parse(self.deadline)  # ValueError: said with the key by load_config
@@ -104,6 +106,10 @@ class OrdersSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
             raise ValueError("code_low: from 1 up to code_high")
         if not self.warehouses:
             raise ValueError("warehouses: at least one")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
 
 
 class FleetConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

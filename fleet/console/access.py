@@ -6,6 +6,7 @@
 | ``owner`` | all (or listed) stores: sales, reports, terminals, journals | proposals, where set |
 | ``manager`` (store manager) | their stores only: sales, reports, terminals | nothing (read) |
 | ``auditor`` | journals and their exports, reports | nothing (read) |
+| ``finance`` | online orders' payments: bank statements, open bookings | statements, matches |
 
 Everyone changes their own password and second factor (``self``); nothing else of a
 read-only role's is a change.
@@ -31,17 +32,30 @@ from fleet.models import ConsoleAccount, Terminal
 
 # what each role may see (pages) and change (actions)
 SEES = {
-    "admin": {"sales", "reports", "terminals", "journal", "config", "jobs", "accounts", "self"},
+    "admin": {
+        "sales",
+        "reports",
+        "terminals",
+        "journal",
+        "config",
+        "jobs",
+        "accounts",
+        "payments",
+        "self",
+    },
     "owner": {"sales", "reports", "terminals", "journal", "config", "self"},
     "manager": {"sales", "reports", "terminals", "self"},
     "auditor": {"reports", "journal", "self"},
+    # online orders: the bank statements and the bookings they pay (customers' names)
+    "finance": {"payments", "self"},
 }
 # "self": one's own password and second factor, the only change a read-only role makes
 CHANGES = {
-    "admin": {"config", "rollouts", "jobs", "accounts", "self"},
+    "admin": {"config", "rollouts", "jobs", "accounts", "payments", "self"},
     "owner": {"self"},  # + "propose", where the fleet lets owners propose
     "manager": {"self"},
     "auditor": {"self"},
+    "finance": {"payments", "self"},
 }
 
 

@@ -21,14 +21,16 @@ from fleet.console.pages import (
     jobs,
     journal,
     metrics,
+    payments,
     reports,
     sales,
     terminals,
 )
 from fleet.console.web import Console, utcnow
+from fleet.orders.keys import orders_sealer
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, sales, reports, terminals, config, jobs, journal, accounts, metrics)
+PAGES = (auth, sales, reports, terminals, config, jobs, journal, payments, accounts, metrics)
 
 
 def create_app(
@@ -39,14 +41,19 @@ def create_app(
     cost: Argon2Cost = DEFAULT_COST,
     live_every: float = 1.0,
     fleet: FleetConfig | None = None,
+    payments_desk: payments.PaymentsDesk | None = None,
 ) -> Starlette:
     """The console on ``db``. ``fleet``: the fleet's settings whose signing directory and
-    broker the admin's changes use (None: the console only reads)."""
+    broker the admin's changes use (None: the console only reads); with ``[orders]`` on,
+    the online orders' payments page opens the customers' names with ``orders.key``."""
     routes = [route for module in PAGES for route in module.ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     app = Starlette(routes=routes)
     operations = Operations(db, fleet) if fleet is not None else None
+    if payments_desk is None and fleet is not None and fleet.orders.enabled:
+        sealer = orders_sealer(Path(fleet.signing.dir))
+        payments_desk = payments.PaymentsDesk(sealer, fleet.orders)
     app.state.console = Console(
-        db, settings or ConsoleSettings(), clock, cost, live_every, operations
+        db, settings or ConsoleSettings(), clock, cost, live_every, operations, payments_desk
     )
     return app

@@ -14,6 +14,14 @@ LABELS = {
     "owner": N_("owner"),
     "manager": N_("store manager"),
     "auditor": N_("auditor"),
+    "finance": N_("finance"),
+    # a bank statement line's match (fleet.orders.matching)
+    "amount": N_("by the exact amount"),
+    "amount and name": N_("by amount and name"),
+    "ambiguous": N_("several bookings: choose"),
+    "no open booking of this amount": N_("no open booking of this amount"),
+    "already matched": N_("already matched"),
+    "not a credit": N_("not a credit"),
     # tenders
     "cash": N_("cash"),
     "card": N_("card"),

@@ -53,6 +53,7 @@ class Console:
     cost: accounts.Argon2Cost = accounts.DEFAULT_COST
     live_every: float = 1.0  # seconds between looks for new sales (server-sent events)
     operations: Any = None  # fleet.console.operations.Operations: the admin's changes
+    payments: Any = None  # fleet.console.pages.payments.PaymentsDesk: online orders on
     env: jinja2.Environment = field(init=False)
 
     def __post_init__(self) -> None:

@@ -210,3 +210,25 @@ _WORDS = (
     "PEMBAYARAN BAYAR PAYMENT ORDER PESANAN SWITCHING FTSCY FTFVA MCM INHOUSE ONLINE QRIS"
 )
 BANK_WORDS = frozenset(_WORDS.split())
+
+
+# the layouts an upload can name until an account has its own mapping saved: how the
+# Indonesian banks' CSV exports commonly read (a date, a description, one amount column
+# with a CR/DB marker; or a credit and a debit column), dates as day/month/year
+LAYOUTS = {
+    "amount-cr-db": ColumnMapping(
+        date="Tanggal",
+        description="Keterangan",
+        amount="Jumlah",
+        decimal_sep=".",
+        thousands_sep=",",
+    ),
+    "credit-debit": ColumnMapping(
+        date="Tanggal",
+        description="Keterangan",
+        credit="Kredit",
+        debit="Debit",
+        decimal_sep=",",
+        thousands_sep=".",
+    ),
+}
