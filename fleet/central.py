@@ -144,7 +144,7 @@ class CentralRows:
         Rollups(self.store, self._tz).add_rows(self.rows).save(db)
         # online orders these sales paid by bank transfer: their units leave the stock
         for sold in self.rows.get(SOLD_BOOKINGS, ()):
-            settle_sold(db, sold["order"], sold["sale"], sold["at"])
+            settle_sold(db, sold["order"], sold["sale"], sold["at"], self.store)
         self.rows.clear()
         self.shifts.clear()
 

@@ -835,11 +835,21 @@ class Booking(BaseModel):
     customer = BlobField()
     drop_order = BigIntegerField(null=True)
     paid_line = CharField(max_length=32, null=True, unique=True)  # the statement line's key
+    paid_amount = BigIntegerField(null=True)  # what that line brought in
+    paid_at = DateTimeField(null=True)
+    paid_by = CharField(max_length=100, default="")  # who confirmed it
     sale = CharField(max_length=40, default="")  # the terminal's sale label
     closed_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "booking"
+
+
+# two open bookings are never due the same amount (the unique code's point): the
+# database keeps it, whatever two desks do at the same moment
+Booking.add_index(
+    Booking.index(Booking.due, unique=True, name="booking_open_due").where(Booking.state == "open")
+)
 
 
 class BookingCounter(BaseModel):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from random import Random
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,7 @@ from terminal.core.online_orders import (
 from terminal.core.sealing import Sealer
 
 log = logging.getLogger(__name__)
+RECENT_DAYS = 3  # a closed booking's amount due is not given to another for so long
 AVAILABLE, BOOKED, UNAVAILABLE = "available", "booked", "unavailable"
 
 
@@ -233,13 +234,18 @@ def book(
             .scalar()
         )
         number = order_number(series, seq)
+        # dues in use: open bookings', and those closed in the last days (a late transfer
+        # for a released booking must not look like the payment of a new one)
+        recent = _naive(at) - timedelta(days=RECENT_DAYS)
         taken = {
             row.due
             for row in Booking.select(Booking.due)
-            .where((Booking.state == "open") & (Booking.due.between(price, price + 999)))
+            .where(
+                Booking.due.between(price + rules.code_low, price + rules.code_high)
+                & ((Booking.state == "open") | (Booking.closed_at >= recent))
+            )
             .bind(db)
         }
-        code = unique_code(price, taken, rules.code_low, rules.code_high, rng)
         deadline = rules.deadline.deadline(at, rules.timezone)
         sealed = sealer.seal(
             "booking",
@@ -247,19 +253,32 @@ def book(
             number,
             json.dumps([customer.name, customer.phone, customer.address], ensure_ascii=False),
         )
-        Booking.insert(
-            order_no=number,
-            desk=desk,
-            sku=sku,
-            price=price,
-            unique_code=code,
-            due=price + code,
-            booked_at=_naive(at),
-            deadline=_naive(deadline),
-            booked_by=actor,
-            customer=sealed,
-            drop_order=drop_order,
-        ).execute(db)
+        for _attempt in range(5):  # another desk took the same code at the same moment
+            code = unique_code(price, taken, rules.code_low, rules.code_high, rng)
+            try:
+                with db.atomic():  # a savepoint: a clash leaves the transaction usable
+                    Booking.insert(
+                        order_no=number,
+                        desk=desk,
+                        sku=sku,
+                        price=price,
+                        unique_code=code,
+                        due=price + code,
+                        booked_at=_naive(at),
+                        deadline=_naive(deadline),
+                        booked_by=actor,
+                        customer=sealed,
+                        drop_order=drop_order,
+                    ).execute(db)
+                break
+            except peewee.IntegrityError:
+                if not rules.code_high:
+                    raise OrderError(
+                        N_("Another booking is due this very amount: use unique codes")
+                    ) from None
+                taken.add(price + code)
+        else:
+            raise OrderError(N_("Every unique code for this amount is in use: raise the range"))
         _move(db, at, sku, desk, "book", 1, AVAILABLE, BOOKED, number, actor)
         return Booking.select().where(Booking.order_no == number).bind(db).get()
 
@@ -299,7 +318,8 @@ def cancel(db: peewee.Database, scanned: str, at: datetime, actor: str) -> Booki
             raise OrderError(
                 N_("Booking {order} is paid: refund it, not cancel"), order=booking.order_no
             )
-        _close(db, booking, "cancelled", at, actor)
+        if not _close(db, booking, "cancelled", at, actor):
+            raise OrderError(N_("Booking {order} is not open"), order=booking.order_no)
         if booking.drop_order:
             DropOrder.update(state="cancelled").where(
                 (DropOrder.id == booking.drop_order) & (DropOrder.state == "handed")
@@ -307,12 +327,27 @@ def cancel(db: peewee.Database, scanned: str, at: datetime, actor: str) -> Booki
         return booking
 
 
-def _close(db, booking: Booking, state: str, at: datetime, actor: str) -> None:
-    _shift(db, booking.sku, booking.desk, 1, BOOKED, AVAILABLE)
+def _transition(db, order_no: str, leaves: str, state: str, at: datetime, **more) -> bool:
+    """Move a booking from ``leaves`` to ``state`` only if it is still in ``leaves``: one
+    conditional UPDATE, so of two changes racing (a release and a payment, two cancels,
+    two processes releasing) exactly one happens."""
+    changed = (
+        Booking.update(state=state, closed_at=_naive(at), **more)
+        .where((Booking.order_no == order_no) & (Booking.state == leaves))
+        .execute(db)
+    )
+    return changed == 1
+
+
+def _close(db, booking: Booking, state: str, at: datetime, actor: str) -> bool:
+    """An open booking released or cancelled: its unit available again. False when it
+    was not open any more (another change came first); nothing moved then."""
+    if not _transition(db, booking.order_no, "open", state, at):
+        return False
+    if not _shift(db, booking.sku, booking.desk, 1, BOOKED, AVAILABLE):
+        raise RuntimeError(f"{booking.order_no}: no booked unit of {booking.sku} to give back")
     _move(db, at, booking.sku, booking.desk, state, 1, BOOKED, AVAILABLE, booking.order_no, actor)
-    Booking.update(state=state, closed_at=_naive(at)).where(
-        Booking.order_no == booking.order_no
-    ).execute(db)
+    return True
 
 
 def release_expired(db: peewee.Database, now: datetime) -> list[str]:
@@ -326,8 +361,8 @@ def release_expired(db: peewee.Database, now: datetime) -> list[str]:
             .order_by(Booking.deadline)
             .bind(db)
         ):
-            _close(db, booking, "released", now, "deadline")
-            released.append(booking.order_no)
+            if _close(db, booking, "released", now, "deadline"):
+                released.append(booking.order_no)
     return released
 
 
@@ -338,15 +373,35 @@ def open_bookings(db: peewee.Database) -> list[Booking]:
 
 
 def confirm_payment(
-    db: peewee.Database, order_no: str, line_key: str, at: datetime, actor: str
+    db: peewee.Database,
+    order_no: str,
+    line_key: str,
+    at: datetime,
+    actor: str,
+    *,
+    other_amount: bool = False,
 ) -> None:
-    """A person confirmed that this statement line paid this booking."""
+    """A person confirmed that this statement line paid this booking: a credit line of
+    exactly the amount due, or (``other_amount``: a person chose it by hand, knowing)
+    another credit. Who and when are kept with it."""
     with write_transaction(db):
-        if StatementLineRow.select().where(StatementLineRow.key == line_key).bind(db).count() != 1:
+        line = StatementLineRow.select().where(StatementLineRow.key == line_key).bind(db).first()
+        if line is None:
             raise OrderError(N_("That statement line is not uploaded"))
+        if line.amount <= 0:
+            raise OrderError(N_("That statement line is not money in"))
+        booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
+        if booking is not None and line.amount != booking.due and not other_amount:
+            raise OrderError(N_("The line's amount is not what {order} is due"), order=order_no)
         try:
             done = (
-                Booking.update(state="paid", paid_line=line_key)
+                Booking.update(
+                    state="paid",
+                    paid_line=line_key,
+                    paid_amount=line.amount,
+                    paid_at=_naive(at),
+                    paid_by=actor[:100],
+                )
                 .where((Booking.order_no == order_no) & (Booking.state == "open"))
                 .execute(db)
             )
@@ -370,43 +425,43 @@ def sold(db: peewee.Database, order_no: str, sale_label: str, at: datetime, acto
     """The terminal's sale of a paid booking: the unit leaves the stock."""
     with write_transaction(db):
         booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
-        if booking is None or booking.state != "paid":
+        if booking is None or not _transition(db, order_no, "paid", "sold", at, sale=sale_label):
             raise OrderError(N_("Booking {order} is not paid"), order=order_no)
         _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
         _move(db, at, booking.sku, booking.desk, "sell", -1, BOOKED, "", order_no, actor)
-        Booking.update(state="sold", sale=sale_label, closed_at=_naive(at)).where(
-            Booking.order_no == order_no
-        ).execute(db)
 
 
-def settle_sold(db: peewee.Database, order_no: str, sale_label: str, at: datetime) -> bool:
+def settle_sold(
+    db: peewee.Database, order_no: str, sale_label: str, at: datetime, store: str = ""
+) -> bool:
     """A terminal's sale paid a booking by bank transfer (its journal entry arrived): the
-    booking is sold and its unit leaves the stock. Inside the ingest's transaction, so it
-    never fails the journal: a booking that is not paid (or unknown) is logged, the sale
-    stands as the terminal made it. ``at``: UTC without a zone, as the ingest keeps it."""
-    booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
-    if booking is None or booking.state != "paid":
-        log.warning(
-            "sale %s names booking %s, which is %s",
-            sale_label,
-            order_no[:40],
-            booking.state if booking else "unknown",
-        )
+    booking is sold and its unit leaves the stock. Called inside the ingest's transaction
+    in a savepoint of its own: whatever happens here (a booking not paid, not this
+    store's, the database's refusal) is logged and the journal goes in all the same; the
+    sale stands as the terminal made it. ``at``: UTC without a zone."""
+    try:
+        with db.atomic():
+            booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
+            if booking is None or (store and booking.desk != store):
+                raise LookupError("unknown here")
+            if not _transition(
+                db, order_no, "paid", "sold", at.replace(tzinfo=UTC), sale=sale_label
+            ):
+                raise LookupError(f"{booking.state}, not paid")
+            _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
+            _move(
+                db,
+                at.replace(tzinfo=UTC),
+                booking.sku,
+                booking.desk,
+                "sell",
+                -1,
+                BOOKED,
+                "",
+                order_no,
+                sale_label,
+            )
+    except Exception as exc:  # never the journal's failure
+        log.warning("sale %s names booking %s: %s", sale_label, order_no[:40], exc)
         return False
-    _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
-    _move(
-        db,
-        at.replace(tzinfo=UTC),
-        booking.sku,
-        booking.desk,
-        "sell",
-        -1,
-        BOOKED,
-        "",
-        order_no,
-        sale_label,
-    )
-    Booking.update(state="sold", sale=sale_label, closed_at=at).where(
-        Booking.order_no == order_no
-    ).execute(db)
     return True

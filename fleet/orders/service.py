@@ -30,12 +30,12 @@ import paho.mqtt.client as mqtt
 import peewee
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fleet.models import Booking, Terminal
+from fleet.models import Booking, DropOrder, Terminal
 from fleet.orders import desk as orders
 from fleet.server import BrokerSettings
 from terminal.core import fleet_protocol as fp
 from terminal.core.errors import N_, PosError
-from terminal.core.online_orders import DeadlineRule
+from terminal.core.online_orders import DeadlineRule, parse_order_number
 from terminal.core.sealing import Sealer
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,10 @@ class OrderDesk:
         except PosError as exc:
             params = {k: str(v)[:200] for k, v in exc.params.items()}
             return fp.OrderReply(ok=False, error=exc.msgid, params=params)
-        except Exception:
+        except Exception as exc:
             log.exception("online orders: %s from %s failed", request.op, terminal_id)
+            if isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
+                self.db.close()  # the next call connects again (the database came back)
             return fp.OrderReply(ok=False, error=N_("The fleet could not do it: try again"))
 
     def release(self) -> list[str]:
@@ -105,6 +107,18 @@ class OrderDesk:
         _need(request.address.strip(), "address")
         if request.price <= 0:
             raise PosError(N_("A booking needs the item's price"))
+        if request.drop_order is not None:
+            drop = (
+                DropOrder.select().where(DropOrder.id == request.drop_order).bind(self.db).first()
+            )
+            if drop is None or (drop.desk, drop.state, drop.sku) != (
+                terminal.store,
+                "handed",
+                request.sku,
+            ):
+                raise PosError(
+                    N_("Drop order {id} did not bring this item here"), id=request.drop_order
+                )
         rules = orders.DeskRules(self.deadline, _zone(terminal), *self.codes)
         customer = orders.Customer(request.name.strip(), request.phone.strip(), request.address)
         booking = orders.book(
@@ -124,11 +138,12 @@ class OrderDesk:
         return fp.OrderReply(ok=True, booking=self._info(booking))
 
     def _find(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
-        booking = self._own(terminal, orders.find(self.db, request.order, self.clock()))
+        self._own(terminal, request.order)
+        booking = orders.find(self.db, request.order, self.clock())
         return fp.OrderReply(ok=True, booking=self._info(booking))
 
     def _cancel(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
-        self._own(terminal, orders.find(self.db, request.order, self.clock()))
+        self._own(terminal, request.order)
         booking = orders.cancel(self.db, request.order, self.clock(), terminal.id)
         return fp.OrderReply(ok=True, booking=self._info(booking, state="cancelled"))
 
@@ -137,11 +152,18 @@ class OrderDesk:
         return fp.OrderReply(ok=True, bookings=[self._info(b) for b in paid])
 
     # -- helpers --------------------------------------------------------------------------
-    @staticmethod
-    def _own(terminal: Terminal, booking: Booking) -> Booking:
-        if booking.desk != terminal.store:
-            raise PosError(N_("Booking {order} belongs to another desk"), order=booking.order_no)
-        return booking
+    def _own(self, terminal: Terminal, order: str) -> None:
+        """Another desk's booking is answered as an unknown number: nothing of its state
+        (cancelled, sold...) is told to a desk it does not belong to."""
+        parse_order_number(order)
+        booking = (
+            Booking.select(Booking.desk)
+            .where(Booking.order_no == order.strip().upper())
+            .bind(self.db)
+            .first()
+        )
+        if booking is None or booking.desk != terminal.store:
+            raise PosError(N_("{code} is not a booking number"), code=order.strip()[:40])
 
     def _info(self, booking: Booking, state: str = "") -> fp.BookingInfo:
         customer = orders.customer_of(self.sealer, booking)
@@ -229,7 +251,10 @@ class OrderService:
                 topic, payload = self._inbox.get(timeout=0.2)
             except queue.Empty:
                 continue
-            self.take(topic, payload)
+            try:
+                self.take(topic, payload)
+            except Exception:  # the thread outlives any one call (and the releases with it)
+                log.exception("online orders: a call on %s failed", topic[:80])
 
     def take(self, topic: str, payload: bytes) -> None:
         """One call: its answer published (a malformed call gets a refusal when its

@@ -120,7 +120,7 @@ class Agent:
         self.inbox: queue.Queue = queue.Queue()
         self.stopping = threading.Event()
         self.topics = {
-            kind: fp.topic(self.tid, kind) for kind in fp.MESSAGES if kind not in fp.JOB_TOPICS
+            kind: fp.topic(self.tid, kind) for kind in fp.MESSAGES if kind not in fp.ID_TOPICS
         }
         self.topics["down/job"] = fp.topic(self.tid, "down/job", "+")
         self.job_prefix = self.topics["down/job"][:-1]

@@ -11,6 +11,7 @@ says the fleet cannot be reached, and nothing was booked that the customer was t
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import ssl
 import threading
@@ -64,7 +65,7 @@ class OrdersClient:
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
             client.on_connect = self._on_connect
-            client.on_subscribe = lambda *_a: self._ready.set()
+            client.on_subscribe = self._on_subscribe
             client.on_disconnect = lambda *_a: self._ready.clear()
             client.on_message = self._on_message
             client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -77,14 +78,19 @@ class OrdersClient:
         if not reason.is_failure:
             client.subscribe(fp.topic(self.terminal_id, "down/orders", "+"), qos=1)
 
+    def _on_subscribe(self, _client, _userdata, _mid, reasons, _properties) -> None:
+        if reasons and not any(r.is_failure for r in reasons):
+            self._ready.set()
+
     def _on_message(self, _client, _userdata, message) -> None:
         try:
             _tid, _kind, call_id = fp.parse_job_topic(message.topic)
         except fp.BadMessage:
             return
         waiting = self._waiting.get(call_id or "")
-        if waiting is not None:
-            waiting.put(bytes(message.payload))
+        if waiting is not None:  # (never blocks paho's thread: a repeat is dropped)
+            with contextlib.suppress(queue.Full):
+                waiting.put_nowait(bytes(message.payload))
 
     def call(self, request: fp.OrderRequest) -> fp.OrderReply:
         """The fleet's answer; OrdersRefused for a refusal, OrdersUnavailable when none

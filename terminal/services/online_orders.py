@@ -27,6 +27,7 @@ from terminal.core.errors import N_, NoShiftOpen, PosError
 from terminal.core.online_orders import parse_order_number
 from terminal.core.tender import Tender
 from terminal.fleet.orders_client import OrdersClient
+from terminal.store.sales_read import sold_here
 
 
 @dataclass(frozen=True)
@@ -125,15 +126,22 @@ class OnlineOrders:
         if pos.shift is None:
             raise NoShiftOpen()
         pos.fleet_jobs.check_sale()  # locked by the fleet: no new sale
-        pos.cart.add(ScanResult(product, amount=booking.price, from_label=True))
-        if booking.code:
-            code = self._code_item(booking.code)
-            pos.cart.add(ScanResult(code, amount=booking.code, from_label=True))
-        if pos.cart.total != booking.due:
-            pos.cart.lines.clear()
-            raise PosError(N_("The booking's amount does not add up: call a supervisor"))
-        pos.tenders = (Tender("bank_transfer", booking.due, reference=booking.order),)
-        return pos.complete_paid()
+        if sold_here(pos.db, booking.order):  # the fleet has not heard of that sale yet
+            raise PosError(N_("Booking {order} is sold already"), order=booking.order)
+        code = self._code_item(booking.code) if booking.code else None  # checked first
+        try:
+            pos.cart.add(ScanResult(product, amount=booking.price, from_label=True))
+            if code is not None:
+                pos.cart.add(ScanResult(code, amount=booking.code, from_label=True))
+            if pos.cart.total != booking.due:
+                raise PosError(N_("The booking's amount does not add up: call a supervisor"))
+            pos.tenders = (Tender("bank_transfer", booking.due, reference=booking.order),)
+            return pos.complete_paid()
+        except Exception:
+            # nothing of the booking stays on the screen to be paid another way
+            pos.cart.clear()
+            pos.tenders = ()
+            raise
 
     def _code_item(self, code: int) -> Product:
         tax_class = self.pos.settings.online_orders.code_tax_class

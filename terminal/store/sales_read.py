@@ -132,3 +132,14 @@ def count_reprint(db, sale_id: int) -> int:
     transaction, with the reprint's journal entry."""
     SaleRow.update(reprints=SaleRow.reprints + 1).where(SaleRow.id == sale_id).execute(db)
     return SaleRow.select(SaleRow.reprints).where(SaleRow.id == sale_id).get(db).reprints
+
+
+def sold_here(db, reference: str) -> bool:
+    """Whether a sale of this terminal was paid by a bank transfer with this reference
+    (an online order sold here, perhaps before the fleet heard of it)."""
+    table = TenderRow._meta.table_name
+    row = db.execute_sql(
+        f"SELECT 1 FROM {table} WHERE kind = 'bank_transfer' AND reference = ? LIMIT 1",
+        (reference,),
+    ).fetchone()
+    return row is not None

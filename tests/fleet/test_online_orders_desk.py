@@ -184,8 +184,14 @@ def test_a_statement_pays_a_booking_once_and_the_terminal_sells_it(fleet_db, sea
     found = proposals(fleet_db, sealer, lines, JAKARTA)
     assert (found[0].outcome, found[0].booking.order) == (MATCHED, dewi.order_no)
     orders.confirm_payment(fleet_db, dewi.order_no, lines[0].key, at, "finance.sri")
+    with pytest.raises(OrderError, match=r"not what .* is due"):
+        orders.confirm_payment(fleet_db, budi.order_no, lines[1].key, at, "finance.sri")
     with pytest.raises(OrderError, match="already paid another booking"):
-        orders.confirm_payment(fleet_db, budi.order_no, lines[0].key, at, "finance.sri")
+        orders.confirm_payment(
+            fleet_db, budi.order_no, lines[0].key, at, "finance.sri", other_amount=True
+        )
+    row = Booking.select().where(Booking.order_no == dewi.order_no).bind(fleet_db).get()
+    assert (row.paid_amount, row.paid_by) == (dewi.due, "finance.sri")
     again = proposals(fleet_db, sealer, read_csv(text, mapping), JAKARTA)
     assert again[0].outcome == "already matched"
     assert [b.order_no for b in orders.paid_bookings(fleet_db, "CS1")] == [dewi.order_no]
@@ -230,3 +236,84 @@ def test_the_service_releases_what_passed_its_deadline(fleet_db, sealer):
     desk = OrderDesk(fleet_db, sealer, deadline=RULES.deadline, clock=lambda: now[0])
     assert desk.release() == [booking.order_no]
     assert desk.release() == []
+
+
+def test_a_payment_confirmed_first_is_never_undone_by_the_deadline(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "CS1", 1, NINE, "wh")
+    booking = book(fleet_db, sealer)
+    line = upload_line(fleet_db, booking.due)
+    orders.confirm_payment(fleet_db, booking.order_no, line, NINE, "sri")
+    late = datetime(2026, 11, 27, 17, 0, 1, tzinfo=JAKARTA)
+    assert orders.release_expired(fleet_db, late) == []  # paid: not released
+    assert orders.stock(fleet_db, SKU, "CS1") == (0, 1, 0)
+    with pytest.raises(OrderError, match="is paid"):
+        orders.cancel(fleet_db, booking.order_no, NINE, "cs")
+
+
+def test_a_debit_line_pays_nothing_even_by_hand(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "CS1", 1, NINE, "wh")
+    booking = book(fleet_db, sealer)
+    line = upload_line(fleet_db, -booking.due)
+    with pytest.raises(OrderError, match="not money in"):
+        orders.confirm_payment(fleet_db, booking.order_no, line, NINE, "sri", other_amount=True)
+
+
+def test_a_sale_that_names_a_booking_not_paid_or_elsewhere_leaves_the_stock_alone(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "CS1", 1, NINE, "wh")
+    booking = book(fleet_db, sealer)
+    at = datetime(2026, 11, 27, 3, 0)
+    assert not orders.settle_sold(fleet_db, booking.order_no, "T01-000001", at, "CS1")  # open
+    line = upload_line(fleet_db, booking.due)
+    orders.confirm_payment(fleet_db, booking.order_no, line, NINE, "sri")
+    assert not orders.settle_sold(fleet_db, booking.order_no, "T09-000001", at, "Bandung")
+    assert not orders.settle_sold(fleet_db, "B\x00", "T01-000002", at, "CS1")
+    assert orders.settle_sold(fleet_db, booking.order_no, "T01-000003", at, "CS1")
+    assert not orders.settle_sold(fleet_db, booking.order_no, "T01-000004", at, "CS1")  # twice
+    assert orders.stock(fleet_db, SKU, "CS1") == (0, 0, 0)
+
+
+def test_a_released_bookings_amount_is_not_given_to_the_next_one(fleet_db, sealer):
+    orders.receive(fleet_db, SKU, "CS1", 2, NINE, "wh")
+    rules = DeskRules(DeadlineRule.parse("17:00"), JAKARTA, 1, 2)  # two codes only
+    first = orders.book(
+        fleet_db,
+        sealer,
+        desk="CS1",
+        sku=SKU,
+        price=150_000,
+        customer=DEWI,
+        rules=rules,
+        at=NINE,
+        actor="cs",
+        rng=Random(1),
+    )
+    late = datetime(2026, 11, 27, 17, 0, 1, tzinfo=JAKARTA)
+    orders.release_expired(fleet_db, late)
+    second = orders.book(
+        fleet_db,
+        sealer,
+        desk="CS1",
+        sku=SKU,
+        price=150_000,
+        customer=DEWI,
+        rules=rules,
+        at=late,
+        actor="cs",
+        rng=Random(1),
+    )
+    assert second.due != first.due  # a late transfer for the first pays nobody else
+
+
+def upload_line(db, amount: int) -> str:
+    marker = "CR" if amount > 0 else "DB"
+    text = f'Tanggal,Keterangan,Jumlah\n27/11/2026,TRSF,"{abs(amount):,}.00 {marker}"\n'
+    mapping = ColumnMapping(
+        date="Tanggal",
+        description="Keterangan",
+        amount="Jumlah",
+        decimal_sep=".",
+        thousands_sep=",",
+    )
+    lines = read_csv(text, mapping)
+    upload(db, "BCA", lines, NINE)
+    return lines[0].key

@@ -141,6 +141,11 @@ def test_a_chat_order_from_stock_check_to_the_sale_and_the_stock(desk, terminal)
         booking.due,
         booking.order,
     )
+    # before the fleet has heard of the sale, the booking still reads as paid there: the
+    # terminal itself refuses to sell it twice, and nothing is left on the screen
+    with pytest.raises(PosError, match="is sold already"):
+        pos.online.sell(booking.order)
+    assert pos.cart.is_empty and pos.tenders == ()
     # the sale's journal entry reaches the fleet: the unit leaves the central stock
     entries = [to_entry(e) for e in read_entries(pos.db, decode=False)]
     Ingest(db).journal("T01", batch(entries))

@@ -21,6 +21,7 @@ from fleet.config import OrdersSettings
 from fleet.console import accounts
 from fleet.console.access import Forbidden
 from fleet.console.web import Context, action, page
+from fleet.models import Booking
 from fleet.orders import desk as orders
 from fleet.orders.matching import AMBIGUOUS, BY_NAME, MATCHED, UNMATCHED
 from fleet.orders.reconcile import proposals, upload
@@ -143,26 +144,28 @@ def confirm(ctx: Context, form) -> Response:
     """The matches ticked (``match``: ``ORDER|LINE``) and those chosen by hand for a line
     (``line-KEY``: ``ORDER``), each confirmed on its own; a refused one is said."""
     _desk(ctx)
-    chosen = [str(v) for v in form.getlist("match")]
-    chosen += [
-        f"{value}|{key[5:]}"
-        for key, value in form.multi_items()
-        if key.startswith("line-") and value
-    ]
+    # ticked proposals are of the exact amount; a line matched by hand may bring another
+    # amount, which the person chose knowing it (both amounts go to the audit trail)
+    chosen = [(*str(v).partition("|")[::2], False) for v in form.getlist("match")]
+    by_hand = [(k, v) for k, v in form.multi_items() if k.startswith("line-") and v]
+    chosen += [(str(value), key.removeprefix("line-"), True) for key, value in by_hand]
     done, refused = 0, []
-    for pair in chosen:
-        order, _, line = pair.partition("|")
+    for order, line, other_amount in chosen:
         try:
-            orders.confirm_payment(ctx.db, order, line, ctx.now(), ctx.viewer.name)
+            orders.confirm_payment(
+                ctx.db, order, line, ctx.now(), ctx.viewer.name, other_amount=other_amount
+            )
         except OrderError as exc:
             refused.append(exc.translated(ctx.translations().gettext))
             continue
         done += 1
+        booking = Booking.select().where(Booking.order_no == order).bind(ctx.db).get()
         accounts.audit(
             ctx.db,
             ctx.viewer.name,
             "payment confirmed",
-            f"{order} by {line}",
+            f"{order} (due {booking.due}) by line {line} ({booking.paid_amount})"
+            + (" matched by hand" if other_amount else ""),
             ctx.address,
             ctx.now(),
         )
