@@ -104,6 +104,7 @@ class Context:
             viewer=self.viewer,
             csrf=self.session.csrf if self.session else "",
             path=self.request.url.path,
+            payments_on=self.console.payments is not None,  # online orders on
             language=self.language,
             languages=LANGUAGES,
             **values,

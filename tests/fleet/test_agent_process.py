@@ -30,7 +30,7 @@ def config_file(tmp_path, broker) -> object:
     text = CONFIG.read_text()
     for old, new in (
         ('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"'),
-        ("enabled = false", "enabled = true"),
+        ("[fleet]\nenabled = false", "[fleet]\nenabled = true"),
         ('host = "localhost"', f'host = "{broker.host}"'),
         ("port = 8883", f"port = {broker.port}"),
         ('ca_file = ""', f'ca_file = "{cafile}"'),

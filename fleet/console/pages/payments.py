@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from fleet.config import OrdersSettings
 from fleet.console import accounts
-from fleet.console.access import Forbidden
+from fleet.console.access import NotFound
 from fleet.console.web import Context, action, page
 from fleet.models import Booking
 from fleet.orders import desk as orders
@@ -47,8 +47,8 @@ class PaymentsDesk:
 
 def _desk(ctx: Context) -> PaymentsDesk:
     desk = ctx.console.payments
-    if desk is None:
-        raise Forbidden("online orders are off in this fleet's settings")
+    if desk is None:  # online orders are off in this fleet's settings: no such page
+        raise NotFound("payments")
     return desk
 
 
