@@ -860,6 +860,21 @@ class BookingCounter(BaseModel):
         table_name = "booking_counter"
 
 
+class OrderCall(BaseModel):
+    """A desk's call that changed something (drop, book, cancel) and the answer it got,
+    sealed (a booking's answer names the customer): the same call again (its answer was
+    lost, the broker delivered it twice) gets the same answer, never a second booking."""
+
+    terminal_id = CharField(max_length=64)
+    call_id = CharField(max_length=64)
+    reply = BlobField()
+    at = DateTimeField(index=True)
+
+    class Meta:
+        table_name = "order_call"
+        primary_key = CompositeKey("terminal_id", "call_id")
+
+
 class StatementLineRow(BaseModel):
     """A bank statement's line as uploaded, once per key (content and date)."""
 
@@ -913,6 +928,7 @@ MODELS = [
     DropOrder,
     Booking,
     BookingCounter,
+    OrderCall,
     StatementLineRow,
     ConfigProposal,
     EnrollmentToken,

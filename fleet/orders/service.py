@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from random import Random
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,7 +30,8 @@ import paho.mqtt.client as mqtt
 import peewee
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fleet.models import Booking, DropOrder, Terminal
+from fleet.db import write_transaction
+from fleet.models import Booking, DropOrder, OrderCall, Terminal
 from fleet.orders import desk as orders
 from fleet.server import BrokerSettings
 from terminal.core import fleet_protocol as fp
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 TOPIC = "pos/v1/+/up/orders/+"
 SHARE = "orders"
+CHANGING = ("drop", "book", "cancel")  # done once per call id
 Clock = Callable[[], datetime]
 
 
@@ -66,8 +68,40 @@ class OrderDesk:
         self.clock = clock
         self.rng = rng or Random()
 
-    def handle(self, terminal_id: str, request: fp.OrderRequest) -> fp.OrderReply:
-        """Do what the desk asks; a refusal is an answer too (never an exception)."""
+    def handle(
+        self, terminal_id: str, request: fp.OrderRequest, call_id: str = ""
+    ) -> fp.OrderReply:
+        """Do what the desk asks; a refusal is an answer too (never an exception). A call
+        that changes something is done once per ``call_id``: asked again, it gets the
+        answer it got (kept sealed with the change, in one transaction)."""
+        if not call_id or request.op not in CHANGING:
+            return self._handle(terminal_id, request)
+        where = f"{terminal_id}/{call_id}"
+        try:
+            with write_transaction(self.db):
+                done = (
+                    OrderCall.select(OrderCall.reply)
+                    .where((OrderCall.terminal_id == terminal_id) & (OrderCall.call_id == call_id))
+                    .bind(self.db)
+                    .first()
+                )
+                if done is not None:
+                    text = self.sealer.open("order_call", "reply", where, bytes(done.reply))
+                    return fp.decode("down/orders", text.encode())
+                reply = self._handle(terminal_id, request)
+                sealed = self.sealer.seal("order_call", "reply", where, fp.encode(reply).decode())
+                OrderCall.insert(
+                    terminal_id=terminal_id,
+                    call_id=call_id,
+                    reply=sealed,
+                    at=self.clock().astimezone(UTC).replace(tzinfo=None),
+                ).execute(self.db)
+                return reply
+        except Exception:
+            log.exception("online orders: %s from %s not kept", request.op, terminal_id)
+            return fp.OrderReply(ok=False, error=N_("The fleet could not do it: try again"))
+
+    def _handle(self, terminal_id: str, request: fp.OrderRequest) -> fp.OrderReply:
         try:
             terminal = Terminal.select().where(Terminal.id == terminal_id).bind(self.db).first()
             if terminal is None:
@@ -83,8 +117,13 @@ class OrderDesk:
             return fp.OrderReply(ok=False, error=N_("The fleet could not do it: try again"))
 
     def release(self) -> list[str]:
-        """Bookings past their deadline back to available stock (the service's loop)."""
-        return orders.release_expired(self.db, self.clock())
+        """Bookings past their deadline back to available stock (the service's loop);
+        the answers kept for calls asked again are dropped after two days."""
+        now = self.clock()
+        OrderCall.delete().where(
+            OrderCall.at < now.astimezone(UTC).replace(tzinfo=None) - timedelta(days=2)
+        ).execute(self.db)
+        return orders.release_expired(self.db, now)
 
     # -- the operations -------------------------------------------------------------------
     def _stock(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
@@ -272,7 +311,7 @@ class OrderService:
             log.warning("online orders: a malformed call from %s: %s", terminal_id, exc)
             reply = fp.OrderReply(ok=False, error=N_("The fleet could not read the request"))
         else:
-            reply = self.desk.handle(terminal_id, request)
+            reply = self.desk.handle(terminal_id, request, call_id)
         self.client.publish(fp.topic(terminal_id, "down/orders", call_id), fp.encode(reply), qos=1)
         self.answered += 1
 

@@ -92,13 +92,14 @@ class OrdersClient:
             with contextlib.suppress(queue.Full):
                 waiting.put_nowait(bytes(message.payload))
 
-    def call(self, request: fp.OrderRequest) -> fp.OrderReply:
+    def call(self, request: fp.OrderRequest, call_id: str = "") -> fp.OrderReply:
         """The fleet's answer; OrdersRefused for a refusal, OrdersUnavailable when none
-        came in time."""
+        came in time. ``call_id``: the same for a retry of one action (the fleet does a
+        booking once per call id, and answers a repeat with what it answered)."""
         client = self._connect()
         if not self._ready.wait(self.timeout):
             raise OrdersUnavailable()
-        call_id = uuid.uuid4().hex
+        call_id = call_id or uuid.uuid4().hex
         answer: queue.Queue = queue.Queue(maxsize=1)
         self._waiting[call_id] = answer
         try:

@@ -49,11 +49,13 @@ class OnlineOrders:
                 timeout=settings.online_orders.timeout_seconds,
             )
 
-    def _call(self, **fields) -> fp.OrderReply:
+    def _call(self, call_id: str = "", **fields) -> fp.OrderReply:
+        """One call to the fleet. ``call_id``: the screen keeps one per action and sends
+        it again with a retry, so a booking whose answer was lost is not made twice."""
         if not self.enabled or self.client is None:
             raise PosError(N_("This terminal takes no online orders"))
         self.pos.require_cashier()
-        return self.client.call(fp.OrderRequest(**fields))
+        return self.client.call(fp.OrderRequest(**fields), call_id)
 
     def product(self, code: str) -> Product:
         """The item a code names (a scan, or a SKU typed)."""
@@ -71,7 +73,14 @@ class OnlineOrders:
         return reply.drop_order or 0
 
     def book(
-        self, code: str, name: str, phone: str, address: str, drop_order: int | None = None
+        self,
+        code: str,
+        name: str,
+        phone: str,
+        address: str,
+        drop_order: int | None = None,
+        *,
+        call_id: str = "",
     ) -> Booked:
         """The scanned item booked for the customer, and its slip printed."""
         name, address = name.strip(), address.strip()
@@ -79,6 +88,7 @@ class OnlineOrders:
             raise PosError(N_("A booking needs the customer's name and address"))
         product = self.product(code)
         reply = self._call(
+            call_id,
             op="book",
             sku=product.sku,
             price=product.price,

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fleet.db import connect, create_tables
+from fleet.models import OrderCall
 from fleet.orders import desk as orders
 from fleet.orders.service import OrderDesk, OrderService
 from fleet.registry import register_terminal
@@ -158,3 +159,18 @@ def test_no_broker_no_answer_said_within_the_timeout(world):
             lonely.call(fp.OrderRequest(op="stock", sku="TEH-BTL"))
     finally:
         lonely.close()
+
+
+def test_a_booking_asked_twice_with_one_call_id_is_made_once(world):
+    db, _broker, client = world
+    orders.receive(db, "KOPI-KPL", STORE, 2, NOW, "wh")
+    t01 = client("T01")
+    ask = fp.OrderRequest(op="book", sku="KOPI-KPL", price=14_500, name="Rina", address="Jl. 2")
+    first = t01.call(ask, "action-1").booking
+    again = t01.call(ask, "action-1").booking  # the answer was lost: the screen asks again
+    assert again == first
+    assert orders.stock(db, "KOPI-KPL", STORE) == (1, 1, 0)  # one unit booked, not two
+    other = t01.call(ask, "action-2").booking  # another action: another booking
+    assert other.order != first.order
+    kept = OrderCall.select().where(OrderCall.call_id == "action-1").bind(db).get()
+    assert b"Rina" not in bytes(kept.reply)  # the customer, sealed
