@@ -118,9 +118,10 @@ class CentralRows:
         self.shifts = shifts
         return None
 
-    def flush(self, db: peewee.Database) -> None:
+    def flush(self, db: peewee.Database) -> list[str]:
         """Insert every row gathered (parents before children); shifts opened earlier
-        and closed in this batch are updated."""
+        and closed in this batch are updated. Returns what did not add up (a sale that
+        names an online order which is not paid here): for an alert."""
         for model in (Sale, SaleLine, SalePayment, SaleTax, Refund, RefundPayment, RefundLine):
             _insert(db, model, self.rows.get(model, ()))
         for number, row in self.shifts.items():
@@ -143,10 +144,14 @@ class CentralRows:
         _insert(db, ZReport, self.rows.get(ZReport, ()))
         Rollups(self.store, self._tz).add_rows(self.rows).save(db)
         # online orders these sales paid by bank transfer: their units leave the stock
-        for sold in self.rows.get(SOLD_BOOKINGS, ()):
-            settle_sold(db, sold["order"], sold["sale"], sold["at"], self.store)
+        problems = [
+            f"sale {sold['sale']} names online order {sold['order'][:40]}, not paid here"
+            for sold in self.rows.get(SOLD_BOOKINGS, ())
+            if not settle_sold(db, sold["order"], sold["sale"], sold["at"], self.store)
+        ]
         self.rows.clear()
         self.shifts.clear()
+        return problems
 
     # -- the builders -----------------------------------------------------------------------
     def _common(self, entry: fp.Entry) -> dict:

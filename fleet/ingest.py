@@ -534,7 +534,9 @@ class Ingest:
         if stored:
             try:
                 with self.db.atomic():  # a savepoint: central rows never cost the entries
-                    central.flush(self.db)
+                    # a sale of an online order that is not paid (sold twice, another
+                    # store's): the sale stands as the terminal made it; an admin looks
+                    alerts += [("online order", problem) for problem in central.flush(self.db)]
             except peewee.IntegrityError as exc:
                 alerts.append(("central", _short(f"central rows not built: {exc}", 500)))
         bulk_insert(self.db, Quarantine, _QUARANTINE_FIELDS, quarantined)

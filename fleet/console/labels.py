@@ -15,6 +15,7 @@ LABELS = {
     "manager": N_("store manager"),
     "auditor": N_("auditor"),
     "finance": N_("finance"),
+    "online order": N_("online order"),
     # a bank statement line's match (fleet.orders.matching)
     "amount": N_("by the exact amount"),
     "amount and name": N_("by amount and name"),

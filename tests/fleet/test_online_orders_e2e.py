@@ -15,7 +15,7 @@ import pytest
 
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
-from fleet.models import Booking, SalePayment
+from fleet.models import Alert, Booking, SalePayment
 from fleet.orders import desk as orders
 from fleet.orders.reconcile import proposals, upload
 from fleet.orders.service import OrderDesk, OrderService
@@ -28,6 +28,7 @@ from terminal.core.clock import ManualClock
 from terminal.core.errors import PosError
 from terminal.core.online_orders import DeadlineRule
 from terminal.core.sealing import Sealer
+from terminal.core.tender import Tender
 from terminal.fleet.orders_client import OrdersRefused
 from terminal.services.bootstrap import build_terminal
 from terminal.store.cashiers import FAST_TEST_PARAMS
@@ -155,6 +156,16 @@ def test_a_chat_order_from_stock_check_to_the_sale_and_the_stock(desk, terminal)
     paid = SalePayment.select().where(SalePayment.terminal_id == "T01").bind(db)
     assert [(p.kind, p.amount) for p in paid] == [("bank_transfer", booking.due)]
     assert pos.online.paid() == []
+    # a sale that names a booking the fleet holds as sold already (made around the
+    # terminal's own checks): it stands, the stock is left alone, and an admin is told
+    pos.scan(TEA)
+    pos.tenders = (Tender("bank_transfer", pos.cart.total, reference=booking.order),)
+    pos.complete_paid()
+    entries = [to_entry(e) for e in read_entries(pos.db, decode=False)]
+    Ingest(db).journal("T01", batch(entries))
+    alert = Alert.select().where(Alert.kind == "online order").bind(db).get()
+    assert booking.order in alert.detail and "not paid here" in alert.detail
+    assert orders.stock(db, "TEH-BTL", STORE) == (0, 0, 0)
 
 
 def test_a_slip_scanned_back_cancels_the_booking_and_a_misread_is_refused(desk, terminal):
