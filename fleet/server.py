@@ -50,6 +50,22 @@ class BrokerSettings:
     keepalive: int = 30
 
 
+def service_client(broker: BrokerSettings, client_id: str, **options) -> mqtt.Client:
+    """A fleet service's MQTT 5 client on the fleet's broker: its certificate (mutual
+    TLS), reconnecting by itself (1 s, up to 30 s between tries)."""
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, **options
+    )
+    client.tls_set(
+        ca_certs=str(broker.cafile),
+        certfile=str(broker.certfile),
+        keyfile=str(broker.keyfile),
+        tls_version=ssl.PROTOCOL_TLS_CLIENT,
+    )
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client
+
+
 class IngestServer:
     """One ingest instance: a paho client (MQTT 5, mutual TLS) and a worker thread."""
 
@@ -65,19 +81,7 @@ class IngestServer:
         self.client = self._client()
 
     def _client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.broker.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        client.tls_set(
-            ca_certs=str(self.broker.cafile),
-            certfile=str(self.broker.certfile),
-            keyfile=str(self.broker.keyfile),
-            tls_version=ssl.PROTOCOL_TLS_CLIENT,
-        )
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client = service_client(self.broker, self.broker.client_id, manual_ack=True)
         client.max_inflight_messages_set(100)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect

@@ -150,24 +150,10 @@ def hand_over(db: peewee.Database, drop_id: int, scanned_sku: str, at: datetime,
     """The warehouse scans the item it hands over: it must be the one asked for, and in
     stock; a unit moves from the warehouse to the desk."""
     with write_transaction(db):
-        drop = DropOrder.select().where(DropOrder.id == drop_id).bind(db).first()
-        if drop is None or drop.state != "requested":
-            raise OrderError(N_("Drop order {id} is not waiting"), id=drop_id)
-        if scanned_sku != drop.sku:
-            raise OrderError(
-                N_("Scanned {scanned}, but drop order {id} asks for {sku}"),
-                scanned=scanned_sku,
-                id=drop_id,
-                sku=drop.sku,
-            )
-        if not _shift(db, drop.sku, drop.warehouse, 1, AVAILABLE, ""):
-            raise OrderError(
-                N_("{sku}: none available in {location}"), sku=drop.sku, location=drop.warehouse
-            )
-        _shift(db, drop.sku, drop.desk, 1, "", AVAILABLE)
-        ref = f"drop:{drop_id}"
-        _move(db, at, drop.sku, drop.warehouse, "hand_over", -1, AVAILABLE, "", ref, actor)
-        _move(db, at, drop.sku, drop.desk, "hand_over", 1, "", AVAILABLE, ref, actor)
+        drop = _scanned(
+            db, drop_id, scanned_sku, ("requested",), N_("Drop order {id} is not waiting")
+        )
+        _carry(db, drop, drop.warehouse, drop.desk, "hand_over", at, actor)
         DropOrder.update(state="handed", handed_at=_naive(at), handed_by=actor).where(
             DropOrder.id == drop_id
         ).execute(db)
@@ -177,27 +163,44 @@ def take_back(db: peewee.Database, drop_id: int, scanned_sku: str, at: datetime,
     """The warehouse scans an item coming back from a desk (its booking was cancelled or
     released): the unit returns to the warehouse."""
     with write_transaction(db):
-        drop = DropOrder.select().where(DropOrder.id == drop_id).bind(db).first()
-        if drop is None or drop.state not in ("handed", "cancelled"):
-            raise OrderError(N_("Drop order {id} has nothing to take back"), id=drop_id)
-        if scanned_sku != drop.sku:
-            raise OrderError(
-                N_("Scanned {scanned}, but drop order {id} asks for {sku}"),
-                scanned=scanned_sku,
-                id=drop_id,
-                sku=drop.sku,
-            )
-        if not _shift(db, drop.sku, drop.desk, 1, AVAILABLE, ""):
-            raise OrderError(
-                N_("{sku}: none available in {location}"), sku=drop.sku, location=drop.desk
-            )
-        _shift(db, drop.sku, drop.warehouse, 1, "", AVAILABLE)
-        ref = f"drop:{drop_id}"
-        _move(db, at, drop.sku, drop.desk, "take_back", -1, AVAILABLE, "", ref, actor)
-        _move(db, at, drop.sku, drop.warehouse, "take_back", 1, "", AVAILABLE, ref, actor)
+        drop = _scanned(
+            db,
+            drop_id,
+            scanned_sku,
+            ("handed", "cancelled"),
+            N_("Drop order {id} has nothing to take back"),
+        )
+        _carry(db, drop, drop.desk, drop.warehouse, "take_back", at, actor)
         DropOrder.update(state="returned", returned_at=_naive(at)).where(
             DropOrder.id == drop_id
         ).execute(db)
+
+
+def _scanned(db, drop_id: int, scanned_sku: str, states: tuple[str, ...], refusal: str):
+    """The drop order a warehouse scan is for, in one of ``states``, the item the one
+    it asks for; OrderError (``refusal``, or the item named) otherwise."""
+    drop = DropOrder.select().where(DropOrder.id == drop_id).bind(db).first()
+    if drop is None or drop.state not in states:
+        raise OrderError(refusal, id=drop_id)
+    if scanned_sku != drop.sku:
+        raise OrderError(
+            N_("Scanned {scanned}, but drop order {id} asks for {sku}"),
+            scanned=scanned_sku,
+            id=drop_id,
+            sku=drop.sku,
+        )
+    return drop
+
+
+def _carry(db, drop: DropOrder, source: str, target: str, kind: str, at: datetime, actor: str):
+    """One available unit of the drop order's item from ``source`` to ``target``, each
+    side's move written."""
+    if not _shift(db, drop.sku, source, 1, AVAILABLE, ""):
+        raise OrderError(N_("{sku}: none available in {location}"), sku=drop.sku, location=source)
+    _shift(db, drop.sku, target, 1, "", AVAILABLE)
+    ref = f"drop:{drop.id}"
+    _move(db, at, drop.sku, source, kind, -1, AVAILABLE, "", ref, actor)
+    _move(db, at, drop.sku, target, kind, 1, "", AVAILABLE, ref, actor)
 
 
 # -- book orders ------------------------------------------------------------------------------
@@ -424,11 +427,21 @@ def paid_bookings(db: peewee.Database, desk: str) -> list[Booking]:
 def sold(db: peewee.Database, order_no: str, sale_label: str, at: datetime, actor: str) -> None:
     """The terminal's sale of a paid booking: the unit leaves the stock."""
     with write_transaction(db):
-        booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
-        if booking is None or not _transition(db, order_no, "paid", "sold", at, sale=sale_label):
-            raise OrderError(N_("Booking {order} is not paid"), order=order_no)
-        _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
-        _move(db, at, booking.sku, booking.desk, "sell", -1, BOOKED, "", order_no, actor)
+        try:
+            _sell(db, order_no, sale_label, at, actor)
+        except LookupError:
+            raise OrderError(N_("Booking {order} is not paid"), order=order_no) from None
+
+
+def _sell(db, order_no: str, sale_label: str, at: datetime, actor: str, store: str = "") -> None:
+    """A paid booking sold (of ``store``, when given): LookupError when it is not one."""
+    booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
+    if booking is None or (store and booking.desk != store):
+        raise LookupError("unknown here")
+    if not _transition(db, order_no, "paid", "sold", at, sale=sale_label):
+        raise LookupError(f"{booking.state}, not paid")
+    _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
+    _move(db, at, booking.sku, booking.desk, "sell", -1, BOOKED, "", order_no, actor)
 
 
 def settle_sold(
@@ -441,26 +454,7 @@ def settle_sold(
     sale stands as the terminal made it. ``at``: UTC without a zone."""
     try:
         with db.atomic():
-            booking = Booking.select().where(Booking.order_no == order_no).bind(db).first()
-            if booking is None or (store and booking.desk != store):
-                raise LookupError("unknown here")
-            if not _transition(
-                db, order_no, "paid", "sold", at.replace(tzinfo=UTC), sale=sale_label
-            ):
-                raise LookupError(f"{booking.state}, not paid")
-            _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
-            _move(
-                db,
-                at.replace(tzinfo=UTC),
-                booking.sku,
-                booking.desk,
-                "sell",
-                -1,
-                BOOKED,
-                "",
-                order_no,
-                sale_label,
-            )
+            _sell(db, order_no, sale_label, at.replace(tzinfo=UTC), sale_label, store)
     except Exception as exc:  # never the journal's failure
         log.warning("sale %s names booking %s: %s", sale_label, order_no[:40], exc)
         return False

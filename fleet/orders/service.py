@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -26,14 +25,12 @@ from datetime import UTC, datetime, timedelta
 from random import Random
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import paho.mqtt.client as mqtt
 import peewee
-from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet.db import write_transaction
 from fleet.models import Booking, DropOrder, OrderCall, Terminal
 from fleet.orders import desk as orders
-from fleet.server import BrokerSettings
+from fleet.server import BrokerSettings, service_client
 from terminal.core import fleet_protocol as fp
 from terminal.core.errors import N_, PosError
 from terminal.core.online_orders import DeadlineRule, parse_order_number
@@ -252,18 +249,7 @@ class OrderService:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._worker: threading.Thread | None = None
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"{broker.client_id}-orders",
-            protocol=mqtt.MQTTv5,
-        )
-        client.tls_set(
-            ca_certs=str(broker.cafile),
-            certfile=str(broker.certfile),
-            keyfile=str(broker.keyfile),
-            tls_version=ssl.PROTOCOL_TLS_CLIENT,
-        )
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client = service_client(broker, f"{broker.client_id}-orders")
         client.on_connect = self._on_connect
         client.on_subscribe = lambda *_a: self._ready.set()
         client.on_message = lambda _c, _u, m: self._inbox.put((m.topic, bytes(m.payload)))

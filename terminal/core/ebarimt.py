@@ -123,9 +123,9 @@ def _major(amount: int, exponent: int) -> int | float:
 
 def _items(
     items: Sequence[Item], classes: Mapping[str, TaxClass], merchant: Merchant, exponent: int
-) -> list[dict]:
+) -> tuple[list[dict], int, int]:
     """Sub-receipts, one per tax type, with the sale's own tax figures shared over the
-    lines of each tax class."""
+    lines of each tax class; and the bundle's VAT and city tax (minor units)."""
     by_class: dict[str, list[Item]] = {}
     for item in items:
         by_class.setdefault(item.tax_class, []).append(item)
@@ -139,13 +139,12 @@ def _items(
         weights = [line.amount for line in lines]
         vats, cities = split_by_weight(vat, weights), split_by_weight(city, weights)
         kind = tax_type(tax_class)
-        sub = subs.setdefault(kind, {"taxType": kind, "items": [], "vat": 0, "city": 0})
+        sub = subs.setdefault(kind, {"items": [], "gross": 0, "vat": 0, "city": 0})
         for line, line_vat, line_city in zip(lines, vats, cities, strict=True):
             sub["items"].append(_item(line, line_vat, line_city, kind, merchant, exponent))
-            sub["vat"] += line_vat
-            sub["city"] += line_city
-            sub.setdefault("gross", 0)
-            sub["gross"] += line.amount
+        sub["gross"] += gross
+        sub["vat"] += vat
+        sub["city"] += city
     out = []
     for kind in TAX_TYPES:
         if kind not in subs:
@@ -161,7 +160,9 @@ def _items(
                 "items": sub["items"],
             }
         )
-    return out
+    vat = sum(sub["vat"] for sub in subs.values())
+    city = sum(sub["city"] for sub in subs.values())
+    return out, vat, city
 
 
 def _item(line: Item, vat: int, city: int, kind: str, merchant: Merchant, exponent: int) -> dict:
@@ -202,10 +203,8 @@ def receipt_request(
     corrects) what a customer keeps after a partial return."""
     if not items:
         raise ValueError("an e-barimt receipt needs at least one item")
-    receipts = _items(items, classes, merchant, exponent)
+    receipts, vat, city = _items(items, classes, merchant, exponent)
     total = sum(item.amount for item in items)
-    vat = sum(round(Decimal(str(r["totalVAT"])).scaleb(exponent)) for r in receipts)
-    city = sum(round(Decimal(str(r["totalCityTax"])).scaleb(exponent)) for r in receipts)
     body: dict = {
         "branchNo": merchant.branch_no,
         "totalAmount": _major(total, exponent),

@@ -37,7 +37,7 @@ def sealer():
     return Sealer(os.urandom(32))
 
 
-def book(db, sealer, at=NINE, desk="CS1", customer=DEWI, rng=None):
+def book(db, sealer, at=NINE, desk="CS1", customer=DEWI, rng=None, rules=RULES, **more):
     return orders.book(
         db,
         sealer,
@@ -45,10 +45,11 @@ def book(db, sealer, at=NINE, desk="CS1", customer=DEWI, rng=None):
         sku=SKU,
         price=150_000,
         customer=customer,
-        rules=RULES,
+        rules=rules,
         at=at,
         actor="cs.ani",
         rng=rng or Random(1),
+        **more,
     )
 
 
@@ -72,19 +73,7 @@ def test_a_drop_order_handed_over_booked_cancelled_and_taken_back(fleet_db, seal
     orders.hand_over(fleet_db, drop, SKU, NINE, "wh.budi")
     assert orders.stock(fleet_db, SKU, "WH") == (2, 0, 0)
     assert orders.stock(fleet_db, SKU, "CS1") == (1, 0, 0)
-    booking = orders.book(
-        fleet_db,
-        sealer,
-        desk="CS1",
-        sku=SKU,
-        price=150_000,
-        customer=DEWI,
-        rules=RULES,
-        at=NINE,
-        actor="cs.ani",
-        rng=Random(1),
-        drop_order=drop,
-    )
+    booking = book(fleet_db, sealer, drop_order=drop)
     assert orders.stock(fleet_db, SKU, "CS1") == (0, 1, 0)
     assert 1 <= booking.unique_code <= 999 and booking.due == 150_000 + booking.unique_code
     assert booking.deadline == datetime(2026, 11, 27, 10, 0)  # 17:00 in Jakarta, in UTC
@@ -275,32 +264,10 @@ def test_a_sale_that_names_a_booking_not_paid_or_elsewhere_leaves_the_stock_alon
 def test_a_released_bookings_amount_is_not_given_to_the_next_one(fleet_db, sealer):
     orders.receive(fleet_db, SKU, "CS1", 2, NINE, "wh")
     rules = DeskRules(DeadlineRule.parse("17:00"), JAKARTA, 1, 2)  # two codes only
-    first = orders.book(
-        fleet_db,
-        sealer,
-        desk="CS1",
-        sku=SKU,
-        price=150_000,
-        customer=DEWI,
-        rules=rules,
-        at=NINE,
-        actor="cs",
-        rng=Random(1),
-    )
+    first = book(fleet_db, sealer, rules=rules)
     late = datetime(2026, 11, 27, 17, 0, 1, tzinfo=JAKARTA)
     orders.release_expired(fleet_db, late)
-    second = orders.book(
-        fleet_db,
-        sealer,
-        desk="CS1",
-        sku=SKU,
-        price=150_000,
-        customer=DEWI,
-        rules=rules,
-        at=late,
-        actor="cs",
-        rng=Random(1),
-    )
+    second = book(fleet_db, sealer, at=late, rules=rules)
     assert second.due != first.due  # a late transfer for the first pays nobody else
 
 
