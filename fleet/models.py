@@ -845,6 +845,49 @@ class Booking(BaseModel):
         table_name = "booking"
 
 
+class Shipment(BaseModel):
+    """A sold booking on its way: the courier, its airway bill (AWB) once known, and the
+    address label's printing. A table of its own (one row per sold booking, made at the
+    sale's settlement): ``awb_state`` is ``waiting`` (asked of the courier's API, or no
+    contract: CS types it), ``made`` (the API gave it), ``typed`` (CS typed it, checked
+    against the courier's number format) or ``failed`` (the API refused: ``awb_error``
+    says why; CS may type it)."""
+
+    order_no = CharField(primary_key=True, max_length=24)
+    courier = CharField(max_length=20, default="")  # jne, jnt, sicepat, ...
+    service = CharField(max_length=20, default="")  # the courier's service (REG, EZ, ...)
+    awb = CharField(max_length=40, default="")
+    awb_state = CharField(max_length=12, default="waiting", index=True)
+    awb_error = TextField(default="")
+    awb_attempts = IntegerField(default=0)
+    awb_at = DateTimeField(null=True)
+    awb_by = CharField(max_length=100, default="")  # who typed it ("" : the courier's API)
+    label_printed_at = DateTimeField(null=True)  # the first print
+    label_prints = IntegerField(default=0)  # 2 and more: a reprint, marked on the label
+    created_at = DateTimeField()
+
+    class Meta:
+        table_name = "shipment"
+
+
+class BankAccount(BaseModel):
+    """A bank account whose statements finance uploads, and how they read: ``format``
+    one of :data:`fleet.orders.bank_formats.FORMATS` (``bca``, ``mandiri``, ``bri``,
+    ``mt940``, ``camt053``, ``csv``); for ``csv`` the column mapping saved with it
+    (``mapping``: a JSON object of :class:`fleet.orders.statements.ColumnMapping`)."""
+
+    name = CharField(primary_key=True, max_length=40)
+    bank = CharField(max_length=40, default="")
+    number = CharField(max_length=40, default="")
+    format = CharField(max_length=12)
+    mapping = TextField(default="")
+    updated_at = DateTimeField(null=True)
+    updated_by = CharField(max_length=100, default="")
+
+    class Meta:
+        table_name = "bank_account"
+
+
 # two open bookings are never due the same amount (the unique code's point): the
 # database keeps it, whatever two desks do at the same moment
 Booking.add_index(
@@ -930,6 +973,8 @@ MODELS = [
     BookingCounter,
     OrderCall,
     StatementLineRow,
+    Shipment,
+    BankAccount,
     ConfigProposal,
     EnrollmentToken,
 ]

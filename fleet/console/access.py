@@ -6,7 +6,8 @@
 | ``owner`` | all (or listed) stores: sales, reports, terminals, journals | proposals, where set |
 | ``manager`` (store manager) | their stores only: sales, reports, terminals | nothing (read) |
 | ``auditor`` | journals and their exports, reports | nothing (read) |
-| ``finance`` | online orders' payments: bank statements, open bookings | statements, matches |
+| ``finance`` | online payments: statements, open bookings; online reports | matches |
+| ``warehouse`` | drop orders, stock moves, shipping labels | hand over, take back |
 
 Everyone changes their own password and second factor (``self``); nothing else of a
 read-only role's is a change.
@@ -41,21 +42,39 @@ SEES = {
         "jobs",
         "accounts",
         "payments",
+        "warehouse",
+        "shipping",
+        "online",
         "self",
     },
-    "owner": {"sales", "reports", "terminals", "journal", "config", "self"},
-    "manager": {"sales", "reports", "terminals", "self"},
+    "owner": {"sales", "reports", "terminals", "journal", "config", "online", "self"},
+    "manager": {"sales", "reports", "terminals", "online", "self"},
     "auditor": {"reports", "journal", "self"},
     # online orders: the bank statements and the bookings they pay (customers' names)
-    "finance": {"payments", "self"},
+    "finance": {"payments", "online", "self"},
+    # online orders: drop orders handed over and taken back by scanning; the labels
+    # (customers' names and addresses) printed for the parcels
+    "warehouse": {"warehouse", "shipping", "self"},
 }
+# the parts that exist only where online orders are on ([orders] in fleet.toml)
+ORDER_PARTS = frozenset({"payments", "warehouse", "shipping", "online"})
 # "self": one's own password and second factor, the only change a read-only role makes
 CHANGES = {
-    "admin": {"config", "rollouts", "jobs", "accounts", "payments", "self"},
+    "admin": {
+        "config",
+        "rollouts",
+        "jobs",
+        "accounts",
+        "payments",
+        "warehouse",
+        "shipping",
+        "self",
+    },
     "owner": {"self"},  # + "propose", where the fleet lets owners propose
     "manager": {"self"},
     "auditor": {"self"},
     "finance": {"payments", "self"},
+    "warehouse": {"warehouse", "shipping", "self"},
 }
 
 

@@ -44,7 +44,7 @@ from fleet.db import write_transaction
 from fleet.models import ConsoleAccount, ConsoleAudit, ConsoleSession, ConsoleThrottle
 from terminal.core.lockout import FailureState, LockoutPolicy, after_failure
 
-ROLES = ("admin", "owner", "manager", "auditor", "finance")
+ROLES = ("admin", "owner", "manager", "auditor", "finance", "warehouse")
 MIN_PASSWORD = 12
 POLICY = LockoutPolicy(max_failures=5, first_lock_seconds=30, max_lock_seconds=3600)
 IDLE = timedelta(minutes=30)

@@ -15,6 +15,7 @@ LABELS = {
     "manager": N_("store manager"),
     "auditor": N_("auditor"),
     "finance": N_("finance"),
+    "warehouse": N_("warehouse"),
     "online order": N_("online order"),
     # a bank statement line's match (fleet.orders.matching)
     "amount": N_("by the exact amount"),

@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 
 from fleet.config import ConsoleSettings
 from fleet.console import accounts
-from fleet.console.access import Forbidden, NotFound, Viewer
+from fleet.console.access import ORDER_PARTS, Forbidden, NotFound, Viewer
 from fleet.console.labels import labeller
 from terminal.core.money import CURRENCIES, Currency
 from terminal.i18n import translator
@@ -105,6 +105,7 @@ class Context:
             csrf=self.session.csrf if self.session else "",
             path=self.request.url.path,
             payments_on=self.console.payments is not None,  # online orders on
+            order_parts=ORDER_PARTS,
             language=self.language,
             languages=LANGUAGES,
             **values,
