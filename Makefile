@@ -6,7 +6,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 CONFIG ?= config/pos.toml
 # A demo store over CONFIG (README "Demo stores"): STORE=mn (Mongolia) or STORE=cn (China)
-# runs with config/stores/$(STORE).toml; none: the Indonesian minimarket of CONFIG.
+# runs with config/stores/$(STORE).toml; none: the Indonesian minimarket of CONFIG;
+# STORE=online: the online shop of seed 001 (make run-online).
 STORE ?=
 STORE_ARGS := $(if $(STORE),--store config/stores/$(STORE).toml)
 # Debian packages the test suite needs: a virtual X server, Mesa software GL, xauth for
@@ -24,6 +25,7 @@ TEST_DEBS := $(RUN_DEBS) xdotool swtpm mosquitto postgresql chromium chromium-dr
 LOCKS := requirements/build.lock requirements/dev.lock
 
 .PHONY: run test lint i18n bench clean debs lock screenshots fleet-broker fleet-serve run-fleet \
+        run-online online-screenshots \
         fleet-console console-demo console-screenshots image-test provision-demo
 
 $(VENV)/.installed: pyproject.toml $(LOCKS)
@@ -33,9 +35,14 @@ $(VENV)/.installed: pyproject.toml $(LOCKS)
 	@touch $@
 
 ## Start the terminal in simulator mode (simulated hardware, local database, no broker);
-## STORE=mn or STORE=cn: the Mongolian or the Chinese demo store.
+## STORE=mn or STORE=cn: the Mongolian or the Chinese demo store; STORE=online: the
+## online shop (README "Online orders"), as make run-online.
+ifeq ($(STORE),online)
+run: run-online
+else
 run: $(VENV)/.installed
 	@scripts/run-simulator.sh $(PY) $(CONFIG) $(STORE_ARGS) $(RUN_DEBS)
+endif
 
 ## The fleet on one machine, in three terminal windows (README "The fleet"): the fleet CA
 ## and Mosquitto with mutual TLS; the ingest into var/fleet/fleet.db; a terminal T01
@@ -50,6 +57,17 @@ fleet-serve: $(VENV)/.installed
 
 run-fleet: $(VENV)/.installed
 	@scripts/run-fleet-terminal.sh $(PY) $(RUN_DEBS)
+
+## Seed 001's online shop on this machine (README "Online orders"): broker, fleet with
+## online orders, the courier's simulator, the console on :8090, and a CS desk's terminal.
+run-online: $(VENV)/.installed
+	@scripts/ensure-debs.sh mosquitto
+	@scripts/run-online-shop.sh $(PY) $(RUN_DEBS)
+
+## The README's pictures of a CS desk's online-orders mode (docs/screenshots/online/).
+online-screenshots: $(VENV)/.installed
+	@scripts/ensure-debs.sh $(RUN_DEBS)
+	ONLINE_SCREENSHOTS=1 $(PY) -m pytest -q tests/ui/test_online_orders_ui.py
 
 ## A terminal set up as a technician does (README "Setting up a terminal"), after
 ## fleet-broker and fleet-serve: the demo shop pushed, a card for T09, its first boot, the app.

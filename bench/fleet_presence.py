@@ -44,10 +44,10 @@ from tests.mosquitto import start_broker
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 TERMINALS = 20 if QUICK else 1000
 INTERVAL = 10.0  # seconds between two sales of one terminal
-DURATION = 4.0 if QUICK else 40.0  # seconds of selling
+DURATION = 3.0 if QUICK else 40.0  # seconds of selling
 POLL = 0.2  # the agent's look at the journal
 PROCESSES = 2 if QUICK else 5  # the terminals' processes
-CONNECT_SECONDS = 6 if QUICK else 120  # for every terminal to connect before selling
+CONNECT_SECONDS = 3 if QUICK else 120  # for every terminal to connect before selling
 
 
 def percentile(values: list[float], p: float) -> float:

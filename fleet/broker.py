@@ -176,5 +176,7 @@ def issue_terminal(ca_dir: Path, terminal_id: str, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "client.crt").write_bytes(pki.certificate_pem(issued.certificate))
     pki.write_private(out / "client.key", pki.key_pem(issued.key))
-    (out / "ca.crt").write_bytes(pki.certificate_pem(ca.certificate))
+    # the trust file as the broker's: the issuing CA and the root above it (with the
+    # issuing CA alone, TLS cannot build the broker's chain to a root)
+    (out / "ca.crt").write_bytes((ca_dir / "ca.crt").read_bytes())
     return [out / "ca.crt", out / "client.crt", out / "client.key"]

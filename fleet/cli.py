@@ -54,6 +54,7 @@ from fleet import (
     demo_commands,
     job_commands,
     metrics,
+    orders_commands,
     reports,
     secret_commands,
 )
@@ -70,6 +71,7 @@ from fleet.orders.service import OrderDesk, OrderService
 from fleet.passphrases import passphrase
 from fleet.registry import get_terminal, list_terminals, register_terminal
 from fleet.server import BrokerSettings, IngestServer
+from fleet.shipping.awb import from_settings as awb_worker
 from terminal.core import signed_config
 from terminal.core.online_orders import DeadlineRule
 
@@ -127,13 +129,15 @@ def cmd_serve(config: FleetConfig, args, console: Console) -> int:
     online = None
     if config.orders.enabled:  # CS desks' online orders (seed 001), beside the ingest
         o = config.orders
+        sealer = orders_sealer(Path(config.signing.dir))
         online = OrderService(
             OrderDesk(
                 db,
-                orders_sealer(Path(config.signing.dir)),
+                sealer,
                 deadline=DeadlineRule.parse(o.deadline),
                 warehouses=tuple(o.warehouses),
                 codes=(o.code_low, o.code_high),
+                awb=awb_worker(o, db, sealer),  # None: no courier API, CS types them
             ),
             server.broker,
             release_seconds=o.release_seconds,
@@ -580,6 +584,7 @@ def _signing_parsers(commands, common) -> None:
     job_commands.add_parsers(commands, common)
     secret_commands.add_parsers(commands, common)
     demo_commands.add_parsers(commands, common)
+    orders_commands.add_parsers(commands, common)
     console_commands.add_parsers(commands, common)
 
 
@@ -608,6 +613,8 @@ def main(argv: list[str] | None = None) -> int:
             return secret_commands.run(config, args, console)
         if args.command == "demo":
             return demo_commands.run(config, args, console)
+        if args.command == "orders":
+            return orders_commands.run(config, args, console)
         if args.command in ("console", "account"):
             return console_commands.run(config, args, console)
         return COMMANDS[args.command](config, args, console)

@@ -6,6 +6,7 @@ named (``broker.port: Expected int, got str``), never ignored.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -99,9 +100,27 @@ class OrdersSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     code_high: Annotated[int, msgspec.Meta(ge=0, le=9999)] = 999
     release_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30  # deadline checks
     timezone: str = "Asia/Jakarta"  # the banks' statements' dates are this zone's
+    # airway bills (fleet.shipping): "none" (no contract: CS types each number from the
+    # courier's slip), "biteship" (its order API), "simulator" (fleet.shipping.simulator)
+    courier_api: Annotated[str, msgspec.Meta(pattern="^(none|biteship|simulator)$")] = "none"
+    courier_url: str = "https://api.biteship.com"
+    courier_key_env: str = "BITESHIP_API_KEY"  # the environment variable with the API key
+    courier_timeout: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    # the shop as the sender (the courier picks up here; printed on the labels)
+    origin_name: str = ""
+    origin_phone: str = ""
+    origin_address: str = ""
+    origin_postal_code: str = ""
 
     def __post_init__(self) -> None:
         DeadlineRule.parse(self.deadline)  # ValueError: said with the key by load_config
+        if self.courier_api == "biteship" and not self.courier_url.startswith("https://"):
+            raise ValueError("courier_url: https:// (the API key goes with every call)")
+        if self.courier_api != "none":
+            if not (self.origin_name and self.origin_phone and self.origin_address):
+                raise ValueError("origin_name: the sender's name, phone and address")
+            if not re.fullmatch(r"\d{5}", self.origin_postal_code):
+                raise ValueError("origin_postal_code: five digits")
         if self.code_high and not 0 < self.code_low <= self.code_high:
             raise ValueError("code_low: from 1 up to code_high")
         if not self.warehouses:

@@ -846,12 +846,14 @@ class Booking(BaseModel):
 
 
 class Shipment(BaseModel):
-    """A sold booking on its way: the courier, its airway bill (AWB) once known, and the
-    address label's printing. A table of its own (one row per sold booking, made at the
-    sale's settlement): ``awb_state`` is ``waiting`` (asked of the courier's API, or no
-    contract: CS types it), ``made`` (the API gave it), ``typed`` (CS typed it, checked
-    against the courier's number format) or ``failed`` (the API refused: ``awb_error``
-    says why; CS may type it)."""
+    """A booking's parcel: the courier the customer chose, its airway bill (AWB) once
+    known, and the address label's printing. A table of its own, one row per booking,
+    made in the booking's transaction (or at its sale, for a booking older than this
+    table). ``awb_state``: ``waiting`` (for the sale, then for the courier's API; with no
+    contract, for CS to type it), ``asking`` (claimed by the AWB worker: never asked
+    twice; left so by a worker that died mid-call, for CS to look at), ``made`` (the API
+    gave it), ``typed`` (CS typed it, checked against the courier's number format) or
+    ``failed`` (the API refused: ``awb_error`` says why; CS may type it)."""
 
     order_no = CharField(primary_key=True, max_length=24)
     courier = CharField(max_length=20, default="")  # jne, jnt, sicepat, ...

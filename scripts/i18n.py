@@ -33,6 +33,7 @@ def extract() -> Catalog:
     sources += sorted((ROOT / "fleet" / "console").rglob("*.py"))  # the console's own words
     # the online orders' refusals: the fleet says them, a CS terminal shows them
     sources += sorted((ROOT / "fleet" / "orders").rglob("*.py"))
+    sources += sorted((ROOT / "fleet" / "shipping").rglob("*.py"))  # and the airway bills'
     for path in sources:
         rel = path.relative_to(ROOT)
         for lineno, message, _comments, _context in extract_from_file(

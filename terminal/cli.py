@@ -156,7 +156,12 @@ def cmd_demo(settings: Settings) -> int:
     terminal = _start(settings, headless=True)
     from terminal.ui.demo import run_demo  # noqa: PLC0415 - Kivy only after configure_kivy
 
-    shots = run_demo(terminal.pos, settings, settings.data_dir / "screenshots")
+    if settings.online_orders.enabled:  # a CS desk (make run-online): the online tour
+        from terminal.ui.online_demo import run_online_demo  # noqa: PLC0415
+
+        shots = run_online_demo(terminal.pos, settings, settings.data_dir / "screenshots")
+    else:
+        shots = run_demo(terminal.pos, settings, settings.data_dir / "screenshots")
     for path in shots:
         print(path)
     return 0

@@ -71,6 +71,7 @@ DEFAULT_KEYS = {
     "customer": ["f2"],
     "no_receipt": ["insert"],
     "restock": ["home"],
+    "online_orders": ["f4"],
 }
 
 

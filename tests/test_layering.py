@@ -56,6 +56,9 @@ EXEMPT = {
     # Z code, so the demo's journals are real ones; only the demo command imports it (late),
     # so `pos-fleet serve` and the console never load the terminal's code
     "fleet/demo.py",
+    # `pos-fleet orders seed` stocks the online shop's demo with the terminal's demo
+    # catalogue; only that command imports it (late)
+    "fleet/orders/demo.py",
     # the terminal's side of provisioning runs on the terminal (its first boot, a reset):
     # it opens the terminal's key store and prints the status ticket on its printer
     # through the terminal's own services

@@ -27,6 +27,7 @@ ACTIONS = {
     "back / cancel": "back",
     "line up / down": "line_up+line_down",
     "resume printing": "resume_printing",
+    "online orders": "online_orders",
 }
 KEYS = {
     "keypad +": ["numpadadd"],

@@ -21,16 +21,21 @@ from fleet.console.pages import (
     jobs,
     journal,
     metrics,
+    online_reports,
     payments,
     reports,
     sales,
+    shipping,
     terminals,
+    warehouse,
 )
 from fleet.console.web import Console, utcnow
 from fleet.orders.keys import orders_sealer
 
 STATIC = Path(__file__).parent / "static"
 PAGES = (auth, sales, reports, terminals, config, jobs, journal, payments, accounts, metrics)
+PAGES += (warehouse, online_reports)  # online orders: 404 where they are off
+PAGES += (shipping,)  # online orders' shipping: 404 where they are off
 
 
 def create_app(

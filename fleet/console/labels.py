@@ -89,6 +89,23 @@ LABELS = {
     "config refused": N_("configuration refused"),
     "job failed": N_("job failed"),
     "job refused": N_("job refused"),
+    # online orders: a drop order's and a booking's state, a stock move, a stock state
+    "requested": N_("requested"),
+    "handed": N_("handed over"),
+    "returned": N_("returned"),
+    "cancelled": N_("cancelled"),
+    "released": N_("released"),
+    "open": N_("open"),
+    "paid": N_("paid"),
+    "sold": N_("sold"),
+    "receive": N_("received"),
+    "hand_over": N_("handed over"),
+    "take_back": N_("taken back"),
+    "book": N_("booked"),
+    "sell": N_("sold"),
+    "available": N_("available"),
+    "booked": N_("booked"),
+    "unavailable": N_("unavailable"),
 }
 
 

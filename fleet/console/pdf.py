@@ -10,6 +10,7 @@ from fpdf import FPDF
 
 from fleet.console.period_report import Report
 from fleet.console.web import money
+from fleet.orders.report import FIGURES, SHOPLESS, OnlineReport
 from terminal.core.errors import N_
 
 FONT = Path(__file__).resolve().parents[2] / "hal" / "printer" / "fonts" / "DejaVuSansMono.ttf"
@@ -103,4 +104,41 @@ def report_pdf(report: Report, store: str, _: Callable[[str], str]) -> bytes:
             pdf.ln()
         if not rows:
             pdf.cell(0, 5, "—", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def online_report_pdf(report: OnlineReport, store: str, _: Callable[[str], str]) -> bytes:
+    """The online orders' report (:class:`fleet.orders.report.OnlineReport`): a figure a
+    line, a column per shop and the overall one, then the check against the Z reports."""
+    columns = report.columns
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.add_font("Mono", "", str(FONT))
+    pdf.add_font("Mono", "B", str(BOLD))
+    pdf.set_auto_page_break(True, 12)
+    pdf.add_page()
+    pdf.set_font("Mono", "B", 13)
+    what = _(N_("End of month")) if report.kind == "month" else _(N_("End of day"))
+    title = f"{_(N_('Online orders'))}: {what} {report.label}" + (f" · {store}" if store else "")
+    pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    first = 78
+    width = (pdf.w - pdf.l_margin - pdf.r_margin - first) / len(columns)
+    pdf.set_font("Mono", "B", 8)
+    pdf.cell(first, 5, "", border="B")
+    for shop in columns:
+        pdf.cell(width, 5, (shop.store or _(N_("All")))[:24], border="B", align="R")
+    pdf.ln()
+    pdf.set_font("Mono", "", 8)
+    for key, heading, is_money in FIGURES:
+        pdf.cell(first, 5, _(heading)[:44])
+        for shop in columns:
+            value = getattr(shop, key)
+            text = money(value, shop.currency) if is_money else str(value)
+            pdf.cell(width, 5, "—" if key in SHOPLESS and shop.store else text, align="R")
+        pdf.ln()
+    pdf.set_font("Mono", "B", 8)
+    pdf.cell(first, 5, _(N_("Agrees with the Z reports")), border="T")
+    for shop in columns:
+        agrees = {None: N_("no Z report yet"), True: N_("yes"), False: N_("no")}[shop.agrees]
+        pdf.cell(width, 5, _(agrees), border="T", align="R")
+    pdf.ln()
     return bytes(pdf.output())

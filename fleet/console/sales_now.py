@@ -247,18 +247,20 @@ def _last_week(db, local, currency_of, totals) -> None:
             c.last_week_so_far += int(paid)
 
 
-_names_cache: dict[str, tuple[int, dict[str, str]]] = {}
+_catalogue_cache: dict[str, tuple[int, tuple[dict[str, str], dict[str, str]]]] = {}
 
 
-def product_names(db: peewee.Database) -> dict[str, str]:
-    """SKU -> name from the newest signed document of each scope (the journal keeps no
-    product names). Made again only when a new document is signed."""
+def _catalogue(db: peewee.Database) -> tuple[dict[str, str], dict[str, str]]:
+    """(SKU -> name, barcode -> SKU) from the newest signed document of each scope (as
+    the terminals' catalogues have them; the journal keeps no product names). Made
+    again only when a new document is signed."""
     newest = ConfigDocument.select(fn.MAX(ConfigDocument.id)).bind(db).scalar() or 0
     key = str(db.database)
-    held = _names_cache.get(key)
+    held = _catalogue_cache.get(key)
     if held is not None and held[0] == newest:
         return held[1]
     names: dict[str, str] = {}
+    codes: dict[str, str] = {}
     latest = (
         ConfigDocument.select(ConfigDocument.scope, fn.MAX(ConfigDocument.version))
         .group_by(ConfigDocument.scope)
@@ -274,8 +276,21 @@ def product_names(db: peewee.Database) -> dict[str, str]:
         )
         try:
             for product in document_of(document).get("products", []):
-                names.setdefault(str(product["sku"]), str(product.get("name", "")))
-        except (ValueError, KeyError, TypeError):
+                sku = str(product["sku"])
+                names.setdefault(sku, str(product.get("name", "")))
+                for code in product.get("barcodes", []):
+                    codes.setdefault(str(code), sku)
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue
-    _names_cache[key] = (newest, names)
-    return names
+    _catalogue_cache[key] = (newest, (names, codes))
+    return names, codes
+
+
+def product_names(db: peewee.Database) -> dict[str, str]:
+    """SKU -> name, from the signed catalogues (see :func:`_catalogue`)."""
+    return _catalogue(db)[0]
+
+
+def product_codes(db: peewee.Database) -> dict[str, str]:
+    """Barcode -> SKU, from the signed catalogues (see :func:`_catalogue`)."""
+    return _catalogue(db)[1]

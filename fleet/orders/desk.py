@@ -17,7 +17,8 @@ behind it, so the units of a product at a location are always the sum of its mov
   number is refused.
 - **Paid**: a statement line confirmed for it (:func:`confirm_payment`); the line's key is
   unique, so one line never pays two bookings. **Sold**: the terminal's sale took the
-  unit out of stock.
+  unit out of stock, and its shipment (made with the booking, with the customer's
+  courier) is due for its airway bill (:mod:`fleet.shipping`).
 
 Times are UTC without a zone, as the fleet writes them.
 """
@@ -42,6 +43,8 @@ from fleet.models import (
     StatementLineRow,
     StockMove,
 )
+from fleet.shipping.shipments import open_shipment
+from terminal.core.couriers import check_courier
 from terminal.core.errors import N_
 from terminal.core.online_orders import (
     DeadlineRule,
@@ -170,6 +173,18 @@ def take_back(db: peewee.Database, drop_id: int, scanned_sku: str, at: datetime,
             ("handed", "cancelled"),
             N_("Drop order {id} has nothing to take back"),
         )
+        holding = (
+            Booking.select(Booking.order_no)
+            .where((Booking.drop_order == drop_id) & (Booking.state.in_(("open", "paid", "sold"))))
+            .bind(db)
+            .first()
+        )
+        if holding is not None:  # the item carries a customer's slip: it stays at the desk
+            raise OrderError(
+                N_("Drop order {id}'s item is booked ({order}): it stays at the desk"),
+                id=drop_id,
+                order=holding.order_no,
+            )
         _carry(db, drop, drop.desk, drop.warehouse, "take_back", at, actor)
         DropOrder.update(state="returned", returned_at=_naive(at)).where(
             DropOrder.id == drop_id
@@ -218,11 +233,15 @@ def book(
     rng: Random,
     drop_order: int | None = None,
     series: str = "",
+    courier: str = "",
+    service: str = "",
 ) -> Booking:
     """One unit of ``sku`` at ``desk`` booked for ``customer``; OrderError when none is
     available (another desk took the last one). ``series``: whose numbers the booking
-    takes (a terminal's id; default: the desk's own)."""
+    takes (a terminal's id; default: the desk's own). ``courier`` (and its ``service``):
+    the customer's choice, kept on the booking's shipment ("": decided later)."""
     series = series or desk
+    courier = check_courier(courier)
     with write_transaction(db):
         if not _shift(db, sku, desk, 1, AVAILABLE, BOOKED):
             raise OrderError(N_("{sku}: no unit left to book at {desk}"), sku=sku, desk=desk)
@@ -283,6 +302,7 @@ def book(
         else:
             raise OrderError(N_("Every unique code for this amount is in use: raise the range"))
         _move(db, at, sku, desk, "book", 1, AVAILABLE, BOOKED, number, actor)
+        open_shipment(db, number, courier, service.strip().lower()[:20], at)
         return Booking.select().where(Booking.order_no == number).bind(db).get()
 
 
@@ -295,7 +315,8 @@ def customer_of(sealer: Sealer, booking: Booking) -> Customer:
 
 def find(db: peewee.Database, scanned: str, now: datetime) -> Booking:
     """A booking by its slip's number; refused when the number is not one, unknown, or
-    the booking is over (released at its deadline, cancelled, sold)."""
+    the booking ended without a sale (released at its deadline, cancelled). A sold one
+    is found: CS tells the customer its airway bill."""
     parse_order_number(scanned)
     booking = Booking.select().where(Booking.order_no == scanned.strip().upper()).bind(db).first()
     if booking is None:
@@ -305,7 +326,6 @@ def find(db: peewee.Database, scanned: str, now: datetime) -> Booking:
     over = {
         "released": N_("Booking {order} was released at its payment deadline"),
         "cancelled": N_("Booking {order} was cancelled"),
-        "sold": N_("Booking {order} is sold already"),
     }
     if booking.state in over:
         raise OrderError(over[booking.state], order=booking.order_no)
@@ -424,6 +444,21 @@ def paid_bookings(db: peewee.Database, desk: str) -> list[Booking]:
     )
 
 
+def released_bookings(db: peewee.Database, desk: str, now: datetime) -> list[Booking]:
+    """The desk's bookings released at their deadline in the last days (newest first):
+    what CS tells the customers whose transfer did not come in time."""
+    since = _naive(now) - timedelta(days=RECENT_DAYS)
+    return list(
+        Booking.select()
+        .where(
+            (Booking.desk == desk) & (Booking.state == "released") & (Booking.closed_at >= since)
+        )
+        .order_by(Booking.closed_at.desc())
+        .limit(50)
+        .bind(db)
+    )
+
+
 def sold(db: peewee.Database, order_no: str, sale_label: str, at: datetime, actor: str) -> None:
     """The terminal's sale of a paid booking: the unit leaves the stock."""
     with write_transaction(db):
@@ -442,6 +477,9 @@ def _sell(db, order_no: str, sale_label: str, at: datetime, actor: str, store: s
         raise LookupError(f"{booking.state}, not paid")
     _shift(db, booking.sku, booking.desk, 1, BOOKED, "")
     _move(db, at, booking.sku, booking.desk, "sell", -1, BOOKED, "", order_no, actor)
+    # sold: its shipment is due for an airway bill (a booking made before shipments
+    # were kept gets one now, its courier for CS to choose)
+    open_shipment(db, order_no, "", "", at)
 
 
 def settle_sold(

@@ -28,10 +28,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import peewee
 
 from fleet.db import write_transaction
-from fleet.models import Booking, DropOrder, OrderCall, Terminal
+from fleet.models import Booking, DropOrder, OrderCall, Shipment, Terminal
 from fleet.orders import desk as orders
 from fleet.server import BrokerSettings, service_client
+from fleet.shipping import shipments
+from fleet.shipping.awb import AwbWorker, Round
 from terminal.core import fleet_protocol as fp
+from terminal.core.couriers import postal_code
 from terminal.core.errors import N_, PosError
 from terminal.core.online_orders import DeadlineRule, parse_order_number
 from terminal.core.sealing import Sealer
@@ -40,7 +43,7 @@ log = logging.getLogger(__name__)
 
 TOPIC = "pos/v1/+/up/orders/+"
 SHARE = "orders"
-CHANGING = ("drop", "book", "cancel")  # done once per call id
+CHANGING = ("drop", "book", "cancel", "awb")  # done once per call id
 Clock = Callable[[], datetime]
 
 
@@ -59,11 +62,15 @@ class OrderDesk:
         codes: tuple[int, int] = (1, 999),
         clock: Clock = _utcnow,
         rng: Random | None = None,
+        awb: AwbWorker | None = None,
     ) -> None:
         self.db, self.sealer = db, sealer
         self.deadline, self.warehouses, self.codes = deadline, warehouses, codes
         self.clock = clock
         self.rng = rng or Random()
+        # the courier's API asked for airway bills (None: CS types them): with one, a
+        # booking's address must carry the customer's postal code
+        self.awb = awb
 
     def handle(
         self, terminal_id: str, request: fp.OrderRequest, call_id: str = ""
@@ -122,6 +129,11 @@ class OrderDesk:
         ).execute(self.db)
         return orders.release_expired(self.db, now)
 
+    def ship(self) -> Round | None:
+        """Sold bookings' airway bills asked of the courier (the service's loop); None
+        when no courier API is configured."""
+        return self.awb.run() if self.awb is not None else None
+
     # -- the operations -------------------------------------------------------------------
     def _stock(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
         levels = []
@@ -155,6 +167,8 @@ class OrderDesk:
                 raise PosError(
                     N_("Drop order {id} did not bring this item here"), id=request.drop_order
                 )
+        if self.awb is not None and request.courier and not postal_code(request.address):
+            raise PosError(N_("The address needs the customer's postal code (5 digits)"))
         rules = orders.DeskRules(self.deadline, _zone(terminal), *self.codes)
         customer = orders.Customer(request.name.strip(), request.phone.strip(), request.address)
         booking = orders.book(
@@ -170,6 +184,8 @@ class OrderDesk:
             rng=self.rng,
             drop_order=request.drop_order,
             series=terminal.id,
+            courier=request.courier,
+            service=request.service,
         )
         return fp.OrderReply(ok=True, booking=self._info(booking))
 
@@ -187,6 +203,25 @@ class OrderDesk:
         paid = orders.paid_bookings(self.db, terminal.store)
         return fp.OrderReply(ok=True, bookings=[self._info(b) for b in paid])
 
+    def _released(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        released = orders.released_bookings(self.db, terminal.store, self.clock())
+        return fp.OrderReply(ok=True, bookings=[self._info(b) for b in released])
+
+    def _awb(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        """CS typed the airway bill from the courier's slip (a sold booking's)."""
+        self._own(terminal, request.order)
+        order = request.order.strip().upper()
+        booking = Booking.select().where(Booking.order_no == order).bind(self.db).get()
+        if booking.state != "sold":
+            raise PosError(N_("Booking {order} is not sold yet"), order=order)
+        shipments.type_awb(self.db, order, request.courier, request.awb, self.clock(), terminal.id)
+        return fp.OrderReply(ok=True, booking=self._info(booking))
+
+    def _shipping(self, terminal: Terminal, request: fp.OrderRequest) -> fp.OrderReply:
+        """The desk's sold bookings still without an airway bill."""
+        rows = shipments.waiting(self.db, terminal.store)
+        return fp.OrderReply(ok=True, bookings=[self._info(r.booking, shipment=r) for r in rows])
+
     # -- helpers --------------------------------------------------------------------------
     def _own(self, terminal: Terminal, order: str) -> None:
         """Another desk's booking is answered as an unknown number: nothing of its state
@@ -201,8 +236,14 @@ class OrderDesk:
         if booking is None or booking.desk != terminal.store:
             raise PosError(N_("{code} is not a booking number"), code=order.strip()[:40])
 
-    def _info(self, booking: Booking, state: str = "") -> fp.BookingInfo:
+    def _info(
+        self, booking: Booking, state: str = "", shipment: Shipment | None = None
+    ) -> fp.BookingInfo:
         customer = orders.customer_of(self.sealer, booking)
+        if shipment is None:
+            shipment = (
+                Shipment.select().where(Shipment.order_no == booking.order_no).bind(self.db).first()
+            ) or Shipment(awb_state="")
         return fp.BookingInfo(
             order=booking.order_no,
             sku=booking.sku,
@@ -214,6 +255,11 @@ class OrderDesk:
             name=customer.name,
             phone=customer.phone,
             address=customer.address,
+            courier=shipment.courier or "",
+            service=shipment.service or "",
+            awb=shipment.awb or "",
+            awb_state=shipment.awb_state or "",
+            awb_error=(shipment.awb_error or "")[:200],
         )
 
 
@@ -249,6 +295,7 @@ class OrderService:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._worker: threading.Thread | None = None
+        self._shipper: threading.Thread | None = None
         client = service_client(broker, f"{broker.client_id}-orders")
         client.on_connect = self._on_connect
         client.on_subscribe = lambda *_a: self._ready.set()
@@ -301,9 +348,23 @@ class OrderService:
         self.client.publish(fp.topic(terminal_id, "down/orders", call_id), fp.encode(reply), qos=1)
         self.answered += 1
 
+    def _ship(self) -> None:
+        """The airway bills, on a thread of their own: a courier that does not answer
+        (each call waits up to its timeout) never keeps a desk's call waiting."""
+        while not self._stop.wait(self.release_seconds):
+            try:
+                shipped = self.desk.ship()
+                if shipped is not None and (shipped.made or shipped.failed or shipped.unsure):
+                    log.info("online orders: airway bills: %s", shipped)
+            except Exception:  # the sale stands; the shipment waits for the next round
+                log.exception("online orders: asking for airway bills failed")
+
     def start(self, timeout: float = 10.0) -> bool:
         self._worker = threading.Thread(target=self._work, name="orders", daemon=True)
         self._worker.start()
+        if self.release_seconds and self.desk.awb is not None:
+            self._shipper = threading.Thread(target=self._ship, name="orders-awb", daemon=True)
+            self._shipper.start()
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
         self.client.loop_start()
         return self._ready.wait(timeout)
@@ -314,3 +375,5 @@ class OrderService:
         self.client.loop_stop()
         if self._worker is not None:
             self._worker.join(5)
+        if self._shipper is not None:
+            self._shipper.join(5)

@@ -14,13 +14,19 @@ from the same payer) are told apart by their order within that day.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+
+from terminal.core.money import CURRENCIES
 
 MAX_LINES = 200_000
 
@@ -43,9 +49,10 @@ class RowError:
     line_no: int
     column: str
     message: str
+    unit: str = "line"  # what ``line_no`` counts: a text file's line, a sheet's row
 
     def __str__(self) -> str:
-        return f"line {self.line_no}, {self.column}: {self.message}"
+        return f"{self.unit} {self.line_no}, {self.column}: {self.message}"
 
 
 class StatementError(ValueError):
@@ -84,18 +91,40 @@ def _normal(text: str) -> str:
     return " ".join(text.upper().split())
 
 
-def _amount(text: str, m: ColumnMapping) -> int:
+def parse_amount(text: str, decimal_sep: str, thousands_sep: str, exponent: int) -> int:
+    """``"150,123.00"`` -> ``150123`` (minor units, ``exponent`` decimals); a fraction
+    of the minor unit, or anything not a number, raises InvalidOperation."""
     cleaned = text.strip().replace(" ", "")
-    if m.thousands_sep:
-        cleaned = cleaned.replace(m.thousands_sep, "")
-    cleaned = cleaned.replace(m.decimal_sep, ".")
+    if thousands_sep:
+        cleaned = cleaned.replace(thousands_sep, "")
+    cleaned = cleaned.replace(decimal_sep, ".")
     value = Decimal(cleaned)
     if not value.is_finite():
         raise InvalidOperation
-    scaled = value.scaleb(m.exponent)
+    scaled = value.scaleb(exponent)
     if scaled != scaled.to_integral_value():
         raise InvalidOperation
     return int(scaled)
+
+
+def minor_units(value: Decimal, currency: str) -> int:
+    """An amount in the currency's minor units (IDR: whole rupiah, 0 decimals); a
+    fraction of the minor unit raises InvalidOperation."""
+    scaled = abs(value).scaleb(exponent(currency))
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        raise InvalidOperation
+    return int(scaled) * (-1 if value < 0 else 1)
+
+
+def exponent(currency: str) -> int:
+    """The currency's decimals in minor units: the terminals' own table first (it
+    counts IDR in whole rupiah), ISO 4217 (through babel) for the others."""
+    known = CURRENCIES.get(currency)
+    return known.exponent if known else get_currency_precision(currency)
+
+
+def _amount(text: str, m: ColumnMapping) -> int:
+    return parse_amount(text, m.decimal_sep, m.thousands_sep, m.exponent)
 
 
 def _signed(cells: dict[str, str], m: ColumnMapping) -> int:
@@ -116,28 +145,50 @@ def _signed(cells: dict[str, str], m: ColumnMapping) -> int:
     return -_amount(debit, m) if debit else 0
 
 
+def csv_rows(text: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
+    """Each CSV row with the line it starts on (a quoted field may span lines)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows, end = [], 0
+    for row in reader:
+        rows.append((end + 1, row))
+        end = reader.line_num
+        if len(rows) > MAX_LINES:
+            raise StatementError([RowError(MAX_LINES, "-", f"more than {MAX_LINES} lines")])
+    return rows
+
+
+def decode(data: bytes | str) -> str:
+    """A text export's bytes as text: UTF-8 (with or without its mark), else the
+    Windows code page the banks' older exports use."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
 def read_csv(data: bytes | str, mapping: ColumnMapping) -> list[StatementLine]:
     """Every line of a CSV statement; StatementError naming each broken row."""
     text = data.decode("utf-8-sig", "replace") if isinstance(data, bytes) else data
-    reader = csv.reader(io.StringIO(text), delimiter=mapping.delimiter)
-    rows, starts, end = [], [], 0
-    for row in reader:  # each row's first line (a quoted field may span lines)
-        rows.append(row)
-        starts.append(end + 1)
-        end = reader.line_num
-    if len(rows) > MAX_LINES:
-        raise StatementError([RowError(MAX_LINES, "-", f"more than {MAX_LINES} lines")])
+    return read_rows(csv_rows(text, mapping.delimiter), mapping)
+
+
+def read_rows(
+    rows: list[tuple[int, list[str]]], mapping: ColumnMapping, unit: str = "line"
+) -> list[StatementLine]:
+    """The statement's lines from its rows (each with its line, or its sheet row:
+    ``unit``), read by ``mapping``; StatementError naming each broken row."""
     if len(rows) < mapping.header_row:
-        raise StatementError([RowError(1, "-", "no header line")])
-    header = [h.strip() for h in rows[mapping.header_row - 1]]
+        raise StatementError([RowError(1, "-", "no header line", unit)])
+    header = [h.strip() for h in rows[mapping.header_row - 1][1]]
     wanted = [mapping.date, mapping.description, mapping.amount, mapping.credit, mapping.debit]
     missing = [c for c in wanted if c and c not in header]
     if missing:
-        return _fail(mapping.header_row, missing, header)
+        return _fail(rows[mapping.header_row - 1][0], missing, header, unit)
     errors: list[RowError] = []
     lines: list[StatementLine] = []
-    for index in range(mapping.header_row, len(rows)):
-        row, offset = rows[index], starts[index]
+    for offset, row in rows[mapping.header_row :]:
         if not any(cell.strip() for cell in row):
             continue  # a blank line (banks end with a summary block after one)
         cells = dict(zip(header, row, strict=False))
@@ -146,7 +197,7 @@ def read_csv(data: bytes | str, mapping: ColumnMapping) -> list[StatementLine]:
             continue
         if len(row) < len(header):
             errors.append(
-                RowError(offset, "-", f"{len(row)} columns, the header has {len(header)}")
+                RowError(offset, "-", f"{len(row)} columns, the header has {len(header)}", unit)
             )
             continue
         try:
@@ -154,7 +205,10 @@ def read_csv(data: bytes | str, mapping: ColumnMapping) -> list[StatementLine]:
         except ValueError:
             errors.append(
                 RowError(
-                    offset, mapping.date, f"{raw_date!r} is not a date ({mapping.date_format})"
+                    offset,
+                    mapping.date,
+                    f"{raw_date!r} is not a date ({mapping.date_format})",
+                    unit,
                 )
             )
             continue
@@ -163,7 +217,7 @@ def read_csv(data: bytes | str, mapping: ColumnMapping) -> list[StatementLine]:
         except (InvalidOperation, ValueError, KeyError):
             column = mapping.amount or f"{mapping.credit}/{mapping.debit}"
             shown = cells.get(mapping.amount or mapping.credit, "")
-            errors.append(RowError(offset, column, f"{shown!r} is not an amount"))
+            errors.append(RowError(offset, column, f"{shown!r} is not an amount", unit))
             continue
         lines.append(StatementLine(offset, booked, amount, cells[mapping.description].strip()))
     if errors:
@@ -171,10 +225,12 @@ def read_csv(data: bytes | str, mapping: ColumnMapping) -> list[StatementLine]:
     return with_keys(lines)
 
 
-def _fail(line_no: int, missing: list[str], header: list[str]) -> list[StatementLine]:
+def _fail(
+    line_no: int, missing: list[str], header: list[str], unit: str = "line"
+) -> list[StatementLine]:
     raise StatementError(
         [
-            RowError(line_no, c, f"no such column; the columns are {', '.join(header)}")
+            RowError(line_no, c, f"no such column; the columns are {', '.join(header)}", unit)
             for c in missing
         ]
     )
@@ -212,8 +268,30 @@ _WORDS = (
 BANK_WORDS = frozenset(_WORDS.split())
 
 
-# the layouts an upload can name until an account has its own mapping saved: how the
-# Indonesian banks' CSV exports commonly read (a date, a description, one amount column
+def mapping_to_json(mapping: ColumnMapping) -> str:
+    """The mapping as saved with its bank account (``BankAccount.mapping``)."""
+    return json.dumps(dataclasses.asdict(mapping), sort_keys=True)
+
+
+def mapping_from_json(text: str) -> ColumnMapping:
+    """A saved mapping back; ValueError if it is not one (names the field)."""
+    try:
+        saved = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the saved column mapping is not JSON: {exc}") from None
+    if not isinstance(saved, dict):
+        raise ValueError("the saved column mapping is not an object")
+    known = {f.name: f for f in dataclasses.fields(ColumnMapping)}
+    values = {}
+    for name, value in saved.items():
+        if name not in known:
+            raise ValueError(f"the saved column mapping has an unknown field {name!r}")
+        values[name] = tuple(value) if name == "skip_values" else value
+    return ColumnMapping(**values)
+
+
+# presets for a new ``csv`` account's mapping: how the Indonesian banks' CSV exports
+# commonly read (a date, a description, one amount column
 # with a CR/DB marker; or a credit and a debit column), dates as day/month/year
 LAYOUTS = {
     "amount-cr-db": ColumnMapping(

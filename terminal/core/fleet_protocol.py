@@ -254,7 +254,7 @@ class JobResult(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 # online orders (seed 001): a CS terminal's calls to the central stock and bookings
-ORDER_OPS = ("stock", "drop", "book", "cancel", "find", "paid")
+ORDER_OPS = ("stock", "drop", "book", "cancel", "find", "paid", "awb", "shipping", "released")
 Amount = Annotated[int, msgspec.Meta(ge=0, le=10**13)]
 
 
@@ -270,6 +270,11 @@ class OrderRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     phone: ShortText = ""
     address: Annotated[str, msgspec.Meta(max_length=400)] = ""
     drop_order: int | None = None  # the drop order that brought the item (book)
+    # the courier the customer chose (book; "": decided later) and its service; with
+    # ``awb``: CS typed the number from the courier's slip (awb, for ``order``)
+    courier: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    service: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    awb: Annotated[str, msgspec.Meta(max_length=40)] = ""
 
 
 class StockLevel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -290,6 +295,13 @@ class BookingInfo(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     name: ShortText = ""
     phone: ShortText = ""
     address: Annotated[str, msgspec.Meta(max_length=400)] = ""
+    # its shipment: the courier, the airway bill once known and where asking for it is
+    # (waiting, asking, made, typed, failed: awb_error says why)
+    courier: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    service: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    awb: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    awb_state: Annotated[str, msgspec.Meta(max_length=12)] = ""
+    awb_error: ShortText = ""
 
 
 class OrderReply(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -23,6 +23,7 @@ from datetime import datetime
 from hal.printer.document import Document
 from terminal.core import fleet_protocol as fp
 from terminal.core.catalogue import Product, ScanResult
+from terminal.core.couriers import check_awb, check_courier, courier_name
 from terminal.core.errors import N_, NoShiftOpen, PosError
 from terminal.core.online_orders import parse_order_number
 from terminal.core.tender import Tender
@@ -81,11 +82,16 @@ class OnlineOrders:
         drop_order: int | None = None,
         *,
         call_id: str = "",
+        courier: str = "",
+        service: str = "",
     ) -> Booked:
-        """The scanned item booked for the customer, and its slip printed."""
+        """The scanned item booked for the customer, and its slip printed. ``courier``:
+        the one the customer chose (:data:`terminal.core.couriers.COURIERS`; "": decided
+        later, typed with the airway bill), ``service`` its service (REG, EZ...)."""
         name, address = name.strip(), address.strip()
         if not name or not address:
             raise PosError(N_("A booking needs the customer's name and address"))
+        courier = check_courier(courier)
         product = self.product(code)
         reply = self._call(
             call_id,
@@ -96,6 +102,8 @@ class OnlineOrders:
             phone=phone.strip(),
             address=address,
             drop_order=drop_order,
+            courier=courier,
+            service=service.strip().lower(),
         )
         booking = reply.booking
         assert booking is not None
@@ -116,6 +124,34 @@ class OnlineOrders:
     def paid(self) -> list[fp.BookingInfo]:
         """The desk's bookings whose transfer was matched and confirmed: what can be sold."""
         return self._call(op="paid").bookings
+
+    def awb(self, order: str, courier: str, number: str, *, call_id: str = "") -> fp.BookingInfo:
+        """CS types the airway bill from the courier's slip for a sold booking: checked
+        against the courier's format here (nothing sent when it does not fit) and at the
+        fleet. ``courier`` "": the one chosen at the booking."""
+        parse_order_number(order)
+        courier = check_courier(courier)
+        if courier:
+            number = check_awb(courier, number)
+        elif not number.strip():
+            raise PosError(N_("Type the airway bill's number"))
+        reply = self._call(
+            call_id,
+            op="awb",
+            order=order.strip().upper(),
+            courier=courier,
+            awb=number.strip().upper(),
+        )
+        return reply.booking
+
+    def released(self) -> list[fp.BookingInfo]:
+        """The desk's bookings released at their deadline in the last days, newest first."""
+        return self._call(op="released").bookings
+
+    def shipping(self) -> list[fp.BookingInfo]:
+        """The desk's sold bookings still without an airway bill: waiting for the
+        courier's API, refused by it (``awb_error``), or for CS to type."""
+        return self._call(op="shipping").bookings
 
     def sell(self, order: str):
         """Sell a paid booking: its item at the booked price, the unique code as a line of
@@ -179,6 +215,9 @@ class OnlineOrders:
         if booking.phone:
             doc.line(booking.phone)
         doc.paragraph(booking.address)
+        if booking.courier:
+            service = f" {booking.service.upper()}" if booking.service else ""
+            doc.pair(_("Courier"), courier_name(booking.courier) + service)
         doc.rule()
         doc.pair(_("Transfer exactly"), money(booking.due), bold=True)
         doc.pair(_("Pay by"), deadline.strftime("%d-%m-%Y %H:%M"))

@@ -46,8 +46,10 @@ class Asker(Protocol):
         letters: bool = False,
         accept_scans: bool = False,
         money: bool = False,
+        max_length: int = 40,
     ) -> None:
-        """Typed text (digits, unless ``letters``), starting from ``value``. ``then(text)``
+        """Typed text (digits, unless ``letters``; at most ``max_length`` characters),
+        starting from ``value``. ``then(text)``
         returns None when the answer is taken, or what is wrong with it: the question
         stays, says so, and waits for another answer. What ``then`` raises is said the
         same way (see :func:`problem_with`). ``secret``: shown as dots, and emptied after

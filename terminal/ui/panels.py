@@ -198,9 +198,11 @@ class EntryPanel(Panel):
         letters=False,
         accept_scans=False,
         money=False,
+        max_length=40,
         on_cancel=None,
     ):
         super().__init__(router, title, on_cancel)
+        self.max_length = max_length
         # an amount: shown as the currency is while typed ("Rp 500.000", not "500000")
         self.currency = router.service.currency if money else None
         self.accept_scans = accept_scans
@@ -210,6 +212,9 @@ class EntryPanel(Panel):
         self.hint = hint
         left = BoxLayout(orientation="vertical", spacing="6dp")
         self.field = Label(font_size="24sp", bold=True)
+        if max_length > 40:  # an address: smaller, wrapped in the field's width
+            self.field.font_size = "17sp"
+            self.field.bind(width=lambda f, w: setattr(f, "text_size", (w, None)))
         left.add_widget(self.field)
         self.body.add_widget(left)
         self.keypad = self.keyboard = None
@@ -254,7 +259,7 @@ class EntryPanel(Panel):
             allowed = "".join(ch for ch in text if ch.isdigit() or ch in seps)
         else:
             allowed = "".join(ch for ch in text if ch.isdigit() or ch in ".,%")
-        self.value = (self.value + allowed)[:40]
+        self.value = (self.value + allowed)[: self.max_length]
 
     def on_backspace(self) -> None:
         self.value = self.value[:-1]
@@ -533,6 +538,7 @@ class PanelAsker:
         letters: bool = False,
         accept_scans: bool = False,
         money: bool = False,
+        max_length: int = 40,
     ) -> None:
         panel = EntryPanel(
             self.router,
@@ -543,6 +549,7 @@ class PanelAsker:
             letters=letters,
             accept_scans=accept_scans,
             money=money,
+            max_length=max_length,
         )
         panel.value = value
         panel.show()

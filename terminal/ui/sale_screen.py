@@ -15,6 +15,7 @@ from terminal.services.pos import VOID_REASONS
 from terminal.services.receipt import format_quantity
 from terminal.ui import fiscal_menu
 from terminal.ui.customer_menu import CustomerMenu
+from terminal.ui.online_orders_menu import OnlineOrdersMenu
 from terminal.ui.panels import ChoicePanel, EntryPanel, PanelAsker
 from terminal.ui.settings_menu import PasskeySettings
 from terminal.ui.shift_menu import ShiftMenu
@@ -413,12 +414,34 @@ class SaleScreen(PosScreen):
             ("passkeys", _("Passkeys (supervisor)")),
             ("unsettled", _("Card payments without a sale")),
             *fiscal_menu.menu_entries(self.service),
+            *([("online_orders", _("Online orders"))] if self.service.online.enabled else []),
         ]
         labelled = [
             (a, f"{label}  ({self.key_label(a)})" if self.key_label(a) else label)
             for a, label in actions
         ]
         ChoicePanel(self.router, _("More"), labelled, self.on_action).show()
+
+    def _do_online_orders(self) -> None:
+        """A CS desk's online orders; what was typed (or scanned) first is looked up."""
+        if not self.service.online.enabled:
+            self.say(_("This terminal takes no online orders"), error=True)
+            return
+        typed, self.entry = self.entry.strip(), ""
+        OnlineOrdersMenu(
+            self.service,
+            self.asker(),
+            run=lambda call, then, refuse: self.router.worker.run(call, then, refuse),
+            on_sold=self._online_sold,
+        ).open(typed)
+
+    def _online_sold(self, outcome) -> None:
+        """A booking sold: as after any sale, but what shows large is what the
+        transfer paid, under the booking's number (no change is given)."""
+        self.router.sale_done(outcome)
+        tender = outcome.committed.sale.payment.tenders[0]
+        self.last_name = _("Sold {order}, by transfer").format(order=tender.reference)
+        self.last_amount = self.money(tender.amount)
 
     def _do_buyer_tin(self) -> None:
         fiscal_menu.FiscalMenu(self.service, self.asker()).buyer_tin()

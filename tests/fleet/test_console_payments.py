@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from random import Random
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,9 @@ from fleet.config import ConsoleSettings, OrdersSettings
 from fleet.console import accounts
 from fleet.console.app import create_app
 from fleet.console.pages.payments import PaymentsDesk
-from fleet.models import Booking
+from fleet.models import BankAccount, Booking, ConsoleAudit, StatementLineRow
 from fleet.orders import desk as orders
+from fleet.orders.statements import mapping_from_json
 from terminal.core.online_orders import DeadlineRule
 from terminal.core.sealing import Sealer
 
@@ -88,12 +90,37 @@ def statement(*rows: tuple[str, str, int]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def upload(client, data: bytes, layout: str = "amount-cr-db"):
+# the "amount-cr-db" preset: Tanggal, Keterangan, Jumlah with a CR/DB mark, 1,234.00
+CR_DB_MAPPING = {
+    "map_date": "Tanggal",
+    "map_description": "Keterangan",
+    "map_amount": "Jumlah",
+    "map_date_format": "%d/%m/%Y",
+    "map_decimal_sep": ".",
+    "map_thousands_sep": ",",
+    "map_delimiter": ",",
+    "map_header_row": "1",
+    "map_marker_credit": "CR",
+    "map_marker_debit": "DB",
+}
+
+
+def save_account(client, name: str = "BCA 1234567890", fmt: str = "csv", **fields):
     page = client.get("/payments")
+    form = {"csrf": token(page.text), "name": name, "bank": "BCA", "number": "1234567890"}
+    form |= {"format": fmt, **(CR_DB_MAPPING if fmt == "csv" else {}), **fields}
+    return client.post("/payments/account", data=form)
+
+
+def upload(client, data: bytes, account: str = "BCA 1234567890", filename: str = "mutasi.csv"):
+    page = client.get("/payments")
+    if f'data-bank-account="{account}"' not in page.text:
+        assert save_account(client, account).status_code == 303
+        page = client.get("/payments")
     return client.post(
         "/payments/upload",
-        data={"csrf": token(page.text), "account": "BCA 1234567890", "layout": layout},
-        files={"statement": ("mutasi.csv", data, "text/csv")},
+        data={"csrf": token(page.text), "account": account},
+        files={"statement": (filename, data, "text/csv")},
     )
 
 
@@ -155,4 +182,107 @@ def test_only_finance_and_admins_see_payments_and_customers(shop):
     assert "Dewi Lestari" not in page.text
     refused = manager.post("/payments/upload", data={"csrf": "x"})
     assert refused.status_code == 403
+    account = manager.post("/payments/account", data={"csrf": "x", "name": "X", "format": "bca"})
+    assert account.status_code == 403
+    assert BankAccount.select().bind(_db).count() == 0
     assert signed_in(app, "adi").get("/payments").status_code == 200
+
+
+DATA = Path(__file__).parent / "data" / "statements"
+# a bank's own CSV: an account block of two lines, ";" between columns, credit and debit
+# columns with Indonesian numbers (1.234,00)
+OWN_MAPPING = {
+    "map_date": "Tgl Transaksi",
+    "map_description": "Uraian",
+    "map_amount": "",
+    "map_credit": "Kredit",
+    "map_debit": "Debet",
+    "map_date_format": "%d-%m-%Y",
+    "map_decimal_sep": ",",
+    "map_thousands_sep": ".",
+    "map_delimiter": ";",
+    "map_header_row": "3",
+}
+
+
+def own_csv(*rows: tuple[str, int]) -> bytes:
+    lines = ["Rekening;1234567890", "Periode;27-11-2026", "Tgl Transaksi;Uraian;Debet;Kredit"]
+    lines += [
+        f"27-11-2026;{text};0,00;{amount:,}".replace(",", ".") + ",00" for text, amount in rows
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_csv_account_is_saved_with_its_mapping_and_reused_on_every_upload(shop):
+    db, app, made = shop
+    dewi, budi = made["Dewi Lestari"], made["Budi Santoso"]
+    client = signed_in(app, "sri")
+    saved = save_account(client, "Bank Jatim 0011", "csv", **OWN_MAPPING)
+    assert (
+        saved.status_code == 303
+        and saved.headers["location"] == "/payments?saved=Bank%20Jatim%200011"
+    )
+    row = BankAccount.select().bind(db).get()
+    assert (row.name, row.format, row.updated_by) == ("Bank Jatim 0011", "csv", "sri")
+    mapping = mapping_from_json(row.mapping)
+    assert (mapping.credit, mapping.debit, mapping.delimiter, mapping.header_row) == (
+        "Kredit",
+        "Debet",
+        ";",
+        3,
+    )
+    edit = client.get("/payments?account=Bank%20Jatim%200011")
+    assert 'value="Tgl Transaksi"' in edit.text and 'value="%d-%m-%Y"' in edit.text
+    review = upload(client, own_csv(("TRF DEWI LESTARI", dewi.due)), "Bank Jatim 0011", "a.csv")
+    assert review.status_code == 200 and f'value="{dewi.order_no}|' in review.text
+    again = upload(client, own_csv(("TRF BUDI SANTOSO", budi.due)), "Bank Jatim 0011", "b.csv")
+    assert again.status_code == 200 and f'value="{budi.order_no}|' in again.text
+    audit = [
+        (a.action, a.detail)
+        for a in ConsoleAudit.select().where(ConsoleAudit.action.contains("bank account")).bind(db)
+    ]
+    assert audit[0][0] == "bank account added" and '"credit": "Kredit"' in audit[0][1]
+    changed = save_account(client, "Bank Jatim 0011", "bca")
+    assert changed.status_code == 303
+    last = ConsoleAudit.select().order_by(ConsoleAudit.id.desc()).bind(db).first()
+    assert last.action == "bank account changed" and "format csv -> bca" in last.detail
+
+
+def test_an_account_form_that_cannot_be_saved_says_why(shop):
+    db, app, _made = shop
+    client = signed_in(app, "sri")
+    answer = save_account(client, "X", "csv", map_date="", map_amount="Jumlah", map_credit="K")
+    assert answer.status_code == 422
+    assert "Name the column that holds the date" in answer.text
+    assert "one amount column or a credit and a debit column" not in answer.text
+    both = save_account(client, "X", "csv", map_credit="Kredit")
+    assert both.status_code == 422 and "one amount column or a credit and a debit" in both.text
+    unknown = save_account(client, "X", "qif")
+    assert unknown.status_code == 422 and "format" in unknown.text
+    assert BankAccount.select().bind(db).count() == 0
+
+
+def test_a_mapping_that_cannot_read_the_file_names_the_missing_columns(shop):
+    _db, app, _made = shop
+    client = signed_in(app, "sri")
+    answer = upload(client, b"Date,Text,Amount\n27/11/2026,X,1.00\n")
+    assert answer.status_code == 422
+    assert "line 1, Tanggal: no such column; the columns are Date, Text, Amount" in answer.text
+    assert "line 1, Keterangan: no such column" in answer.text
+
+
+def test_a_bca_account_reads_klikbca_and_refuses_another_format(shop):
+    db, app, _made = shop
+    client = signed_in(app, "sri")
+    assert save_account(client, "BCA Jakarta", "bca").status_code == 303
+    review = upload(client, (DATA / "bca_klikbca.csv").read_bytes(), "BCA Jakarta")
+    assert review.status_code == 200
+    assert 'data-line="7"' in review.text and "BUDI SANTOSO" in review.text
+    kept = StatementLineRow.select().where(StatementLineRow.account == "BCA Jakarta").bind(db)
+    assert sorted(row.amount for row in kept) == [-10_000, 80_456, 150_123, 150_789]
+    camt = (DATA / "bca.camt053.xml").read_bytes()
+    refused = upload(client, camt, "BCA Jakarta", "bca.xml")
+    assert refused.status_code == 422
+    assert "bca.xml is a CAMT.053 (ISO 20022 XML) statement, not a BCA export" in refused.text
+    empty = upload(client, b"", "BCA Jakarta")
+    assert empty.status_code == 422 and "the file is empty" in empty.text

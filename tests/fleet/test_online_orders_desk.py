@@ -73,7 +73,15 @@ def test_a_drop_order_handed_over_booked_cancelled_and_taken_back(fleet_db, seal
     orders.hand_over(fleet_db, drop, SKU, NINE, "wh.budi")
     assert orders.stock(fleet_db, SKU, "WH") == (2, 0, 0)
     assert orders.stock(fleet_db, SKU, "CS1") == (1, 0, 0)
+    other = orders.request_drop(fleet_db, "CS1", "WH", SKU, NINE, "cs.ani")
+    orders.hand_over(fleet_db, other, SKU, NINE, "wh.budi")
     booking = book(fleet_db, sealer, drop_order=drop)
+    assert orders.stock(fleet_db, SKU, "CS1") == (1, 1, 0)
+    # the booked item carries the customer's slip: the warehouse cannot take it back
+    # (the desk's other unit, of the other drop order, it can)
+    with pytest.raises(OrderError, match="is booked"):
+        orders.take_back(fleet_db, drop, SKU, NINE, "wh.budi")
+    orders.take_back(fleet_db, other, SKU, NINE, "wh.budi")
     assert orders.stock(fleet_db, SKU, "CS1") == (0, 1, 0)
     assert 1 <= booking.unique_code <= 999 and booking.due == 150_000 + booking.unique_code
     assert booking.deadline == datetime(2026, 11, 27, 10, 0)  # 17:00 in Jakarta, in UTC

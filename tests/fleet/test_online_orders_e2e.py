@@ -8,20 +8,30 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from datetime import UTC, datetime
 from random import Random
 
+import pypdfium2 as pdfium
 import pytest
+import zxingcpp
 
+from fleet.config import OrdersSettings
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
-from fleet.models import Alert, Booking, SalePayment
+from fleet.models import Alert, Booking, SalePayment, Shipment
 from fleet.orders import desk as orders
+from fleet.orders.labels import label_for, labels_pdf
 from fleet.orders.reconcile import proposals, upload
 from fleet.orders.service import OrderDesk, OrderService
 from fleet.orders.statements import ColumnMapping, read_csv
 from fleet.registry import register_terminal
 from fleet.server import BrokerSettings
+from fleet.shipping.awb import AwbWorker
+from fleet.shipping.biteship import BiteshipCourier
+from fleet.shipping.courier import Contact
+from fleet.shipping.shipments import take_unprinted
+from fleet.shipping.simulator import Simulator
 from hal.printer.preview import interpret
 from terminal.config import FleetSettings, OnlineOrderSettings, parse_settings
 from terminal.core.clock import ManualClock
@@ -57,23 +67,43 @@ def desk(tmp_path_factory):
     create_tables(db)
     sealer = Sealer(os.urandom(32))
     clock = ManualClock(NINE)
+    courier = Simulator().start()  # the aggregator's API, over HTTP on loopback
+    origin = Contact("Toko Demo Sejahtera", "021-5550123", "Jl. Merdeka 1, Jakarta", "10110")
+    awb = AwbWorker(db, sealer, BiteshipCourier(courier.url, "a key", timeout=5), origin)
     service = OrderService(
-        OrderDesk(db, sealer, deadline=DeadlineRule.parse("17:00"), clock=clock, rng=Random(5)),
+        OrderDesk(
+            db,
+            sealer,
+            deadline=DeadlineRule.parse("17:00"),
+            clock=clock,
+            rng=Random(5),
+            awb=awb,
+        ),
         BrokerSettings(broker.host, broker.port, *broker.credentials("fleet-ingest")),
+        release_seconds=0.2,  # the service's loop: deadlines, then airway bills
     )
     assert service.start(10)
     yield directory, broker, db, sealer, clock
     service.stop()
+    courier.stop()
     broker.stop()
 
 
 @pytest.fixture
-def terminal(desk, tmp_path):
+def terminal_id():
+    """A test whose sales reach the fleet names a terminal of its own (a journal starts
+    at entry 1: another terminal's T01 has had its entries)."""
+    return "T01"
+
+
+@pytest.fixture
+def terminal(desk, tmp_path, terminal_id):
     _directory, broker, db, _sealer, clock = desk
     doc = load_doc()
     doc["terminal"]["data_dir"] = str(tmp_path / "var")
+    doc["terminal"]["id"] = terminal_id
     settings = parse_settings(doc)
-    cafile, certfile, keyfile = broker.credentials("T01")
+    cafile, certfile, keyfile = broker.credentials(terminal_id)
     fleet = FleetSettings(
         enabled=True,
         host=broker.host,
@@ -90,7 +120,7 @@ def terminal(desk, tmp_path):
     built = with_open_shift(build_terminal(settings, clock=clock, pin_params=FAST_TEST_PARAMS))
     register_terminal(
         db,
-        "T01",
+        terminal_id,
         store=STORE,
         group="g",
         timezone="Asia/Jakarta",
@@ -190,3 +220,48 @@ def test_a_terminal_without_online_orders_refuses_them(tmp_path, clock):
     built.pos.sign_in("1", "1357")
     with pytest.raises(PosError, match="takes no online orders"):
         built.pos.online.stock(TEA)
+
+
+@pytest.mark.parametrize("terminal_id", ["T02"])
+def test_a_sold_booking_gets_its_airway_bill_from_the_courier_and_its_label(desk, terminal):
+    """The rest of the chat-to-shipment path: the sale reaches the fleet, the order
+    service's loop asks the aggregator (its simulator, over HTTP) for the airway bill,
+    CS's desk sees it, and the warehouse prints the label: read back from the PDF as a
+    person and a scanner would."""
+    _directory, _broker, db, sealer, clock = desk
+    pos = terminal.pos
+    orders.receive(db, "KOPI-KPL", STORE, 1, NINE, "wh")
+    address = "Jl. Kenanga 9, Menteng, Jakarta Pusat 10310"
+    booking = pos.online.book(
+        "KOPI-KPL", "Siti Aminah", "0813-1111-2222", address, courier="sicepat"
+    ).booking
+    assert booking.courier == "sicepat" and booking.awb == ""
+    text = f'Tanggal,Keterangan,Jumlah\n27/11/2026,TRSF SITI AMINAH,"{booking.due:,}.00 CR"\n'
+    lines = read_csv(text, MAPPING)
+    upload(db, "BCA", lines, clock())
+    orders.confirm_payment(db, booking.order, lines[0].key, clock(), "finance.sri")
+    pos.online.sell(booking.order)
+    entries = [to_entry(e) for e in read_entries(pos.db, decode=False)]
+    Ingest(db).journal("T02", batch(entries))
+
+    def shipment() -> Shipment:
+        return Shipment.select().where(Shipment.order_no == booking.order).bind(db).get()
+
+    deadline = time.monotonic() + 10
+    while shipment().awb_state != "made" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    made = shipment()
+    assert made.awb_state == "made" and len(made.awb) == 12 and made.awb.isdigit()  # SiCepat's
+    found = pos.online.find(booking.order)  # the slip scanned: what to tell the customer
+    assert (found.state, found.courier, found.awb) == ("sold", "sicepat", made.awb)
+    assert booking.order not in [b.order for b in pos.online.shipping()]
+
+    shop = OrdersSettings(origin_name="Toko Demo Sejahtera")
+    printed = {s.order_no: s for s in take_unprinted(db, clock())}  # (the module's other sale too)
+    labels = [label_for(sealer, printed[booking.order], shop)]
+    page = pdfium.PdfDocument(labels_pdf(labels, "100x150"))[0]
+    words = page.get_textpage().get_text_range()
+    assert booking.order in words and "Siti Aminah" in words and "10310" in words
+    assert "SiCepat" in words and made.awb in words
+    codes = {b.text for b in zxingcpp.read_barcodes(page.render(scale=300 / 72).to_pil())}
+    assert {booking.order, made.awb} <= codes

@@ -16,7 +16,13 @@ from cryptography import x509
 from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet import pki
-from fleet.broker import enroller_secret, init_pki, write_config, write_enroll_config
+from fleet.broker import (
+    enroller_secret,
+    init_pki,
+    issue_terminal,
+    write_config,
+    write_enroll_config,
+)
 from tests.fleet.test_broker import connect, published, subscribed
 from tests.mosquitto import Broker, free_port
 
@@ -168,4 +174,31 @@ def test_nothing_done_on_the_enrollment_broker_reaches_the_fleets_sessions(broke
     published(terminal, "pos/v1/T07/up/journal", b"entries")
     assert received.get(timeout=5) == ("pos/v1/T07/up/journal", b"entries")
     for client in (ingest, terminal):
+        client.loop_stop()
+
+
+def test_a_bundle_from_terminal_add_trusts_the_broker(broker, production, monkeypatch):
+    """``pos-fleet terminal add --out``: its ca.crt is the whole trust file (the issuing
+    CA and the root), so the terminal's TLS builds the broker's chain and connects."""
+    tmp, _written = production
+    secret = tmp / "passphrase"
+    secret.write_bytes(ONLINE + b"\n")
+    monkeypatch.setenv("POS_FLEET_PASSPHRASE_FILE", str(secret))
+    out = tmp / "T09"
+    issue_terminal(tmp / "pki", "T09", out)
+    assert out.joinpath("ca.crt").read_bytes() == (tmp / "pki" / "ca.crt").read_bytes()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="T09", protocol=mqtt.MQTTv5)
+    client.tls_set(
+        ca_certs=str(out / "ca.crt"),
+        certfile=str(out / "client.crt"),
+        keyfile=str(out / "client.key"),
+    )
+    answer: queue.Queue = queue.Queue()
+    client.on_connect = lambda _c, _u, _f, reason, _p: answer.put(reason)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        assert not answer.get(timeout=5).is_failure
+    finally:
+        client.disconnect()
         client.loop_stop()

@@ -225,7 +225,7 @@ def test_keys_follow_the_configured_key_map(window, terminal, settings):
     from terminal.ui.app import PosRoot  # noqa: PLC0415 - Kivy only after the UI conftest
     from terminal.ui.driver import UiDriver  # noqa: PLC0415
 
-    keys = dict(settings.keys, pay_cash=["f1"], remove_line=["f4"])
+    keys = dict(settings.keys, pay_cash=["f1"], remove_line=["f4"], online_orders=[])
     custom = dataclasses.replace(settings, keys=keys)
     root = PosRoot(terminal.pos, custom)
     root.attach()

@@ -14,3 +14,19 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// A scan field (data-scan) keeps the focus, as a USB scanner types where the focus is:
+// given back after a click on the page's background; its form is sent once (a second
+// Enter before the answer is not sent; the server's nonce refuses one that is).
+document.addEventListener("DOMContentLoaded", () => {
+  const field = document.querySelector("[data-scan]");
+  if (!field) return;
+  field.focus();
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("a, button, input, select, textarea, label")) field.focus();
+  });
+  field.form.addEventListener("submit", (event) => {
+    if (field.form.dataset.sent) event.preventDefault();
+    field.form.dataset.sent = "1";
+  });
+});
