@@ -28,7 +28,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,12 +47,14 @@ from fleet.models import (
     SalesHour,
     SaleTax,
     Shift,
+    StockMovement,
     TaxDay,
     Terminal,
     ZReport,
 )
 from fleet.orders.desk import settle_sold
 from terminal.core import fleet_protocol as fp
+from terminal.core.inventory import milli, refund_movements, sale_movements
 from terminal.core.numbering import transaction_label
 
 SOLD_BOOKINGS = "sold bookings"  # staged beside the rows: (booking, sale label, when)
@@ -122,7 +123,16 @@ class CentralRows:
         """Insert every row gathered (parents before children); shifts opened earlier
         and closed in this batch are updated. Returns what did not add up (a sale that
         names an online order which is not paid here): for an alert."""
-        for model in (Sale, SaleLine, SalePayment, SaleTax, Refund, RefundPayment, RefundLine):
+        for model in (
+            Sale,
+            SaleLine,
+            SalePayment,
+            SaleTax,
+            Refund,
+            RefundPayment,
+            RefundLine,
+            StockMovement,
+        ):
             _insert(db, model, self.rows.get(model, ()))
         for number, row in self.shifts.items():
             opened = row.get("opened_seq") is not None
@@ -216,6 +226,7 @@ class CentralRows:
             }
             for position, tender in enumerate(p["tenders"], start=1)
         ]
+        staged[StockMovement] = self._movements(entry, sale_movements(p.get("lines") or []))
         staged[SOLD_BOOKINGS] = [
             {
                 "order": str(tender["reference"]),
@@ -275,6 +286,28 @@ class CentralRows:
                 "restock": bool(line.get("restock", False)),
             }
             for position, line in enumerate(p.get("lines") or [], start=1)
+        ]
+
+        staged[StockMovement] = self._movements(entry, refund_movements(p.get("lines") or []))
+
+    def _movements(self, entry: fp.Entry, moves: list) -> list[dict]:
+        """The entry's stock movements as rows of the ledger, at the terminal's store."""
+        common = self._common(entry)
+        return [
+            {
+                "terminal_id": self.terminal_id,
+                "seq": entry.seq,
+                "position": move.position,
+                "part": move.part,
+                "store": self.store,
+                "sku": move.sku,
+                "quantity": move.quantity,
+                "kind": move.kind,
+                "reason": move.reason,
+                "ts": common["ts"],
+                "business_day": common["business_day"],
+            }
+            for move in moves
         ]
 
     def _shift_open(self, entry, p, _staged, shifts) -> None:
@@ -341,11 +374,6 @@ def _insert(db: peewee.Database, model: type[peewee.Model], rows: list[dict]) ->
 
 class Void:
     """A ``line_void`` entry, staged only to be counted in :class:`SalesHour`."""
-
-
-def milli(quantity: str) -> int:
-    """A journaled quantity ("2", "1.234") in thousandths."""
-    return int((Decimal(quantity) * 1000).to_integral_value(ROUND_HALF_UP))
 
 
 @dataclass

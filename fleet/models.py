@@ -845,6 +845,32 @@ class Booking(BaseModel):
         table_name = "booking"
 
 
+class StockMovement(BaseModel):
+    """The stock ledger (issue 19): one product's quantity moved at a store by a journal
+    entry of one of its terminals (``terminal.core.inventory``: a sale out, a refund in,
+    a refund not restocked in and out again as damage, ...), in thousandths. A store's
+    stock on hand is the sum of its movements (:mod:`fleet.inventory`), so every figure
+    can be shown with the movements behind it. Made by the ingest with the entry's other
+    central rows, in the same transaction."""
+
+    terminal_id = CharField(max_length=64)
+    seq = BigIntegerField()  # the journal entry
+    position = IntegerField()  # its line
+    part = IntegerField(default=1)  # the movement within the line
+    store = CharField(max_length=100)
+    sku = CharField(max_length=100)
+    quantity = BigIntegerField()  # thousandths; in positive, out negative
+    kind = CharField(max_length=20)
+    reason = CharField(max_length=100, default="")
+    ts = DateTimeField()
+    business_day = DateField()
+
+    class Meta:
+        table_name = "stock_movement"
+        primary_key = CompositeKey("terminal_id", "seq", "position", "part")
+        indexes = ((("store", "sku", "ts"), False),)
+
+
 class Shipment(BaseModel):
     """A booking's parcel: the courier the customer chose, its airway bill (AWB) once
     known, and the address label's printing. A table of its own, one row per booking,
@@ -977,6 +1003,7 @@ MODELS = [
     StatementLineRow,
     Shipment,
     BankAccount,
+    StockMovement,
     ConfigProposal,
     EnrollmentToken,
 ]

@@ -4,17 +4,14 @@ printer's preview bundles, so names in any Latin or Cyrillic script print."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from fpdf import FPDF
 
 from fleet.console.period_report import Report
 from fleet.console.web import money
+from fleet.fonts import BOLD, FONT
 from fleet.orders.report import FIGURES, SHOPLESS, OnlineReport
 from terminal.core.errors import N_
-
-FONT = Path(__file__).resolve().parents[2] / "hal" / "printer" / "fonts" / "DejaVuSansMono.ttf"
-BOLD = FONT.with_name("DejaVuSansMono-Bold.ttf")
 
 TABLES = (
     (

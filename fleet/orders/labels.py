@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from barcode import Code128
 from fpdf import FPDF
 
-from fleet.console.pdf import BOLD, FONT
+from fleet.fonts import BOLD, FONT
 from fleet.orders import desk as orders
 from terminal.core.couriers import courier_name
 from terminal.core.errors import N_

@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import pypdfium2
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
@@ -205,6 +206,13 @@ def test_a_days_report_downloaded_equals_the_terminals_z_report(world, console):
     z_csv = httpx.get(href.replace("terminals.csv", "z_reports.csv"), cookies=cookies, timeout=10)
     (z,) = list(csv.DictReader(io.StringIO(z_csv.text)))
     assert int(z["number"]) == 1 and int(z["net_sales"]) == printed["net_sales"]
+    # the whole report as PDF: it opens, and it says the terminal's figures
+    pdf = httpx.get(href.replace("terminals.csv", "report.pdf"), cookies=cookies, timeout=10)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    words = "\n".join(
+        page.get_textpage().get_text_range() for page in pypdfium2.PdfDocument(pdf.content)
+    )
+    assert "T01" in words and "16.500" in words
 
 
 def test_screenshots_of_a_demo_week(tmp_path):

@@ -1,0 +1,94 @@
+"""Stock as a ledger (issue 19, seeds 001 and 003): what each journaled event moves, and
+the cost of a unit by moving average. Shared by the fleet (which keeps the ledger of every
+store from the terminals' journals) and the terminal; no I/O here.
+
+A product's stock at a location is the sum of its movements, never a figure kept beside
+them: every on-hand number can be shown with the movements behind it. Quantities are in
+thousandths (a weighed line of 1,234 kg is 1234; two pieces are 2000), so weighed and
+counted goods add up the same way.
+
+What moves stock, and how:
+
+- a **sale** line: its quantity out (a sale never waits for stock: the on-hand may go
+  below zero, and the report flags it);
+- a **refund** line put back on the shelf (``restock``): its quantity in;
+- a **refund** line not put back (damaged, opened, expired): in and out again, as
+  ``refund`` then ``damage`` with the reason "not restocked", so the on-hand is
+  unchanged and the damaged goods are counted where damage is counted;
+- later kinds (receiving, transfers, stocktake adjustments, damage or loss with a
+  reason) come with their own journal entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+SALE, REFUND, DAMAGE = "sale", "refund", "damage"
+RECEIVING, TRANSFER_IN, TRANSFER_OUT, STOCKTAKE, LOSS = (
+    "receiving",
+    "transfer_in",
+    "transfer_out",
+    "stocktake",
+    "loss",
+)
+KINDS = (SALE, REFUND, DAMAGE, RECEIVING, TRANSFER_IN, TRANSFER_OUT, STOCKTAKE, LOSS)
+NOT_RESTOCKED = "not restocked"  # the reason of a refund's damage movement
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One product's stock moved at the entry's location: ``quantity`` in thousandths,
+    positive in, negative out; ``position``: its line in the entry (1, 2, ...), ``part``
+    the movement's number within that line (a refund not restocked has two)."""
+
+    sku: str
+    quantity: int
+    kind: str
+    position: int
+    part: int = 1
+    reason: str = ""
+
+
+def milli(quantity: str | int | Decimal) -> int:
+    """A journaled quantity ("2", "1.234") in thousandths; ValueError for what is not a
+    number."""
+    try:
+        value = Decimal(str(quantity))
+    except ArithmeticError:
+        raise ValueError(f"{quantity!r} is not a quantity") from None
+    if not value.is_finite():
+        raise ValueError(f"{quantity!r} is not a quantity")
+    return int((value * 1000).to_integral_value(ROUND_HALF_UP))
+
+
+def sale_movements(lines: list[dict]) -> list[Movement]:
+    """A sale's lines out of stock (journal payload ``lines``: sku, quantity)."""
+    return [
+        Movement(str(line["sku"]), -milli(line["quantity"]), SALE, position)
+        for position, line in enumerate(lines, start=1)
+    ]
+
+
+def refund_movements(lines: list[dict]) -> list[Movement]:
+    """A refund's lines back in stock, or in and out again as damage (see the module)."""
+    moves = []
+    for position, line in enumerate(lines, start=1):
+        sku, quantity = str(line["sku"]), milli(line["quantity"])
+        moves.append(Movement(sku, quantity, REFUND, position))
+        if not line.get("restock", False):
+            moves.append(Movement(sku, -quantity, DAMAGE, position, 2, NOT_RESTOCKED))
+    return moves
+
+
+def moving_average(on_hand: int, average: int, received: int, unit_cost: int) -> int:
+    """The cost of a unit after a delivery, by moving average: the stock on hand at its
+    average cost and the goods received at theirs, over both. Costs in minor units per
+    unit, quantities in thousandths. Stock at or below zero (sold before it was
+    received) carries no cost of its own: the delivery's cost is taken."""
+    if received <= 0:
+        raise ValueError("a delivery brings a positive quantity")
+    if on_hand <= 0:
+        return unit_cost
+    total = Decimal(on_hand) * average + Decimal(received) * unit_cost
+    return int((total / (on_hand + received)).to_integral_value(ROUND_HALF_UP))
