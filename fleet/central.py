@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from fleet.db import bulk_insert
+from fleet.inventory import Receipt, update_costs
 from fleet.models import (
     CashierDay,
     PaymentDay,
@@ -54,10 +55,16 @@ from fleet.models import (
 )
 from fleet.orders.desk import settle_sold
 from terminal.core import fleet_protocol as fp
-from terminal.core.inventory import milli, refund_movements, sale_movements
+from terminal.core.inventory import (
+    milli,
+    receiving_movements,
+    refund_movements,
+    sale_movements,
+)
 from terminal.core.numbering import transaction_label
 
 SOLD_BOOKINGS = "sold bookings"  # staged beside the rows: (booking, sale label, when)
+RECEIPTS = "receipts"  # staged beside the rows: deliveries whose cost updates the average
 
 
 def utc_naive(ts: str) -> datetime:
@@ -152,6 +159,7 @@ class CentralRows:
             changes = {k: v for k, v in row.items() if k not in ("terminal_id", "shift", "store")}
             Shift.update(**changes).where(Shift.id == held.id).execute(db)
         _insert(db, ZReport, self.rows.get(ZReport, ()))
+        update_costs(db, self.rows.get(RECEIPTS, []))
         Rollups(self.store, self._tz).add_rows(self.rows).save(db)
         # online orders these sales paid by bank transfer: their units leave the stock
         problems = [
@@ -289,6 +297,23 @@ class CentralRows:
         ]
 
         staged[StockMovement] = self._movements(entry, refund_movements(p.get("lines") or []))
+
+    def _receiving(self, entry, p, staged, _shifts) -> None:
+        lines = p.get("lines") or []
+        staged[StockMovement] = self._movements(entry, receiving_movements(lines))
+        common = self._common(entry)
+        staged[RECEIPTS] = [
+            Receipt(
+                self.store,
+                str(line["sku"]),
+                milli(line["quantity"]),
+                _int(line["unit_cost"]),
+                self.terminal_id,
+                entry.seq,
+                common["ts"],
+            )
+            for line in lines
+        ]
 
     def _movements(self, entry: fp.Entry, moves: list) -> list[dict]:
         """The entry's stock movements as rows of the ledger, at the terminal's store."""
@@ -621,6 +646,7 @@ _BUILDERS = {
     "line_void": CentralRows._line_void,
     "sale": CentralRows._sale,
     "refund": CentralRows._refund,
+    "receiving": CentralRows._receiving,
     "shift_open": CentralRows._shift_open,
     "shift_close": CentralRows._shift_close,
     "z_report": CentralRows._z_report,

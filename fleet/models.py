@@ -871,6 +871,22 @@ class StockMovement(BaseModel):
         indexes = ((("store", "sku", "ts"), False),)
 
 
+class ProductCost(BaseModel):
+    """A product's cost per unit at a store, by moving average over its deliveries
+    (``terminal.core.inventory.moving_average``), in minor units per unit (per kg for
+    weighed goods); updated by the ingest with each receiving entry."""
+
+    store = CharField(max_length=100)
+    sku = CharField(max_length=100)
+    average = BigIntegerField()
+    receipts = IntegerField(default=0)  # deliveries counted in it
+    updated_at = DateTimeField()
+
+    class Meta:
+        table_name = "product_cost"
+        primary_key = CompositeKey("store", "sku")
+
+
 class Shipment(BaseModel):
     """A booking's parcel: the courier the customer chose, its airway bill (AWB) once
     known, and the address label's printing. A table of its own, one row per booking,
@@ -1004,6 +1020,7 @@ MODELS = [
     Shipment,
     BankAccount,
     StockMovement,
+    ProductCost,
     ConfigProposal,
     EnrollmentToken,
 ]

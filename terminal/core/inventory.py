@@ -15,8 +15,10 @@ What moves stock, and how:
 - a **refund** line not put back (damaged, opened, expired): in and out again, as
   ``refund`` then ``damage`` with the reason "not restocked", so the on-hand is
   unchanged and the damaged goods are counted where damage is counted;
-- later kinds (receiving, transfers, stocktake adjustments, damage or loss with a
-  reason) come with their own journal entries.
+- a **receiving** line (goods delivered, scanned by a supervisor at a terminal, with
+  their cost per unit): its quantity in, and the product's cost by moving average;
+- later kinds (transfers, stocktake adjustments, damage or loss with a reason) come
+  with their own journal entries.
 """
 
 from __future__ import annotations
@@ -62,6 +64,12 @@ def milli(quantity: str | int | Decimal) -> int:
     return int((value * 1000).to_integral_value(ROUND_HALF_UP))
 
 
+def quantity_text(thousandths: int) -> str:
+    """Thousandths as the journal writes a quantity: "12", "2.5", "1.234"."""
+    text = f"{Decimal(thousandths).scaleb(-3):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def sale_movements(lines: list[dict]) -> list[Movement]:
     """A sale's lines out of stock (journal payload ``lines``: sku, quantity)."""
     return [
@@ -79,6 +87,26 @@ def refund_movements(lines: list[dict]) -> list[Movement]:
         if not line.get("restock", False):
             moves.append(Movement(sku, -quantity, DAMAGE, position, 2, NOT_RESTOCKED))
     return moves
+
+
+def receiving_movements(lines: list[dict]) -> list[Movement]:
+    """A delivery's lines into stock (journal payload ``lines``: sku, quantity,
+    unit_cost)."""
+    return [
+        Movement(str(line["sku"]), milli(line["quantity"]), RECEIVING, position)
+        for position, line in enumerate(lines, start=1)
+    ]
+
+
+def check_received(quantity: str, unit_cost: int) -> int:
+    """A delivered line's quantity in thousandths, when it and its cost make sense: more
+    than nothing, at most 100,000 units, a cost not below zero. ValueError otherwise."""
+    received = milli(quantity)
+    if not 0 < received <= 100_000_000:
+        raise ValueError(f"{quantity!r}: a quantity from 0,001 to 100.000")
+    if unit_cost < 0:
+        raise ValueError("a cost is not below zero")
+    return received
 
 
 def moving_average(on_hand: int, average: int, received: int, unit_cost: int) -> int:

@@ -61,6 +61,7 @@ from terminal.services.key_protection import key_protection_warning
 from terminal.services.online_orders import OnlineOrders
 from terminal.services.printing import Printing
 from terminal.services.receipt import build_receipt
+from terminal.services.receiving import Receiving
 from terminal.services.refunds import Refunds
 from terminal.services.session import Session
 from terminal.services.shifts import Shifts
@@ -194,6 +195,7 @@ class PosService:
         )
         self.fiscal.render_sale = self._render_receipt
         self.online = OnlineOrders(self)  # a CS desk's online orders, where switched on
+        self.receiving = Receiving(self)  # goods delivered, scanned by a supervisor
         self.refunds = Refunds(self.ctx, self.session, self.actions, self.printing, self.approvals)
         self.refunds.fiscal = self.fiscal
         self.customers = CustomerDesk(

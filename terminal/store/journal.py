@@ -68,6 +68,7 @@ EVENT_TYPES = frozenset(
         "payment_cancel",
         "fiscal",  # a receipt registered with (or taken back from) the tax office
         "fiscal_pending",  # the tax office's service did not take a receipt: retried
+        "receiving",  # goods delivered, with their cost: the store's stock and its cost
         EPOCH_START,
     }
 )

@@ -17,6 +17,7 @@ from terminal.ui import fiscal_menu
 from terminal.ui.customer_menu import CustomerMenu
 from terminal.ui.online_orders_menu import OnlineOrdersMenu
 from terminal.ui.panels import ChoicePanel, EntryPanel, PanelAsker
+from terminal.ui.receiving_menu import ReceivingMenu
 from terminal.ui.settings_menu import PasskeySettings
 from terminal.ui.shift_menu import ShiftMenu
 from terminal.ui.widgets import CartRow, PosButton, PosScreen, load_kv
@@ -415,12 +416,16 @@ class SaleScreen(PosScreen):
             ("unsettled", _("Card payments without a sale")),
             *fiscal_menu.menu_entries(self.service),
             *([("online_orders", _("Online orders"))] if self.service.online.enabled else []),
+            ("receive_goods", _("Receive goods (supervisor)")),
         ]
         labelled = [
             (a, f"{label}  ({self.key_label(a)})" if self.key_label(a) else label)
             for a, label in actions
         ]
         ChoicePanel(self.router, _("More"), labelled, self.on_action).show()
+
+    def _do_receive_goods(self) -> None:
+        ReceivingMenu(self.service, self.asker()).open()
 
     def _do_online_orders(self) -> None:
         """A CS desk's online orders; what was typed (or scanned) first is looked up."""

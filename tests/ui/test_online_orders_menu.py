@@ -21,6 +21,7 @@ from terminal.services.online_orders import OnlineOrders
 from terminal.store.cashiers import FAST_TEST_PARAMS
 from terminal.store.journal import read_entries
 from terminal.ui.online_orders_menu import OnlineOrdersMenu
+from terminal.ui.receiving_menu import ReceivingMenu
 from tests.conftest import with_open_shift
 from tests.fleet.conftest import batch, to_entry
 from tests.online_desk import STORE, LocalOrdersClient, local_desk
@@ -240,3 +241,41 @@ def test_bookings_released_at_the_deadline_are_listed_for_cs(shop, clock):
         f"{order}  Teh Botol Sosro 450 ml  Dewi Lestari  {pos.currency.format(due)}"
     ]
     assert orders.stock(db, "TEH-BTL", STORE) == (1, 0, 0)
+
+
+def test_a_supervisor_receives_a_delivery_through_the_menu(shop):
+    """The receiving flow (More > Receive goods): supplier, items scanned with their
+    quantity and cost, an unknown code and a wrong quantity said where typed, the
+    delivery shown whole and journaled on confirmation; a cashier is refused."""
+    pos, _db, _desk, _client = shop
+    ask = ScriptedAsker(pos)
+    ReceivingMenu(pos, ask).open()
+    assert ask.said == [("Receiving goods is a supervisor's", True)]
+    pos.sign_in("2", "2580")
+    ask = ScriptedAsker(
+        pos,
+        "PT Sinar Sosro",
+        "4006381333931",
+        TEA,
+        "0",
+        "24",
+        "4100",
+        "APEL-FUJI",
+        "2,5",
+        "30000",
+        "",
+        Shown.TAKE,
+    )
+    ReceivingMenu(pos, ask).open()
+    assert ask.asked[1].problems == ["Unknown code 4006381333931: nothing added"]
+    assert ask.asked[2].problems == ["0 is not a quantity"]
+    shown = ask.asked[-1]
+    assert shown.title == "Receive this delivery?"
+    assert shown.flags["lines"][0] == "Supplier: PT Sinar Sosro"
+    assert len(shown.flags["lines"]) == 3
+    (payload,) = [e["payload"] for e in read_entries(pos.db, types=("receiving",))]
+    assert payload["lines"] == [
+        {"sku": "TEH-BTL", "quantity": "24", "unit_cost": 4_100},
+        {"sku": "APEL-FUJI", "quantity": "2.5", "unit_cost": 30_000},
+    ]
+    assert ask.said[-1] == ("Delivery received: 2 lines, Rp 173.400 at cost", False)

@@ -1,0 +1,106 @@
+"""Receiving goods at the till (issue 19), from the sale screen's More menu: a supervisor
+types the supplier, then for each delivered item scans it, types the quantity and the
+cost per unit; Enter on an empty scan ends the delivery, which is shown whole and
+journaled on confirmation. No Kivy here: the questions go to an ``Asker``."""
+
+from __future__ import annotations
+
+from terminal.core.errors import PosError
+from terminal.core.inventory import check_received
+from terminal.i18n import _
+from terminal.services.pos import PosService
+from terminal.services.receiving import ReceivedLine
+from terminal.ui.asker import Asker
+
+
+class ReceivingMenu:
+    def __init__(self, service: PosService, ask: Asker) -> None:
+        self.service = service
+        self.ask = ask
+        self.supplier = ""
+        self.lines: list[tuple[ReceivedLine, str]] = []  # with the product's name
+
+    def money(self, amount: int) -> str:
+        return self.service.currency.format(amount)
+
+    def open(self) -> None:
+        cashier = self.service.cashier
+        if cashier is None or not cashier.is_supervisor:
+            self.ask.say(_("Receiving goods is a supervisor's"), error=True)
+            return
+
+        def take(text: str) -> str | None:
+            self.supplier = text.strip()
+            self.ask.next(self.next_item)
+            return None
+
+        self.ask.enter(_("Receive goods: the supplier"), take, letters=True, hint=_("Empty: none"))
+
+    def next_item(self) -> None:
+        def take(code: str) -> str | None:
+            if not code.strip():
+                self.ask.next(self.finish)
+                return None
+            product = self.service.catalogue.lookup(code.strip()).product  # unknown: said
+            self.ask.next(lambda: self._quantity(code.strip(), product))
+            return None
+
+        self.ask.enter(
+            _("Scan the next delivered item ({n} so far)").format(n=len(self.lines)),
+            take,
+            letters=True,
+            accept_scans=True,
+            hint=_("Enter with nothing: the delivery is complete"),
+        )
+
+    def _quantity(self, code: str, product) -> None:
+        def take(text: str) -> str | None:
+            quantity = text.strip().replace(",", ".")
+            try:
+                check_received(quantity, 0)
+            except ValueError:
+                return _("{text} is not a quantity").format(text=text)
+            self.ask.next(lambda: self._cost(code, product, quantity))
+            return None
+
+        unit = _("kg") if product.sold_by_weight else _("pieces")
+        self.ask.enter(_("{name}: how many ({unit})?").format(name=product.name, unit=unit), take)
+
+    def _cost(self, code: str, product, quantity: str) -> None:
+        def take(text: str) -> str | None:
+            cost = self.service.currency.parse(text)
+            self.lines.append((ReceivedLine(code, quantity, cost), product.name))
+            self.ask.next(self.next_item)
+            return None
+
+        self.ask.enter(
+            _("{name}: cost per unit").format(name=product.name),
+            take,
+            hint=self.money(0),
+            money=True,
+        )
+
+    def finish(self) -> None:
+        if not self.lines:
+            self.ask.say(_("Nothing received"))
+            return
+        shown = [
+            f"{name}  {line.quantity} x {self.money(line.unit_cost)}" for line, name in self.lines
+        ]
+        if self.supplier:
+            shown.insert(0, _("Supplier: {name}").format(name=self.supplier))
+        self.ask.show(_("Receive this delivery?"), shown, self._receive, action=_("Receive"))
+
+    def _receive(self) -> None:
+        try:
+            done = self.service.receiving.receive(
+                [line for line, _name in self.lines], supplier=self.supplier
+            )
+        except PosError as exc:
+            self.ask.say(exc.translated(_), error=True)
+            return
+        self.ask.say(
+            _("Delivery received: {lines} lines, {value} at cost").format(
+                lines=done.lines, value=self.money(done.value)
+            )
+        )
