@@ -45,10 +45,11 @@ SEES = {
         "warehouse",
         "shipping",
         "online",
+        "stock",
         "self",
     },
-    "owner": {"sales", "reports", "terminals", "journal", "config", "online", "self"},
-    "manager": {"sales", "reports", "terminals", "online", "self"},
+    "owner": {"sales", "reports", "terminals", "journal", "config", "online", "stock", "self"},
+    "manager": {"sales", "reports", "terminals", "online", "stock", "self"},
     "auditor": {"reports", "journal", "self"},
     # online orders: the bank statements and the bookings they pay (customers' names)
     "finance": {"payments", "online", "self"},

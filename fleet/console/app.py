@@ -26,6 +26,7 @@ from fleet.console.pages import (
     reports,
     sales,
     shipping,
+    stock,
     terminals,
     warehouse,
 )
@@ -36,6 +37,7 @@ STATIC = Path(__file__).parent / "static"
 PAGES = (auth, sales, reports, terminals, config, jobs, journal, payments, accounts, metrics)
 PAGES += (warehouse, online_reports)  # online orders: 404 where they are off
 PAGES += (shipping,)  # online orders' shipping: 404 where they are off
+PAGES += (stock,)  # inventory: stock on hand from the journals' ledger
 
 
 def create_app(

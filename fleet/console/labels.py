@@ -105,6 +105,11 @@ LABELS = {
     "sell": N_("sold"),
     "available": N_("available"),
     "booked": N_("booked"),
+    # a stock movement's kind (terminal.core.inventory)
+    "sale": N_("sale"),
+    "refund": N_("refund"),
+    "damage": N_("damage"),
+    "receiving": N_("goods received"),
     "unavailable": N_("unavailable"),
 }
 
