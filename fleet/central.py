@@ -60,6 +60,7 @@ from terminal.core.inventory import (
     receiving_movements,
     refund_movements,
     sale_movements,
+    write_off_movements,
 )
 from terminal.core.numbering import transaction_label
 
@@ -314,6 +315,10 @@ class CentralRows:
             )
             for line in lines
         ]
+
+    def _write_off(self, entry, p, staged, _shifts) -> None:
+        moves = write_off_movements(p.get("lines") or [], str(p.get("reason", "")))
+        staged[StockMovement] = self._movements(entry, moves)
 
     def _movements(self, entry: fp.Entry, moves: list) -> list[dict]:
         """The entry's stock movements as rows of the ledger, at the terminal's store."""
@@ -647,6 +652,7 @@ _BUILDERS = {
     "sale": CentralRows._sale,
     "refund": CentralRows._refund,
     "receiving": CentralRows._receiving,
+    "write_off": CentralRows._write_off,
     "shift_open": CentralRows._shift_open,
     "shift_close": CentralRows._shift_close,
     "z_report": CentralRows._z_report,

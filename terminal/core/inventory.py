@@ -17,14 +17,17 @@ What moves stock, and how:
   unchanged and the damaged goods are counted where damage is counted;
 - a **receiving** line (goods delivered, scanned by a supervisor at a terminal, with
   their cost per unit): its quantity in, and the product's cost by moving average;
-- later kinds (transfers, stocktake adjustments, damage or loss with a reason) come
-  with their own journal entries.
+- a **write-off** (a supervisor's, with a reason): damaged or expired goods out as
+  ``damage``, stolen, lost or used in the shop out as ``loss``;
+- later kinds (transfers, stocktake adjustments) come with their own journal entries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+from terminal.core.errors import N_
 
 SALE, REFUND, DAMAGE = "sale", "refund", "damage"
 RECEIVING, TRANSFER_IN, TRANSFER_OUT, STOCKTAKE, LOSS = (
@@ -36,6 +39,15 @@ RECEIVING, TRANSFER_IN, TRANSFER_OUT, STOCKTAKE, LOSS = (
 )
 KINDS = (SALE, REFUND, DAMAGE, RECEIVING, TRANSFER_IN, TRANSFER_OUT, STOCKTAKE, LOSS)
 NOT_RESTOCKED = "not restocked"  # the reason of a refund's damage movement
+# why goods leave the stock without a sale (a write-off), and the movement each makes
+WRITE_OFF_REASONS = {
+    "damaged": N_("Damaged"),
+    "expired": N_("Expired"),
+    "stolen": N_("Stolen"),
+    "lost": N_("Lost or missing"),
+    "used": N_("Used in the shop"),
+}
+_WRITE_OFF_KIND = {"damaged": DAMAGE, "expired": DAMAGE}  # the rest: loss
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,18 @@ def receiving_movements(lines: list[dict]) -> list[Movement]:
     unit_cost)."""
     return [
         Movement(str(line["sku"]), milli(line["quantity"]), RECEIVING, position)
+        for position, line in enumerate(lines, start=1)
+    ]
+
+
+def write_off_movements(lines: list[dict], reason: str) -> list[Movement]:
+    """Goods out of stock without a sale (journal payload ``lines``: sku, quantity), as
+    damage or loss by ``reason`` (one of :data:`WRITE_OFF_REASONS`)."""
+    if reason not in WRITE_OFF_REASONS:
+        raise ValueError(f"{reason!r} is not a write-off reason")
+    kind = _WRITE_OFF_KIND.get(reason, LOSS)
+    return [
+        Movement(str(line["sku"]), -milli(line["quantity"]), kind, position, 1, reason)
         for position, line in enumerate(lines, start=1)
     ]
 

@@ -1,14 +1,15 @@
-"""Goods received at a terminal (issue 19): a supervisor scans the delivered items, types
-each one's quantity and cost per unit, and the delivery is journaled like a sale - on the
-terminal first (it works offline), reaching the fleet with the rest of the journal, where
-it moves the store's stock in and updates each product's moving-average cost."""
+"""Goods received at a terminal, and goods written off (issue 19): a supervisor scans the
+delivered items with each one's quantity and cost per unit, or the damaged, expired or
+lost ones with a reason; each is journaled like a sale - on the terminal first (it works
+offline), reaching the fleet with the rest of the journal, where it moves the store's
+stock (and, for a delivery, updates each product's moving-average cost)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from terminal.core.errors import N_, PosError
-from terminal.core.inventory import check_received, quantity_text
+from terminal.core.inventory import WRITE_OFF_REASONS, check_received, quantity_text
 from terminal.services.action_lines import log_action
 
 MAX_LINES = 500
@@ -81,3 +82,44 @@ class Receiving:
             seq=entry.seq,
         )
         return Received(entry.seq, len(payload_lines), value)
+
+    def write_off(self, lines: list[tuple[str, str]], reason: str, note: str = "") -> int:
+        """Goods out of stock without a sale: (code, quantity) each, with the reason
+        (:data:`terminal.core.inventory.WRITE_OFF_REASONS`). A supervisor's; refused with
+        nothing journaled as a delivery is. Returns the journal entry's number."""
+        pos = self.pos
+        who = pos.require_cashier()
+        if not who.is_supervisor:
+            raise PosError(N_("Writing goods off is a supervisor's"))
+        if reason not in WRITE_OFF_REASONS:
+            raise PosError(N_("Choose why the goods leave the stock"))
+        if not lines:
+            raise PosError(N_("Scan the goods first"))
+        if len(lines) > MAX_LINES:
+            raise PosError(N_("At most {n} lines in one delivery"), n=str(MAX_LINES))
+        payload_lines = []
+        for n, (code, quantity) in enumerate(lines, start=1):
+            product = pos.catalogue.lookup(code.strip()).product
+            try:
+                taken = check_received(quantity, 0)
+            except ValueError:
+                raise PosError(
+                    N_("Line {n}: {quantity} is not a quantity"), n=str(n), quantity=quantity[:20]
+                ) from None
+            payload_lines.append({"sku": product.sku, "quantity": quantity_text(taken)})
+        payload = {
+            "cashier": who.id,
+            "reason": reason,
+            "note": note.strip()[:200],
+            "lines": payload_lines,
+        }
+        entry = pos.journal.append("write_off", payload, pos.clock())
+        log_action(
+            "goods written off",
+            "write_off",
+            cashier=who.id,
+            reason=reason,
+            lines=len(payload_lines),
+            seq=entry.seq,
+        )
+        return entry.seq

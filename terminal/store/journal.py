@@ -69,6 +69,7 @@ EVENT_TYPES = frozenset(
         "fiscal",  # a receipt registered with (or taken back from) the tax office
         "fiscal_pending",  # the tax office's service did not take a receipt: retried
         "receiving",  # goods delivered, with their cost: the store's stock and its cost
+        "write_off",  # goods out of stock without a sale (damaged, expired, lost), a reason
         EPOCH_START,
     }
 )

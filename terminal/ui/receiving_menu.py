@@ -1,12 +1,14 @@
-"""Receiving goods at the till (issue 19), from the sale screen's More menu: a supervisor
-types the supplier, then for each delivered item scans it, types the quantity and the
-cost per unit; Enter on an empty scan ends the delivery, which is shown whole and
-journaled on confirmation. No Kivy here: the questions go to an ``Asker``."""
+"""Receiving goods and writing goods off at the till (issue 19), from the sale screen's
+More menu: a supervisor types the supplier, then for each delivered item scans it, types
+the quantity and the cost per unit; or chooses why goods leave the stock (damaged,
+expired, lost...) and scans them with their quantity. Enter on an empty scan ends the
+list, which is shown whole and journaled on confirmation. No Kivy here: the questions go
+to an ``Asker``."""
 
 from __future__ import annotations
 
 from terminal.core.errors import PosError
-from terminal.core.inventory import check_received
+from terminal.core.inventory import WRITE_OFF_REASONS, check_received
 from terminal.i18n import _
 from terminal.services.pos import PosService
 from terminal.services.receiving import ReceivedLine
@@ -102,5 +104,90 @@ class ReceivingMenu:
         self.ask.say(
             _("Delivery received: {lines} lines, {value} at cost").format(
                 lines=done.lines, value=self.money(done.value)
+            )
+        )
+
+
+class WriteOffMenu:
+    """Goods out of stock without a sale (More > Damage or loss): a supervisor chooses
+    why, then scans each item and types how many; Enter on an empty scan ends it, the
+    list is shown whole and journaled on confirmation."""
+
+    def __init__(self, service: PosService, ask: Asker) -> None:
+        self.service = service
+        self.ask = ask
+        self.reason = ""
+        self.lines: list[tuple[str, str, str]] = []  # code, quantity, name
+
+    def open(self) -> None:
+        cashier = self.service.cashier
+        if cashier is None or not cashier.is_supervisor:
+            self.ask.say(_("Writing goods off is a supervisor's"), error=True)
+            return
+
+        def take(reason: str) -> None:
+            self.reason = reason
+            self.ask.next(self.next_item)
+
+        self.ask.choose(
+            _("Why do the goods leave the stock?"),
+            [(key, _(label)) for key, label in WRITE_OFF_REASONS.items()],
+            take,
+        )
+
+    def next_item(self) -> None:
+        def take(code: str) -> str | None:
+            if not code.strip():
+                self.ask.next(self.finish)
+                return None
+            product = self.service.catalogue.lookup(code.strip()).product  # unknown: said
+            self.ask.next(lambda: self._quantity(code.strip(), product))
+            return None
+
+        self.ask.enter(
+            _("Scan the next item ({n} so far)").format(n=len(self.lines)),
+            take,
+            letters=True,
+            accept_scans=True,
+            hint=_("Enter with nothing: the list is complete"),
+        )
+
+    def _quantity(self, code: str, product) -> None:
+        def take(text: str) -> str | None:
+            quantity = text.strip().replace(",", ".")
+            try:
+                check_received(quantity, 0)
+            except ValueError:
+                return _("{text} is not a quantity").format(text=text)
+            self.lines.append((code, quantity, product.name))
+            self.ask.next(self.next_item)
+            return None
+
+        unit = _("kg") if product.sold_by_weight else _("pieces")
+        self.ask.enter(_("{name}: how many ({unit})?").format(name=product.name, unit=unit), take)
+
+    def finish(self) -> None:
+        if not self.lines:
+            self.ask.say(_("Nothing written off"))
+            return
+        shown = [f"{name}  {quantity}" for _code, quantity, name in self.lines]
+        self.ask.show(
+            _("Write these off: {reason}?").format(reason=_(WRITE_OFF_REASONS[self.reason])),
+            shown,
+            self._write_off,
+            action=_("Write off"),
+        )
+
+    def _write_off(self) -> None:
+        try:
+            self.service.receiving.write_off(
+                [(code, quantity) for code, quantity, _name in self.lines], self.reason
+            )
+        except PosError as exc:
+            self.ask.say(exc.translated(_), error=True)
+            return
+        self.ask.say(
+            _("Written off ({reason}): {n} lines").format(
+                reason=_(WRITE_OFF_REASONS[self.reason]), n=len(self.lines)
             )
         )

@@ -17,7 +17,7 @@ from terminal.ui import fiscal_menu
 from terminal.ui.customer_menu import CustomerMenu
 from terminal.ui.online_orders_menu import OnlineOrdersMenu
 from terminal.ui.panels import ChoicePanel, EntryPanel, PanelAsker
-from terminal.ui.receiving_menu import ReceivingMenu
+from terminal.ui.receiving_menu import ReceivingMenu, WriteOffMenu
 from terminal.ui.settings_menu import PasskeySettings
 from terminal.ui.shift_menu import ShiftMenu
 from terminal.ui.widgets import CartRow, PosButton, PosScreen, load_kv
@@ -417,6 +417,7 @@ class SaleScreen(PosScreen):
             *fiscal_menu.menu_entries(self.service),
             *([("online_orders", _("Online orders"))] if self.service.online.enabled else []),
             ("receive_goods", _("Receive goods (supervisor)")),
+            ("write_off", _("Damage or loss (supervisor)")),
         ]
         labelled = [
             (a, f"{label}  ({self.key_label(a)})" if self.key_label(a) else label)
@@ -426,6 +427,9 @@ class SaleScreen(PosScreen):
 
     def _do_receive_goods(self) -> None:
         ReceivingMenu(self.service, self.asker()).open()
+
+    def _do_write_off(self) -> None:
+        WriteOffMenu(self.service, self.asker()).open()
 
     def _do_online_orders(self) -> None:
         """A CS desk's online orders; what was typed (or scanned) first is looked up."""

@@ -9,7 +9,7 @@ import pytest
 
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
-from fleet.inventory import cost_of, on_hand
+from fleet.inventory import cost_of, movements, on_hand
 from fleet.registry import register_terminal
 from terminal.core.errors import PosError, UnknownCode
 from terminal.services.receiving import ReceivedLine
@@ -79,3 +79,35 @@ def test_receiving_is_a_supervisors_and_bad_lines_journal_nothing(terminal):
                 [ReceivedLine(TEA, "1", 4_100), ReceivedLine(TEA, quantity, cost)]
             )
     assert received(pos) == []
+
+
+def test_goods_written_off_leave_the_stock_as_damage_or_loss(terminal, tmp_path):
+    pos = terminal.pos
+    pos.sign_in("1", "1357")
+    with pytest.raises(PosError, match="supervisor"):
+        pos.receiving.write_off([(TEA, "1")], "damaged")
+    pos.sign_in("2", "2580")
+    pos.receiving.receive([ReceivedLine(TEA, "24", 4_100)])
+    with pytest.raises(PosError, match="Choose why"):
+        pos.receiving.write_off([(TEA, "1")], "a whim")
+    with pytest.raises(PosError, match="Line 2: 0 is not a quantity"):
+        pos.receiving.write_off([(TEA, "1"), (TEA, "0")], "damaged")
+    pos.receiving.write_off([(TEA, "2")], "damaged")
+    pos.receiving.write_off([(TEA, "1")], "stolen")
+    (damaged, _stolen) = [e["payload"] for e in read_entries(pos.db, types=("write_off",))]
+    assert damaged["reason"] == "damaged" and damaged["lines"] == [
+        {"sku": "TEH-BTL", "quantity": "2"}
+    ]
+    db = connect(f"sqlite:///{tmp_path / 'fleet.db'}")
+    create_tables(db)
+    register_terminal(
+        db, "T01", store=STORE, group="g", public_key_pem=pos.journal.public_key_pem()
+    )
+    Ingest(db).journal("T01", batch([to_entry(e) for e in read_entries(pos.db, decode=False)]))
+    assert on_hand(db, STORE)["TEH-BTL"].quantity == (24 - 2 - 1) * 1000
+    behind = [(m.kind, m.quantity, m.reason) for m in movements(db, STORE, "TEH-BTL")]
+    assert behind == [
+        ("receiving", 24_000, ""),
+        ("damage", -2_000, "damaged"),
+        ("loss", -1_000, "stolen"),
+    ]

@@ -21,7 +21,7 @@ from terminal.services.online_orders import OnlineOrders
 from terminal.store.cashiers import FAST_TEST_PARAMS
 from terminal.store.journal import read_entries
 from terminal.ui.online_orders_menu import OnlineOrdersMenu
-from terminal.ui.receiving_menu import ReceivingMenu
+from terminal.ui.receiving_menu import ReceivingMenu, WriteOffMenu
 from tests.conftest import with_open_shift
 from tests.fleet.conftest import batch, to_entry
 from tests.online_desk import STORE, LocalOrdersClient, local_desk
@@ -279,3 +279,22 @@ def test_a_supervisor_receives_a_delivery_through_the_menu(shop):
         {"sku": "APEL-FUJI", "quantity": "2.5", "unit_cost": 30_000},
     ]
     assert ask.said[-1] == ("Delivery received: 2 lines, Rp 173.400 at cost", False)
+
+
+def test_a_supervisor_writes_damaged_goods_off_through_the_menu(shop):
+    pos, _db, _desk, _client = shop
+    ask = ScriptedAsker(pos)
+    WriteOffMenu(pos, ask).open()
+    assert ask.said == [("Writing goods off is a supervisor's", True)]
+    pos.sign_in("2", "2580")
+    ask = ScriptedAsker(pos, "expired", TEA, "x", "3", "", Shown.TAKE)
+    WriteOffMenu(pos, ask).open()
+    assert ask.asked[0].keys == ["damaged", "expired", "stolen", "lost", "used"]
+    assert ask.asked[2].problems == ["x is not a quantity"]
+    assert ask.asked[-1].title == "Write these off: Expired?"
+    (payload,) = [e["payload"] for e in read_entries(pos.db, types=("write_off",))]
+    assert (payload["reason"], payload["lines"]) == (
+        "expired",
+        [{"sku": "TEH-BTL", "quantity": "3"}],
+    )
+    assert ask.said[-1] == ("Written off (Expired): 1 lines", False)
