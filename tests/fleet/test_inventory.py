@@ -9,11 +9,18 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
-from fleet.inventory import movements, on_hand
+from fleet.ingest import Ingest
+from fleet.inventory import cost_of, movements, on_hand
 from fleet.models import StockMovement
+from fleet.registry import register_terminal
+from terminal.services.receiving import ReceivedLine
+from terminal.store.journal import read_entries
+from tests.fleet.conftest import batch, to_entry
 from tests.fleet.test_central import ingest_days
 
 STORE = "Minimarket Sari"
+SHOP = "Toko Demo Sejahtera"
+TEA = "8991002101111"  # Teh Botol Sosro (TEH-BTL)
 
 
 def expected_stock(entries) -> dict[str, int]:
@@ -58,3 +65,27 @@ def test_stock_on_hand_is_the_sum_of_the_journaled_movements(fleet_db, ingest, s
         )
         assert (back.kind, back.quantity) == ("refund", -damage.quantity)
     assert on_hand(fleet_db, "another store") == {}
+
+
+def test_deliveries_set_the_moving_average_cost_on_each_backend(terminal, fleet_db):
+    """A delivery, sales, another delivery at another cost, a write-off, ingested on
+    SQLite and PostgreSQL (where the cost's row is locked for the update): the same
+    stock and the hand-computed cost."""
+    pos = terminal.pos
+    pos.sign_in("2", "2580")
+    pos.receiving.receive([ReceivedLine(TEA, "24", 4_100)])
+    pos.sign_in("1", "1357")
+    for _ in range(4):
+        pos.scan(TEA)
+    pos.pay_cash(50_000)
+    pos.sign_in("2", "2580")
+    pos.receiving.receive([ReceivedLine(TEA, "20", 4_600)])
+    pos.receiving.write_off([(TEA, "1")], "expired")
+    register_terminal(
+        fleet_db, "T01", store=SHOP, group="g", public_key_pem=pos.journal.public_key_pem()
+    )
+    Ingest(fleet_db).journal(
+        "T01", batch([to_entry(e) for e in read_entries(pos.db, decode=False)])
+    )
+    assert on_hand(fleet_db, SHOP)["TEH-BTL"].quantity == (24 - 4 + 20 - 1) * 1000
+    assert cost_of(fleet_db, SHOP, "TEH-BTL") == 4_350  # (20 x 4.100 + 20 x 4.600) / 40
