@@ -657,3 +657,15 @@ _BUILDERS = {
     "shift_close": CentralRows._shift_close,
     "z_report": CentralRows._z_report,
 }
+
+
+def store_currencies(db: peewee.Database, stores: list[str]) -> dict[str, str]:
+    """Each store's currency as its sales' rollups have it (a store that has sold nothing
+    yet is not in it)."""
+    return dict(
+        SalesHour.select(SalesHour.store, peewee.fn.MAX(SalesHour.currency))
+        .where(SalesHour.store.in_(stores or [""]) & (SalesHour.currency != ""))
+        .group_by(SalesHour.store)
+        .tuples()
+        .bind(db)
+    )

@@ -28,17 +28,13 @@ class OnHand:
         return self.quantity < 0
 
 
-def on_hand(db: peewee.Database, store: str, at: datetime | None = None) -> dict[str, OnHand]:
-    """Each product's stock at ``store`` (up to ``at``, UTC without a zone: all when
-    None), by SKU."""
-    where = StockMovement.store == store
-    if at is not None:
-        where &= StockMovement.ts <= at
+def on_hand(db: peewee.Database, store: str) -> dict[str, OnHand]:
+    """Each product's stock at ``store``, by SKU."""
     query = (
         StockMovement.select(
             StockMovement.sku, fn.SUM(StockMovement.quantity), fn.COUNT(StockMovement.seq)
         )
-        .where(where)
+        .where(StockMovement.store == store)
         .group_by(StockMovement.sku)
         .tuples()
         .bind(db)

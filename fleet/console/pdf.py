@@ -72,16 +72,25 @@ MONEY = {
 }
 
 
-def report_pdf(report: Report, store: str, _: Callable[[str], str]) -> bytes:
+def _titled(title: str) -> FPDF:
+    """A landscape A4 report with its title printed: what every report's PDF starts as."""
     pdf = FPDF(orientation="L", format="A4")
     pdf.add_font("Mono", "", str(FONT))
     pdf.add_font("Mono", "B", str(BOLD))
     pdf.set_auto_page_break(True, 12)
     pdf.add_page()
     pdf.set_font("Mono", "B", 13)
-    what = _(N_("End of month")) if report.period.kind == "month" else _(N_("End of day"))
-    title = f"{what} {report.period.label}" + (f" · {store}" if store else "")
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    return pdf
+
+
+def _period(kind: str, label: str, store: str, _: Callable[[str], str]) -> str:
+    what = _(N_("End of month")) if kind == "month" else _(N_("End of day"))
+    return f"{what} {label}" + (f" · {store}" if store else "")
+
+
+def report_pdf(report: Report, store: str, _: Callable[[str], str]) -> bytes:
+    pdf = _titled(_period(report.period.kind, report.period.label, store, _))
     for table, columns in TABLES:
         rows = getattr(report, table)
         pdf.ln(3)
@@ -108,15 +117,8 @@ def online_report_pdf(report: OnlineReport, store: str, _: Callable[[str], str])
     """The online orders' report (:class:`fleet.orders.report.OnlineReport`): a figure a
     line, a column per shop and the overall one, then the check against the Z reports."""
     columns = report.columns
-    pdf = FPDF(orientation="L", format="A4")
-    pdf.add_font("Mono", "", str(FONT))
-    pdf.add_font("Mono", "B", str(BOLD))
-    pdf.set_auto_page_break(True, 12)
-    pdf.add_page()
-    pdf.set_font("Mono", "B", 13)
-    what = _(N_("End of month")) if report.kind == "month" else _(N_("End of day"))
-    title = f"{_(N_('Online orders'))}: {what} {report.label}" + (f" · {store}" if store else "")
-    pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    period = _period(report.kind, report.label, store, _)
+    pdf = _titled(f"{_(N_('Online orders'))}: {period}")
     first = 78
     width = (pdf.w - pdf.l_margin - pdf.r_margin - first) / len(columns)
     pdf.set_font("Mono", "B", 8)

@@ -33,7 +33,8 @@ from zoneinfo import ZoneInfo
 import peewee
 from peewee import fn
 
-from fleet.models import Booking, DropOrder, Refund, Sale, SalesHour, StatementLineRow, ZReport
+from fleet.central import store_currencies
+from fleet.models import Booking, DropOrder, Refund, Sale, StatementLineRow, ZReport
 from terminal.core.errors import N_
 
 if TYPE_CHECKING:  # the console's viewer: whose shops (its store clause)
@@ -213,13 +214,7 @@ def build(
         )
         count, amount = unmatched.tuples().bind(db).get()
         overall.lines_unmatched, overall.lines_unmatched_amount = int(count), int(amount or 0)
-    currency = dict(
-        SalesHour.select(SalesHour.store, fn.MAX(SalesHour.currency))
-        .where(SalesHour.store.in_(list(shops) or [""]))
-        .group_by(SalesHour.store)
-        .tuples()
-        .bind(db)
-    )
+    currency = store_currencies(db, list(shops))
     ordered = [shops[name] for name in sorted(shops)]
     for shop in ordered:
         shop.currency = currency.get(shop.store) or "IDR"

@@ -29,15 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from terminal.core.errors import N_
 
-SALE, REFUND, DAMAGE = "sale", "refund", "damage"
-RECEIVING, TRANSFER_IN, TRANSFER_OUT, STOCKTAKE, LOSS = (
-    "receiving",
-    "transfer_in",
-    "transfer_out",
-    "stocktake",
-    "loss",
-)
-KINDS = (SALE, REFUND, DAMAGE, RECEIVING, TRANSFER_IN, TRANSFER_OUT, STOCKTAKE, LOSS)
+SALE, REFUND, DAMAGE, RECEIVING, LOSS = "sale", "refund", "damage", "receiving", "loss"
 NOT_RESTOCKED = "not restocked"  # the reason of a refund's damage movement
 # why goods leave the stock without a sale (a write-off), and the movement each makes
 WRITE_OFF_REASONS = {

@@ -84,6 +84,24 @@ def parse_order_number(text: str) -> tuple[str, int]:
     return m[1], int(m[2])
 
 
+def check_phone(text: str) -> str:
+    """A customer's phone as kept ("" when none was given); OrderError when what was
+    typed has fewer than 6 digits (the separators people type are let through)."""
+    phone = text.strip()
+    if phone and sum(ch.isdigit() for ch in phone) < 6:
+        raise OrderError(N_("{text} is not a phone number"), text=text[:40])
+    return phone
+
+
+def check_address(text: str) -> str:
+    """A shipping address as kept (its spaces made single); OrderError when it is too
+    short to carry a street, a city and a postal code."""
+    address = " ".join(text.split())
+    if len(address) < 10:
+        raise OrderError(N_("The whole shipping address, with the postal code"))
+    return address
+
+
 def unique_code(amount: int, taken: set[int], low: int, high: int, rng: Random) -> int:
     """A code from ``low``..``high`` added to ``amount`` so that no open booking is
     due the same total (``taken``: the totals due now): the transfer of exactly that

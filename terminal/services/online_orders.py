@@ -25,7 +25,7 @@ from terminal.core import fleet_protocol as fp
 from terminal.core.catalogue import Product, ScanResult
 from terminal.core.couriers import check_awb, check_courier, courier_name
 from terminal.core.errors import N_, NoShiftOpen, PosError
-from terminal.core.online_orders import parse_order_number
+from terminal.core.online_orders import check_address, check_phone, parse_order_number
 from terminal.core.tender import Tender
 from terminal.fleet.orders_client import OrdersClient
 from terminal.store.sales_read import sold_here
@@ -91,6 +91,7 @@ class OnlineOrders:
         name, address = name.strip(), address.strip()
         if not name or not address:
             raise PosError(N_("A booking needs the customer's name and address"))
+        phone, address = check_phone(phone), check_address(address)
         courier = check_courier(courier)
         product = self.product(code)
         reply = self._call(
@@ -99,7 +100,7 @@ class OnlineOrders:
             sku=product.sku,
             price=product.price,
             name=name,
-            phone=phone.strip(),
+            phone=phone,
             address=address,
             drop_order=drop_order,
             courier=courier,

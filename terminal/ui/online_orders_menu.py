@@ -22,7 +22,7 @@ from typing import Any
 from terminal.core import fleet_protocol as fp
 from terminal.core.couriers import COURIERS, check_awb, courier_name
 from terminal.core.errors import N_, PosError
-from terminal.core.online_orders import parse_order_number
+from terminal.core.online_orders import check_address, check_phone, parse_order_number
 from terminal.fleet.orders_client import OrdersUnavailable
 from terminal.i18n import _
 from terminal.services.pos import PosService
@@ -222,10 +222,7 @@ class OnlineOrdersMenu:
 
     def _ask_phone(self, draft: BookingDraft) -> None:
         def take(text: str) -> str | None:
-            digits = "".join(ch for ch in text if ch.isdigit())
-            if text.strip() and len(digits) < 6:
-                return _("{text} is not a phone number").format(text=text)
-            draft.phone = text.strip()
+            draft.phone = check_phone(text)  # a wrong one: said here, the question stays
             self.ask.next(lambda: self._ask_address(draft))
             return None
 
@@ -233,9 +230,7 @@ class OnlineOrdersMenu:
 
     def _ask_address(self, draft: BookingDraft) -> None:
         def take(text: str) -> str | None:
-            if len(text.strip()) < 10:
-                return _("The whole shipping address, with the postal code")
-            draft.address = " ".join(text.split())
+            draft.address = check_address(text)
             self.ask.next(lambda: self._ask_courier(draft))
             return None
 

@@ -7,7 +7,7 @@ to an ``Asker``."""
 
 from __future__ import annotations
 
-from terminal.core.errors import PosError
+from terminal.core.errors import N_, PosError
 from terminal.core.inventory import WRITE_OFF_REASONS, check_received
 from terminal.i18n import _
 from terminal.services.pos import PosService
@@ -15,12 +15,19 @@ from terminal.services.receiving import ReceivedLine
 from terminal.ui.asker import Asker
 
 
-class ReceivingMenu:
+class _ScannedList:
+    """A supervisor's list of scanned goods, each with its quantity: the questions both
+    flows share. A flow says what it asks first (:meth:`start`), what follows a line's
+    quantity (:meth:`quantity_taken`) and what is done with the list (:meth:`finish`)."""
+
+    REFUSAL = ""  # said to a cashier who is not a supervisor
+    SCAN = ""  # the scan's question, with the count so far ({n})
+    SCAN_HINT = ""
+
     def __init__(self, service: PosService, ask: Asker) -> None:
         self.service = service
         self.ask = ask
-        self.supplier = ""
-        self.lines: list[tuple[ReceivedLine, str]] = []  # with the product's name
+        self.count = 0  # lines taken so far
 
     def money(self, amount: int) -> str:
         return self.service.currency.format(amount)
@@ -28,15 +35,18 @@ class ReceivingMenu:
     def open(self) -> None:
         cashier = self.service.cashier
         if cashier is None or not cashier.is_supervisor:
-            self.ask.say(_("Receiving goods is a supervisor's"), error=True)
+            self.ask.say(_(self.REFUSAL), error=True)
             return
+        self.start()
 
-        def take(text: str) -> str | None:
-            self.supplier = text.strip()
-            self.ask.next(self.next_item)
-            return None
+    def start(self) -> None:
+        raise NotImplementedError
 
-        self.ask.enter(_("Receive goods: the supplier"), take, letters=True, hint=_("Empty: none"))
+    def quantity_taken(self, code: str, product, quantity: str) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        raise NotImplementedError
 
     def next_item(self) -> None:
         def take(code: str) -> str | None:
@@ -48,11 +58,11 @@ class ReceivingMenu:
             return None
 
         self.ask.enter(
-            _("Scan the next delivered item ({n} so far)").format(n=len(self.lines)),
+            _(self.SCAN).format(n=self.count),
             take,
             letters=True,
             accept_scans=True,
-            hint=_("Enter with nothing: the delivery is complete"),
+            hint=_(self.SCAN_HINT),
         )
 
     def _quantity(self, code: str, product) -> None:
@@ -62,16 +72,36 @@ class ReceivingMenu:
                 check_received(quantity, 0)
             except ValueError:
                 return _("{text} is not a quantity").format(text=text)
-            self.ask.next(lambda: self._cost(code, product, quantity))
+            self.ask.next(lambda: self.quantity_taken(code, product, quantity))
             return None
 
         unit = _("kg") if product.sold_by_weight else _("pieces")
         self.ask.enter(_("{name}: how many ({unit})?").format(name=product.name, unit=unit), take)
 
-    def _cost(self, code: str, product, quantity: str) -> None:
+
+class ReceivingMenu(_ScannedList):
+    REFUSAL = N_("Receiving goods is a supervisor's")
+    SCAN = N_("Scan the next delivered item ({n} so far)")
+    SCAN_HINT = N_("Enter with nothing: the delivery is complete")
+
+    def __init__(self, service: PosService, ask: Asker) -> None:
+        super().__init__(service, ask)
+        self.supplier = ""
+        self.lines: list[tuple[ReceivedLine, str]] = []  # with the product's name
+
+    def start(self) -> None:
+        def take(text: str) -> str | None:
+            self.supplier = text.strip()
+            self.ask.next(self.next_item)
+            return None
+
+        self.ask.enter(_("Receive goods: the supplier"), take, letters=True, hint=_("Empty: none"))
+
+    def quantity_taken(self, code: str, product, quantity: str) -> None:
         def take(text: str) -> str | None:
             cost = self.service.currency.parse(text)
             self.lines.append((ReceivedLine(code, quantity, cost), product.name))
+            self.count = len(self.lines)
             self.ask.next(self.next_item)
             return None
 
@@ -108,23 +138,20 @@ class ReceivingMenu:
         )
 
 
-class WriteOffMenu:
+class WriteOffMenu(_ScannedList):
     """Goods out of stock without a sale (More > Damage or loss): a supervisor chooses
-    why, then scans each item and types how many; Enter on an empty scan ends it, the
-    list is shown whole and journaled on confirmation."""
+    why, then scans each item and types how many."""
+
+    REFUSAL = N_("Writing goods off is a supervisor's")
+    SCAN = N_("Scan the next item ({n} so far)")
+    SCAN_HINT = N_("Enter with nothing: the list is complete")
 
     def __init__(self, service: PosService, ask: Asker) -> None:
-        self.service = service
-        self.ask = ask
+        super().__init__(service, ask)
         self.reason = ""
         self.lines: list[tuple[str, str, str]] = []  # code, quantity, name
 
-    def open(self) -> None:
-        cashier = self.service.cashier
-        if cashier is None or not cashier.is_supervisor:
-            self.ask.say(_("Writing goods off is a supervisor's"), error=True)
-            return
-
+    def start(self) -> None:
         def take(reason: str) -> None:
             self.reason = reason
             self.ask.next(self.next_item)
@@ -135,36 +162,10 @@ class WriteOffMenu:
             take,
         )
 
-    def next_item(self) -> None:
-        def take(code: str) -> str | None:
-            if not code.strip():
-                self.ask.next(self.finish)
-                return None
-            product = self.service.catalogue.lookup(code.strip()).product  # unknown: said
-            self.ask.next(lambda: self._quantity(code.strip(), product))
-            return None
-
-        self.ask.enter(
-            _("Scan the next item ({n} so far)").format(n=len(self.lines)),
-            take,
-            letters=True,
-            accept_scans=True,
-            hint=_("Enter with nothing: the list is complete"),
-        )
-
-    def _quantity(self, code: str, product) -> None:
-        def take(text: str) -> str | None:
-            quantity = text.strip().replace(",", ".")
-            try:
-                check_received(quantity, 0)
-            except ValueError:
-                return _("{text} is not a quantity").format(text=text)
-            self.lines.append((code, quantity, product.name))
-            self.ask.next(self.next_item)
-            return None
-
-        unit = _("kg") if product.sold_by_weight else _("pieces")
-        self.ask.enter(_("{name}: how many ({unit})?").format(name=product.name, unit=unit), take)
+    def quantity_taken(self, code: str, product, quantity: str) -> None:
+        self.lines.append((code, quantity, product.name))
+        self.count = len(self.lines)
+        self.next_item()
 
     def finish(self) -> None:
         if not self.lines:

@@ -23,6 +23,8 @@ from fleet.orders import desk as orders
 from fleet.orders.statements import mapping_from_json
 from terminal.core.online_orders import DeadlineRule
 from terminal.core.sealing import Sealer
+from tests.fleet.console_client import csrf_of
+from tests.fleet.console_client import signed_in as console_signed_in
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 27, 5, 0)  # 12:00 in Jakarta (UTC, as the console's clock)
@@ -67,21 +69,8 @@ def shop(fleet_db):
     return fleet_db, app, made
 
 
-def token(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]*)"', html)[1]
-
-
-def signed_in(app, name: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    form = {
-        "csrf": token(client.get("/login").text),
-        "name": name,
-        "password": PASSWORD,
-        "code": "",
-        "next": "/",
-    }
-    assert client.post("/login", data=form).status_code == 303
-    return client
+def signed_in(app, name: str, **options) -> TestClient:
+    return console_signed_in(app, name, PASSWORD, https=True, follow_redirects=False, **options)
 
 
 def statement(*rows: tuple[str, str, int]) -> bytes:
@@ -107,7 +96,7 @@ CR_DB_MAPPING = {
 
 def save_account(client, name: str = "BCA 1234567890", fmt: str = "csv", **fields):
     page = client.get("/payments")
-    form = {"csrf": token(page.text), "name": name, "bank": "BCA", "number": "1234567890"}
+    form = {"csrf": csrf_of(page.text), "name": name, "bank": "BCA", "number": "1234567890"}
     form |= {"format": fmt, **(CR_DB_MAPPING if fmt == "csv" else {}), **fields}
     return client.post("/payments/account", data=form)
 
@@ -119,7 +108,7 @@ def upload(client, data: bytes, account: str = "BCA 1234567890", filename: str =
         page = client.get("/payments")
     return client.post(
         "/payments/upload",
-        data={"csrf": token(page.text), "account": account},
+        data={"csrf": csrf_of(page.text), "account": account},
         files={"statement": (filename, data, "text/csv")},
     )
 
@@ -142,7 +131,7 @@ def test_finance_uploads_reviews_and_confirms_and_nothing_is_paid_before(shop):
     assert 'data-outcome="no open booking of this amount"' in review.text
     assert orders.paid_bookings(db, "Jakarta 1") == []  # nothing applied yet
     matched = re.search(rf'name="match" value="({dewi.order_no}\|[0-9a-f]+)"', review.text)[1]
-    done = client.post("/payments/confirm", data={"csrf": token(review.text), "match": matched})
+    done = client.post("/payments/confirm", data={"csrf": csrf_of(review.text), "match": matched})
     assert done.status_code == 303 and done.headers["location"] == "/payments?confirmed=1"
     assert [b.order_no for b in orders.paid_bookings(db, "Jakarta 1")] == [dewi.order_no]
     again = upload(client, statement(("27/11/2026", "TRSF CR DEWI LESTARI", dewi.due)))
@@ -156,7 +145,7 @@ def test_a_line_nobody_could_match_is_matched_by_hand(shop):
     review = upload(client, statement(("27/11/2026", "SETORAN TUNAI 11", budi.price)))
     key = re.search(r'name="line-([0-9a-f]+)"', review.text)[1]
     done = client.post(
-        "/payments/confirm", data={"csrf": token(review.text), f"line-{key}": budi.order_no}
+        "/payments/confirm", data={"csrf": csrf_of(review.text), f"line-{key}": budi.order_no}
     )
     assert done.status_code == 303
     row = Booking.select().where(Booking.order_no == budi.order_no).bind(db).get()

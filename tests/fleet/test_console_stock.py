@@ -21,6 +21,7 @@ from fleet.registry import register_terminal
 from terminal.services.receiving import ReceivedLine
 from terminal.store.journal import read_entries
 from tests.fleet.conftest import batch, to_entry
+from tests.fleet.console_client import signed_in as console_signed_in
 
 PASSWORD = "a long pass phrase"
 NOW = datetime(2026, 11, 23, 5, 0)
@@ -28,12 +29,8 @@ STORE = "Toko Demo Sejahtera"
 TEA, AQUA = "8991002101111", "8993992000016"
 
 
-def signed_in(app, name: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    csrf = re.search(r'name="csrf" value="([^"]*)"', client.get("/login").text)[1]
-    form = {"csrf": csrf, "name": name, "password": PASSWORD, "code": "", "next": "/"}
-    assert client.post("/login", data=form).status_code == 303
-    return client
+def signed_in(app, name: str, **options) -> TestClient:
+    return console_signed_in(app, name, PASSWORD, https=True, follow_redirects=False, **options)
 
 
 def test_an_owner_sees_the_stores_stock_cost_and_the_movements_behind(terminal, tmp_path):

@@ -30,6 +30,7 @@ from fleet.orders.statements import StatementLine
 from terminal.core import signed_config as sc
 from terminal.core.online_orders import DeadlineRule
 from terminal.core.sealing import Sealer
+from tests.fleet.console_client import signed_in as console_signed_in
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 27, 5, 0)  # 12:00 in Jakarta (UTC, as the console's clock)
@@ -84,17 +85,8 @@ def token(html: str, name: str = "csrf") -> str:
     return re.search(rf'name="{name}" value="([^"]*)"', html)[1]
 
 
-def signed_in(app, name: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    form = {
-        "csrf": token(client.get("/login").text),
-        "name": name,
-        "password": PASSWORD,
-        "code": "",
-        "next": "/",
-    }
-    assert client.post("/login", data=form).status_code == 303
-    return client
+def signed_in(app, name: str, **options) -> TestClient:
+    return console_signed_in(app, name, PASSWORD, https=True, follow_redirects=False, **options)
 
 
 @pytest.fixture(scope="module")

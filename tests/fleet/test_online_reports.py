@@ -40,6 +40,7 @@ from terminal.core.online_orders import DeadlineRule
 from terminal.core.reconcile import build_figures
 from terminal.core.sealing import Sealer
 from tests.fleet.conftest import BareTerminal, batch
+from tests.fleet.console_client import signed_in as console_signed_in
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 DAY = date(2026, 11, 27)
@@ -208,18 +209,8 @@ def day(tmp_path_factory):
     db.close()
 
 
-def signed_in(app, name: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    login = client.get("/login").text
-    form = {
-        "csrf": re.search(r'name="csrf" value="([^"]*)"', login)[1],
-        "name": name,
-        "password": PASSWORD,
-        "code": "",
-        "next": "/",
-    }
-    assert client.post("/login", data=form).status_code == 303
-    return client
+def signed_in(app, name: str, **options) -> TestClient:
+    return console_signed_in(app, name, PASSWORD, https=True, follow_redirects=False, **options)
 
 
 def shown(html: str) -> dict[str, dict[str, str]]:

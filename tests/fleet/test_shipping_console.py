@@ -5,7 +5,6 @@ and the page only where online orders are on, for the roles that ship."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import pypdfium2 as pdfium
@@ -17,6 +16,8 @@ from fleet.console import accounts
 from fleet.console.app import create_app
 from fleet.console.pages.payments import PaymentsDesk
 from fleet.models import Booking, ConsoleAudit, Shipment
+from tests.fleet.console_client import csrf_of
+from tests.fleet.console_client import signed_in as console_signed_in
 from tests.fleet.test_shipping import fleet, shipment, sold
 
 NOW = datetime(2026, 11, 27, 5, 0)
@@ -47,15 +48,8 @@ def shop(tmp_path):
     db.close()
 
 
-def token(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]*)"', html)[1]
-
-
 def signed_in(app, name: str, **options) -> TestClient:
-    client = TestClient(app, base_url="https://testserver", follow_redirects=False, **options)
-    form = {"csrf": token(client.get("/login").text), "name": name, "password": PASSWORD}
-    assert client.post("/login", data={**form, "code": "", "next": "/"}).status_code == 303
-    return client
+    return console_signed_in(app, name, PASSWORD, https=True, follow_redirects=False, **options)
 
 
 def audits(db, action: str) -> list[str]:
@@ -69,7 +63,7 @@ def test_the_warehouse_types_an_awb_and_a_wrong_one_is_refused(shop):
     page = client.get("/shipping")
     assert page.status_code == 200 and jne in page.text and "Dewi Lestari" in page.text
     assert f'data-order="{later}" data-awb-state="waiting"' in page.text
-    csrf = token(page.text)
+    csrf = csrf_of(page.text)
     bad = client.post(
         "/shipping/awb", data={"csrf": csrf, "order": later, "courier": "sicepat", "awb": "12"}
     )
@@ -95,7 +89,7 @@ def test_the_warehouse_types_an_awb_and_a_wrong_one_is_refused(shop):
 def test_unprinted_labels_print_once_and_a_reprint_is_marked(shop):
     db, app, (jne, jnt, later) = shop
     client = signed_in(app, "wati")
-    csrf = token(client.get("/shipping").text)
+    csrf = csrf_of(client.get("/shipping").text)
     pdf = client.post(
         "/shipping/labels", data={"csrf": csrf, "what": "unprinted", "layout": "a4-2x5"}
     )
@@ -141,7 +135,7 @@ def test_labels_that_cannot_be_drawn_stay_unprinted(shop):
     PDF: nothing is marked printed, so the next print still has every label."""
     db, app, made = shop
     client = signed_in(app, "wati", raise_server_exceptions=False)
-    csrf = token(client.get("/shipping").text)
+    csrf = csrf_of(client.get("/shipping").text)
     broken = Booking.update(customer=b"sealed with another key")
     broken.where(Booking.order_no == made[0]).execute(db)
     failed = client.post(

@@ -12,11 +12,12 @@ import io
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fleet.central import store_currencies
 from fleet.console.access import NotFound
 from fleet.console.sales_now import product_names
 from fleet.console.web import Context, page
 from fleet.inventory import movements, on_hand
-from fleet.models import ProductCost, SalesHour
+from fleet.models import ProductCost
 from terminal.core.inventory import quantity_text
 
 
@@ -52,17 +53,6 @@ def _rows(ctx: Context, store: str) -> list[dict]:
     return rows
 
 
-def _currency(ctx: Context, store: str) -> str:
-    """The store's currency, as its sales say (IDR for a store without any yet)."""
-    held = (
-        SalesHour.select(SalesHour.currency)
-        .where((SalesHour.store == store) & (SalesHour.currency != ""))
-        .bind(ctx.db)
-        .first()
-    )
-    return held.currency if held else "IDR"
-
-
 @page("stock")
 def stock(ctx: Context) -> Response:
     store, stores = _store(ctx)
@@ -77,7 +67,7 @@ def stock(ctx: Context) -> Response:
         sku=sku,
         behind=behind,
         quantity_text=quantity_text,
-        currency=_currency(ctx, store) if store else "IDR",
+        currency=store_currencies(ctx.db, [store]).get(store, "IDR"),
         value=sum(r["value"] or 0 for r in rows),
     )
 
