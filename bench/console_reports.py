@@ -1,7 +1,8 @@
-"""The console's heavy pages on a big fleet: "Sales now" for the whole fleet and a store's
-end-of-month report, with 2,000,000 sales (10,000,000 lines) from 500 terminals in a
-real PostgreSQL (Debian's, initdb into a temporary directory), timed on the server side
-(the query functions the pages call), median of 20.
+"""The console's heavy pages on a big fleet: "Sales now" for the whole fleet, a store's
+end-of-month report, and (issue 19) a store's stock on hand and its month's margin per
+product, with 2,000,000 sales (10,000,000 lines) from 500 terminals and 50,000 stock
+movements per store in a real PostgreSQL (Debian's, initdb into a temporary directory),
+timed on the server side (the query functions the pages call), median of 20.
 
 The fleet's tables are filled by SQL (``generate_series``), a month of trading in 100
 stores of 5 terminals, each sale with 5 lines and one tender; the rollups the ingest keeps
@@ -10,7 +11,9 @@ set-wise: a rebuild through Python would take an hour at this size).
 
 Baseline, in the same run: the same figures from the sales tables themselves (``sale``
 indexed on business day and store, ``sale_line``, ``sale_payment``), the plain way a
-report would ask them. Goal (issue 15): each page under 300 ms.
+report would ask them; the stock as the sum of the store's movements in the ledger
+(indexed on store, product and time), the margin from the month's sale lines. Goal
+(issues 15 and 19): each under 300 ms.
 
     python bench/console_reports.py            # 2,000,000 sales (several minutes to fill)
     BENCH_QUICK=1 python bench/console_reports.py   # 20,000 sales, for the test suite
@@ -32,6 +35,8 @@ from fleet.console.access import Viewer  # noqa: E402
 from fleet.console.period_report import Period, build  # noqa: E402
 from fleet.console.sales_now import sales_now  # noqa: E402
 from fleet.db import connect, create_tables  # noqa: E402
+from fleet.inventory import on_hand  # noqa: E402
+from fleet.margins import margin_report  # noqa: E402
 from tests.postgres import start_postgres  # noqa: E402
 
 STORES, PER_STORE, DAYS, LINES = 100, 5, 30, 5
@@ -69,10 +74,10 @@ def fill(db, sales: int) -> None:
     )
     run(
         f"""INSERT INTO sale_line (terminal_id, sale_seq, position, sku, quantity, unit_price,
-              amount, tax_class, discount)
+              amount, tax_class, discount, net, cost)
            SELECT s.terminal_id, s.seq, l,
               'SKU' || lpad(mod(s.seq * 7 + l * 13, 500)::text, 3, '0'), '1', 10000, 10000,
-              'PPN', 0
+              'PPN', 0, 9009, 6000
            FROM sale s, generate_series(1, {LINES}) l"""
     )
     run(
@@ -98,8 +103,9 @@ def fill(db, sales: int) -> None:
     )
     run(
         """INSERT INTO product_day (store, business_day, sku, quantity_milli, amount, lines,
-              returned_milli, returned_amount)
-           SELECT s.store, s.business_day, l.sku, count(*) * 1000, sum(l.amount), count(*), 0, 0
+              returned_milli, returned_amount, net, cost, uncosted, returned_net, returned_cost)
+           SELECT s.store, s.business_day, l.sku, count(*) * 1000, sum(l.amount), count(*), 0, 0,
+              sum(l.net), sum(l.cost), 0, 0, 0
            FROM sale_line l JOIN sale s ON s.terminal_id = l.terminal_id AND s.seq = l.sale_seq
            GROUP BY 1, 2, 3"""
     )
@@ -109,13 +115,56 @@ def fill(db, sales: int) -> None:
            FROM sale GROUP BY 1, 2"""
     )
     run(
-        """INSERT INTO cashier_day (terminal_id, business_day, cashier, store, sales, paid,
-              discount, refunds, refunded)
+        f"""INSERT INTO cashier_day (terminal_id, business_day, cashier, store, sales, paid,
+              discount, refunds, refunded, net, cost, returned_net, returned_cost)
            SELECT terminal_id, business_day, cashier, min(store), count(*), sum(paid),
-              sum(discount), 0, 0
+              sum(discount), 0, 0, count(*) * {LINES} * 9009, count(*) * {LINES} * 6000, 0, 0
            FROM sale GROUP BY 1, 2, 3"""
     )
     run("ANALYZE")
+
+
+def fill_stock(db, per_store: int) -> None:
+    """``per_store`` movements in each store's ledger (deliveries in, sales and damage out,
+    over 500 products and the month), and the stock levels the ingest keeps from them."""
+    first = TODAY - timedelta(days=DAYS - 1)
+    db.execute_sql(
+        f"""INSERT INTO stock_movement (terminal_id, seq, position, part, store, sku, quantity,
+              kind, reason, ts, business_day)
+           SELECT 'T' || lpad((mod(n, {STORES}) * {PER_STORE} + 1)::text, 4, '0'), n, 1, 1,
+              'Store ' || lpad((mod(n, {STORES}) + 1)::text, 3, '0'),
+              'SKU' || lpad(mod(n / {STORES}, 500)::text, 3, '0'),
+              CASE WHEN mod(n, 10) = 0 THEN 24000 ELSE -1000 END,
+              CASE WHEN mod(n, 10) = 0 THEN 'receiving' WHEN mod(n, 97) = 0 THEN 'damage'
+                   ELSE 'sale' END, '',
+              DATE '{first.isoformat()}' + mod(n, {DAYS}) + make_interval(hours => 10),
+              DATE '{first.isoformat()}' + mod(n, {DAYS})
+           FROM generate_series(1, {per_store * STORES}) n"""
+    )
+    db.execute_sql(
+        """INSERT INTO stock_level (store, sku, quantity, movements)
+           SELECT store, sku, sum(quantity), count(*) FROM stock_movement GROUP BY 1, 2"""
+    )
+    db.execute_sql("ANALYZE")
+
+
+def plain_stock(db, store: str) -> list:
+    """A store's stock as the sum of its movements (the ledger's index on store, sku, ts)."""
+    return db.execute_sql(
+        "SELECT sku, sum(quantity), count(*) FROM stock_movement WHERE store = %s GROUP BY 1",
+        (store,),
+    ).fetchall()
+
+
+def plain_margin(db, store: str) -> list:
+    """A store's month's margin per product from its sale lines."""
+    first, last = TODAY.replace(day=1), TODAY.replace(day=30)
+    return db.execute_sql(
+        "SELECT l.sku, sum(l.net), sum(l.cost) FROM sale_line l JOIN sale s ON "
+        "s.terminal_id = l.terminal_id AND s.seq = l.sale_seq WHERE s.store = %s AND "
+        "s.business_day BETWEEN %s AND %s GROUP BY 1",
+        (store, first, last),
+    ).fetchall()
 
 
 def plain_sales_now(db) -> list:
@@ -194,16 +243,19 @@ def median_ms(call) -> float:
 def main() -> None:
     quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
     sales = 20_000 if quick else 2_000_000
+    movements = 500 if quick else 50_000  # per store
     postgres = start_postgres()
     try:
         db = connect(postgres.new_database())
         create_tables(db)
         started = time.perf_counter()
         fill(db, sales)
+        fill_stock(db, movements)
         lines = db.execute_sql("SELECT count(*) FROM sale_line").fetchone()[0]
         print(
             f"{sales:,} sales, {lines:,} lines, {STORES * PER_STORE} terminals in {STORES} "
-            f"stores, {DAYS} days (filled in {time.perf_counter() - started:.0f} s)"
+            f"stores, {DAYS} days, {movements:,} stock movements per store "
+            f"(filled in {time.perf_counter() - started:.0f} s)"
         )
         admin = Viewer("bench", "admin", None)
         store = "Store 001"
@@ -220,6 +272,23 @@ def main() -> None:
         print(f"End of month, one store (median of {RUNS}):  {month_ms:7.1f} ms (goal < 300 ms)")
         print(f"  the same from the sales tables:          {plain_month_ms:7.1f} ms")
         print(f"  ratio rollups / plain: {month_ms / plain_month_ms:.2f}x")
+        first, last = month.first, month.last
+        stock_ms = median_ms(lambda: on_hand(db, store))
+        plain_stock_ms = median_ms(lambda: plain_stock(db, store))
+        margin_ms = median_ms(lambda: margin_report(db, [store], first, last, "product"))
+        plain_margin_ms = median_ms(lambda: plain_margin(db, store))
+        held = on_hand(db, store)
+        assert {sku: h.quantity for sku, h in held.items()} == {
+            sku: int(total) for sku, total, _count in plain_stock(db, store)
+        }, "the stock levels are not the sum of the ledger: the bench is wrong"
+        margin = margin_report(db, [store], first, last, "product")
+        assert sum(r.net for r in margin) == sum(int(n) for _s, n, _c in plain_margin(db, store))
+        print(f"Stock on hand, one store (median of {RUNS}): {stock_ms:7.1f} ms (goal < 300 ms)")
+        print(f"  the sum of its movements in the ledger:  {plain_stock_ms:7.1f} ms")
+        print(f"  ratio levels / ledger: {stock_ms / plain_stock_ms:.2f}x")
+        print(f"Month's margin, one store (median of {RUNS}): {margin_ms:6.1f} ms (goal < 300 ms)")
+        print(f"  the same from the sale lines:            {plain_margin_ms:7.1f} ms")
+        print(f"  ratio rollups / sale lines: {margin_ms / plain_margin_ms:.2f}x")
     finally:
         postgres.stop()
 

@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from fleet.db import bulk_insert
-from fleet.inventory import Receipt, update_costs
+from fleet.inventory import Receipt, add_to_levels, rebuild_levels, update_costs
+from fleet.margins import RefundContext, cost_refund_lines, cost_sale_lines, sale_line_nets
 from fleet.models import (
     CashierDay,
     PaymentDay,
@@ -48,12 +49,14 @@ from fleet.models import (
     SalesHour,
     SaleTax,
     Shift,
+    StockCountLine,
     StockMovement,
     TaxDay,
     Terminal,
     ZReport,
 )
 from fleet.orders.desk import settle_sold
+from fleet.stocktake import line_rows
 from terminal.core import fleet_protocol as fp
 from terminal.core.inventory import (
     milli,
@@ -66,6 +69,7 @@ from terminal.core.numbering import transaction_label
 
 SOLD_BOOKINGS = "sold bookings"  # staged beside the rows: (booking, sale label, when)
 RECEIPTS = "receipts"  # staged beside the rows: deliveries whose cost updates the average
+REFUNDS = "refunds"  # staged beside the rows: what costs a refund's lines (RefundContext)
 
 
 def utc_naive(ts: str) -> datetime:
@@ -133,15 +137,22 @@ class CentralRows:
         names an online order which is not paid here): for an alert."""
         for model in (
             Sale,
-            SaleLine,
             SalePayment,
             SaleTax,
             Refund,
             RefundPayment,
-            RefundLine,
             StockMovement,
+            StockCountLine,
         ):
             _insert(db, model, self.rows.get(model, ()))
+        add_to_levels(db, self.rows.get(StockMovement, []))
+        update_costs(db, self.rows.get(RECEIPTS, []))
+        # the lines' costs at the averages the batch's deliveries left (terminal.core.margins)
+        cost_sale_lines(db, self.store, self.rows.get(SaleLine, []))
+        _insert(db, SaleLine, self.rows.get(SaleLine, ()))
+        contexts = dict(self.rows.get(REFUNDS, ()))
+        cost_refund_lines(db, self.store, self.rows.get(RefundLine, []), contexts)
+        _insert(db, RefundLine, self.rows.get(RefundLine, ()))
         for number, row in self.shifts.items():
             opened = row.get("opened_seq") is not None
             if opened:
@@ -160,7 +171,6 @@ class CentralRows:
             changes = {k: v for k, v in row.items() if k not in ("terminal_id", "shift", "store")}
             Shift.update(**changes).where(Shift.id == held.id).execute(db)
         _insert(db, ZReport, self.rows.get(ZReport, ()))
-        update_costs(db, self.rows.get(RECEIPTS, []))
         Rollups(self.store, self._tz).add_rows(self.rows).save(db)
         # online orders these sales paid by bank transfer: their units leave the stock
         problems = [
@@ -209,6 +219,8 @@ class CentralRows:
             }
         ]
         key = {"terminal_id": self.terminal_id, "sale_seq": entry.seq}
+        lines = p.get("lines") or []
+        nets = sale_line_nets(_int(p.get("net", paid - rounding - tax)), lines)
         staged[SaleLine] = [
             {
                 **key,
@@ -219,8 +231,10 @@ class CentralRows:
                 "amount": _int(line["amount"]),
                 "tax_class": str(line.get("tax_class") or ""),
                 "discount": _int(line.get("discount", 0)),
+                "net": net,
+                "cost": None,  # at flush, after the batch's deliveries
             }
-            for position, line in enumerate(p.get("lines") or [], start=1)
+            for position, (line, net) in enumerate(zip(lines, nets, strict=True), start=1)
         ]
         staged[SalePayment] = [
             {
@@ -235,7 +249,7 @@ class CentralRows:
             }
             for position, tender in enumerate(p["tenders"], start=1)
         ]
-        staged[StockMovement] = self._movements(entry, sale_movements(p.get("lines") or []))
+        staged[StockMovement] = self._movements(entry, sale_movements(lines))
         staged[SOLD_BOOKINGS] = [
             {
                 "order": str(tender["reference"]),
@@ -293,8 +307,19 @@ class CentralRows:
                 "quantity": str(line["quantity"]),
                 "amount": _int(line["amount"]),
                 "restock": bool(line.get("restock", False)),
+                "net": 0,  # both at flush, from the sale's line (terminal.core.margins)
+                "cost": 0,
             }
             for position, line in enumerate(p.get("lines") or [], start=1)
+        ]
+        taxes = [
+            {"amount": _int(t["amount"]), "base": _int(t["base"])} for t in p.get("taxes") or []
+        ]
+        staged[REFUNDS] = [
+            (
+                (self.terminal_id, entry.seq),
+                RefundContext(staged[Refund][0]["sale_label"], _int(p["amount"]), taxes),
+            )
         ]
 
         staged[StockMovement] = self._movements(entry, refund_movements(p.get("lines") or []))
@@ -315,6 +340,10 @@ class CentralRows:
             )
             for line in lines
         ]
+
+    def _stock_count(self, entry, p, staged, _shifts) -> None:
+        ts = self._common(entry)["ts"]
+        staged[StockCountLine] = line_rows(self.terminal_id, self.store, entry.seq, ts, p)
 
     def _write_off(self, entry, p, staged, _shifts) -> None:
         moves = write_off_movements(p.get("lines") or [], str(p.get("reason", "")))
@@ -424,10 +453,11 @@ class Rollups:
         return self.hours.setdefault((terminal_id, day, local.hour), Counter())
 
     def add_rows(self, rows: dict[type, list[dict]]) -> Rollups:
-        sale_day, refund_day = {}, {}
+        sale_day, refund_day, sale_cashier, refund_cashier = {}, {}, {}, {}
         for s in rows.get(Sale, ()):
             key = (s["terminal_id"], s["seq"])
             sale_day[key] = s["business_day"]
+            sale_cashier[key] = (s["terminal_id"], s["business_day"], s["cashier"] or 0)
             c = self._hour(s["terminal_id"], s["ts"], s["business_day"])
             c.update(
                 sales=1, paid=s["paid"], total=s["total"], tax=s["tax"], discount=s["discount"]
@@ -436,6 +466,11 @@ class Rollups:
             self.currency[(s["terminal_id"], s["business_day"], local.hour)] = s["currency"]
         for r in rows.get(Refund, ()):
             refund_day[(r["terminal_id"], r["seq"])] = r["business_day"]
+            refund_cashier[(r["terminal_id"], r["seq"])] = (
+                r["terminal_id"],
+                r["business_day"],
+                r["cashier"] or 0,
+            )
             self._hour(r["terminal_id"], r["ts"], r["business_day"]).update(
                 refunds=1, refunded=r["paid"], refund_goods=r["amount"]
             )
@@ -464,15 +499,26 @@ class Rollups:
             key = (p["terminal_id"], day, p["kind"])
             self.payments.setdefault(key, Counter()).update(refunded=p["amount"])
         for line in rows.get(SaleLine, ()):
-            day = sale_day[(line["terminal_id"], line["sale_seq"])]
-            self.products.setdefault((day, line["sku"]), Counter()).update(
-                quantity_milli=milli(line["quantity"]), amount=line["amount"], lines=1
+            sale = (line["terminal_id"], line["sale_seq"])
+            cost = line.get("cost")
+            self.products.setdefault((sale_day[sale], line["sku"]), Counter()).update(
+                quantity_milli=milli(line["quantity"]),
+                amount=line["amount"],
+                lines=1,
+                net=line.get("net") or 0,
+                cost=cost or 0,
+                uncosted=int(cost is None),
+            )
+            self.cashiers.setdefault(sale_cashier[sale], Counter()).update(
+                net=line.get("net") or 0, cost=cost or 0
             )
         for line in rows.get(RefundLine, ()):
-            day = refund_day[(line["terminal_id"], line["refund_seq"])]
-            self.products.setdefault((day, line["sku"]), Counter()).update(
-                returned_milli=milli(line["quantity"]), returned_amount=line["amount"]
+            refund = (line["terminal_id"], line["refund_seq"])
+            back = {"returned_net": line.get("net") or 0, "returned_cost": line.get("cost") or 0}
+            self.products.setdefault((refund_day[refund], line["sku"]), Counter()).update(
+                returned_milli=milli(line["quantity"]), returned_amount=line["amount"], **back
             )
+            self.cashiers.setdefault(refund_cashier[refund], Counter()).update(**back)
         return self
 
     def save(self, db: peewee.Database) -> None:
@@ -494,7 +540,17 @@ class Rollups:
             ],
             tax_fields,
         )
-        cashier_fields = ("sales", "paid", "discount", "refunds", "refunded")
+        cashier_fields = (
+            "sales",
+            "paid",
+            "discount",
+            "refunds",
+            "refunded",
+            "net",
+            "cost",
+            "returned_net",
+            "returned_cost",
+        )
         _upsert(
             db,
             CashierDay,
@@ -563,6 +619,11 @@ class Rollups:
             "lines",
             "returned_milli",
             "returned_amount",
+            "net",
+            "cost",
+            "uncosted",
+            "returned_net",
+            "returned_cost",
         )
         _upsert(
             db,
@@ -607,6 +668,7 @@ def rebuild_rollups(db: peewee.Database) -> None:
     }
     for model in (SalesHour, PaymentDay, ProductDay, TaxDay, CashierDay):
         model.delete().execute(db)
+    rebuild_levels(db)
     terminals = {t.id: t for t in Terminal.select().bind(db)}
     for tid, terminal in terminals.items():
         rows: dict[type, list[dict]] = {}
@@ -653,6 +715,7 @@ _BUILDERS = {
     "refund": CentralRows._refund,
     "receiving": CentralRows._receiving,
     "write_off": CentralRows._write_off,
+    "stock_count": CentralRows._stock_count,
     "shift_open": CentralRows._shift_open,
     "shift_close": CentralRows._shift_close,
     "z_report": CentralRows._z_report,

@@ -1,19 +1,21 @@
 """A store's stock from its ledger (:class:`fleet.models.StockMovement`): the stock on
-hand of each product is the sum of its movements, asked of the database each time (one
-indexed aggregate), never kept as a figure of its own; and the movements behind any
-figure, for a person to check it."""
+hand of each product is the sum of its movements, kept beside them as the ingest adds
+them (:class:`fleet.models.StockLevel`, in the movements' transaction, made again from
+the ledger by :func:`rebuild_levels`), so a store with years of sales is read in one
+indexed lookup; the movements behind any figure, for a person to check it; minimums
+and what to reorder (:mod:`terminal.core.inventory`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import peewee
 from peewee import fn
 
 from fleet.db import is_postgres
-from fleet.models import ProductCost, StockMovement
-from terminal.core.inventory import moving_average
+from fleet.models import ProductCost, ProductDay, StockLevel, StockMinimum, StockMovement
+from terminal.core.inventory import RATE_DAYS, below_minimum, moving_average, reorder_quantity
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,17 @@ class OnHand:
 def on_hand(db: peewee.Database, store: str) -> dict[str, OnHand]:
     """Each product's stock at ``store``, by SKU."""
     query = (
+        StockLevel.select(StockLevel.sku, StockLevel.quantity, StockLevel.movements)
+        .where(StockLevel.store == store)
+        .tuples()
+        .bind(db)
+    )
+    return {sku: OnHand(sku, int(total), int(count)) for sku, total, count in query}
+
+
+def ledger_sums(db: peewee.Database, store: str) -> dict[str, OnHand]:
+    """The same figures added up from the ledger itself (a check of :func:`on_hand`)."""
+    query = (
         StockMovement.select(
             StockMovement.sku, fn.SUM(StockMovement.quantity), fn.COUNT(StockMovement.seq)
         )
@@ -40,6 +53,49 @@ def on_hand(db: peewee.Database, store: str) -> dict[str, OnHand]:
         .bind(db)
     )
     return {sku: OnHand(sku, int(total or 0), int(count)) for sku, total, count in query}
+
+
+def add_to_levels(db: peewee.Database, movements: list[dict]) -> None:
+    """Add a batch's movement rows (as the ingest inserts them) to the stock levels."""
+    sums: dict[tuple[str, str], list[int]] = {}
+    for move in movements:
+        held = sums.setdefault((move["store"], move["sku"]), [0, 0])
+        held[0] += move["quantity"]
+        held[1] += 1
+    rows = [
+        {"store": store, "sku": sku, "quantity": quantity, "movements": count}
+        for (store, sku), (quantity, count) in sorted(sums.items())
+    ]
+    for start in range(0, len(rows), 500):
+        StockLevel.insert_many(rows[start : start + 500]).on_conflict(
+            conflict_target=[StockLevel.store, StockLevel.sku],
+            update={
+                StockLevel.quantity: StockLevel.quantity + peewee.EXCLUDED.quantity,
+                StockLevel.movements: StockLevel.movements + peewee.EXCLUDED.movements,
+            },
+        ).execute(db)
+
+
+def rebuild_levels(db: peewee.Database) -> None:
+    """Make the stock levels again from the whole ledger (inside a transaction)."""
+    StockLevel.delete().execute(db)
+    totals = (
+        StockMovement.select(
+            StockMovement.store,
+            StockMovement.sku,
+            fn.SUM(StockMovement.quantity),
+            fn.COUNT(StockMovement.seq),
+        )
+        .group_by(StockMovement.store, StockMovement.sku)
+        .tuples()
+        .bind(db)
+    )
+    rows = [
+        {"store": store, "sku": sku, "quantity": int(total), "movements": int(count)}
+        for store, sku, total, count in totals
+    ]
+    for start in range(0, len(rows), 500):
+        StockLevel.insert_many(rows[start : start + 500]).execute(db)
 
 
 def movements(db: peewee.Database, store: str, sku: str) -> list[StockMovement]:
@@ -110,3 +166,95 @@ def cost_of(db: peewee.Database, store: str, sku: str) -> int | None:
         .first()
     )
     return held.average if held else None
+
+
+# -- low stock ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Low:
+    """A product below its minimum at a store, and what to reorder."""
+
+    store: str
+    sku: str
+    on_hand: int  # thousandths
+    minimum: int
+    sold: int  # in the last RATE_DAYS days, net of returns
+    reorder: int  # thousandths of whole units
+
+
+def minimums(db: peewee.Database, store: str) -> dict[str, int]:
+    """SKU -> the least ``store`` should hold (thousandths)."""
+    query = StockMinimum.select(StockMinimum.sku, StockMinimum.minimum)
+    return dict(query.where(StockMinimum.store == store).tuples().bind(db))
+
+
+def set_minimum(
+    db: peewee.Database, store: str, sku: str, minimum: int, by: str, at: datetime
+) -> None:
+    """Set (or, with 0, clear) a product's minimum at a store."""
+    if minimum < 0:
+        raise ValueError("a minimum is not below zero")
+    where = (StockMinimum.store == store) & (StockMinimum.sku == sku)
+    if minimum == 0:
+        StockMinimum.delete().where(where).execute(db)
+        return
+    StockMinimum.insert(store=store, sku=sku, minimum=minimum, set_by=by, set_at=at).on_conflict(
+        conflict_target=[StockMinimum.store, StockMinimum.sku],
+        update={StockMinimum.minimum: minimum, StockMinimum.set_by: by, StockMinimum.set_at: at},
+    ).execute(db)
+
+
+def sold_recently(db: peewee.Database, store: str, today: date) -> dict[str, int]:
+    """Each product's sales at ``store`` over the :data:`RATE_DAYS` days before ``today``
+    (thousandths, net of returns), from the product rollups."""
+    query = (
+        ProductDay.select(
+            ProductDay.sku, fn.SUM(ProductDay.quantity_milli - ProductDay.returned_milli)
+        )
+        .where(
+            (ProductDay.store == store)
+            & (ProductDay.business_day >= today - timedelta(days=RATE_DAYS))
+            & (ProductDay.business_day < today)
+        )
+        .group_by(ProductDay.sku)
+        .tuples()
+        .bind(db)
+    )
+    return {sku: int(total or 0) for sku, total in query}
+
+
+def low_stock(db: peewee.Database, stores: list[str], today: date) -> list[Low]:
+    """The products below their minimum at these stores, with what to reorder."""
+    found = []
+    for store in stores:
+        wanted = minimums(db, store)
+        if not wanted:
+            continue
+        levels = on_hand(db, store)
+        sold = sold_recently(db, store, today)
+        for sku, minimum in sorted(wanted.items()):
+            held = levels[sku].quantity if sku in levels else 0
+            if below_minimum(held, minimum):
+                recent = sold.get(sku, 0)
+                reorder = reorder_quantity(held, minimum, recent)
+                found.append(Low(store, sku, held, minimum, recent, reorder))
+    return found
+
+
+def low_count(db: peewee.Database, stores: list[str]) -> int:
+    """How many products are below their minimum at these stores (for "Sales now")."""
+    if not stores:
+        return 0
+    return (
+        StockMinimum.select()
+        .join(
+            StockLevel,
+            peewee.JOIN.LEFT_OUTER,
+            on=(StockLevel.store == StockMinimum.store) & (StockLevel.sku == StockMinimum.sku),
+        )
+        .where(
+            StockMinimum.store.in_(stores)
+            & (fn.COALESCE(StockLevel.quantity, 0) < StockMinimum.minimum)
+        )
+        .bind(db)
+        .count()
+    )

@@ -54,7 +54,9 @@ STATE_COLOUR = {
     "refused": "red",
     "failed": "red",
 }
-SENT_KINDS = tuple(k for k in fp.JOB_KINDS if k != "install_certificate")  # (by certify)
+COUNT_KINDS = ("count_open", "count_close")  # sent by the console's stock counts
+# what the jobs page and `pos-fleet jobs send` send (install_certificate: by certify)
+SENT_KINDS = tuple(k for k in fp.JOB_KINDS if k not in ("install_certificate", *COUNT_KINDS))
 
 
 def add_parsers(commands, common) -> None:
@@ -128,7 +130,7 @@ def send_job(
 ) -> SentJob:
     """Record a job for the scope's terminals and publish it retained on each one's
     ``down/job/{id}``. JobError when nothing can be sent."""
-    if kind not in SENT_KINDS:
+    if kind not in SENT_KINDS + COUNT_KINDS:
         raise JobError(f"{kind!r}: not a job that can be sent ({', '.join(SENT_KINDS)})")
     if len(text) > 200:
         raise JobError(f"text: {len(text)} characters, at most 200")

@@ -225,6 +225,7 @@ class Sale(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("terminal_id", "seq")
+        indexes = ((("terminal_id", "number"), False),)  # a refund finds its sale by label
 
 
 class SaleLine(BaseModel):
@@ -237,6 +238,10 @@ class SaleLine(BaseModel):
     amount = BigIntegerField()
     tax_class = CharField(max_length=40, default="")
     discount = BigIntegerField(default=0)
+    # its share of the sale's net (before tax, after discounts) and its goods' cost at the
+    # store's moving average when ingested (None: never received); terminal.core.margins
+    net = BigIntegerField(default=0)
+    cost = BigIntegerField(null=True)
 
     class Meta:
         primary_key = CompositeKey("terminal_id", "sale_seq", "position")
@@ -329,6 +334,9 @@ class RefundLine(BaseModel):
     quantity = CharField(max_length=40)
     amount = BigIntegerField()
     restock = BooleanField(default=False)
+    # the revenue (net of tax) and the cost it takes back (terminal.core.margins)
+    net = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
 
     class Meta:
         primary_key = CompositeKey("terminal_id", "refund_seq", "position")
@@ -429,7 +437,9 @@ class PaymentDay(BaseModel):
 
 class ProductDay(BaseModel):
     """A product's sales per store and business day: quantity in thousandths (a kilo
-    sold by weight is 1000), amount after line discounts, and what came back."""
+    sold by weight is 1000), amount after line discounts, and what came back; for the
+    margin (:mod:`terminal.core.margins`) the revenue net of tax, the goods' cost, the
+    lines sold with no cost known (never received), and what the refunds took back."""
 
     store = CharField(max_length=100)
     business_day = DateField()
@@ -439,6 +449,11 @@ class ProductDay(BaseModel):
     lines = BigIntegerField(default=0)
     returned_milli = BigIntegerField(default=0)
     returned_amount = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+    uncosted = BigIntegerField(default=0)
+    returned_net = BigIntegerField(default=0)
+    returned_cost = BigIntegerField(default=0)
 
     class Meta:
         table_name = "product_day"
@@ -477,6 +492,12 @@ class CashierDay(BaseModel):
     discount = BigIntegerField(default=0)
     refunds = BigIntegerField(default=0)
     refunded = BigIntegerField(default=0)
+    # for the margin per cashier: the sales' revenue net of tax and their goods' cost,
+    # and what the cashier's refunds took back of them
+    net = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+    returned_net = BigIntegerField(default=0)
+    returned_cost = BigIntegerField(default=0)
 
     class Meta:
         table_name = "cashier_day"
@@ -887,6 +908,96 @@ class ProductCost(BaseModel):
         primary_key = CompositeKey("store", "sku")
 
 
+class StockLevel(BaseModel):
+    """A product's stock on hand at a store: the sum of its movements in the ledger
+    (:class:`StockMovement`), kept by the ingest in the movements' transaction as the
+    rollups are, so a store's stock is read without adding up its whole history (and
+    made again from the ledger by ``rebuild_rollups``)."""
+
+    store = CharField(max_length=100)
+    sku = CharField(max_length=100)
+    quantity = BigIntegerField(default=0)  # thousandths
+    movements = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "stock_level"
+        primary_key = CompositeKey("store", "sku")
+
+
+class StockMinimum(BaseModel):
+    """The least a store should hold of a product (thousandths), set on the Stock page by
+    an owner or a fleet admin: below it, the product is low (``terminal.core.inventory``
+    suggests what to reorder) and "Sales now" says so."""
+
+    store = CharField(max_length=100)
+    sku = CharField(max_length=100)
+    minimum = BigIntegerField()
+    set_by = CharField(max_length=100)
+    set_at = DateTimeField()
+
+    class Meta:
+        table_name = "stock_minimum"
+        primary_key = CompositeKey("store", "sku")
+
+
+class Stocktake(BaseModel):
+    """A stock count of a store (:mod:`fleet.stocktake`): opened in the console for every
+    product or some ``categories`` (comma-separated), counted at the store's terminals,
+    ``state`` open, closed (counting ended), posted (its differences in the ledger as
+    ``stocktake`` movements, approved by ``posted_by``) or cancelled. Shown as ``C{id}``."""
+
+    store = CharField(max_length=100, index=True)
+    categories = CharField(max_length=200, default="")
+    state = CharField(max_length=12)
+    opened_by = CharField(max_length=100)
+    opened_at = DateTimeField()
+    closed_at = DateTimeField(null=True)
+    posted_by = CharField(max_length=100, default="")
+    posted_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "stocktake"
+
+
+class StockDocument(BaseModel):
+    """Stock moved in the console (:mod:`fleet.stock_documents`): a supplier's delivery
+    note received at ``store`` (``digest``: its file's, so the same file is not received
+    twice), or a transfer from ``store`` to ``other_store``. Its lines are movements in
+    the ledger (terminal ``fleet:doc``, seq the document's id). Shown as D1, X2."""
+
+    kind = CharField(max_length=12)  # delivery | transfer
+    store = CharField(max_length=100, index=True)
+    other_store = CharField(max_length=100, default="")
+    note = CharField(max_length=100, default="")  # the supplier, or a transfer's note
+    digest = CharField(max_length=64, default="")
+    by = CharField(max_length=100)
+    at = DateTimeField()
+
+    class Meta:
+        table_name = "stock_document"
+
+
+class StockCountLine(BaseModel):
+    """A product counted at a terminal for a count (a ``stock_count`` journal entry's
+    line, thousandths, at the entry's time); ``posted`` once the count's differences were
+    posted with it (a line arriving later is kept, never posted by itself)."""
+
+    terminal_id = CharField(max_length=64)
+    seq = BigIntegerField()
+    position = IntegerField()
+    count_id = IntegerField()
+    store = CharField(max_length=100)
+    sku = CharField(max_length=100)
+    quantity = BigIntegerField()
+    ts = DateTimeField()
+    posted = BooleanField(default=False)
+
+    class Meta:
+        table_name = "stock_count_line"
+        primary_key = CompositeKey("terminal_id", "seq", "position")
+        indexes = ((("count_id", "sku"), False),)
+
+
 class Shipment(BaseModel):
     """A booking's parcel: the courier the customer chose, its airway bill (AWB) once
     known, and the address label's printing. A table of its own, one row per booking,
@@ -1021,6 +1132,11 @@ MODELS = [
     BankAccount,
     StockMovement,
     ProductCost,
+    StockLevel,
+    StockMinimum,
+    Stocktake,
+    StockCountLine,
+    StockDocument,
     ConfigProposal,
     EnrollmentToken,
 ]

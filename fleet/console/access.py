@@ -2,15 +2,18 @@
 
 | role | sees | may change |
 |---|---|---|
-| ``admin`` (fleet admin) | everything | configuration, rollouts, jobs, accounts |
-| ``owner`` | all (or listed) stores: sales, reports, terminals, journals | proposals, where set |
-| ``manager`` (store manager) | their stores only: sales, reports, terminals | nothing (read) |
+| ``admin`` (fleet admin) | everything | configuration, rollouts, jobs, accounts, minimums |
+| ``owner`` | all (or listed) stores: sales, reports, stock, journals | minimums; proposals |
+| ``manager`` (store manager) | their stores only: sales, reports, stock | nothing (read) |
 | ``auditor`` | journals and their exports, reports | nothing (read) |
 | ``finance`` | online payments: statements, open bookings; online reports | matches |
 | ``warehouse`` | drop orders, stock moves, shipping labels | hand over, take back |
 
 Everyone changes their own password and second factor (``self``); nothing else of a
 read-only role's is a change.
+
+Trends (``trends``) give members' figures as aggregates only; the lapsed members' ids,
+the one personal datum the fleet holds of them, need ``members`` (admin and owner).
 
 An owner's configuration change (``[console] owner_proposals``) is a proposal a fleet
 admin approves or rejects (:mod:`fleet.console.proposals`); nothing is signed by it.
@@ -46,10 +49,25 @@ SEES = {
         "shipping",
         "online",
         "stock",
+        "margins",
+        "trends",
+        "members",  # trends: the lapsed members' ids (the only personal datum held)
         "self",
     },
-    "owner": {"sales", "reports", "terminals", "journal", "config", "online", "stock", "self"},
-    "manager": {"sales", "reports", "terminals", "online", "stock", "self"},
+    "owner": {
+        "sales",
+        "reports",
+        "terminals",
+        "journal",
+        "config",
+        "online",
+        "stock",
+        "margins",
+        "trends",
+        "members",
+        "self",
+    },
+    "manager": {"sales", "reports", "terminals", "online", "stock", "margins", "trends", "self"},
     "auditor": {"reports", "journal", "self"},
     # online orders: the bank statements and the bookings they pay (customers' names)
     "finance": {"payments", "online", "self"},
@@ -69,9 +87,10 @@ CHANGES = {
         "payments",
         "warehouse",
         "shipping",
+        "stock",  # the products' minimums
         "self",
     },
-    "owner": {"self"},  # + "propose", where the fleet lets owners propose
+    "owner": {"stock", "self"},  # + "propose", where the fleet lets owners propose
     "manager": {"self"},
     "auditor": {"self"},
     "finance": {"payments", "self"},

@@ -20,6 +20,7 @@ from fleet.console.pages import (
     config,
     jobs,
     journal,
+    margins,
     metrics,
     online_reports,
     payments,
@@ -27,7 +28,10 @@ from fleet.console.pages import (
     sales,
     shipping,
     stock,
+    stock_moves,
+    stocktake,
     terminals,
+    trends,
     warehouse,
 )
 from fleet.console.web import Console, utcnow
@@ -38,6 +42,10 @@ PAGES = (auth, sales, reports, terminals, config, jobs, journal, payments, accou
 PAGES += (warehouse, online_reports)  # online orders: 404 where they are off
 PAGES += (shipping,)  # online orders' shipping: 404 where they are off
 PAGES += (stock,)  # inventory: stock on hand from the journals' ledger
+PAGES += (trends,)  # trends: charts of the rollups, each with its CSV
+PAGES += (stock_moves,)  # deliveries (a supplier's note as CSV) and transfers
+PAGES += (stocktake,)  # stock counts: opened here, counted blind at the terminals
+PAGES += (margins,)  # gross margin: revenue net of tax less the goods' moving-average cost
 
 
 def create_app(

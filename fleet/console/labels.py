@@ -110,7 +110,16 @@ LABELS = {
     "refund": N_("refund"),
     "damage": N_("damage"),
     "receiving": N_("goods received"),
+    "loss": N_("loss"),
+    "stocktake": N_("stock count"),
+    "transfer": N_("transfer"),
+    "delivery": N_("delivery"),
     "unavailable": N_("unavailable"),
+    # a stock count's state (fleet.stocktake), shown as label("count " + state)
+    "count open": N_("counting"),
+    "count closed": N_("counting ended"),
+    "count posted": N_("posted"),
+    "count cancelled": N_("cancelled"),
 }
 
 

@@ -21,6 +21,7 @@ import peewee
 from peewee import fn
 
 from fleet.console.access import Viewer
+from fleet.inventory import low_count
 from fleet.models import ConfigDocument, PaymentDay, ProductDay, SalesHour, Terminal
 from fleet.rollout import document_of
 
@@ -81,6 +82,7 @@ class SalesNow:
     stores: list[StoreTakings]
     totals: list[CurrencyTotals]
     version: tuple  # changes when anything of today changes (the live stream's cue)
+    low_stock: int = 0  # products below their minimum in the visible stores
 
 
 def store_days(db: peewee.Database, viewer: Viewer, now: datetime) -> dict[str, tuple[date, int]]:
@@ -132,7 +134,8 @@ def today_version(db: peewee.Database, viewer: Viewer, now: datetime) -> tuple:
         .bind(db)
         .get()
     )
-    return (tuple(sorted(days.items())), *(int(x) for x in row))
+    low = low_count(db, sorted(days)) if viewer.sees("stock") else 0
+    return (tuple(sorted(days.items())), *(int(x) for x in row), low)
 
 
 def sales_now(db: peewee.Database, viewer: Viewer, now: datetime) -> SalesNow:
@@ -189,6 +192,7 @@ def sales_now(db: peewee.Database, viewer: Viewer, now: datetime) -> SalesNow:
         sorted(stores.values(), key=lambda s: s.store),
         sorted(shown, key=lambda c: c.currency),
         version,
+        version[-1],
     )
 
 
@@ -247,13 +251,14 @@ def _last_week(db, local, currency_of, totals) -> None:
             c.last_week_so_far += int(paid)
 
 
-_catalogue_cache: dict[str, tuple[int, tuple[dict[str, str], dict[str, str]]]] = {}
+_Catalogue = tuple[dict[str, str], dict[str, str], dict[str, str]]
+_catalogue_cache: dict[str, tuple[int, _Catalogue]] = {}
 
 
-def _catalogue(db: peewee.Database) -> tuple[dict[str, str], dict[str, str]]:
-    """(SKU -> name, barcode -> SKU) from the newest signed document of each scope (as
-    the terminals' catalogues have them; the journal keeps no product names). Made
-    again only when a new document is signed."""
+def _catalogue(db: peewee.Database) -> _Catalogue:
+    """(SKU -> name, barcode -> SKU, SKU -> category) from the newest signed document of
+    each scope (as the terminals' catalogues have them; the journal keeps no product
+    names). Made again only when a new document is signed."""
     newest = ConfigDocument.select(fn.MAX(ConfigDocument.id)).bind(db).scalar() or 0
     key = str(db.database)
     held = _catalogue_cache.get(key)
@@ -261,6 +266,7 @@ def _catalogue(db: peewee.Database) -> tuple[dict[str, str], dict[str, str]]:
         return held[1]
     names: dict[str, str] = {}
     codes: dict[str, str] = {}
+    categories: dict[str, str] = {}
     latest = (
         ConfigDocument.select(ConfigDocument.scope, fn.MAX(ConfigDocument.version))
         .group_by(ConfigDocument.scope)
@@ -278,12 +284,13 @@ def _catalogue(db: peewee.Database) -> tuple[dict[str, str], dict[str, str]]:
             for product in document_of(document).get("products", []):
                 sku = str(product["sku"])
                 names.setdefault(sku, str(product.get("name", "")))
+                categories.setdefault(sku, str(product.get("category") or ""))
                 for code in product.get("barcodes", []):
                     codes.setdefault(str(code), sku)
         except (ValueError, KeyError, TypeError, AttributeError):
             continue
-    _catalogue_cache[key] = (newest, (names, codes))
-    return names, codes
+    _catalogue_cache[key] = (newest, (names, codes, categories))
+    return names, codes, categories
 
 
 def product_names(db: peewee.Database) -> dict[str, str]:
@@ -294,3 +301,8 @@ def product_names(db: peewee.Database) -> dict[str, str]:
 def product_codes(db: peewee.Database) -> dict[str, str]:
     """Barcode -> SKU, from the signed catalogues (see :func:`_catalogue`)."""
     return _catalogue(db)[1]
+
+
+def product_categories(db: peewee.Database) -> dict[str, str]:
+    """SKU -> category ("" where the catalogue gives none), from the signed catalogues."""
+    return _catalogue(db)[2]

@@ -187,6 +187,8 @@ JOB_KINDS = (
     "diagnostics",
     "rotate_certificate",
     "install_certificate",
+    "count_open",  # a stock count opened for the store: ``text`` terminal.core.stocktake's
+    "count_close",  # its counting ended: ``text`` the count's id
 )
 JOB_STATES = ("accepted", "running", "done", "refused", "failed")
 FINAL_JOB_STATES = ("done", "refused", "failed")

@@ -19,17 +19,21 @@ What moves stock, and how:
   their cost per unit): its quantity in, and the product's cost by moving average;
 - a **write-off** (a supervisor's, with a reason): damaged or expired goods out as
   ``damage``, stolen, lost or used in the shop out as ``loss``;
-- later kinds (transfers, stocktake adjustments) come with their own journal entries.
+- a **transfer** between locations (the console's): out of one as ``transfer``, into the
+  other as ``transfer``, at the cost the goods had where they left;
+- a **stocktake** adjustment (:mod:`terminal.core.stocktake`): the difference between
+  the shelf as counted and the ledger at the moment of counting, posted with approval.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from terminal.core.errors import N_
 
 SALE, REFUND, DAMAGE, RECEIVING, LOSS = "sale", "refund", "damage", "receiving", "loss"
+TRANSFER = "transfer"  # between two locations: out of one, into the other (the console's)
 NOT_RESTOCKED = "not restocked"  # the reason of a refund's damage movement
 # why goods leave the stock without a sale (a write-off), and the movement each makes
 WRITE_OFF_REASONS = {
@@ -123,6 +127,31 @@ def check_received(quantity: str, unit_cost: int) -> int:
     if unit_cost < 0:
         raise ValueError("a cost is not below zero")
     return received
+
+
+REORDER_DAYS = 7  # a reorder suggestion covers a week of sales beyond the minimum ...
+RATE_DAYS = 28  # ... at the rate of the last four weeks (every weekday four times)
+
+
+def below_minimum(on_hand: int, minimum: int) -> bool:
+    """Low stock: a minimum is set (above zero) and the shelf holds less."""
+    return minimum > 0 and on_hand < minimum
+
+
+def reorder_quantity(on_hand: int, minimum: int, sold_in_rate_days: int) -> int:
+    """What to order for a product below its minimum, in thousandths of whole units:
+    enough to reach twice the minimum plus :data:`REORDER_DAYS` days of sales at the rate
+    of the last :data:`RATE_DAYS` days, less what is on hand; rounded up to whole units
+    (a supplier sells pieces and kilograms, not thousandths). Zero when not below it.
+
+    Twice the minimum: the minimum is the shop's safety stock, and a delivery that only
+    tops it up would have the product low again at the next sale."""
+    if not below_minimum(on_hand, minimum):
+        return 0
+    weekly = Decimal(max(0, sold_in_rate_days)) * REORDER_DAYS / RATE_DAYS
+    wanted = Decimal(2 * minimum) + weekly - on_hand
+    units = (wanted / 1000).to_integral_value(ROUND_CEILING)
+    return max(0, int(units) * 1000)
 
 
 def moving_average(on_hand: int, average: int, received: int, unit_cost: int) -> int:

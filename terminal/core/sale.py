@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from terminal.core.cart import Cart
-from terminal.core.taxes import TaxSummary
+from terminal.core.taxes import TaxSummary, line_nets
 from terminal.core.tender import Payment
 
 
@@ -24,6 +24,7 @@ class SaleLine:
     discount: int = 0  # the cashier's discounts on this line (own and its transaction share)
     promotion: str = ""  # the promotion's name
     own_discount: int = 0  # the line's own discount (the rest of ``discount`` is its share)
+    net: int = 0  # its part of the sale's net, before tax (for the fleet's margin)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ def sale_from_cart(
     points_earned: int = 0,
     points_balance: int | None = None,
 ) -> Sale:
+    nets = line_nets(
+        [(cart.catalogue.tax_classes[line.product.tax_class], line.amount) for line in cart.lines],
+        prices_include_tax=cart.prices_include_tax,
+    )
     lines = tuple(
         SaleLine(
             sku=line.product.sku,
@@ -100,8 +105,9 @@ def sale_from_cart(
             discount=line.line_discount + line.transaction_share,
             promotion=line.promotion.name if line.promotion else "",
             own_discount=line.line_discount,
+            net=net,
         )
-        for line in cart.lines
+        for line, net in zip(cart.lines, nets, strict=True)
     )
     return Sale(
         terminal_id=terminal_id,

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from terminal.core.money import apportion, round_half_up
+from terminal.core.money import apportion, round_half_up, split_by_weight
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,21 @@ def summarize(lines: Iterable[tuple[TaxClass, int]], *, prices_include_tax: bool
         for tax, base, amount in sorted(per_rate.values(), key=lambda s: (-s[0].rate, s[0].code))
     )
     return TaxSummary(net_total, tax_total, net_total + tax_total, rates)
+
+
+def line_nets(lines: list[tuple[TaxClass, int]], *, prices_include_tax: bool) -> list[int]:
+    """Each line's part of the sale's net (before tax), for the margin: its class's net
+    (computed as :func:`summarize` does, on the sum of the class's lines) shared over the
+    class's lines by their amounts, so the lines add up to the summary's net exactly."""
+    members: dict[str, list[int]] = {}
+    classes: dict[str, TaxClass] = {}
+    for i, (tax_class, _amount) in enumerate(lines):
+        members.setdefault(tax_class.code, []).append(i)
+        classes[tax_class.code] = tax_class
+    nets = [0] * len(lines)
+    for code, positions in members.items():
+        amounts = [lines[i][1] for i in positions]
+        net, _parts = _class_taxes(classes[code], sum(amounts), prices_include_tax)
+        for i, part in zip(positions, split_by_weight(net, amounts), strict=True):
+            nets[i] = part
+    return nets

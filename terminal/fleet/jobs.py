@@ -31,7 +31,7 @@ from terminal.store import fleet_jobs, outbox
 log = logging.getLogger(__name__)
 
 AGENT_KINDS = ("send_now", "diagnostics", "rotate_certificate", "install_certificate")
-APP_KINDS = ("x_report", "lock", "unlock", "message")
+APP_KINDS = ("x_report", "lock", "unlock", "message", "count_open", "count_close")
 
 
 class JobRefused(Exception):

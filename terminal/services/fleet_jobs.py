@@ -9,7 +9,9 @@ sales:
 - ``message``: shown on the sale screen's message line (the event ``fleet_message``);
 - ``lock``: new sales are refused ("Locked by the fleet: <reason>"); a sale in progress
   finishes first: until its cart is empty the job is ``accepted``, then ``done``;
-- ``unlock``: lifts it (a lock still waiting for its sale is refused).
+- ``unlock``: lifts it (a lock still waiting for its sale is refused);
+- ``count_open`` / ``count_close``: a stock count the fleet opened for the store, kept
+  until it is closed (:mod:`terminal.services.stocktake`: supervisors count for it).
 
 Each result is journaled (``job``: id, kind, state, detail, and the ``progress`` of a
 ``running`` step) and written for the agent to publish on ``up/job/{id}``; the agent's own
@@ -26,7 +28,8 @@ from peewee import DatabaseError
 
 from terminal.core import fleet_protocol as fp
 from terminal.core.errors import N_, PosError
-from terminal.store import fleet_jobs
+from terminal.core.stocktake import parse_job_text
+from terminal.store import fleet_jobs, stock_counts
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,17 @@ class FleetJobs:
             self.message = job.text
             self._answer(job, "done", "shown")
             self.pos.events.publish("fleet_message", text=job.text)
+        elif job.kind == "count_open":
+            try:
+                count = parse_job_text(job.text or "")
+            except ValueError as exc:
+                self._answer(job, "refused", str(exc))
+                return
+            stock_counts.open_count(self.db, count, self.pos.clock().isoformat())
+            self._answer(job, "done", f"count {count.id} open")
+        elif job.kind == "count_close":
+            closed = stock_counts.close_count(self.db, (job.text or "")[:20])
+            self._answer(job, "done", "closed" if closed else "was not open here")
         elif job.kind == "x_report":
             try:
                 printed = self.pos.shifts.x_report(job=job.id)

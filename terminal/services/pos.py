@@ -65,6 +65,7 @@ from terminal.services.receiving import Receiving
 from terminal.services.refunds import Refunds
 from terminal.services.session import Session
 from terminal.services.shifts import Shifts
+from terminal.services.stocktake import StockCounting
 from terminal.store import card_payments, shop_config
 from terminal.store.cashiers import (
     Cashier,
@@ -196,6 +197,7 @@ class PosService:
         self.fiscal.render_sale = self._render_receipt
         self.online = OnlineOrders(self)  # a CS desk's online orders, where switched on
         self.receiving = Receiving(self)  # goods delivered, scanned by a supervisor
+        self.stocktake = StockCounting(self)  # the shelf counted for the fleet's count
         self.refunds = Refunds(self.ctx, self.session, self.actions, self.printing, self.approvals)
         self.refunds.fiscal = self.fiscal
         self.customers = CustomerDesk(

@@ -17,7 +17,15 @@ import sqlcipher3
 from peewee import DatabaseError, SqliteDatabase
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from terminal.store import fiscal_receipts, fleet_config, fleet_jobs, models, outbox, schema
+from terminal.store import (
+    fiscal_receipts,
+    fleet_config,
+    fleet_jobs,
+    models,
+    outbox,
+    schema,
+    stock_counts,
+)
 from terminal.store.journal import create_journal
 from terminal.store.print_queue import create_queue
 from terminal.store.shop_config import create as create_shop_config
@@ -158,6 +166,7 @@ def open_database(
     outbox.create(db)
     fleet_config.create(db)
     fleet_jobs.create(db)
+    stock_counts.create(db)
     schema.ensure_identity(db)
     if fresh:
         db.execute_sql(f"PRAGMA user_version = {schema.VERSION}")

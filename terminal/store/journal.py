@@ -70,6 +70,7 @@ EVENT_TYPES = frozenset(
         "fiscal_pending",  # the tax office's service did not take a receipt: retried
         "receiving",  # goods delivered, with their cost: the store's stock and its cost
         "write_off",  # goods out of stock without a sale (damaged, expired, lost), a reason
+        "stock_count",  # a supervisor's counted list for a count the fleet opened (blind)
         EPOCH_START,
     }
 )

@@ -212,6 +212,7 @@ def journal_payload(sale: Sale, number: int, code: str) -> dict:
                 "amount": line.amount,
                 "tax_class": line.tax_class,
                 "discount": line.discount,
+                "net": line.net,
             }
             for line in sale.lines
         ],

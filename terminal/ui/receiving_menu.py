@@ -8,7 +8,7 @@ to an ``Asker``."""
 from __future__ import annotations
 
 from terminal.core.errors import N_, PosError
-from terminal.core.inventory import WRITE_OFF_REASONS, check_received
+from terminal.core.inventory import WRITE_OFF_REASONS, check_received, milli
 from terminal.i18n import _
 from terminal.services.pos import PosService
 from terminal.services.receiving import ReceivedLine
@@ -23,6 +23,8 @@ class _ScannedList:
     REFUSAL = ""  # said to a cashier who is not a supervisor
     SCAN = ""  # the scan's question, with the count so far ({n})
     SCAN_HINT = ""
+    QUANTITY = N_("{name}: how many ({unit})?")
+    ZERO = False  # whether 0 is a quantity (a count's empty shelf)
 
     def __init__(self, service: PosService, ask: Asker) -> None:
         self.service = service
@@ -53,7 +55,7 @@ class _ScannedList:
             if not code.strip():
                 self.ask.next(self.finish)
                 return None
-            product = self.service.catalogue.lookup(code.strip()).product  # unknown: said
+            product = self.product(code.strip())  # unknown: said
             self.ask.next(lambda: self._quantity(code.strip(), product))
             return None
 
@@ -65,18 +67,23 @@ class _ScannedList:
             hint=_(self.SCAN_HINT),
         )
 
+    def product(self, code: str):
+        """The product a scanned code names (PosError, said, when it is not one to list)."""
+        return self.service.catalogue.lookup(code).product
+
     def _quantity(self, code: str, product) -> None:
         def take(text: str) -> str | None:
             quantity = text.strip().replace(",", ".")
             try:
-                check_received(quantity, 0)
+                if not (self.ZERO and milli(quantity) == 0):
+                    check_received(quantity, 0)
             except ValueError:
                 return _("{text} is not a quantity").format(text=text)
             self.ask.next(lambda: self.quantity_taken(code, product, quantity))
             return None
 
         unit = _("kg") if product.sold_by_weight else _("pieces")
-        self.ask.enter(_("{name}: how many ({unit})?").format(name=product.name, unit=unit), take)
+        self.ask.enter(_(self.QUANTITY).format(name=product.name, unit=unit), take)
 
 
 class ReceivingMenu(_ScannedList):

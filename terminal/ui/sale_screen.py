@@ -20,6 +20,7 @@ from terminal.ui.panels import ChoicePanel, EntryPanel, PanelAsker
 from terminal.ui.receiving_menu import ReceivingMenu, WriteOffMenu
 from terminal.ui.settings_menu import PasskeySettings
 from terminal.ui.shift_menu import ShiftMenu
+from terminal.ui.stocktake_menu import StockCountMenu
 from terminal.ui.widgets import CartRow, PosButton, PosScreen, load_kv
 
 load_kv(__file__)
@@ -418,6 +419,7 @@ class SaleScreen(PosScreen):
             *([("online_orders", _("Online orders"))] if self.service.online.enabled else []),
             ("receive_goods", _("Receive goods (supervisor)")),
             ("write_off", _("Damage or loss (supervisor)")),
+            ("count_stock", _("Count stock (supervisor)")),
         ]
         labelled = [
             (a, f"{label}  ({self.key_label(a)})" if self.key_label(a) else label)
@@ -430,6 +432,9 @@ class SaleScreen(PosScreen):
 
     def _do_write_off(self) -> None:
         WriteOffMenu(self.service, self.asker()).open()
+
+    def _do_count_stock(self) -> None:
+        StockCountMenu(self.service, self.asker()).open()
 
     def _do_online_orders(self) -> None:
         """A CS desk's online orders; what was typed (or scanned) first is looked up."""

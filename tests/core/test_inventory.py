@@ -15,9 +15,11 @@ from terminal.core.inventory import (
     NOT_RESTOCKED,
     REFUND,
     SALE,
+    below_minimum,
     milli,
     moving_average,
     refund_movements,
+    reorder_quantity,
     sale_movements,
 )
 
@@ -90,3 +92,21 @@ def test_moving_average_cost_after_several_deliveries():
     assert moving_average(-2_000, 5_510, 10_000, 6_200) == 6_200
     with pytest.raises(ValueError):
         moving_average(10_000, 5_000, 0, 5_000)
+
+
+@pytest.mark.parametrize(
+    ("on_hand", "minimum", "sold_28_days", "reorder"),
+    [
+        (12_000, 10_000, 56_000, 0),  # not below the minimum: nothing to order
+        (10_000, 10_000, 56_000, 0),  # at it: not low
+        (4_000, 10_000, 56_000, 30_000),  # 20 + 7 days x 2 a day - 4
+        (-3_000, 10_000, 0, 23_000),  # sold before received: the gap is ordered too
+        (4_000, 10_000, 1_000, 17_000),  # 20 + 0,25 - 4 = 16,25: whole units, up
+        (500, 2_500, 0, 5_000),  # weighed: 5 kg - 0,5 kg = 4,5 kg, ordered as 5 kg
+        (0, 0, 99_000, 0),  # no minimum set: never low
+    ],
+)
+def test_reorder_suggestion(on_hand, minimum, sold_28_days, reorder):
+    """Twice the minimum plus a week at the last four weeks' rate, less the stock."""
+    assert reorder_quantity(on_hand, minimum, sold_28_days) == reorder
+    assert below_minimum(on_hand, minimum) == (reorder > 0)

@@ -3,8 +3,10 @@
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from terminal.core.taxes import Tax, TaxClass, summarize
+from terminal.core.taxes import Tax, TaxClass, line_nets, summarize
 
 PPN = TaxClass("PPN", "PPN 11%", (Tax("PPN", "PPN", D("11")),))
 CN_VAT = TaxClass("VAT13", "VAT 13%", (Tax("VAT", "VAT", D("13")),))
@@ -69,3 +71,28 @@ def test_inclusive_parts_always_add_up_to_the_gross():
     for gross in range(0, 5000, 7):
         summary = summarize([(MN_FULL, gross)], prices_include_tax=True)
         assert summary.net + sum(r.amount for r in summary.per_rate) == gross
+
+
+@pytest.mark.parametrize("inclusive", [True, False])
+def test_line_nets_are_each_class_net_shared_by_amounts_and_add_up_to_the_sale(inclusive):
+    """The margin's revenue per line: a mixed basket (PPN, exempt, Mongolia's two taxes)."""
+    lines = [(PPN, 5500), (EXEMPT, 17500), (PPN, 3500), (MN_FULL, 11000)]
+    nets = line_nets(lines, prices_include_tax=inclusive)
+    assert sum(nets) == summarize(lines, prices_include_tax=inclusive).net
+    if inclusive:  # PPN 9.000 -> 8.108 split 5.500 : 3.500; exempt untouched; 11.000 -> 9.910
+        assert nets == [4955, 17500, 3153, 9910]
+    else:
+        assert nets == [5500, 17500, 3500, 11000]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([PPN, CN_VAT, MN_FULL, EXEMPT]), st.integers(0, 10**7)),
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_line_nets_always_add_up_to_the_summary_net(lines, inclusive):
+    nets = line_nets(lines, prices_include_tax=inclusive)
+    assert sum(nets) == summarize(lines, prices_include_tax=inclusive).net
+    assert all(0 <= net <= amount for net, (_c, amount) in zip(nets, lines, strict=True))

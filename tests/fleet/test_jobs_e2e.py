@@ -9,16 +9,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
+from fleet.config import ConsoleSettings, load_config
+from fleet.console import accounts
+from fleet.console.app import create_app
 from fleet.models import JobProgress, JobTarget
 from terminal.fleet import certificate
 from terminal.services.fleet_jobs import FleetLocked
 from tests.conftest import ROOT
+from tests.fleet.console_client import csrf_of, signed_in
 from tests.fleet_world import World, fleet_toml, wait_for
 from tests.mosquitto import start_broker
 
+FAST = accounts.FAST_TEST_COST
 TEH = "8991002101111"  # Teh Botol Sosro, Rp 5.500 in the demo shop
 
 
@@ -159,3 +165,39 @@ def test_a_certificate_rotation_from_the_admin_to_the_terminal_and_back(world):
 
     again = fleet_with_pki(world, "jobs", "certify", "r-1")  # signed once only
     assert again.returncode == 0 and "sent as job" not in again.stdout
+
+
+def test_a_count_opened_in_the_console_reaches_the_terminal_and_its_list_the_review(world):
+    """Stocktake over the real path: the console (with the fleet's broker) opens a count;
+    the job reaches the terminal's agent, the app keeps the count open; a supervisor
+    counts blind; the journal goes to `pos-fleet serve`; the review shows the list; the
+    count's close reaches the terminal too."""
+    shop = world.shop("T01", group="north")
+    world.serve()
+    shop.start_agent()
+    db = world.db()
+    accounts.add_account(
+        db, "oki", "owner", "a long pass phrase", datetime(2026, 11, 23), cost=FAST
+    )
+    world.fleet("jobs", "status")  # writes the CLI's fleet.toml (the console uses its broker)
+    config = load_config(world.tmp / "cli.toml")
+    app = create_app(db, ConsoleSettings(), cost=FAST, fleet=config)
+    owner = signed_in(app, "oki", "a long pass phrase", https=True, follow_redirects=False)
+    token = csrf_of(owner.get("/stock/counts").text)
+    opened = owner.post("/stock/counts/open", data={"csrf": token, "store": "S1"})
+    assert opened.status_code == 303, opened.text  # every terminal of S1 told
+    answered(world, shop, "C1-open-T01", "done")
+    assert [c.id for c in shop.pos.stocktake.open_counts()] == ["C1"]
+
+    shop.pos.sign_in("2", "2580")
+    shop.pos.stocktake.count("C1", [(TEH, "7")])
+
+    def counted():
+        return 'data-adjustment="7000"' in owner.get("/stock/counts/C1").text
+
+    wait_for(counted, "the count's list in the review")  # 7 counted, none on the books
+    closed = owner.post("/stock/counts/C1/close", data={"csrf": token})
+    assert closed.status_code == 303
+    answered(world, shop, "C1-close-T01", "done")
+    assert shop.pos.stocktake.open_counts() == []
+    db.close()

@@ -58,6 +58,7 @@ def test_sales_are_journaled_with_a_perpetual_grand_total(journaled):
             "amount": 5500,
             "tax_class": "PPN",
             "discount": 0,
+            "net": 4955,  # 5.500 less the PPN 11 % inside it (545)
         }
     ]
     assert entries[2]["ts"] == "2026-11-23T03:00:00.000+00:00"

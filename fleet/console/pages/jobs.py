@@ -47,6 +47,8 @@ def send(ctx: Context, form) -> Response:
     kind = str(form.get("kind", ""))
     target = str(form.get("target", "")).strip()
     try:
+        if kind not in SENT_KINDS:
+            raise JobError(f"{kind[:40]!r}: not a job sent from here ({', '.join(SENT_KINDS)})")
         scope = sc.parse_scope(target)
         if scope.kind == "fleet":
             raise ValueError("a job goes to a group or a terminal")
