@@ -103,9 +103,10 @@ def fill(db, sales: int) -> None:
     )
     run(
         """INSERT INTO product_day (store, business_day, sku, quantity_milli, amount, lines,
-              returned_milli, returned_amount, net, cost, uncosted, returned_net, returned_cost)
+              returned_milli, returned_amount, net, cost, uncosted, uncosted_net, returned_net,
+              returned_cost)
            SELECT s.store, s.business_day, l.sku, count(*) * 1000, sum(l.amount), count(*), 0, 0,
-              sum(l.net), sum(l.cost), 0, 0, 0
+              sum(l.net), sum(l.cost), 0, 0, 0, 0
            FROM sale_line l JOIN sale s ON s.terminal_id = l.terminal_id AND s.seq = l.sale_seq
            GROUP BY 1, 2, 3"""
     )
@@ -116,9 +117,11 @@ def fill(db, sales: int) -> None:
     )
     run(
         f"""INSERT INTO cashier_day (terminal_id, business_day, cashier, store, sales, paid,
-              discount, refunds, refunded, net, cost, returned_net, returned_cost)
+              discount, refunds, refunded, net, cost, uncosted, uncosted_net, returned_net,
+              returned_cost)
            SELECT terminal_id, business_day, cashier, min(store), count(*), sum(paid),
-              sum(discount), 0, 0, count(*) * {LINES} * 9009, count(*) * {LINES} * 6000, 0, 0
+              sum(discount), 0, 0, count(*) * {LINES} * 9009, count(*) * {LINES} * 6000, 0, 0,
+              0, 0
            FROM sale GROUP BY 1, 2, 3"""
     )
     run("ANALYZE")

@@ -44,7 +44,8 @@ from tests.mosquitto import start_broker
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 TERMINALS = 20 if QUICK else 1000
 INTERVAL = 10.0  # seconds between two sales of one terminal
-DURATION = 3.0 if QUICK else 40.0  # seconds of selling
+DURATION = 1.5 if QUICK else 40.0  # seconds of selling
+SETTLE = 0.5 if QUICK else 2.0  # for the last publishes to leave and arrive
 POLL = 0.2  # the agent's look at the journal
 PROCESSES = 2 if QUICK else 5  # the terminals' processes
 CONNECT_SECONDS = 3 if QUICK else 120  # for every terminal to connect before selling
@@ -90,7 +91,7 @@ def shop_worker(endpoint: Endpoint, terminals: list, start_at: float, results) -
         time.sleep(0.005)
     for terminal, link in zip(sims, links, strict=True):  # the agent's next look
         link.publish(terminal.unsent_batches())
-    time.sleep(2)  # the last publishes leave
+    time.sleep(SETTLE)  # the last publishes leave
     for link in links:
         link.close()
     results.put(committed)
@@ -145,7 +146,7 @@ def bare_latencies(broker) -> tuple[list[float], int]:
 
     client = bare_client(broker, on_message)
     committed = Shops(broker, "P").run()
-    time.sleep(1)
+    time.sleep(SETTLE)
     client.disconnect()
     client.loop_stop()
     latencies = [arrived[k] - t for k, t in committed.items() if k in arrived]
@@ -165,7 +166,7 @@ def ingest_latencies(broker, url: str) -> tuple[list[float], int]:
     )
     server.start()
     committed = shops.run()
-    time.sleep(2)
+    time.sleep(SETTLE)
     server.stop()
     stored = {
         (e.terminal_id, e.seq): e.stored_at.replace(tzinfo=UTC).timestamp()

@@ -146,9 +146,7 @@ class CentralRows:
         ):
             _insert(db, model, self.rows.get(model, ()))
         add_to_levels(db, self.rows.get(StockMovement, []))
-        update_costs(db, self.rows.get(RECEIPTS, []))
-        # the lines' costs at the averages the batch's deliveries left (terminal.core.margins)
-        cost_sale_lines(db, self.store, self.rows.get(SaleLine, []))
+        self._cost_in_journal_order(db)
         _insert(db, SaleLine, self.rows.get(SaleLine, ()))
         contexts = dict(self.rows.get(REFUNDS, ()))
         cost_refund_lines(db, self.store, self.rows.get(RefundLine, []), contexts)
@@ -181,6 +179,20 @@ class CentralRows:
         self.rows.clear()
         self.shifts.clear()
         return problems
+
+    def _cost_in_journal_order(self, db: peewee.Database) -> None:
+        """The batch's deliveries into the averages and its sale lines costed, in the
+        journal's order: a sale is costed at the average the deliveries before it left
+        (terminal.core.margins), not at one that came after it in the same batch."""
+        lines = sorted(self.rows.get(SaleLine, []), key=lambda line: line["sale_seq"])
+        done = 0
+        for receipt in sorted(self.rows.get(RECEIPTS, []), key=lambda r: (r.seq, r.position)):
+            before = done
+            while done < len(lines) and lines[done]["sale_seq"] < receipt.seq:
+                done += 1
+            cost_sale_lines(db, self.store, lines[before:done])
+            update_costs(db, [receipt])
+        cost_sale_lines(db, self.store, lines[done:])
 
     # -- the builders -----------------------------------------------------------------------
     def _common(self, entry: fp.Entry) -> dict:
@@ -307,8 +319,9 @@ class CentralRows:
                 "quantity": str(line["quantity"]),
                 "amount": _int(line["amount"]),
                 "restock": bool(line.get("restock", False)),
-                "net": 0,  # both at flush, from the sale's line (terminal.core.margins)
+                "net": 0,  # these three at flush, from the sale's line (terminal.core.margins)
                 "cost": 0,
+                "uncosted": False,
             }
             for position, line in enumerate(p.get("lines") or [], start=1)
         ]
@@ -337,8 +350,9 @@ class CentralRows:
                 self.terminal_id,
                 entry.seq,
                 common["ts"],
+                position,
             )
-            for line in lines
+            for position, line in enumerate(lines, start=1)
         ]
 
     def _stock_count(self, entry, p, staged, _shifts) -> None:
@@ -508,13 +522,19 @@ class Rollups:
                 net=line.get("net") or 0,
                 cost=cost or 0,
                 uncosted=int(cost is None),
+                uncosted_net=(line.get("net") or 0) if cost is None else 0,
             )
             self.cashiers.setdefault(sale_cashier[sale], Counter()).update(
-                net=line.get("net") or 0, cost=cost or 0
+                net=line.get("net") or 0,
+                cost=cost or 0,
+                uncosted=int(cost is None),
+                uncosted_net=(line.get("net") or 0) if cost is None else 0,
             )
         for line in rows.get(RefundLine, ()):
             refund = (line["terminal_id"], line["refund_seq"])
             back = {"returned_net": line.get("net") or 0, "returned_cost": line.get("cost") or 0}
+            if line.get("uncosted"):  # the revenue of a line sold uncosted comes back out of it
+                back["uncosted_net"] = -(line.get("net") or 0)
             self.products.setdefault((refund_day[refund], line["sku"]), Counter()).update(
                 returned_milli=milli(line["quantity"]), returned_amount=line["amount"], **back
             )
@@ -548,6 +568,8 @@ class Rollups:
             "refunded",
             "net",
             "cost",
+            "uncosted",
+            "uncosted_net",
             "returned_net",
             "returned_cost",
         )
@@ -622,6 +644,7 @@ class Rollups:
             "net",
             "cost",
             "uncosted",
+            "uncosted_net",
             "returned_net",
             "returned_cost",
         )

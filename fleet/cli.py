@@ -57,6 +57,7 @@ from fleet import (
     orders_commands,
     reports,
     secret_commands,
+    stock_commands,
 )
 from fleet import export as fleet_export
 from fleet import signing as fleet_signing
@@ -586,6 +587,7 @@ def _signing_parsers(commands, common) -> None:
     demo_commands.add_parsers(commands, common)
     orders_commands.add_parsers(commands, common)
     console_commands.add_parsers(commands, common)
+    stock_commands.add_parsers(commands, common)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -617,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
             return orders_commands.run(config, args, console)
         if args.command in ("console", "account"):
             return console_commands.run(config, args, console)
+        if args.command == "stock":
+            return stock_commands.run(config, args, console)
         return COMMANDS[args.command](config, args, console)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         print(f"pos-fleet: {exc}", file=sys.stderr)

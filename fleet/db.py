@@ -93,9 +93,14 @@ def create_tables(db: peewee.Database) -> None:
     """Create the fleet's tables that are missing, and the columns added to a table since
     it was made (each has a default or may be empty); safe to run at every start."""
     with db.bind_ctx(MODELS), db.atomic():  # bound only while the tables are made
+        levels_new = not db.table_exists("stock_level")
         for model in MODELS:  # in their order: parents first (the foreign keys are SQL)
             model.create_table(safe=True)
             _add_missing_columns(db, model)
+        if levels_new:  # a ledger older than its levels: they are its sums from the start
+            from fleet.inventory import rebuild_levels  # noqa: PLC0415 - it imports this
+
+            rebuild_levels(db)
 
 
 def _add_missing_columns(db: peewee.Database, model: type[peewee.Model]) -> None:
@@ -117,6 +122,15 @@ def write_transaction(db: peewee.Database):
     if isinstance(db, peewee.SqliteDatabase):
         return db.atomic("IMMEDIATE")
     return db.atomic()
+
+
+def lock_named(db: peewee.Database, name: str) -> None:
+    """Inside a write transaction: one holder of ``name`` at a time (on PostgreSQL a
+    transaction-wide advisory lock; SQLite's write transaction is one already), so two
+    requests that check then write (a delivery note's digest, a store's open count) run
+    one after the other."""
+    if is_postgres(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
 
 
 _TIME_FIELDS = (peewee.DateTimeField, peewee.DateField)

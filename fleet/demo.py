@@ -17,7 +17,13 @@ terminal's own code, as its services do at the till:
 - shifts: two a day per terminal, with an opening float and a blind count at the close
   (its expected cash from ``terminal.core.reconcile``, as ``Shifts.close`` computes it);
 - a Z report each evening, its figures built by ``terminal.core.reconcile.build_figures``
-  over the entries since the last Z and numbered as ``Shifts.z_report`` numbers it.
+  over the entries since the last Z and numbered as ``Shifts.z_report`` numbers it;
+- deliveries: the first terminal of each store receives every product before opening on
+  the first day and again on the fifth (a supervisor's ``receiving`` entry, as
+  ``Receiving.receive`` journals it), quantities and costs fixed per product (not drawn
+  from the seed's stream, so the sales are the same with or without them); each store's
+  products then have a minimum of :data:`MINIMUM` pieces, so the Stock page has its
+  costs, its values and a few products running low.
 
 Every entry reaches the fleet through :meth:`fleet.ingest.Ingest.raw`, as the agent's
 batches do (no broker), so the entries, the central tables and the rollups agree and
@@ -35,6 +41,7 @@ and the times come from ``now``.
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,6 +52,7 @@ import peewee
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fleet.ingest import Ingest
+from fleet.inventory import set_minimum
 from fleet.registry import get_terminal, register_terminal
 from terminal.config import Settings, parse_settings
 from terminal.core import fleet_protocol as fp
@@ -126,6 +134,9 @@ CARD_SHARE = 0.35  # of sales paid by card (more of the larger ones)
 REFUND_SHARE = 0.02  # of the events of a day, after its first few sales
 VOID_SHARE = 0.05  # of sales, a line voided before payment
 BATCH = 200  # entries per journal batch, as the agent sends them
+DELIVERY_AT = time(7, 30)  # before the first shift
+DELIVERY_DAYS = (0, 4)  # the first day, and four days later
+MINIMUM = 30  # pieces of each product a demo store should hold
 
 
 def demo_settings(terminal_id: str = "T01") -> Settings:
@@ -336,6 +347,33 @@ class SimTerminal:
             prices_include_tax=store.prices_include_tax,
         )
 
+    def receive(self, at: datetime, first: bool) -> None:
+        """A delivery of every product (see the module): per product, a quantity and a
+        cost below its price before tax, both fixed by its SKU."""
+        lines, value = [], 0
+        for product in self.products:
+            spread = zlib.crc32(product.sku.encode())
+            if product.sold_by_weight:
+                quantity = 40 if first else 25  # kg
+            else:  # as the sales go: cheap goods more (see _product), in cases of 12
+                cases = (16_000 if first else 4_000) / product.price**0.5 / 12
+                quantity = 12 * max(1, round(cases))
+            before_tax = Decimal(product.price) / (
+                Decimal("1.11") if product.tax_class != "EXEMPT" else 1
+            )
+            share = Decimal(62 + spread % 17) / 100
+            unit_cost = int((before_tax * share / 10).to_integral_value()) * 10
+            lines.append({"sku": product.sku, "quantity": str(quantity), "unit_cost": unit_cost})
+            value += quantity * unit_cost
+        payload = {
+            "cashier": SUPERVISOR[0],
+            "supplier": "PT Distribusi Nusantara",
+            "note": "",
+            "lines": lines,
+            "value": value,
+        }
+        self.journal.append("receiving", payload, at)
+
     def open_shift(self, at: datetime, cashier: tuple[int, str]) -> None:
         self.cashier = cashier
         with self.db.atomic():
@@ -505,6 +543,10 @@ def fill(
         try:
             for offset in range((today - first).days + 1):
                 day = first + timedelta(days=offset)
+                if index % terminals_per_store == 0 and offset in DELIVERY_DAYS:
+                    delivered = _local(day, DELIVERY_AT, tz)
+                    if delivered <= now:
+                        term.receive(delivered, first=offset == 0)
                 _trade(term, day, tz, sales_per_day, cashiers, now)
                 _send(ingest, term)
             heads[tid] = term.sent_to
@@ -517,6 +559,12 @@ def fill(
         made[tid] = store
         if progress:
             progress(f"{tid} ({store}): {term.counts['sales']} sales, journal to seq {heads[tid]}")
+    for store in sorted(set(made.values())):
+        for product in demo_products():
+            if not product.sold_by_weight:
+                set_minimum(
+                    db, store, product.sku, MINIMUM * 1000, "demo", now.replace(tzinfo=None)
+                )
     return DemoResult(made, heads, first_day=first, last_day=today, **totals)
 
 

@@ -14,8 +14,25 @@ import peewee
 from peewee import fn
 
 from fleet.db import is_postgres
-from fleet.models import ProductCost, ProductDay, StockLevel, StockMinimum, StockMovement
-from terminal.core.inventory import RATE_DAYS, below_minimum, moving_average, reorder_quantity
+from fleet.models import (
+    ProductCost,
+    ProductDay,
+    Refund,
+    RefundLine,
+    Sale,
+    SaleLine,
+    StockLevel,
+    StockMinimum,
+    StockMovement,
+)
+from terminal.core.inventory import (
+    RATE_DAYS,
+    below_minimum,
+    moving_average,
+    refund_movements,
+    reorder_quantity,
+    sale_movements,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,13 @@ def on_hand(db: peewee.Database, store: str) -> dict[str, OnHand]:
         .bind(db)
     )
     return {sku: OnHand(sku, int(total), int(count)) for sku, total, count in query}
+
+
+def locations(db: peewee.Database) -> list[str]:
+    """Every location the ledger holds stock for: the stores, and the places without a
+    terminal of their own (the online flow's warehouse)."""
+    query = StockLevel.select(StockLevel.store).distinct().order_by(StockLevel.store)
+    return [store for (store,) in query.tuples().bind(db)]
 
 
 def ledger_sums(db: peewee.Database, store: str) -> dict[str, OnHand]:
@@ -74,6 +98,15 @@ def add_to_levels(db: peewee.Database, movements: list[dict]) -> None:
                 StockLevel.movements: StockLevel.movements + peewee.EXCLUDED.movements,
             },
         ).execute(db)
+
+
+def record(db: peewee.Database, rows: list[dict]) -> None:
+    """Movements made at the fleet (a count's adjustments, a delivery note, a transfer,
+    the online flow's goods): into the ledger and the stock levels, in the caller's
+    transaction."""
+    if rows:
+        StockMovement.insert_many(rows).execute(db)
+        add_to_levels(db, rows)
 
 
 def rebuild_levels(db: peewee.Database) -> None:
@@ -119,23 +152,27 @@ class Receipt:
     terminal_id: str
     seq: int
     ts: datetime
+    position: int = 1  # its line in the entry (a product twice in one delivery)
 
 
 def update_costs(db: peewee.Database, receipts: list[Receipt]) -> None:
     """Each product's moving-average cost after these deliveries (inside the ingest's
     transaction, after their movements are written). The stock a delivery finds is
     what the ledger held before it: earlier in time, or earlier in its terminal's
-    journal."""
+    journal (or its line earlier in the same entry). Stock that carries no known cost
+    (never received: sold first, the online flow's goods, a count's surplus) does not pull
+    the average down: the first known cost is the delivery's own."""
     for r in receipts:
+        earlier_here = (StockMovement.terminal_id == r.terminal_id) & (
+            (StockMovement.seq < r.seq)
+            | ((StockMovement.seq == r.seq) & (StockMovement.position < r.position))
+        )
         before = (
             StockMovement.select(fn.COALESCE(fn.SUM(StockMovement.quantity), 0))
             .where(
                 (StockMovement.store == r.store)
                 & (StockMovement.sku == r.sku)
-                & (
-                    (StockMovement.ts < r.ts)
-                    | ((StockMovement.terminal_id == r.terminal_id) & (StockMovement.seq < r.seq))
-                )
+                & ((StockMovement.ts < r.ts) | earlier_here)
             )
             .bind(db)
             .scalar()
@@ -146,15 +183,20 @@ def update_costs(db: peewee.Database, receipts: list[Receipt]) -> None:
         if is_postgres(db):  # two ingest instances of one store: one after the other
             query = query.for_update()
         held = query.bind(db).first()
-        average = moving_average(int(before), held.average if held else 0, r.quantity, r.unit_cost)
         if held is None:
-            ProductCost.insert(
-                store=r.store, sku=r.sku, average=average, receipts=1, updated_at=r.ts
-            ).execute(db)
+            average = moving_average(0, 0, r.quantity, r.unit_cost)
         else:
-            ProductCost.update(
-                average=average, receipts=ProductCost.receipts + 1, updated_at=r.ts
-            ).where((ProductCost.store == r.store) & (ProductCost.sku == r.sku)).execute(db)
+            average = moving_average(int(before), held.average, r.quantity, r.unit_cost)
+        ProductCost.insert(
+            store=r.store, sku=r.sku, average=average, receipts=1, updated_at=r.ts
+        ).on_conflict(  # a first cost written meanwhile by another ingest: this one's wins
+            conflict_target=[ProductCost.store, ProductCost.sku],
+            update={
+                ProductCost.average: average,
+                ProductCost.receipts: ProductCost.receipts + 1,
+                ProductCost.updated_at: r.ts,
+            },
+        ).execute(db)
 
 
 def cost_of(db: peewee.Database, store: str, sku: str) -> int | None:
@@ -258,3 +300,53 @@ def low_count(db: peewee.Database, stores: list[str]) -> int:
         .bind(db)
         .count()
     )
+
+
+# -- an upgraded fleet ------------------------------------------------------------------------
+def backfill(db: peewee.Database) -> tuple[int, int]:
+    """The ledger's movements of the sales and refunds ingested before it existed (an
+    upgraded fleet): each entry with lines and no movement gets those its lines make
+    (``terminal.core.inventory``), at its store and time; then the stock levels are made
+    again from the whole ledger. Safe to run again: an entry with movements is skipped.
+    Returns (sales, refunds) filled in. Their lines stay uncosted: no average was known."""
+    done = [0, 0]
+    for n, (parent, line_model, key, build) in enumerate(
+        (
+            (Sale, SaleLine, SaleLine.sale_seq, sale_movements),
+            (Refund, RefundLine, RefundLine.refund_seq, refund_movements),
+        )
+    ):
+        has_moves = StockMovement.select().where(
+            (StockMovement.terminal_id == parent.terminal_id) & (StockMovement.seq == parent.seq)
+        )
+        missing = parent.select().where(~fn.EXISTS(has_moves)).bind(db)
+        for entry in missing.iterator():
+            lines = list(
+                line_model.select()
+                .where((line_model.terminal_id == entry.terminal_id) & (key == entry.seq))
+                .order_by(line_model.position)
+                .dicts()
+                .bind(db)
+            )
+            if not lines:
+                continue
+            rows = [
+                {
+                    "terminal_id": entry.terminal_id,
+                    "seq": entry.seq,
+                    "position": move.position,
+                    "part": move.part,
+                    "store": entry.store,
+                    "sku": move.sku,
+                    "quantity": move.quantity,
+                    "kind": move.kind,
+                    "reason": move.reason,
+                    "ts": entry.ts,
+                    "business_day": entry.business_day,
+                }
+                for move in build(lines)
+            ]
+            StockMovement.insert_many(rows).execute(db)
+            done[n] += 1
+    rebuild_levels(db)
+    return done[0], done[1]

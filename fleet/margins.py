@@ -3,9 +3,11 @@ and each refunded line the revenue and cost it takes back (the rules are
 :mod:`terminal.core.margins`); the rollups add them up per product, store, cashier and
 day, and :func:`margin_report` reads a period's margin from them.
 
-Costing happens in the ingest's transaction, after the batch's deliveries have moved
-the average (:func:`fleet.inventory.update_costs`): a sale in the same batch as the
-delivery it sells from is costed at the new average, not at "never received"."""
+Costing happens in the ingest's transaction, in the journal's order with the batch's
+deliveries (:func:`fleet.inventory.update_costs`): a sale is costed at the average the
+deliveries before it left, whether they came in the same batch or an earlier one. (A
+delivery journaled at another terminal of the store counts from when the fleet
+received it.)"""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 import peewee
+from peewee import fn
 
 from fleet.models import CashierDay, ProductCost, ProductDay, Sale, SaleLine
 from terminal.core.inventory import milli
@@ -100,6 +103,7 @@ def cost_refund_lines(
         for line, net in zip(own, fallback, strict=True):
             returned = milli(line["quantity"])
             sale_line = sold.get(line["sale_position"])
+            line["uncosted"] = sale_line is not None and sale_line.cost is None
             if sale_line is not None:
                 quantity = milli(sale_line.quantity)
                 line["net"] = share_back(sale_line.net, quantity, returned)
@@ -107,8 +111,8 @@ def cost_refund_lines(
                 line["net"] = net
             if not line["restock"]:
                 line["cost"] = 0  # written off: its cost stays a cost of the period
-            elif sale_line is not None and sale_line.cost is not None:
-                line["cost"] = share_back(sale_line.cost, milli(sale_line.quantity), returned)
+            elif sale_line is not None:  # back what it cost (nothing, when uncosted)
+                line["cost"] = share_back(sale_line.cost or 0, milli(sale_line.quantity), returned)
             else:
                 line["cost"] = cost_of(returned, known.get(line["sku"], 0))
 
@@ -128,14 +132,16 @@ class MarginRow:
     net: int = 0
     cost: int = 0
     uncosted: int = 0  # lines sold with no cost known
+    uncosted_net: int = 0  # their revenue: in ``net``, out of the margin
 
     @property
     def margin(self) -> int:
-        return self.net - self.cost
+        """Over the revenue whose cost is known: a line with no cost is not all margin."""
+        return self.net - self.uncosted_net - self.cost
 
     @property
     def percent(self) -> Decimal | None:
-        return margin_percent(self.net, self.cost)
+        return margin_percent(self.net - self.uncosted_net, self.cost)
 
 
 def margin_report(
@@ -168,6 +174,7 @@ def margin_report(
             peewee.fn.SUM(ProductDay.net - ProductDay.returned_net),
             peewee.fn.SUM(ProductDay.cost - ProductDay.returned_cost),
             peewee.fn.SUM(ProductDay.uncosted),
+            peewee.fn.SUM(ProductDay.uncosted_net),
         )
         .where(
             ProductDay.store.in_(stores or [""])
@@ -179,7 +186,7 @@ def margin_report(
         .bind(db)
     )
     rows: dict[str, MarginRow] = {}
-    for group, quantity, net, cost, uncosted in query:
+    for group, quantity, net, cost, uncosted, uncosted_net in query:
         name = str(group)
         if by == "category":
             name = (categories or {}).get(name, "")
@@ -188,6 +195,7 @@ def margin_report(
         row.net += int(net or 0)
         row.cost += int(cost or 0)
         row.uncosted += int(uncosted or 0)
+        row.uncosted_net += int(uncosted_net or 0)
     for row in rows.values():
         row.label = (names or {}).get(row.key, "") if by == "product" else row.key
     order = (lambda r: r.key) if by == "day" else (lambda r: (-r.margin, r.key))
@@ -201,6 +209,8 @@ def _by_cashier(db: peewee.Database, stores: list[str], start: date, end: date):
             CashierDay.cashier,
             peewee.fn.SUM(CashierDay.net - CashierDay.returned_net),
             peewee.fn.SUM(CashierDay.cost - CashierDay.returned_cost),
+            peewee.fn.SUM(CashierDay.uncosted),
+            peewee.fn.SUM(CashierDay.uncosted_net),
         )
         .where(
             CashierDay.store.in_(stores or [""])
@@ -212,9 +222,42 @@ def _by_cashier(db: peewee.Database, stores: list[str], start: date, end: date):
         .bind(db)
     )
     rows = [
-        MarginRow(f"{store} / {cashier or '-'}", net=int(net or 0), cost=int(cost or 0))
-        for store, cashier, net, cost in query
+        MarginRow(
+            f"{store} / {cashier or '-'}",
+            net=int(net or 0),
+            cost=int(cost or 0),
+            uncosted=int(uncosted or 0),
+            uncosted_net=int(uncosted_net or 0),
+        )
+        for store, cashier, net, cost, uncosted, uncosted_net in query
     ]
     for row in rows:
         row.label = row.key
     return sorted(rows, key=lambda r: (-r.margin, r.key))
+
+
+def backfill_nets(db: peewee.Database) -> int:
+    """The revenue before tax of sale lines ingested before it was kept (an upgraded
+    fleet): each such sale's net shared by its lines' amounts (the rollups are made
+    again afterwards). Returns how many sales were filled in."""
+    filled = 0
+    lines_net = SaleLine.select(fn.COALESCE(fn.SUM(SaleLine.net), 0)).where(
+        (SaleLine.terminal_id == Sale.terminal_id) & (SaleLine.sale_seq == Sale.seq)
+    )
+    sales = Sale.select().where((Sale.net != 0) & (lines_net == 0))
+    for sale in sales.bind(db).iterator():
+        lines = list(
+            SaleLine.select()
+            .where((SaleLine.terminal_id == sale.terminal_id) & (SaleLine.sale_seq == sale.seq))
+            .order_by(SaleLine.position)
+            .bind(db)
+        )
+        nets = line_nets(sale.net, [line.amount for line in lines])
+        for line, net in zip(lines, nets, strict=True):
+            SaleLine.update(net=net).where(
+                (SaleLine.terminal_id == line.terminal_id)
+                & (SaleLine.sale_seq == line.sale_seq)
+                & (SaleLine.position == line.position)
+            ).execute(db)
+        filled += 1
+    return filled

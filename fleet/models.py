@@ -334,9 +334,11 @@ class RefundLine(BaseModel):
     quantity = CharField(max_length=40)
     amount = BigIntegerField()
     restock = BooleanField(default=False)
-    # the revenue (net of tax) and the cost it takes back (terminal.core.margins)
+    # the revenue (net of tax) and the cost it takes back (terminal.core.margins); whether
+    # the line it gives back was sold with no cost known
     net = BigIntegerField(default=0)
     cost = BigIntegerField(default=0)
+    uncosted = BooleanField(default=False)
 
     class Meta:
         primary_key = CompositeKey("terminal_id", "refund_seq", "position")
@@ -451,7 +453,8 @@ class ProductDay(BaseModel):
     returned_amount = BigIntegerField(default=0)
     net = BigIntegerField(default=0)
     cost = BigIntegerField(default=0)
-    uncosted = BigIntegerField(default=0)
+    uncosted = BigIntegerField(default=0)  # lines
+    uncosted_net = BigIntegerField(default=0)  # their revenue (less what refunds took back)
     returned_net = BigIntegerField(default=0)
     returned_cost = BigIntegerField(default=0)
 
@@ -496,6 +499,8 @@ class CashierDay(BaseModel):
     # and what the cashier's refunds took back of them
     net = BigIntegerField(default=0)
     cost = BigIntegerField(default=0)
+    uncosted = BigIntegerField(default=0)  # lines sold with no cost known
+    uncosted_net = BigIntegerField(default=0)  # their revenue (less refunds')
     returned_net = BigIntegerField(default=0)
     returned_cost = BigIntegerField(default=0)
 

@@ -16,9 +16,9 @@ from datetime import datetime
 
 import peewee
 
-from fleet.db import is_postgres, write_transaction
-from fleet.inventory import Receipt, add_to_levels, on_hand, update_costs
-from fleet.models import ProductCost, StockDocument, StockMovement
+from fleet.db import is_postgres, lock_named, write_transaction
+from fleet.inventory import Receipt, on_hand, record, update_costs
+from fleet.models import OnlineStock, ProductCost, StockDocument, Terminal
 from terminal.core.inventory import RECEIVING, TRANSFER, quantity_text
 
 DOCUMENTS = "fleet:doc"  # the ledger's terminal of the movements made here
@@ -33,6 +33,20 @@ class Goods:
     sku: str
     quantity: int  # thousandths
     unit_cost: int | None = None  # a delivery's
+
+
+def check_not_online_warehouse(db: peewee.Database, *locations: str) -> None:
+    """The online flow's warehouse keeps its units in states of its own (available,
+    booked) that the Warehouse page moves; goods moved here would be in its ledger and
+    not in those states. DocumentError for such a location."""
+    stores = {s for (s,) in Terminal.select(Terminal.store).distinct().tuples().bind(db)}
+    for location in locations:
+        online = OnlineStock.select().where(OnlineStock.location == location).bind(db).exists()
+        if online and location not in stores:
+            raise DocumentError(
+                f"{location} is the online orders' warehouse: its goods move on the "
+                "Warehouse page (received, handed over, taken back)"
+            )
 
 
 def digest(data: bytes) -> str:
@@ -68,7 +82,9 @@ def receive_delivery(
     """The delivery's goods into ``store`` and their costs into the averages."""
     if not goods:
         raise DocumentError("a delivery with no line")
+    check_not_online_warehouse(db, store)
     with write_transaction(db):
+        lock_named(db, f"stock:{store}")
         seen = (
             StockDocument.select()
             .where(
@@ -91,12 +107,12 @@ def receive_delivery(
             _movement(document, n, 1, store, g, RECEIVING, supplier, at, 1)
             for n, g in enumerate(goods, start=1)
         ]
-        _into_ledger(db, rows)
+        record(db, rows)
         update_costs(
             db,
             [
-                Receipt(store, g.sku, g.quantity, g.unit_cost or 0, DOCUMENTS, document, at)
-                for g in goods
+                Receipt(store, g.sku, g.quantity, g.unit_cost or 0, DOCUMENTS, document, at, n)
+                for n, g in enumerate(goods, start=1)
             ],
         )
     return StockDocument.select().where(StockDocument.id == document).bind(db).get()
@@ -119,13 +135,18 @@ def transfer(
         raise DocumentError("a transfer goes to another location")
     if not goods:
         raise DocumentError("a transfer with no line")
+    check_not_online_warehouse(db, source, target)
     with write_transaction(db):
+        lock_named(db, f"stock:{source}")
         held = on_hand(db, source)
+        asked: dict[str, int] = {}
+        for g in goods:  # a product on two lines: both together
+            asked[g.sku] = asked.get(g.sku, 0) + g.quantity
         short = [
-            f"{g.sku}: {quantity_text(g.quantity)} asked, "
-            f"{quantity_text(held[g.sku].quantity if g.sku in held else 0)} held"
-            for g in goods
-            if g.quantity > (held[g.sku].quantity if g.sku in held else 0)
+            f"{sku}: {quantity_text(quantity)} asked, "
+            f"{quantity_text(held[sku].quantity if sku in held else 0)} held"
+            for sku, quantity in asked.items()
+            if quantity > (held[sku].quantity if sku in held else 0)
         ]
         if short:
             raise DocumentError(f"{source} does not hold it: " + "; ".join(short))
@@ -142,21 +163,16 @@ def transfer(
         for n, g in enumerate(goods, start=1):
             rows.append(_movement(document, n, 1, source, g, TRANSFER, f"to {target}", at, -1))
             rows.append(_movement(document, n, 2, target, g, TRANSFER, f"from {source}", at, 1))
-        _into_ledger(db, rows)
+        record(db, rows)
         update_costs(
             db,
             [
-                Receipt(target, g.sku, g.quantity, costs[g.sku], DOCUMENTS, document, at)
-                for g in goods
+                Receipt(target, g.sku, g.quantity, costs[g.sku], DOCUMENTS, document, at, n)
+                for n, g in enumerate(goods, start=1)
                 if g.sku in costs
             ],
         )
     return StockDocument.select().where(StockDocument.id == document).bind(db).get()
-
-
-def _into_ledger(db: peewee.Database, rows: list[dict]) -> None:
-    StockMovement.insert_many(rows).execute(db)
-    add_to_levels(db, rows)
 
 
 def documents(db: peewee.Database, stores: list[str], limit: int = 100) -> list[StockDocument]:

@@ -10,15 +10,15 @@ posting (a terminal that was offline) are kept and shown, never posted by themse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import peewee
 from peewee import fn
 
-from fleet.db import write_transaction
-from fleet.inventory import add_to_levels
-from fleet.models import StockCountLine, StockLevel, StockMovement, Stocktake
+from fleet.db import lock_named, write_transaction
+from fleet.inventory import record
+from fleet.models import StockCountLine, StockLevel, StockMovement, Stocktake, Terminal
 from terminal.core.inventory import milli
 from terminal.core.stocktake import STOCKTAKE, Counted, Difference, job_text, review
 
@@ -51,6 +51,7 @@ def open_count(
     except ValueError as exc:
         raise CountError(str(exc)) from None
     with write_transaction(db):
+        lock_named(db, f"stock:{store}")
         busy = (
             Stocktake.select()
             .where((Stocktake.store == store) & Stocktake.state.in_(["open", "closed"]))
@@ -87,18 +88,39 @@ def counts_of(db: peewee.Database, stores: list[str]) -> list[Stocktake]:
     )
 
 
+def _step(db: peewee.Database, count: Stocktake, states: tuple[str, ...], **changes) -> None:
+    """Change a count that is in one of ``states`` (read again under the count's lock: a
+    cancel racing a post finds it posted and is refused)."""
+    with write_transaction(db):
+        lock_named(db, f"count:{count.id}")
+        fresh = _get(db, count.id)
+        if fresh.state not in states:
+            raise CountError(f"count {label(count.id)} is {fresh.state}")
+        Stocktake.update(**changes).where(Stocktake.id == count.id).execute(db)
+
+
 def close(db: peewee.Database, count: Stocktake, at: datetime) -> None:
-    if count.state != "open":
-        raise CountError(f"count {label(count.id)} is {count.state}, not open")
-    Stocktake.update(state="closed", closed_at=at).where(Stocktake.id == count.id).execute(db)
+    _step(db, count, ("open",), state="closed", closed_at=at)
 
 
 def cancel(db: peewee.Database, count: Stocktake, at: datetime) -> None:
-    if count.state not in ("open", "closed"):
-        raise CountError(f"count {label(count.id)} is {count.state}")
-    Stocktake.update(state="cancelled", closed_at=count.closed_at or at).where(
-        Stocktake.id == count.id
-    ).execute(db)
+    _step(db, count, ("open", "closed"), state="cancelled", closed_at=count.closed_at or at)
+
+
+def not_heard(db: peewee.Database, count: Stocktake) -> list[str]:
+    """The store's terminals whose sales may not all be here yet: entries they reported
+    that the fleet does not hold, or not heard from since before the counting ended.
+    Their sales during the count would be counted twice by a posting now (the shelf
+    without them, the books with them later)."""
+    ended = count.closed_at
+    said = []
+    for t in Terminal.select().where(Terminal.store == count.store).order_by(Terminal.id).bind(db):
+        if t.reported_head > t.acked_seq:
+            said.append(f"{t.id}: {t.reported_head - t.acked_seq} entries not received yet")
+        elif ended is not None and (t.last_seen is None or t.last_seen < ended):
+            seen = f"{t.last_seen:%Y-%m-%d %H:%M} UTC" if t.last_seen else "never"
+            said.append(f"{t.id}: last heard from {seen}, before the counting ended")
+    return said
 
 
 @dataclass(frozen=True)
@@ -108,6 +130,7 @@ class Review:
     lines: int  # counted lines received
     terminals: list[str]  # that sent them
     late: int  # lines that arrived after the posting
+    entries: list[tuple[str, int]] = field(default_factory=list)  # the lists counted in
 
     @property
     def differences(self) -> list[Difference]:
@@ -150,6 +173,7 @@ def build_review(db: peewee.Database, count: Stocktake, in_scope: set[str] | Non
         len(lines),
         sorted({line.terminal_id for line in lines}),
         len(lines) - len(counted),
+        sorted({(line.terminal_id, line.seq) for line in lines if line.posted or not posted}),
     )
 
 
@@ -191,15 +215,35 @@ def _ledger_at(db: peewee.Database, count: Stocktake) -> tuple[dict, dict]:
 
 
 def post(
-    db: peewee.Database, count: Stocktake, by: str, at: datetime, in_scope: set[str] | None
+    db: peewee.Database,
+    count: Stocktake,
+    by: str,
+    at: datetime,
+    in_scope: set[str] | None,
+    *,
+    seen_lines: int | None = None,
+    anyway: bool = False,
 ) -> list[Difference]:
     """Post a closed count's differences as ``stocktake`` movements (dated now: the
-    stock since the count moved on by its sales), approved by ``by``. Returns what moved."""
+    stock since the count moved on by its sales), approved by ``by``, as the reviewer saw
+    them (``seen_lines``: the lines the review showed; more arrived since: refused, to be
+    looked at again). Refused while a terminal of the store may hold sales not received
+    yet (:func:`not_heard`), unless ``anyway``. Returns what moved."""
     with write_transaction(db):
+        lock_named(db, f"count:{count.id}")
         fresh = _get(db, count.id)
         if fresh.state != "closed":
             raise CountError(f"count {label(count.id)} is {fresh.state}: close the counting first")
-        moved = build_review(db, fresh, in_scope).differences
+        behind = not_heard(db, fresh)
+        if behind and not anyway:
+            raise CountError("not yet: " + "; ".join(behind))
+        review = build_review(db, fresh, in_scope)
+        if seen_lines is not None and review.lines != seen_lines:
+            raise CountError(
+                f"{review.lines - seen_lines} more counted lines arrived since the review "
+                "was shown: look at it again"
+            )
+        moved = review.differences
         rows = [
             {
                 "terminal_id": FLEET_TERMINAL,
@@ -216,10 +260,11 @@ def post(
             }
             for position, d in enumerate(moved, start=1)
         ]
-        if rows:
-            StockMovement.insert_many(rows).execute(db)
-            add_to_levels(db, rows)
-        StockCountLine.update(posted=True).where(StockCountLine.count_id == count.id).execute(db)
+        record(db, rows)
+        for terminal_id, seq in review.entries:  # the lists posted, not any come since
+            StockCountLine.update(posted=True).where(
+                (StockCountLine.terminal_id == terminal_id) & (StockCountLine.seq == seq)
+            ).execute(db)
         Stocktake.update(state="posted", posted_by=by, posted_at=at).where(
             Stocktake.id == count.id
         ).execute(db)

@@ -89,6 +89,14 @@ class Scope:
         return [self.first + timedelta(days=d) for d in range(0, self.days, self.step)]
 
 
+@dataclass(frozen=True)
+class Net:
+    """A product's sales less what came back: takings (minor units) and thousandths."""
+
+    amount: int
+    milli: int
+
+
 def default_period(today: date) -> tuple[date, date]:
     """The last :data:`DEFAULT_DAYS` business days up to today."""
     return today - timedelta(days=DEFAULT_DAYS - 1), today
@@ -217,12 +225,14 @@ def basket(db: peewee.Database, viewer: Viewer, scope: Scope) -> list[dict]:
     return rows
 
 
-def _net_quantities(db, viewer: Viewer, scope: Scope, first: date, last: date) -> dict[str, int]:
-    """SKU -> thousandths sold less those that came back."""
+def _net_sales(db, viewer: Viewer, scope: Scope, first: date, last: date) -> dict[str, Net]:
+    """SKU -> its takings and thousandths sold, each less what came back."""
     return {
-        sku: int(net or 0)
-        for sku, net in ProductDay.select(
-            ProductDay.sku, fn.SUM(ProductDay.quantity_milli - ProductDay.returned_milli)
+        sku: Net(int(amount or 0), int(milli or 0))
+        for sku, amount, milli in ProductDay.select(
+            ProductDay.sku,
+            fn.SUM(ProductDay.amount - ProductDay.returned_amount),
+            fn.SUM(ProductDay.quantity_milli - ProductDay.returned_milli),
         )
         .where(_where(ProductDay, viewer, scope, first, last))
         .group_by(ProductDay.sku)
@@ -232,25 +242,32 @@ def _net_quantities(db, viewer: Viewer, scope: Scope, first: date, last: date) -
 
 
 def movers(db: peewee.Database, viewer: Viewer, scope: Scope) -> list[dict]:
-    """The :data:`MOVERS` products that sold most (net of returns) and those that sold
-    least, each with the period compared. The least are chosen among the products sold
-    in either period, so one that stopped selling is among them; none is in both (with
+    """The :data:`MOVERS` products that took most (net of refunds) and those that took
+    least, each with the period compared and the quantity sold net of returns. Ranked by
+    takings, not quantity: a kilo of beef and a bag of rice are not the same unit, money
+    is (the scope is one currency). The least are chosen among the products sold in
+    either period, so one that stopped selling is among them; none is in both (with
     fewer than twice :data:`MOVERS` products, the better half are the best)."""
-    now = _net_quantities(db, viewer, scope, scope.first, scope.last)
-    base = _net_quantities(db, viewer, scope, scope.base_first, scope.base_last)
+    now = _net_sales(db, viewer, scope, scope.first, scope.last)
+    base = _net_sales(db, viewer, scope, scope.base_first, scope.base_last)
     names, categories = product_names(db), product_categories(db)
     skus = set(now) | set(base)
+    nothing = Net(0, 0)
+
+    def takings(sku: str) -> int:
+        return now.get(sku, nothing).amount
+
+    def change(sku: str) -> int:
+        return takings(sku) - base.get(sku, nothing).amount
+
     # ties: the larger rise first among the best, the larger fall first among the worst
-    best = sorted(skus, key=lambda s: (-now.get(s, 0), -(now.get(s, 0) - base.get(s, 0)), s))
+    best = sorted(skus, key=lambda s: (-takings(s), -change(s), s))
     best = best[: min(MOVERS, (len(skus) + 1) // 2)]  # a few products: half and half
-    rest = sorted(
-        skus - set(best),
-        key=lambda s: (now.get(s, 0), now.get(s, 0) - base.get(s, 0), s),
-    )
+    rest = sorted(skus - set(best), key=lambda s: (takings(s), change(s), s))
     rows = []
     for group, chosen in (("best", best), ("worst", rest[:MOVERS])):
         for rank, sku in enumerate(chosen, start=1):
-            quantity, compared = now.get(sku, 0), base.get(sku, 0)
+            sold, compared = now.get(sku, nothing), base.get(sku, nothing)
             rows.append(
                 {
                     "group": group,
@@ -258,10 +275,11 @@ def movers(db: peewee.Database, viewer: Viewer, scope: Scope) -> list[dict]:
                     "sku": sku,
                     "name": names.get(sku, ""),
                     "category": categories.get(sku, ""),
-                    "quantity": quantity_text(quantity),
-                    "compared_quantity": quantity_text(compared),
-                    "change": quantity_text(quantity - compared),
-                    "change_percent": percent_change(quantity, compared),
+                    "takings": sold.amount,
+                    "compared_takings": compared.amount,
+                    "change": sold.amount - compared.amount,
+                    "change_percent": percent_change(sold.amount, compared.amount),
+                    "quantity": quantity_text(sold.milli),
                 }
             )
     return rows

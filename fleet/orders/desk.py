@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from fleet.db import write_transaction
+from fleet.inventory import record
 from fleet.models import (
     Booking,
     BookingCounter,
@@ -42,10 +43,13 @@ from fleet.models import (
     OnlineStock,
     StatementLineRow,
     StockMove,
+    StockMovement,
+    Terminal,
 )
 from fleet.shipping.shipments import open_shipment
 from terminal.core.couriers import check_courier
 from terminal.core.errors import N_
+from terminal.core.inventory import RECEIVING, TRANSFER
 from terminal.core.online_orders import (
     DeadlineRule,
     OrderError,
@@ -86,8 +90,75 @@ def _aware(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC)
 
 
+LEDGER = "fleet:orders"  # the stock ledger's terminal of the online flow's movements
+_LEDGER_KIND = {"receive": RECEIVING, "hand_over": TRANSFER, "take_back": TRANSFER}
+
+
+def ledger_store(db, location: str) -> str:
+    """Where a location's goods count in the stock ledger: a CS desk (a terminal's id)
+    in its terminal's store, a warehouse under its own name."""
+    store = Terminal.select(Terminal.store).where(Terminal.id == location).bind(db).scalar()
+    return store or location
+
+
+def booked_at(db, store: str) -> dict[str, int]:
+    """SKU -> units booked for customers at a ledger store (its desks' and its own
+    location's): on its shelf, not for sale."""
+    desks = [
+        tid
+        for (tid,) in Terminal.select(Terminal.id).where(Terminal.store == store).tuples().bind(db)
+    ]
+    query = (
+        OnlineStock.select(OnlineStock.sku, peewee.fn.SUM(OnlineStock.booked))
+        .where(OnlineStock.location.in_([store, *desks]) & (OnlineStock.booked > 0))
+        .group_by(OnlineStock.sku)
+    )
+    return {sku: int(n) for sku, n in query.tuples().bind(db)}
+
+
+def _ledger_row(
+    db, move_id: int, at: datetime, sku: str, location: str, kind: str, qty: int, ref: str
+) -> dict:
+    naive = _naive(at)
+    return {
+        "terminal_id": LEDGER,
+        "seq": move_id,
+        "position": 1,
+        "part": 1,
+        "store": ledger_store(db, location),
+        "sku": sku,
+        "quantity": qty * 1000,
+        "kind": _LEDGER_KIND[kind],
+        "reason": f"{kind} {ref}".strip()[:100],
+        "ts": naive,
+        "business_day": naive.date(),
+    }
+
+
+def backfill_ledger(db) -> int:
+    """The stock ledger's movements of the online flow's moves made before it (an
+    upgraded fleet); each once. Returns how many were made."""
+    held = StockMovement.select().where(
+        (StockMovement.terminal_id == LEDGER) & (StockMovement.seq == StockMove.id)
+    )
+    missing = StockMove.select().where(
+        StockMove.kind.in_(list(_LEDGER_KIND)) & ~peewee.fn.EXISTS(held)
+    )
+    rows = [
+        _ledger_row(db, m.id, m.at, m.sku, m.location, m.kind, m.quantity, m.ref)
+        for m in missing.bind(db)
+    ]
+    record(db, rows)
+    return len(rows)
+
+
 def _move(db, at, sku, location, kind, qty, from_state="", to_state="", ref="", actor=""):
-    StockMove.insert(
+    """A move of the online stock, and, when a unit comes into a location or leaves it,
+    its movement in the stock ledger (issue 19), so the store's stock on hand and the
+    warehouse's are the sum of their movements like every other's. Not the sale: the
+    desk's terminal journals it, and its sale entry takes the unit out of the ledger.
+    Booking, cancelling and releasing change a unit's state, not where it is."""
+    move = StockMove.insert(
         at=_naive(at),
         sku=sku,
         location=location,
@@ -98,6 +169,8 @@ def _move(db, at, sku, location, kind, qty, from_state="", to_state="", ref="", 
         ref=ref,
         actor=actor,
     ).execute(db)
+    if (not from_state or not to_state) and kind in _LEDGER_KIND:
+        record(db, [_ledger_row(db, move, at, sku, location, kind, qty, ref)])
 
 
 def _shift(db, sku: str, location: str, qty: int, from_state: str, to_state: str) -> bool:

@@ -65,11 +65,11 @@ def milli(quantity: str | int | Decimal) -> int:
     number."""
     try:
         value = Decimal(str(quantity))
-    except ArithmeticError:
-        raise ValueError(f"{quantity!r} is not a quantity") from None
-    if not value.is_finite():
-        raise ValueError(f"{quantity!r} is not a quantity")
-    return int((value * 1000).to_integral_value(ROUND_HALF_UP))
+        if not value.is_finite():
+            raise ValueError(f"{quantity!r} is not a quantity")
+        return int((value * 1000).to_integral_value(ROUND_HALF_UP))
+    except ArithmeticError:  # not a number, or one too large to hold ("1e999999")
+        raise ValueError(f"{str(quantity)[:20]!r} is not a quantity") from None
 
 
 def quantity_text(thousandths: int) -> str:
@@ -118,11 +118,34 @@ def write_off_movements(lines: list[dict], reason: str) -> list[Movement]:
     ]
 
 
+MAX_QUANTITY = 100_000_000  # thousandths: 100.000 units on one line
+
+
+def parse_quantity(text: str) -> int:
+    """A quantity as people type it ("12", "2,5", "2.5", " 3 "), in thousandths; a
+    comma is the decimal point when there is no dot. ValueError for what is not one."""
+    cleaned = str(text).strip().replace(" ", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    if not cleaned:
+        raise ValueError("no quantity")
+    return milli(cleaned)
+
+
+def check_counted(text: str) -> int:
+    """A shelf's count (stocktake) in thousandths: 0 (nothing there) to 100.000 units;
+    ValueError otherwise."""
+    counted = parse_quantity(text)
+    if not 0 <= counted <= MAX_QUANTITY:
+        raise ValueError(f"{str(text)[:20]!r}: a quantity from 0 to 100.000")
+    return counted
+
+
 def check_received(quantity: str, unit_cost: int) -> int:
     """A delivered line's quantity in thousandths, when it and its cost make sense: more
     than nothing, at most 100,000 units, a cost not below zero. ValueError otherwise."""
     received = milli(quantity)
-    if not 0 < received <= 100_000_000:
+    if not 0 < received <= MAX_QUANTITY:
         raise ValueError(f"{quantity!r}: a quantity from 0,001 to 100.000")
     if unit_cost < 0:
         raise ValueError("a cost is not below zero")

@@ -5,8 +5,9 @@ reports; no I/O here.
 - **Revenue** is net of tax and of the sale's own discounts: a sale's ``net`` (what the
   journal records before tax, after every discount) shared over its lines by their
   amounts, by largest remainder, so the lines add up to the sale exactly.
-- **Cost** is the product's moving-average cost per unit at its store when the fleet
-  records the sale (:func:`terminal.core.inventory.moving_average`), times the quantity.
+- **Cost** is the product's moving-average cost per unit at its store as the deliveries
+  journaled before the sale left it (:func:`terminal.core.inventory.moving_average`),
+  times the quantity.
   Moving average rather than FIFO: a till scans a product, not a lot, so the units on the
   shelf cannot be told apart; the average of what is on hand is the cost of any one of
   them, and it needs one figure per product instead of a list of lots (PSAK 14 and IAS 2

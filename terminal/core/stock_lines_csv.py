@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import InvalidOperation
 
 from terminal.core.catalogue_csv import CatalogueCsvError, RowError, _dialect
-from terminal.core.inventory import check_received
+from terminal.core.inventory import check_received, parse_quantity, quantity_text
 from terminal.core.money import Currency
 
 MAX_LINES = 2_000
@@ -53,14 +53,6 @@ class StockLine:
     code: str
     quantity: int  # thousandths
     unit_cost: int | None  # minor units per unit; None on a transfer
-
-
-def _quantity(text: str) -> str:
-    """A quantity as typed ("2,5", "2.5", "12") in the journal's form."""
-    cleaned = text.strip().replace(" ", "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    return cleaned
 
 
 def parse_stock_lines(text: str, *, currency: Currency, with_cost: bool) -> list[StockLine]:
@@ -117,7 +109,8 @@ def parse_stock_lines(text: str, *, currency: Currency, with_cost: bool) -> list
                 errors.append(RowError(number, "unit_cost", "a cost is not below zero"))
                 continue
             try:
-                quantity = check_received(_quantity(row[where["quantity"]]), 0)
+                typed = quantity_text(parse_quantity(row[where["quantity"]]))
+                quantity = check_received(typed, 0)
             except ValueError:
                 shown = row[where["quantity"]][:20]
                 errors.append(

@@ -8,13 +8,12 @@ count is reviewed and its differences posted."""
 from __future__ import annotations
 
 from terminal.core.errors import N_, PosError
-from terminal.core.inventory import milli, quantity_text
+from terminal.core.inventory import check_counted, quantity_text
 from terminal.core.stocktake import OpenCount
 from terminal.services.action_lines import log_action
 from terminal.store import stock_counts
 
 MAX_LINES = 500
-MAX_COUNTED = 100_000_000  # thousandths: 100.000 units on one line
 
 
 class StockCounting:
@@ -59,13 +58,11 @@ class StockCounting:
         for n, (code, quantity) in enumerate(lines, start=1):
             product = self.product(count, code)
             try:
-                counted = milli(quantity)
+                counted = check_counted(quantity)
             except ValueError:
-                counted = -1
-            if not 0 <= counted <= MAX_COUNTED:
                 raise PosError(
                     N_("Line {n}: {quantity} is not a quantity"), n=str(n), quantity=quantity[:20]
-                )
+                ) from None
             payload_lines.append({"sku": product.sku, "quantity": quantity_text(counted)})
         payload = {"count": count.id, "cashier": who.id, "lines": payload_lines}
         entry = pos.journal.append("stock_count", payload, pos.clock())

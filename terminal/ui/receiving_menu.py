@@ -8,7 +8,13 @@ to an ``Asker``."""
 from __future__ import annotations
 
 from terminal.core.errors import N_, PosError
-from terminal.core.inventory import WRITE_OFF_REASONS, check_received, milli
+from terminal.core.inventory import (
+    WRITE_OFF_REASONS,
+    check_counted,
+    check_received,
+    parse_quantity,
+    quantity_text,
+)
 from terminal.i18n import _
 from terminal.services.pos import PosService
 from terminal.services.receiving import ReceivedLine
@@ -73,10 +79,13 @@ class _ScannedList:
 
     def _quantity(self, code: str, product) -> None:
         def take(text: str) -> str | None:
-            quantity = text.strip().replace(",", ".")
             try:
-                if not (self.ZERO and milli(quantity) == 0):
-                    check_received(quantity, 0)
+                taken = (
+                    check_counted(text)
+                    if self.ZERO
+                    else check_received(quantity_text(parse_quantity(text)), 0)
+                )
+                quantity = quantity_text(taken)
             except ValueError:
                 return _("{text} is not a quantity").format(text=text)
             self.ask.next(lambda: self.quantity_taken(code, product, quantity))

@@ -16,6 +16,7 @@ from terminal.core.inventory import (
     REFUND,
     SALE,
     below_minimum,
+    check_counted,
     milli,
     moving_average,
     refund_movements,
@@ -110,3 +111,17 @@ def test_reorder_suggestion(on_hand, minimum, sold_28_days, reorder):
     """Twice the minimum plus a week at the last four weeks' rate, less the stock."""
     assert reorder_quantity(on_hand, minimum, sold_28_days) == reorder
     assert below_minimum(on_hand, minimum) == (reorder > 0)
+
+
+@pytest.mark.parametrize(
+    ("typed", "counted"),
+    [("12", 12_000), ("2,5", 2_500), ("2.5", 2_500), (" 0 ", 0), ("100000", 100_000_000)],
+)
+def test_a_count_as_typed(typed, counted):
+    assert check_counted(typed) == counted
+
+
+@pytest.mark.parametrize("typed", ["", "-1", "lots", "1e999999", "100000.001", "1,2,3", "NaN"])
+def test_what_is_not_a_count_is_refused(typed):
+    with pytest.raises(ValueError):
+        check_counted(typed)

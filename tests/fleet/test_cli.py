@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from cryptography import x509
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from fleet import pki
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
-from fleet.models import Entry
+from fleet.models import Entry, StockMovement
 from tests.conftest import ROOT
 from tests.fleet.conftest import batch
 
@@ -108,3 +109,22 @@ def test_a_malformed_journal_key_is_refused_and_nothing_registered(tmp_path):
     assert "key" in result.stderr.lower()
     terminals = pos_fleet(tmp_path, "terminals")
     assert "T01" not in terminals.stdout
+
+
+def test_stock_backfill_fills_the_ledger_of_an_upgraded_fleet(tmp_path, registered):
+    db = connect(f"sqlite:///{tmp_path / 'fleet.db'}")
+    create_tables(db)
+    line = {"sku": "TEH-BTL", "quantity": "2", "unit_price": 5500, "amount": 11000}
+    for number in (1, 2, 3):
+        registered.at += timedelta(seconds=30)
+        sale = {"number": number, "total": 11000, "lines": [line], "tenders": []}
+        registered.journal.append("sale", sale, registered.at)
+    Ingest(db).journal("T01", batch(registered.entries()))
+    StockMovement.delete().execute(db)  # as a fleet from before the ledger holds them
+    done = pos_fleet(tmp_path, "stock", "backfill")
+    assert done.returncode == 0, done.stderr
+    assert "movements made for 3 sales and 0 refunds" in done.stdout
+    sold = StockMovement.select().where(StockMovement.kind == "sale").bind(db)
+    assert [m.quantity for m in sold] == [-2000] * 3
+    again = pos_fleet(tmp_path, "stock", "backfill")
+    assert "for 0 sales" in again.stdout

@@ -247,6 +247,9 @@ def test_screenshots_of_a_demo_week(tmp_path):
         "terminals": "/terminals",
         "journal": "/journal",
         "accounts": "/accounts",
+        "stock": "/stock?store=Toko+Sumber+Rejeki",
+        "margins": "/margins?period=month&date=2026-11&by=product",
+        "trends": "/trends?from=2026-11-20&to=2026-11-27",
     }
     try:
         for label, size in (("desktop", chromium.DESKTOP), ("tablet", chromium.TABLET)):
@@ -261,6 +264,19 @@ def test_screenshots_of_a_demo_week(tmp_path):
                     if name == "sales":
                         total = driver.find_element(By.CSS_SELECTOR, "[data-total='IDR']").text
                         assert total.startswith("Rp ") and total != "Rp 0"
+                        low = driver.find_element(By.CSS_SELECTOR, "[data-low-stock]")
+                        assert "below their minimum" in low.text
+                    elif name == "stock":  # the demo's deliveries: costs, values, a few low
+                        low = driver.find_element(By.CSS_SELECTOR, "[data-low-count]")
+                        assert int(low.get_attribute("data-low-count")) > 0
+                        value = driver.find_element(By.CSS_SELECTOR, "tfoot [data-value]")
+                        assert int(value.get_attribute("data-value")) > 0
+                    elif name == "margins":
+                        margin = driver.find_element(By.CSS_SELECTOR, "[data-total-margin]")
+                        assert int(margin.get_attribute("data-total-margin")) > 0
+                        assert driver.find_elements(By.CSS_SELECTOR, "figure.trend svg rect")
+                    elif name == "trends":
+                        assert driver.find_elements(By.CSS_SELECTOR, "figure svg rect")
                     height = driver.execute_script("return document.body.scrollHeight")
                     driver.set_window_size(size[0], min(max(size[1], height + 120), 4000))
                     driver.save_screenshot(str(shots / f"demo-{name}-{label}.png"))
@@ -269,7 +285,7 @@ def test_screenshots_of_a_demo_week(tmp_path):
                 driver.quit()
     finally:
         served.stop()
-    assert len(list(shots.glob("demo-*.png"))) == 12
+    assert len(list(shots.glob("demo-*.png"))) == 18
 
 
 def test_a_group_price_changed_in_the_forms_is_pushed_in_waves_and_sold(world, tmp_path):

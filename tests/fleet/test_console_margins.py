@@ -50,12 +50,12 @@ def test_an_owner_reads_the_months_margin_per_product_with_its_chart_and_csv(app
     owner = signed_in(app, "oki")
     page = owner.get("/margins", params={"period": "month", "date": "2026-11"}).text
     table = dict(re.findall(r'<tr data-key="([^"]+)" data-margin="(-?\d+)">', page))
-    assert table == {"TEH-BTL": "3420", "AQUA-600": "3153", "GULA-1KG": "-14000"}
-    assert re.search(r'data-total-margin="(-?\d+)"', page)[1] == "-7427"
+    assert table == {"TEH-BTL": "3420", "AQUA-600": "0", "GULA-1KG": "-14000"}
+    assert re.search(r'data-total-margin="(-?\d+)"', page)[1] == "-10580"
     assert re.search(r'data-uncosted="(\d+)"', page)[1] == "1"  # the water, never received
     bars = dict(re.findall(r'data-key="([^"]*)" data-value="(-?[\d.]+)"', page))
     assert bars == table  # the chart draws the table's margins
-    assert "Rp 3.420" in page and "17.3" in page
+    assert "Rp 3.420" in page and "17.3" in page and "Rp 3.153" in page  # its revenue
     rows = list(
         csv.DictReader(io.StringIO(owner.get("/margins.csv?period=month&date=2026-11").text))
     )
@@ -69,10 +69,10 @@ def test_an_owner_reads_the_months_margin_per_product_with_its_chart_and_csv(app
     )
     by_store = owner.get("/margins", params={"by": "store", "date": "2026-11"}).text
     assert re.findall(r'<tr data-key="([^"]+)" data-margin="(-?\d+)">', by_store) == [
-        (SHOP, "-7427")
+        (SHOP, "-10580")
     ]
     by_day = owner.get("/margins", params={"period": "day", "date": "2026-11-23", "by": "day"})
-    assert 'data-key="2026-11-23" data-margin="-7427"' in by_day.text
+    assert 'data-key="2026-11-23" data-margin="-10580"' in by_day.text
     # an earlier month: nothing sold
     assert "Nothing sold in this period." in owner.get("/margins?date=2026-10").text
 

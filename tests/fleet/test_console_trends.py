@@ -1,10 +1,11 @@
 """The console's trends page (issue 19), against a small hand-computed table written
 straight into the rollups and the sales: the heat map's Saturday 19:00, growth against the
-previous period and 52 weeks earlier, the best mover by name, tender shares adding up to
-100 %, the members' aggregates, each chart's CSV equal to what the chart draws; a manager
-sees only their stores and no member ids; currencies never added together; bad filters
-answered 400/404 with a message. And the SVG charts themselves: well-formed XML, no
-inline style (the console's CSP refuses it), names escaped, negative bars left of zero."""
+previous period and 52 weeks earlier, the movers ranked by takings (66 kilos of ice take
+less than 15 bottles of tea) with their names, tender shares adding up to 100 %, the
+members' aggregates, each chart's CSV equal to what the chart draws; a manager sees only
+their stores and no member ids; currencies never added together; bad filters answered
+400/404 with a message. And the SVG charts themselves: well-formed XML, no inline style
+(the console's CSP refuses it), names escaped, negative bars left of zero."""
 
 from __future__ import annotations
 
@@ -36,7 +37,10 @@ SAT, SAT_BEFORE, MON = date(2026, 11, 21), date(2026, 11, 14), date(2026, 11, 16
 PREV_SAT, PREV_DAY = date(2026, 10, 24), date(2026, 10, 10)
 YEAR_SAT = date(2025, 11, 22)  # 364 days before SAT: a Saturday too
 TEA, WATER, COFFEE, BACK = "TEH-BTL", "AQUA-600", "KOPI-1", "RETUR-1"
+ICE, BEEF = "ES-KG", "DAGING-KG"  # sold by weight: quantities in kilograms
 NAMES = {TEA: "Teh Botol", WATER: "Aqua 600 ml", COFFEE: "Kopi <Susu> & Gula", BACK: "Retur"}
+NAMES |= {ICE: "Es batu (kg)", BEEF: "Daging sapi (kg)"}
+CATEGORIES = {ICE: "fresh", BEEF: "fresh"}  # the others: drinks
 
 # (terminal, store, currency, business day, hour, sales, paid)
 HOURS = [
@@ -54,17 +58,27 @@ HOURS = [
 # (+117.1 %); Toko Sari alone 280.000 against 200.000 (+40.0 %); Saturday 19:00 of the
 # rupiah stores 10 sales, 350.000 (Toko Sari alone 6 sales, 250.000)
 
-# (store, business day, sku, quantity_milli, returned_milli)
+# (store, business day, sku, quantity_milli, amount, returned_milli, returned_amount):
+# tea Rp 5.000 a bottle, water 3.000, coffee 8.000, ice Rp 500 a kilo, beef 140.000 a kilo
 PRODUCTS = [
-    (SARI, SAT, TEA, 12_000, 1_000),  # net 11, 8 before: +3
-    (SARI, SAT, WATER, 5_000, 0),  # net 5, 9 before: -4
-    (SARI, SAT, BACK, 1_000, 2_000),  # net -1: more came back than was sold
-    (BUDI, SAT, TEA, 4_000, 0),
-    (UB, SAT, TEA, 50_000, 0),
-    (SARI, PREV_SAT, TEA, 8_000, 0),
-    (SARI, PREV_SAT, WATER, 9_000, 0),
-    (SARI, PREV_SAT, COFFEE, 3_000, 0),  # sold before, not now: among the worst
+    (SARI, SAT, TEA, 12_000, 60_000, 1_000, 5_000),  # net 11, Rp 55.000; 40.000 before
+    (SARI, SAT, WATER, 5_000, 15_000, 0, 0),  # net 5, Rp 15.000; 27.000 before
+    (SARI, SAT, BACK, 1_000, 10_000, 2_000, 20_000),  # net -1, -Rp 10.000: more came back
+    (BUDI, SAT, TEA, 4_000, 20_000, 0, 0),
+    (BUDI, SAT, ICE, 66_102, 33_051, 0, 0),  # the most kilos, less money than the teas
+    (BUDI, SAT, BEEF, 1_250, 175_000, 0, 0),  # 1.25 kg: the fewest, the most money
+    (UB, SAT, TEA, 50_000, 150_000, 0, 0),  # tögrög: 3,000 ₮ a bottle
+    (UB, SAT, BEEF, 123_456, 3_456_768, 0, 0),  # 28,000 ₮ a kilo
+    (SARI, PREV_SAT, TEA, 8_000, 40_000, 0, 0),
+    (SARI, PREV_SAT, WATER, 9_000, 27_000, 0, 0),
+    (SARI, PREV_SAT, COFFEE, 3_000, 24_000, 0, 0),  # sold before, not now: among the worst
+    (BUDI, PREV_DAY, BEEF, 500, 70_000, 0, 0),
 ]
+# movers, hand-computed: Toko Sari best tea 55.000 (+15.000, +37.5 %, 11), water 15.000
+# (-12.000, -44.4 %, 5); worst the returns -10.000 (-1), coffee 0 (-24.000, -100.0 %).
+# Both rupiah stores: beef 175.000 (+105.000, +150.0 %, 1.25 kg), tea 75.000 (15), ice
+# 33.051 (66.102 kg) best; the returns, coffee, water worst. By quantity the ice would lead
+# and the beef be among the slowest.
 # (terminal, store, kind, paid, payments): Toko Sari 64.3 % cash, 32.1 % card, 3.6 % QRIS
 PAYMENTS = [
     ("A1", SARI, "cash", 180_000, 5),
@@ -92,7 +106,9 @@ SALES = [
 
 def sign_catalogue(db) -> None:
     """A signed fleet document naming the products (the movers show their names)."""
-    products = [{"sku": s, "name": n, "category": "drinks"} for s, n in NAMES.items()]
+    products = [
+        {"sku": s, "name": n, "category": CATEGORIES.get(s, "drinks")} for s, n in NAMES.items()
+    ]
     issued = NOW.replace(tzinfo=UTC)
     payload = sc.config_payload(
         sc.Scope("fleet"), 1, issued, issued + timedelta(days=30), {"products": products}
@@ -123,8 +139,9 @@ def app(tmp_path_factory):
     ).execute(db)
     ProductDay.insert_many(
         [
-            {"store": s, "business_day": d, "sku": k, "quantity_milli": q, "returned_milli": r}
-            for s, d, k, q, r in PRODUCTS
+            {"store": s, "business_day": d, "sku": k, "quantity_milli": q, "amount": a}
+            | {"returned_milli": rq, "returned_amount": ra}
+            for s, d, k, q, a, rq, ra in PRODUCTS
         ]
     ).execute(db)
     PaymentDay.insert_many(
@@ -282,29 +299,109 @@ def test_a_fleet_without_sales_shows_an_empty_page(tmp_path):
     assert csv_rows(client, "tenders") == [] and len(csv_rows(client, "heatmap")) == 168
 
 
-def test_the_best_mover_by_name_and_the_worst_with_what_stopped_selling(owner):
+def beside(page: str, chart: str) -> list[str]:
+    """The figures written beside the chart's bars, in the bars' order."""
+    found = []
+    for svg in svgs(page, chart):
+        children = list(svg)
+        found += [
+            children[i + 1].text
+            for i, e in enumerate(children)
+            if e.tag == f"{{{SVG}}}rect" and "data-value" in e.attrib
+        ]
+    return found
+
+
+MOVER_COLUMNS = ["group", "rank", "sku", "name", "category", "takings", "compared_takings"]
+MOVER_COLUMNS += ["change", "change_percent", "quantity"]
+
+
+def test_the_movers_are_ranked_by_takings_with_what_stopped_selling_among_the_worst(owner):
     page = owner.get("/trends", params={"store": SARI}).text
     best = marks(page, "movers-best")
     worst = marks(page, "movers-worst")
-    assert [b.get("data-key") for b in best] == [TEA, WATER]  # four products: two and two
-    assert "Teh Botol" in svgs(page, "movers-best")[0].find(f".//{{{SVG}}}text").text
+    # four products: two and two
+    assert [(b.get("data-key"), b.get("data-value")) for b in best] == [
+        (TEA, "55000"),
+        (WATER, "15000"),
+    ]
     assert [(w.get("data-key"), w.get("data-value")) for w in worst] == [
-        (BACK, "-1"),
+        (BACK, "-10000"),
         (COFFEE, "0"),
     ]
+    assert "Teh Botol" in svgs(page, "movers-best")[0].find(f".//{{{SVG}}}text").text
+    assert beside(page, "movers-best") == ["Rp 55.000 · 11", "Rp 15.000 · 5"]
+    assert beside(page, "movers-worst") == ["-Rp 10.000 · -1", "Rp 0 · 0"]
     assert "Kopi &lt;Susu&gt; &amp; Gula" in page  # escaped, in the chart and the table
+    answer = owner.get("/trends.csv", params={"chart": "movers", "store": SARI}).text
+    assert answer.splitlines()[0] == ",".join(MOVER_COLUMNS)
     rows = csv_rows(owner, "movers", store=SARI)
-    assert [(r["group"], r["sku"], r["name"], r["quantity"], r["change"]) for r in rows] == [
-        ("best", TEA, "Teh Botol", "11", "3"),
-        ("best", WATER, "Aqua 600 ml", "5", "-4"),
-        ("worst", BACK, "Retur", "-1", "-1"),
-        ("worst", COFFEE, "Kopi <Susu> & Gula", "0", "-3"),
+    assert [list(r.values()) for r in rows] == [
+        ["best", "1", TEA, "Teh Botol", "drinks", "55000", "40000", "15000", "37.5", "11"],
+        ["best", "2", WATER, "Aqua 600 ml", "drinks", "15000", "27000", "-12000", "-44.4", "5"],
+        ["worst", "1", BACK, "Retur", "drinks", "-10000", "0", "-10000", "", "-1"],
+        [
+            "worst",
+            "2",
+            COFFEE,
+            "Kopi <Susu> & Gula",
+            "drinks",
+            "0",
+            "24000",
+            "-24000",
+            "-100.0",
+            "0",
+        ],
     ]
-    assert [float(r["quantity"]) for r in rows] == [
-        float(m.get("data-value")) for m in best + worst
+    assert [(r["sku"], int(r["takings"])) for r in rows] == [
+        (m.get("data-key"), int(m.get("data-value"))) for m in best + worst
     ]
-    everywhere = csv_rows(owner, "movers")  # both rupiah stores: 15 teas, never the tögrög's 50
-    assert (everywhere[0]["sku"], everywhere[0]["quantity"]) == (TEA, "15")
+    table = re.findall(r'<tr data-sku="([^"]+)">.*?data-takings="([^"]*)"', page)
+    assert table == [(r["sku"], r["takings"]) for r in rows]
+    assert "+Rp 15.000 (+37.5 %)" in page and "-Rp 24.000 (-100.0 %)" in page
+
+
+def test_a_kilo_is_not_a_piece_the_movers_compare_money(owner):
+    """Ice: 66.102 kg, less money than 15 bottles of tea; beef: 1.25 kg, the most money.
+    By quantity the ice would lead and the beef be among the slowest."""
+    page = owner.get("/trends").text  # both rupiah stores: never the tögrög's teas
+    rows = csv_rows(owner, "movers")
+    assert [(r["group"], r["sku"], r["takings"], r["quantity"]) for r in rows] == [
+        ("best", BEEF, "175000", "1.25"),
+        ("best", TEA, "75000", "15"),
+        ("best", ICE, "33051", "66.102"),
+        ("worst", BACK, "-10000", "-1"),
+        ("worst", COFFEE, "0", "0"),
+        ("worst", WATER, "15000", "5"),
+    ]
+    ice, tea = next(r for r in rows if r["sku"] == ICE), next(r for r in rows if r["sku"] == TEA)
+    assert float(ice["quantity"]) > float(tea["quantity"])  # more kilos than bottles ...
+    assert rows.index(ice) > rows.index(tea)  # ... and still ranked below the tea
+    beef = rows[0]
+    assert (beef["category"], beef["compared_takings"], beef["change"]) == (
+        "fresh",
+        "70000",
+        "105000",
+    )
+    assert beef["change_percent"] == "150.0" and ice["change_percent"] == ""
+    drawn = marks(page, "movers-best") + marks(page, "movers-worst")
+    assert [(m.get("data-key"), m.get("data-value")) for m in drawn] == [
+        (r["sku"], r["takings"]) for r in rows
+    ]
+    assert beside(page, "movers-best") == [
+        "Rp 175.000 · 1.25",
+        "Rp 75.000 · 15",
+        "Rp 33.051 · 66.102",
+    ]
+    # tögrög: the quantity is left out where it would not fit beside the bar
+    tugrik = owner.get("/trends", params={"currency": "MNT"}).text
+    assert beside(tugrik, "movers-best") == ["3,456,768 ₮"]
+    assert beside(tugrik, "movers-worst") == ["150,000 ₮ · 50"]
+    assert [(r["sku"], r["quantity"]) for r in csv_rows(owner, "movers", currency="MNT")] == [
+        (BEEF, "123.456"),
+        (TEA, "50"),
+    ]
+    assert "123.456" in tugrik  # in the table
 
 
 def test_basket_and_items_per_basket(owner):

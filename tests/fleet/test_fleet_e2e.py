@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.fleet_world import World, all_held, held, sale_numbers, wait_for
+from fleet.inventory import cost_of, ledger_sums, on_hand
+from terminal.services.receiving import ReceivedLine
+from tests.fleet_world import TEH, World, all_held, held, sale_numbers, wait_for
 from tests.mosquitto import start_broker
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -48,17 +50,30 @@ def test_a_sale_reaches_the_fleet_database_exactly_once(world):
     assert sale_numbers(world, "T01") == [number, second]
 
 
-def test_the_broker_stopped_during_500_sales_loses_none(world):
+def test_the_broker_stopped_during_280_sales_and_a_delivery_loses_none(world):
+    """240 sales (more than one batch of the agent's 200) and a delivery received while
+    the fleet is unreachable: all of it arrives, and the store's stock and cost with it."""
     shop = world.shop()
     world.serve()
     shop.start_agent()
-    numbers = shop.sell(100)
+    numbers = shop.sell(20)
     world.broker.stop()
-    numbers += shop.sell(300)  # sold while the fleet is unreachable
+    numbers += shop.sell(120)  # sold while the fleet is unreachable
+    shop.pos.sign_in("2", "2580")
+    shop.pos.receiving.receive([ReceivedLine(TEH, "500", 4_100)], supplier="PT Sinar Sosro")
+    shop.pos.sign_in("1", "1357")
+    numbers += shop.sell(120)
     world.broker.start()
-    numbers += shop.sell(100)
+    numbers += shop.sell(20)
     all_held(world, shop)
-    assert sale_numbers(world, "T01") == sorted(numbers) and len(numbers) == 500
+    assert sale_numbers(world, "T01") == sorted(numbers) and len(numbers) == 280
+    db = world.db()
+    try:
+        assert on_hand(db, "S1")["TEH-BTL"].quantity == (500 - 280) * 1000
+        assert cost_of(db, "S1", "TEH-BTL") == 4_100  # the delivery found the stock at -140
+        assert on_hand(db, "S1") == ledger_sums(db, "S1")
+    finally:
+        db.close()
 
 
 def test_agent_and_ingest_killed_during_a_drain_lose_and_duplicate_nothing(world):

@@ -79,15 +79,22 @@ def test_the_margin_per_product_cashier_store_and_day_against_a_hand_computed_ta
     }
     assert by_product == {
         "TEH-BTL": (4_000, 19_820, 16_400, 3_420, 0),
-        "AQUA-600": (1_000, 3_153, 0, 3_153, 1),
+        "AQUA-600": (1_000, 3_153, 0, 0, 1),  # no cost known: its revenue is no margin
         "GULA-1KG": (0, 0, 14_000, -14_000, 0),
     }
     [store] = margin_report(fleet_db, [SHOP], DAY, DAY, "store")
-    assert (store.net, store.cost, store.margin) == (22_973, 30_400, -7_427)
+    # the margin over the revenue whose cost is known: 22.973 - 3.153 - 30.400
+    assert (store.net, store.cost, store.margin) == (22_973, 30_400, -10_580)
     [cashier] = margin_report(fleet_db, [SHOP], DAY, DAY, "cashier")
-    assert (cashier.key, cashier.net, cashier.cost) == (f"{SHOP} / 1", 22_973, 30_400)
+    assert (cashier.key, cashier.net, cashier.cost, cashier.uncosted) == (
+        f"{SHOP} / 1",
+        22_973,
+        30_400,
+        1,
+    )
+    assert cashier.margin == -10_580
     [day] = margin_report(fleet_db, [SHOP], DAY, DAY, "day")
-    assert (day.key, day.margin) == ("2026-11-23", -7_427)
+    assert (day.key, day.margin) == ("2026-11-23", -10_580)
     assert margin_report(fleet_db, ["another store"], DAY, DAY, "store") == []
     tea = next(
         r for r in margin_report(fleet_db, [SHOP], DAY, DAY, "product") if r.key == "TEH-BTL"

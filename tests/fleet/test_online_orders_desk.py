@@ -11,9 +11,12 @@ from random import Random
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from fleet.config import ConfigError, load_config
 from fleet.db import connect
+from fleet.inventory import ledger_sums, movements, on_hand
 from fleet.models import Booking, StockMove
 from fleet.orders import desk as orders
 from fleet.orders.desk import Customer, DeskRules
@@ -22,6 +25,7 @@ from fleet.orders.matching import MATCHED
 from fleet.orders.reconcile import proposals, upload
 from fleet.orders.service import OrderDesk
 from fleet.orders.statements import ColumnMapping, read_csv
+from fleet.registry import register_terminal
 from terminal.core.online_orders import DeadlineRule, OrderError
 from terminal.core.sealing import Sealer
 
@@ -292,3 +296,34 @@ def upload_line(db, amount: int) -> str:
     lines = read_csv(text, mapping)
     upload(db, "BCA", lines, NINE)
     return lines[0].key
+
+
+def test_the_online_flows_goods_are_in_the_stock_ledger(fleet_db, sealer):
+    """Received at the warehouse, handed over to a CS desk (a terminal: its store's
+    stock), taken back: each in the ledger as it happens; booking moves nothing there
+    (the unit is still on the desk's shelf), and the sale is the till's own entry."""
+    register_terminal(fleet_db, "T21", store="Toko Online", group="g", public_key_pem=_public_pem())
+    orders.receive(fleet_db, SKU, "WH", 3, NINE, "wh.budi")
+    drop = orders.request_drop(fleet_db, "T21", "WH", SKU, NINE, "cs.ani")
+    orders.hand_over(fleet_db, drop, SKU, NINE, "wh.budi")
+    assert on_hand(fleet_db, "WH")[SKU].quantity == 2_000
+    assert on_hand(fleet_db, "Toko Online")[SKU].quantity == 1_000
+    booking = book(fleet_db, sealer, desk="T21", drop_order=drop)
+    assert on_hand(fleet_db, "Toko Online")[SKU].quantity == 1_000  # booked: still here
+    assert orders.booked_at(fleet_db, "Toko Online") == {SKU: 1}  # and not for sale
+    orders.cancel(fleet_db, booking.order_no, NINE + timedelta(hours=1), "cs.ani")
+    orders.take_back(fleet_db, drop, SKU, NINE + timedelta(hours=2), "wh.budi")
+    assert on_hand(fleet_db, "WH")[SKU].quantity == 3_000
+    assert on_hand(fleet_db, "Toko Online")[SKU].quantity == 0
+    kinds = [(m.kind, m.quantity, m.reason) for m in movements(fleet_db, "Toko Online", SKU)]
+    assert kinds == [
+        ("transfer", 1_000, f"hand_over drop:{drop}"),
+        ("transfer", -1_000, f"take_back drop:{drop}"),
+    ]
+    for store in ("WH", "Toko Online"):
+        assert on_hand(fleet_db, store) == ledger_sums(fleet_db, store)
+
+
+def _public_pem() -> bytes:
+    key = Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)

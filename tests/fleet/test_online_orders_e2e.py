@@ -19,6 +19,7 @@ import zxingcpp
 from fleet.config import OrdersSettings
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
+from fleet.inventory import movements, on_hand
 from fleet.models import Alert, Booking, SalePayment, Shipment
 from fleet.orders import desk as orders
 from fleet.orders.labels import label_for, labels_pdf
@@ -183,6 +184,9 @@ def test_a_chat_order_from_stock_check_to_the_sale_and_the_stock(desk, terminal)
     row = Booking.select().where(Booking.order_no == booking.order).bind(db).get()
     assert (row.state, row.sale) == ("sold", sale.committed.label)
     assert orders.stock(db, "TEH-BTL", STORE) == (0, 0, 0)
+    # and the store's stock ledger: in with the desk's goods, out with the till's sale
+    assert [m.kind for m in movements(db, STORE, "TEH-BTL")] == ["receiving", "sale"]
+    assert on_hand(db, STORE)["TEH-BTL"].quantity == 0
     paid = SalePayment.select().where(SalePayment.terminal_id == "T01").bind(db)
     assert [(p.kind, p.amount) for p in paid] == [("bank_transfer", booking.due)]
     assert pos.online.paid() == []

@@ -20,6 +20,7 @@ from fleet.console.app import create_app
 from fleet.db import connect, create_tables
 from fleet.inventory import cost_of, ledger_sums, on_hand
 from fleet.models import StockDocument, StockMovement
+from fleet.orders import desk as orders
 from fleet.registry import register_terminal
 from tests.fleet.console_client import csrf_of
 from tests.fleet.console_client import signed_in as console_signed_in
@@ -110,9 +111,32 @@ def test_a_delivery_note_goes_in_once_and_a_transfer_moves_goods_at_their_cost(c
         data={"csrf": token, "source": NORTH, "target": SOUTH, "lines": "GULA-1KG 3"},
     )
     assert too_much.status_code == 409 and "GULA-1KG: 3 asked, 2.5 held" in too_much.text
+    # the online flow's warehouse is a location of the ledger too: its stock is listed,
+    # and its goods move on the Warehouse page only (its units' states are kept there)
+    orders.receive(db, "TEH-BTL", "Gudang Pusat", 5, NOW, "wh.budi")
+    assert '<option value="Gudang Pusat"' in owner.get("/stock").text
+    assert on_hand(db, "Gudang Pusat")["TEH-BTL"].quantity == 5_000
+    from_warehouse = owner.post(
+        "/stock/moves/transfer",
+        data={"csrf": token, "source": "Gudang Pusat", "target": SOUTH, "lines": "TEH-BTL 5"},
+    )
+    assert from_warehouse.status_code == 409 and "move on the Warehouse page" in from_warehouse.text
+    manager = signed_in(app, "ani")  # Toko Utara's: not the warehouse
+    assert "Gudang Pusat" not in manager.get("/stock").text
+    assert manager.get("/stock", params={"store": "Gudang Pusat"}).status_code == 404
+    # a product on two lines is one transfer's: together more than the books hold
+    twice = owner.post(
+        "/stock/moves/transfer",
+        data={"csrf": token, "source": NORTH, "target": SOUTH, "lines": "GULA-1KG 2\nGULA-1KG 2"},
+    )
+    assert twice.status_code == 409 and "GULA-1KG: 4 asked, 2.5 held" in twice.text
+    # a product twice on one note: the second line finds the first on the shelf
+    again = "code;qty;cost\nGULA-1KG;10;100\nGULA-1KG;10;120\n"
+    assert upload(owner, token, again, store=SOUTH).status_code == 303
+    assert cost_of(db, SOUTH, "GULA-1KG") == 110  # (10 x 100 + 10 x 120) / 20, not 120
     page = owner.get("/stock/moves").text
-    assert re.findall(r'data-document="(\w+)"', page) == ["X2", "D1"]
-    for store in (NORTH, SOUTH):
+    assert re.findall(r'data-document="(\w+)"', page) == ["D3", "X2", "D1"]
+    for store in (NORTH, SOUTH, "Gudang Pusat"):
         assert on_hand(db, store) == ledger_sums(db, store)
 
 

@@ -21,7 +21,7 @@ from fleet.console.app import create_app
 from fleet.db import connect, create_tables
 from fleet.ingest import Ingest
 from fleet.inventory import ledger_sums, on_hand
-from fleet.models import StockMovement, Stocktake
+from fleet.models import ConsoleAudit, StockMovement, Stocktake
 from fleet.registry import register_terminal
 from terminal.config import parse_settings
 from terminal.core.errors import PosError
@@ -152,10 +152,13 @@ def test_a_count_with_sales_during_it_at_two_terminals_reviewed_and_posted(shop,
     refused = manager.post("/stock/counts/C1/close", data={"csrf": csrf_of(page)})
     assert refused.status_code == 403
     # not closed yet: posting is refused, nothing moves
-    early = owner.post("/stock/counts/C1/post", data={"csrf": token})
+    early = owner.post("/stock/counts/C1/post", data={"csrf": token, "lines": "2"})
     assert early.status_code == 409 and "close the counting first" in early.text
     assert owner.post("/stock/counts/C1/close", data={"csrf": token}).status_code == 200
-    posted = owner.post("/stock/counts/C1/post", data={"csrf": token})
+    # a list that arrived after the review was shown: look again before approving
+    stale = owner.post("/stock/counts/C1/post", data={"csrf": token, "lines": "1"})
+    assert stale.status_code == 409 and "look at it again" in stale.text
+    posted = owner.post("/stock/counts/C1/post", data={"csrf": token, "lines": "2"})
     assert posted.status_code == 303
     adjustment = StockMovement.select().where(StockMovement.kind == "stocktake").bind(db).get()
     assert (adjustment.sku, adjustment.quantity, adjustment.reason) == (
@@ -175,7 +178,9 @@ def test_a_count_with_sales_during_it_at_two_terminals_reviewed_and_posted(shop,
     assert re.search(r'data-late="(\d+)"', again)[1] == "1" and 'data-state="posted"' in again
     assert "data-uncounted" in again  # the review stays as it was posted
     assert on_hand(db, STORE)["AQUA-600"].quantity == 10_000
-    assert owner.post("/stock/counts/C1/post", data={"csrf": token}).status_code == 409
+    assert (
+        owner.post("/stock/counts/C1/post", data={"csrf": token, "lines": "3"}).status_code == 409
+    )
     # the count closed at the terminals: nothing more is counted for it
     for pos in (t01, t02):
         job_arrives(pos, f"C1-close-{pos.settings.terminal_id}", "count_close", "C1")
@@ -217,3 +222,28 @@ def test_a_count_of_some_categories_refuses_other_products_and_bad_quantities(sh
     assert Stocktake.select().bind(db).get().state == "cancelled"
     assert owner.get("/stock/counts/C99").status_code == 404
     assert owner.get("/stock/counts/nonsense").status_code == 404
+
+
+def test_a_count_is_not_posted_while_a_terminal_of_the_store_has_not_sent_its_sales(shop):
+    """T02 never sent its journal: its sales during the count may be missing from the
+    books, and posting would count them twice. Refused, saying which terminal; posted
+    only when the owner says the terminal is broken or gone (audited)."""
+    t01, _t02, db, app = shop
+    owner = signed_in(app, "oki")
+    token = csrf_of(owner.get("/stock/counts").text)
+    owner.post("/stock/counts/open", data={"csrf": token, "store": STORE})
+    job_arrives(t01, "C1-open-T01", "count_open", "C1")
+    t01.sign_in("2", "2580")
+    count(t01, TEA, "4", "", Shown.TAKE)
+    ingest(db, t01)
+    assert owner.post("/stock/counts/C1/close", data={"csrf": token}).status_code == 200
+    page = owner.get("/stock/counts/C1").text
+    assert "T02: last heard from never" in page
+    refused = owner.post("/stock/counts/C1/post", data={"csrf": token, "lines": "1"})
+    assert refused.status_code == 409 and "T02: last heard from never" in refused.text
+    assert StockMovement.select().where(StockMovement.kind == "stocktake").bind(db).count() == 0
+    anyway = owner.post("/stock/counts/C1/post", data={"csrf": token, "lines": "1", "anyway": "1"})
+    assert anyway.status_code == 303
+    assert on_hand(db, STORE)["TEH-BTL"].quantity == 4_000
+    audit = ConsoleAudit.select().where(ConsoleAudit.action == "stock count post").bind(db).get()
+    assert "not waiting for every terminal" in audit.detail

@@ -15,7 +15,7 @@ from terminal.store.journal import Journal, read_entries
 from terminal.store.keystore import KeyStore
 from tests.conftest import ROOT
 
-KILLS = 25
+KILLS = 15
 SEED = int(os.environ.get("POS_CRASH_SEED", "20261123"))
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
 from starlette.responses import RedirectResponse, Response
@@ -25,13 +24,23 @@ from fleet.console.access import NotFound
 from fleet.console.sales_now import product_codes, product_names, store_days
 from fleet.console.web import Context, action, page
 from fleet.db import write_transaction
-from fleet.inventory import low_stock, minimums, movements, on_hand, set_minimum
+from fleet.inventory import locations, low_stock, minimums, movements, on_hand, set_minimum
 from fleet.models import ProductCost
-from terminal.core.inventory import milli, quantity_text
+from fleet.orders.desk import booked_at
+from terminal.core.inventory import check_counted, quantity_text
+from terminal.core.margins import cost_of
+
+
+def stock_locations(ctx: Context) -> list[str]:
+    """The viewer's stores, and the ledger's other locations (a warehouse) for a viewer
+    who sees every store."""
+    stores = set(ctx.viewer.visible_stores(ctx.db))
+    stores |= {s for s in locations(ctx.db) if ctx.viewer.sees_store(s)}
+    return sorted(stores)
 
 
 def _store(ctx: Context) -> tuple[str, list[str]]:
-    stores = ctx.viewer.visible_stores(ctx.db)
+    stores = stock_locations(ctx)
     store = ctx.request.query_params.get("store") or (stores[0] if stores else "")
     if store and not ctx.viewer.sees_store(store):
         raise NotFound(store)
@@ -45,6 +54,7 @@ def _rows(ctx: Context, store: str) -> list[dict]:
         for c in ProductCost.select().where(ProductCost.store == store).bind(ctx.db)
     }
     wanted = minimums(ctx.db, store)
+    booked = booked_at(ctx.db, store)
     held_all = on_hand(ctx.db, store)
     rows = []
     for sku in sorted(set(held_all) | set(wanted)):
@@ -59,8 +69,9 @@ def _rows(ctx: Context, store: str) -> list[dict]:
                 "negative": quantity < 0,
                 "movements": held_all[sku].movements if sku in held_all else 0,
                 "cost": cost,
-                "value": None if cost is None else quantity * cost // 1000,
+                "value": None if cost is None else cost_of(quantity, cost),
                 "minimum": wanted.get(sku),
+                "booked": booked.get(sku, 0),
             }
         )
     return rows
@@ -113,18 +124,9 @@ def _page(ctx, store, stores, rows=None, status=200, **values) -> Response:
 
 
 def parse_minimum(text: str) -> int:
-    """A minimum typed as people write quantities ("12", "2,5", "2.5"), in thousandths;
-    ValueError for what is not a quantity from 0 to 100.000."""
-    cleaned = text.strip().replace(" ", "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = milli(Decimal(cleaned))
-    except (ValueError, InvalidOperation):
-        raise ValueError(text) from None
-    if not 0 <= value <= 100_000_000:
-        raise ValueError(text)
-    return value
+    """A minimum typed as people write quantities ("12", "2,5"), in thousandths (0
+    clears it); ValueError for what is not a quantity from 0 to 100.000."""
+    return check_counted(text)
 
 
 @action("stock")

@@ -14,6 +14,7 @@ from fleet import stock_documents as docs
 from fleet.central import store_currencies
 from fleet.console import accounts
 from fleet.console.access import NotFound
+from fleet.console.pages.stock import stock_locations
 from fleet.console.sales_now import product_codes, product_names
 from fleet.console.web import Context, action, page
 from fleet.inventory import on_hand
@@ -32,7 +33,7 @@ def moves(ctx: Context) -> Response:
 def _page(
     ctx: Context, status: int = 200, problems: list[str] | None = None, form=None
 ) -> Response:
-    stores = ctx.viewer.visible_stores(ctx.db)
+    stores = stock_locations(ctx)
     return ctx.render(
         "stock_moves.html",
         status,
@@ -46,7 +47,7 @@ def _page(
 
 def _store(ctx: Context, value: object) -> str:
     store = str(value or "")
-    if store not in ctx.viewer.visible_stores(ctx.db):
+    if store not in stock_locations(ctx):
         raise NotFound(store)
     return store
 

@@ -23,6 +23,7 @@ from fleet.job_commands import JobError, send_job
 from fleet.models import ProductCost, Stocktake, Terminal
 from terminal.core import signed_config as sc
 from terminal.core.inventory import quantity_text
+from terminal.core.margins import cost_of
 from terminal.core.stocktake import job_text
 
 COUNT_JOB_EXPIRES = timedelta(days=7)  # a terminal offline longer is told by hand
@@ -138,7 +139,7 @@ def _rows(ctx: Context, count: Stocktake, review: stocktake.Review) -> list[dict
             "moved": quantity_text(d.moved_during) if d.moved_during else "",
             "adjustment": d.adjustment,
             "shown": quantity_text(d.adjustment) if d.counted is not None else "",
-            "value": d.adjustment * costs[d.sku] // 1000 if d.sku in costs else None,
+            "value": cost_of(d.adjustment, costs[d.sku]) if d.sku in costs else None,
         }
         for d in review.rows
     ]
@@ -163,6 +164,7 @@ def _review(ctx: Context, count: Stocktake, status: int = 200, problems=()) -> R
         currency=store_currencies(ctx.db, [count.store]).get(count.store, "IDR"),
         problems=list(problems),
         may_count=ctx.viewer.may("stock"),
+        behind=stocktake.not_heard(ctx.db, count) if count.state == "closed" else [],
     )
 
 
@@ -215,8 +217,19 @@ def count_action(ctx: Context, form, count_id: str, step: str) -> Response:
             problems = _tell_terminals(ctx, count, "count_close") if was_open else []
             detail = "cancelled"
         else:
-            moved = stocktake.post(ctx.db, count, ctx.viewer.name, ctx.now(), _scope(ctx, count))
+            seen = str(form.get("lines", ""))
+            moved = stocktake.post(
+                ctx.db,
+                count,
+                ctx.viewer.name,
+                ctx.now(),
+                _scope(ctx, count),
+                seen_lines=int(seen) if seen.isdigit() else -1,
+                anyway=form.get("anyway") == "1",
+            )
             detail = "posted: " + ", ".join(f"{d.sku} {d.adjustment:+d}" for d in moved)
+            if form.get("anyway") == "1":
+                detail += " (not waiting for every terminal)"
     except stocktake.CountError as exc:
         return _review(ctx, count, 409, [str(exc)])
     accounts.audit(

@@ -28,6 +28,9 @@ from fleet.console.sales_now import store_days
 from fleet.console.web import Context, money, page
 
 LAPSED_SHOWN = 200  # the lapsed members listed on the page (the largest spenders first)
+# characters written beside a bar: what fits in the bar chart's margin right of its
+# longest bar (120 px at 11 px type, digits about 6 px wide)
+BESIDE_BAR = 18
 
 
 class BadQuery(Exception):
@@ -109,10 +112,6 @@ def _query(choice: Choice, scope: trends.Scope) -> str:
     )
 
 
-def _signed(text: str) -> str:
-    return text if text.startswith("-") or text == "0" else "+" + text
-
-
 def _sections(ctx: Context, scope: trends.Scope) -> dict:
     """Each section's figures and charts, drawn from the rows of its CSV."""
     t = ctx.translations()
@@ -166,14 +165,14 @@ def _sections(ctx: Context, scope: trends.Scope) -> dict:
     base_items = sum(float(r["compared_items"]) for r in basket)
     movers = trends.movers(db, viewer, scope)
 
+    def mover_text(r: dict) -> str:
+        """The takings, and the quantity after them when both fit beside the bar."""
+        both = f"{m(r['takings'])} · {r['quantity']}"
+        return both if len(both) <= BESIDE_BAR else m(r["takings"])
+
     def mover_bars(group: str) -> list[Bar]:
         return [
-            Bar(
-                r["name"] or r["sku"],
-                float(r["quantity"]),
-                f"{r['quantity']} ({_signed(r['change'])})",
-                r["sku"],
-            )
+            Bar(r["name"] or r["sku"], r["takings"], mover_text(r), r["sku"])
             for r in movers
             if r["group"] == group
         ]
