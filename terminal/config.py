@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hal.card import configure_card
 from hal.device import DeviceConfig, DeviceConfigError
+from hal.display import configure_display
 from hal.drawer import configure_drawer
 from hal.fiscal import configure_fiscal
 from hal.keypad import configure_keypad
@@ -100,6 +101,7 @@ class HardwareSettings:
     scanner: DeviceConfig
     keypad: DeviceConfig
     card: DeviceConfig
+    display: DeviceConfig  # the customer's pole display (backend none: there is none)
 
     def replace(self, kind: str, **changes: Any) -> HardwareSettings:
         """Another backend setting for one device (``card``, ``approve_after=0``):
@@ -121,6 +123,7 @@ _CONFIGURE = {
     "scanner": configure_scanner,
     "keypad": configure_keypad,
     "card": configure_card,
+    "display": configure_display,
 }
 
 

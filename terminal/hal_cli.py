@@ -3,6 +3,7 @@
     pos-hal [--config FILE] list                    what is configured, what is found
     pos-hal [--config FILE] print-test              a status ticket on the receipt printer
     pos-hal [--config FILE] drawer                  one opening pulse
+    pos-hal [--config FILE] display-test            two lines on the customer display
     pos-hal [--config FILE] scan [--count N]        show codes as the scanner delivers them
     pos-hal [--config FILE] keypad [--count N]      show keys as the keypad delivers them
                                                     (digits masked: a PIN never shows)
@@ -37,6 +38,7 @@ import msgspec
 from hal.card import make_card_terminal
 from hal.card.zvt.client import Refused
 from hal.card.zvt.transport import LinkError
+from hal.display import make_display
 from hal.drawer import make_drawer
 from hal.keypad import make_keypad
 from hal.printer.backends import SIMULATED_CONDITIONS, make_printer, write_simulated_condition
@@ -50,7 +52,8 @@ from terminal.services.key_protection import key_protection_warning
 
 UDEV_RULE = "systemd/99-pos-terminal.rules"
 DEFAULT_CONFIG = Path("config/pos.toml")
-KINDS = ("printer", "drawer", "scanner", "keypad", "card")  # config names: never translated
+# config names: never translated
+KINDS = ("printer", "drawer", "scanner", "keypad", "card", "display")
 
 
 def device_problem(exc: OSError, what: str, path: str = "") -> str:
@@ -130,6 +133,38 @@ def cmd_print_test(settings: Settings) -> int:
             backend=settings.hardware.printer.backend
         )
     )
+    return 0
+
+
+def cmd_display_test(settings: Settings) -> int:
+    """The terminal's id and the time on the customer display, both lines full width
+    (a display whose command set or character set is wrong shows garbage: the cure is
+    ``command_set`` or ``charset`` in [hardware.display])."""
+    config = settings.hardware.display
+    display = make_display(config, settings.data_dir)
+    if not display.present:
+        print(_('no customer display is configured ([hardware.display] backend = "none")'))
+        return 1
+    now = datetime.now(UTC).astimezone(settings.store.timezone).strftime("%d-%m-%Y %H:%M")
+    simulator = getattr(display, "simulator", None)
+    try:
+        display.start()
+        shown = display.show(f"{settings.terminal_id} {settings.store.name}", now)
+        if shown and simulator is not None:  # what the simulated display shows, read back
+            simulator.wait_for(lambda lines: lines[1].startswith(now))
+            for line in simulator.screen.lines:
+                print(f"  |{line}|")
+    finally:
+        display.close()
+    if not shown:
+        print(
+            _("customer display: not reached ({health})").format(
+                health=", ".join(display.health())
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    print(_("two lines sent to the {backend} customer display").format(backend=config.backend))
     return 0
 
 
@@ -367,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     _command(commands, "list", _("what is configured, what is found"))
     _command(commands, "print-test", _("a status ticket on the receipt printer"))
     _command(commands, "drawer", _("one opening pulse of the cash drawer"))
+    _command(commands, "display-test", _("two lines on the customer display"))
     for name, summary, default_count in (
         ("scan", _("show codes as the scanner delivers them"), 1),
         ("keypad", _("show keys as the keypad delivers them (digits masked)"), 4),
@@ -444,6 +480,8 @@ def _main(argv: list[str]) -> int:
             return cmd_print_test(settings)
         if args.command == "drawer":
             return cmd_drawer(settings)
+        if args.command == "display-test":
+            return cmd_display_test(settings)
         if args.command == "scan":
             return cmd_scan(settings, args.count, args.timeout)
         if args.command == "keypad":

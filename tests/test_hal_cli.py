@@ -207,3 +207,10 @@ def test_an_unreadable_configuration_is_said_in_english(tmp_path, capsys):
     broken.write_text("[store\n")
     assert main(["--config", str(broken), "list"]) == 2
     assert "pos-hal: configuration error:" in capsys.readouterr().err
+
+
+def test_display_test_shows_two_lines_on_the_simulated_display(config, capsys):
+    assert main(["--config", str(config), "--lang", "en", "display-test"]) == 0
+    out = capsys.readouterr().out
+    assert "|T01 Toko Demo Sejaht|" in out  # the terminal and its store, cut to 20
+    assert "two lines sent to the simulator customer display" in out

@@ -19,6 +19,7 @@ from hal.scanner import Scanner
 from terminal.config import SecuritySettings, Settings, parse_shop
 from terminal.core.clock import Clock, system_clock
 from terminal.services.card_records import DatabaseRecords
+from terminal.services.customer_display import CustomerDisplayService
 from terminal.services.demo import DEMO_PASSKEYS
 from terminal.services.demo_stores import demo_store
 from terminal.services.device_watch import DeviceWatch
@@ -56,6 +57,11 @@ class Terminal:
     devices: Devices
     keys: KeyStore
     integrity: IntegrityWatch
+    customer_display: CustomerDisplayService | None = None  # made with the terminal
+
+    def __post_init__(self) -> None:
+        if self.customer_display is None:
+            self.customer_display = CustomerDisplayService(self.pos, self.devices.display)
 
     @property
     def watch(self) -> DeviceWatch:
@@ -81,6 +87,7 @@ class Terminal:
         """Start every device (the app sets the scanner's and keypad's handlers first),
         then watch their health and the drawer's sensor."""
         self.devices.start()
+        self.customer_display.start()  # (after the display's line is open)
         self.watch.start()
         self.integrity.start()
         self.pos.fiscal.start()  # what the tax office is owed, sent in the background
@@ -92,6 +99,7 @@ class Terminal:
         self.pos.journal.append("stop", {}, now)
         remember(self.keys, self.pos.db, self.pos.settings.terminal_id, "stop", now)
         self.watch.stop()
+        self.customer_display.stop()
         self.integrity.stop()
         self.pos.fiscal.stop()
         self.pos.fiscal.service.close()

@@ -9,11 +9,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from hal import card as cards
+from hal import display as displays
 from hal import drawer as drawers
 from hal import keypad as keypads
 from hal import scanner as scanners
 from hal.card.payments import CardPaymentDesk, PaymentRecords
 from hal.device import Device, DeviceEnv, build
+from hal.display import CustomerDisplay
 from hal.keypad import Keypad
 from hal.printer import backends as printers
 from hal.scanner import Scanner
@@ -29,6 +31,7 @@ class Devices:
     scanner: Scanner
     keypad: Keypad
     card: CardPaymentDesk
+    display: CustomerDisplay
 
     def __iter__(self) -> Iterator[tuple[str, Device]]:
         for field in fields(self):
@@ -75,4 +78,5 @@ def make_devices(
         scanner=build(hardware.scanner, scanners.BACKENDS, env),  # type: ignore[arg-type]
         keypad=build(hardware.keypad, keypads.BACKENDS, env),  # type: ignore[arg-type]
         card=build(hardware.card, cards.BACKENDS, env),  # type: ignore[arg-type]
+        display=build(hardware.display, displays.BACKENDS, env),  # type: ignore[arg-type]
     )

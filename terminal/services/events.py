@@ -10,6 +10,9 @@ Events (``kind``: data):
 - ``shift_opened``: shift_id; ``shift_closed``: shift_id, variance
 - ``drawer``: event (``drawer-open``, ``drawer-closed``, ``drawer-open-too-long``)
 - ``database_damaged``: reason (the full integrity check found damage: selling stops)
+- for the customer's display: ``line_added`` (name, quantity, amount, total),
+  ``line_voided`` (name, total), ``cart_cleared``, ``payment_due`` (due: what is left to
+  pay), and ``sale_committed`` carries ``paid`` and ``change`` too
 
 Handlers run on the thread that publishes (a sale's on the UI's worker, health on the
 watch's thread): a UI handler hands the event to its own thread. A handler that fails is
@@ -38,6 +41,10 @@ KINDS = frozenset(
         "database_damaged",
         "fleet_message",
         "fleet_lock",
+        "line_added",
+        "line_voided",
+        "cart_cleared",
+        "payment_due",
     }
 )
 

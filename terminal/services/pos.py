@@ -28,7 +28,7 @@ from terminal.core.approval import (
     check_approval,
 )
 from terminal.core.cart import Cart, CartLine, parse_quantity
-from terminal.core.catalogue import Catalogue, Product
+from terminal.core.catalogue import Catalogue, Product, format_quantity
 from terminal.core.clock import Clock, system_clock
 from terminal.core.digits import is_digits
 from terminal.core.errors import N_, ConfigError, NoShiftOpen, PosError
@@ -476,6 +476,15 @@ class PosService:
             quantity=line.quantity,
             amount=line.amount,
         )
+        self.events.publish(
+            "line_added",
+            name=line.product.name,
+            quantity=format_quantity(
+                line.quantity, line.product.sold_by_weight, self.currency.decimal_sep
+            ),
+            amount=line.amount,
+            total=self.cart.total,
+        )
         return line
 
     def _cashier_id(self) -> int | None:
@@ -588,6 +597,7 @@ class PosService:
             self.buyer_tin = ""
         self.watch("line_void", payload, cashier, now)
         self._log_void("line voided", payload, approval)
+        self.events.publish("line_voided", name=line.product.name, total=self.cart.total)
         return line
 
     def cancel_sale(self, reason: str, approval: Approval | None = None) -> int:
@@ -614,6 +624,7 @@ class PosService:
         count = len(self.cart.lines)
         self.record("order_cancel", payload, cashier, approval, now)
         self.cart = self._new_cart()
+        self.events.publish("cart_cleared")
         log_action(
             "order cancelled",
             "order_cancel",
@@ -710,6 +721,12 @@ class PosService:
             raise PosError(N_("Nothing to pay: scan an item first"))
         if self.shift is None:
             raise NoShiftOpen()
+
+    def payment_begins(self) -> None:
+        """The cashier goes to payment: checked as any payment is, and the customer's
+        display shows what is due."""
+        self.check_payable()
+        self.events.publish("payment_due", due=self.left_to_pay)
 
     @property
     def left_to_pay(self) -> int:
@@ -918,6 +935,8 @@ class PosService:
             label=committed.label,
             total=payment.payable,
             journal_seq=committed.journal_seq,
+            paid=sum(t.tendered or t.amount for t in payment.tenders),
+            change=sum(t.change or 0 for t in payment.tenders),
         )
         self.cart = self._new_cart()
         # From here the sale is on disk: nothing below may lose it or stop the cashier.

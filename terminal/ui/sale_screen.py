@@ -38,6 +38,8 @@ HEALTH_TEXTS = {
     "scanner-offline": N_("Scanner: check failed"),
     "keypad-missing": N_("Keypad: not connected"),
     "keypad-offline": N_("Keypad: check failed"),
+    "display-missing": N_("Customer display: not connected"),
+    "display-offline": N_("Customer display: check failed"),
     "drawer-open-too-long": N_("Drawer: open too long"),
     "fiscal-pending": N_("e-barimt: receipts wait to be registered"),
 }
@@ -538,7 +540,7 @@ class SaleScreen(PosScreen):
 
     def _do_pay_cash(self) -> None:
         try:
-            self.service.check_payable()
+            self.service.payment_begins()
         except PosError as exc:
             self.refuse(exc)
             return

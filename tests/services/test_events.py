@@ -37,10 +37,24 @@ def test_what_happens_at_the_counter_is_published(terminal, settings):
     document = dict(settings.shop_document, store={**settings.shop_document["store"], "name": "X"})
     pos.apply_shop_config(document, "test")
     kinds = [kind for kind, _data in seen]
-    assert kinds == ["sale_committed", "refund_committed", "shift_closed", "config_applied"]
-    assert seen[0][1]["label"] == "T01-000001" and seen[0][1]["total"] == 17500
-    assert seen[1][1]["amount"] == 17500
-    assert seen[3][1] == {"version": 2, "source": "test"}
+    assert kinds == [
+        "line_added",
+        "sale_committed",
+        "refund_committed",
+        "shift_closed",
+        "config_applied",
+    ]
+    assert seen[0][1] == {
+        "name": "Gula Pasir Gulaku 1 kg",
+        "quantity": "1",
+        "amount": 17500,
+        "total": 17500,
+    }
+    sold = seen[1][1]
+    assert sold["label"] == "T01-000001" and sold["total"] == 17500
+    assert (sold["paid"], sold["change"]) == (20000, 2500)  # for the customer's display
+    assert seen[2][1]["amount"] == 17500
+    assert seen[4][1] == {"version": 2, "source": "test"}
     pos.shifts.open(0)
     assert seen[-1] == ("shift_opened", {"shift_id": 2})
 
