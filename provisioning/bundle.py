@@ -79,7 +79,7 @@ class WifiPart(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")] = "ID"
 
 
-DEVICES = ("printer", "drawer", "scanner", "keypad", "card")
+DEVICES = ("printer", "drawer", "scanner", "keypad", "card", "display")
 Setting = str | int | float | bool | list[str | int | float | bool]
 
 

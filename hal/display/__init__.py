@@ -136,9 +136,8 @@ class PoleDisplay(CustomerDisplay):
         with self._lock:
             if not self._open():
                 return False
-            try:
+            try:  # (no flush: tcdrain waits with no time limit on a stalled USB line)
                 self._line.write(self.commands.show(upper, lower))
-                self._line.flush()
             except (OSError, serial.SerialException) as exc:
                 self._drop(f"write failed: {exc}")
                 return False
@@ -147,8 +146,11 @@ class PoleDisplay(CustomerDisplay):
             return True
 
     def stop(self) -> None:
-        with self._lock:
-            self._close_line()
+        if self._lock.acquire(timeout=2):  # a write stuck past its timeout: leave it be
+            try:
+                self._close_line()
+            finally:
+                self._lock.release()
 
     def health(self) -> list[str]:
         return ["display-missing"] if self._missing else []

@@ -43,7 +43,9 @@ def fit(text: str, width: int, charset: str) -> bytes:
         if not char.isprintable():
             char = " "
         wide = columns(char)
-        if charset != "gb2312" and wide == 2:
+        if charset == "gb2312":  # there every character past ASCII is two bytes, two columns
+            wide = 1 if ord(char) < 0x80 else 2
+        elif wide == 2:
             char, wide = "?", 1
         if used + wide > width:
             break
@@ -71,14 +73,28 @@ class CommandSet:
             raise ValueError(f"charset {self.charset!r}: one of {', '.join(CHARSETS)}")
         if not 8 <= self.width <= 40:
             raise ValueError("width: 8 to 40 columns")
+        if self.name == "cd5220" and self.code_table is not None:
+            raise ValueError("code_table: the CD5220 set has none (the display's switches set it)")
+
+    @property
+    def table(self) -> int | None:
+        """The ESC/POS character table to select: the one set, else PC866 (17) for
+        Cyrillic, which a display does not start in."""
+        if self.name != "escpos":
+            return None
+        if self.code_table is None and self.charset == "cp866":
+            return 17
+        return self.code_table
 
     def start(self, brightness: int = 4) -> bytes:
         """Initialise, choose the table and the brightness, clear."""
         level = max(1, min(4, brightness))
         if self.name == "cd5220":
             return bytes([ESC, 0x40, ESC, 0x2A, level, CLR])
-        table = b"" if self.code_table is None else bytes([ESC, 0x74, self.code_table])
-        return bytes([ESC, 0x40]) + table + bytes([US, 0x01, US, 0x58, level, CLR])
+        return bytes([ESC, 0x40]) + self._table() + bytes([US, 0x01, US, 0x58, level, CLR])
+
+    def _table(self) -> bytes:
+        return b"" if self.table is None else bytes([ESC, 0x74, self.table])
 
     def show(self, upper: str, lower: str) -> bytes:
         """Both lines, each replacing what was there."""
@@ -86,7 +102,8 @@ class CommandSet:
         bottom = fit(lower, self.width, self.charset)
         if self.name == "cd5220":
             return b"\x1bQA" + top + b"\r" + b"\x1bQB" + bottom + b"\r"
-        return bytes([US, 0x24, 1, 1]) + top + bytes([US, 0x24, 1, 2]) + bottom
+        # the table again each time: a display powered off and on has forgotten it
+        return self._table() + bytes([US, 0x24, 1, 1]) + top + bytes([US, 0x24, 1, 2]) + bottom
 
     def clear(self) -> bytes:
         return bytes([CLR])

@@ -28,6 +28,7 @@ WORDS = {
     "change": N_("Change"),
     "thanks": N_("Thank you"),
     "welcome": N_("Welcome"),
+    "cash": N_("Cash"),
 }
 
 
@@ -70,15 +71,26 @@ class Screens:
         return self.currency.format(amount, receipt=True)
 
     def line_added(self, name: str, quantity: str, amount: int) -> tuple[str, str]:
-        left = f"{quantity} x" if quantity not in ("1", "") else ""
+        """The line's amount, its quantity beside it: "2 x" for pieces, "0,456 kg" for a
+        weighed line (its amount is the line's, not a price per kilogram)."""
+        if quantity in ("1", ""):
+            left = ""
+        elif quantity.endswith("kg"):
+            left = quantity
+        else:
+            left = f"{quantity} x"
         return cut(name, self.width), spread(left, self.money(amount), self.width)
 
     def line_voided(self, name: str, total: int) -> tuple[str, str]:
         upper = cut(f"{self.words['void']} {name}", self.width)
         return upper, spread(self.words["total"], self.money(total), self.width)
 
-    def total(self, due: int) -> tuple[str, str]:
-        return self.words["total"], spread("", self.money(due), self.width)
+    def total(self, due: int, cash_due: int | None = None) -> tuple[str, str]:
+        """What is due; when cash rounding makes cash differ, the cash figure below."""
+        upper = spread(self.words["total"], self.money(due), self.width)
+        if cash_due is None or cash_due == due:
+            return self.words["total"], spread("", self.money(due), self.width)
+        return upper, spread(self.words["cash"], self.money(cash_due), self.width)
 
     def paid(self, paid: int, change: int) -> tuple[str, str]:
         upper = spread(self.words["paid"], self.money(paid), self.width)

@@ -72,11 +72,11 @@ def money_words(amount: int, currency: Currency, language: str) -> str:
         ("mn", "CNY"): "юань",
     }.get((language, currency.code), currency.code)
     say = {"id": indonesian, "mn": mongolian, "en": english}[language]
-    text = f"{say(whole)} {unit}"
+    parts = [f"{say(whole)} {unit}"] if whole or not cents else []
     if cents:
-        sub = {"id": "sen", "mn": "мөнгө", "en": "cents"}[language]
-        text += f" {say(cents)} {sub}"
-    return text
+        sub = {"id": "sen", "mn": "мөнгө", "en": "cent" if cents == 1 else "cents"}[language]
+        parts.append(f"{say(cents)} {sub}")
+    return " ".join(parts)
 
 
 # -- Indonesian ------------------------------------------------------------------------------
@@ -151,6 +151,9 @@ def mongolian(n: int) -> str:
     if n == 0:
         return "тэг"
     words: list[str] = []
+    billions, n = divmod(n, 10**9)
+    if billions:
+        words += [*mongolian(billions).split(), "тэрбум"]
     millions, n = divmod(n, 10**6)
     if millions:
         words += [*_mn_below_thousand(millions), "сая"]
@@ -245,14 +248,16 @@ def chinese(n: int) -> str:
     while n:
         n, group = divmod(n, 10000)
         groups.append(group)
-    out = ""
+    out, skipped = "", False
     for index in range(len(groups) - 1, -1, -1):
         group = groups[index]
         leading = not out
         if group == 0:
+            skipped = bool(out)  # 一亿零一千: a group of zeros between is read 零
             continue
-        if out and group < 1000:
+        if out and (group < 1000 or skipped):
             out += "零"
+        skipped = False
         words = _zh_below_10000(group, leading)
         if leading and group == 2 and index > 0:
             words = "两"
@@ -262,13 +267,14 @@ def chinese(n: int) -> str:
 
 def _zh_money(whole: int, cents: int, currency: Currency) -> str:
     unit = {"CNY": "元", "MNT": "图格里克", "IDR": "印尼盾"}.get(currency.code, currency.code)
-    text = f"{chinese(whole)}{unit}" if whole or not cents else ""
+    number = "两" if whole == 2 else chinese(whole)  # money is counted: 两元, 两角
+    text = f"{number}{unit}" if whole or not cents else ""
     if cents and currency.exponent == 2:
         jiao, fen = divmod(cents, 10)
         if jiao:
-            text += f"{_ZH_DIGITS[jiao]}角"
+            text += f"{'两' if jiao == 2 else _ZH_DIGITS[jiao]}角"
         elif whole:
             text += "零"
         if fen:
-            text += f"{_ZH_DIGITS[fen]}分"
+            text += f"{'两' if fen == 2 else _ZH_DIGITS[fen]}分"
     return text

@@ -10,9 +10,10 @@ Events (``kind``: data):
 - ``shift_opened``: shift_id; ``shift_closed``: shift_id, variance
 - ``drawer``: event (``drawer-open``, ``drawer-closed``, ``drawer-open-too-long``)
 - ``database_damaged``: reason (the full integrity check found damage: selling stops)
-- for the customer's display: ``line_added`` (name, quantity, amount, total),
-  ``line_voided`` (name, total), ``cart_cleared``, ``payment_due`` (due: what is left to
-  pay), and ``sale_committed`` carries ``paid`` and ``change`` too
+- for the customer's display: ``line_added`` and ``line_changed`` (name, quantity,
+  amount, total), ``line_voided`` (name, total), ``cart_cleared`` (cancelled, or the
+  last line voided), ``payment_due`` (due: what is left to pay; cash_due: what cash
+  pays, after cash rounding), and ``sale_committed`` carries ``paid`` and ``change`` too
 
 Handlers run on the thread that publishes (a sale's on the UI's worker, health on the
 watch's thread): a UI handler hands the event to its own thread. A handler that fails is
@@ -42,6 +43,7 @@ KINDS = frozenset(
         "fleet_message",
         "fleet_lock",
         "line_added",
+        "line_changed",
         "line_voided",
         "cart_cleared",
         "payment_due",

@@ -476,15 +476,7 @@ class PosService:
             quantity=line.quantity,
             amount=line.amount,
         )
-        self.events.publish(
-            "line_added",
-            name=line.product.name,
-            quantity=format_quantity(
-                line.quantity, line.product.sold_by_weight, self.currency.decimal_sep
-            ),
-            amount=line.amount,
-            total=self.cart.total,
-        )
+        self._publish_line("line_added", line)
         return line
 
     def _cashier_id(self) -> int | None:
@@ -496,6 +488,23 @@ class PosService:
     def set_quantity(self, index: int, text: str, approval: Approval | None = None) -> CartLine:
         """Set a line's quantity. Lowering it voids part of the line, under the void rules:
         free within the void window, the unpaid-orders approval after it; journaled."""
+        line = self._set_quantity(index, text, approval)
+        self._publish_line("line_changed", line)
+        return line
+
+    def _publish_line(self, kind: str, line: CartLine) -> None:
+        """A line for the customer's display (``line_added``, ``line_changed``)."""
+        self.events.publish(
+            kind,
+            name=line.product.name,
+            quantity=format_quantity(
+                line.quantity, line.product.sold_by_weight, self.currency.decimal_sep
+            ),
+            amount=line.amount,
+            total=self.cart.total,
+        )
+
+    def _set_quantity(self, index: int, text: str, approval: Approval | None) -> CartLine:
         line = self.cart.lines[index]
         before = line.quantity
         if line.from_label:
@@ -598,6 +607,8 @@ class PosService:
         self.watch("line_void", payload, cashier, now)
         self._log_void("line voided", payload, approval)
         self.events.publish("line_voided", name=line.product.name, total=self.cart.total)
+        if self.cart.is_empty:
+            self.events.publish("cart_cleared")
         return line
 
     def cancel_sale(self, reason: str, approval: Approval | None = None) -> int:
@@ -726,7 +737,12 @@ class PosService:
         """The cashier goes to payment: checked as any payment is, and the customer's
         display shows what is due."""
         self.check_payable()
-        self.events.publish("payment_due", due=self.left_to_pay)
+        self.announce_due()
+
+    def announce_due(self) -> None:
+        """What is left to pay, for the customer's display (and what cash would pay,
+        when cash rounding makes it differ)."""
+        self.events.publish("payment_due", due=self.left_to_pay, cash_due=self.cash_payable())
 
     @property
     def left_to_pay(self) -> int:
@@ -804,6 +820,7 @@ class PosService:
         )
         if self.left_to_pay == 0:
             return self._complete(finish_without_cash(self.cart.total, self.tenders))
+        self.announce_due()  # part paid by card: the rest, on the customer's display
         return None
 
     def cancel_card(self) -> bool:

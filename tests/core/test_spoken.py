@@ -43,6 +43,7 @@ def test_indonesian(n, words):
         (12500, "арван хоёр мянга таван зуун"),
         (57300, "тавин долоон мянга гурван зуун"),
         (1_000_000, "нэг сая"),
+        (1_000_000_000, "нэг тэрбум"),
     ],
 )
 def test_mongolian_before_the_currency(n, words):
@@ -60,6 +61,8 @@ def test_mongolian_before_the_currency(n, words):
         (10050, "一万零五十"),
         (25000, "两万五千"),
         (57300, "五万七千三百"),
+        (100_001_000, "一亿零一千"),
+        (10_000_000, "一千万"),
     ],
 )
 def test_chinese(n, words):
@@ -74,6 +77,8 @@ def test_the_prompts_of_a_sale_in_each_shops_language():
     assert sentence("total", "zh", 1_250, CNY) == "合计十二元五角"
     assert sentence("change", "zh", 1_205, CNY) == "找零十二元零五分"
     assert sentence("total", "en", 5_730, CNY) == "total fifty-seven yuan thirty cents"
+    assert sentence("change", "en", 1, CNY) == "change one cent"
+    assert sentence("total", "zh", 220, CNY) == "合计两元两角"
     assert sentence("thanks", "xx", None, IDR) == "thank you"  # a language not spoken: English
     with pytest.raises(ValueError, match="amount"):
         sentence("total", "id", None, IDR)

@@ -150,3 +150,16 @@ def test_settings_are_checked_with_the_key_named():
         configure_display({"backend": "vga"})
     with pytest.raises(DeviceConfigError, match="charset"):
         configure_display({"backend": "simulator", "charset": "latin9"})
+
+
+def test_a_chinese_display_counts_every_character_past_ascii_as_two_columns():
+    assert fit("Итого 12", 20, "gb2312") == "Итого".encode("gb2312") + b" 12" + b" " * 7
+    assert len(fit("Crème brûlée à 12", 20, "gb2312")) == 20  # never past the line
+
+
+def test_the_cyrillic_table_is_chosen_and_chosen_again_with_each_screen():
+    escpos = CommandSet("escpos", charset="cp866")
+    assert escpos.start().startswith(bytes.fromhex("1b40 1b7411"))  # PC866
+    assert escpos.show("a", "b").startswith(bytes.fromhex("1b7411"))  # after a power cut too
+    with pytest.raises(ValueError, match="CD5220 set has none"):
+        CommandSet("cd5220", charset="cp866", code_table=17)

@@ -8,6 +8,7 @@ nor hides: the health bar says it is missing."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hal.display import PoleDisplay
 from hal.display.commands import CommandSet
 from hal.display.simulator import DisplayScreen
 from terminal.services.customer_display import CustomerDisplayService
+from terminal.services.demo import weighed_barcode
 from tests.hal.test_display import Unplugged
 
 GOLDEN = Path(__file__).parent / "data"
@@ -121,5 +123,42 @@ def test_an_unplugged_display_neither_stops_the_sale_nor_hides(terminal):
         service.stop()  # (the thread has tried by now, or stops trying)
         display.show("x", "y")
         assert "display-missing" in pos.health()
+    finally:
+        service.stop()
+
+
+def test_quantities_cash_rounding_and_a_configuration_pushed_while_running(terminal, settings):
+    """A quantity changed, a weighed line, the cash figure when rounding makes it differ,
+    the last line voided (the greeting), the shop's name changed by a push, and the
+    service stopped and started again."""
+    pos = terminal.pos
+    line = Unplugged()
+    display = PoleDisplay(CommandSet("escpos"), line.open)
+    service = CustomerDisplayService(pos, display)
+    pos.sign_in("1", "1357")
+    pos.scan(TEA)
+    pos.set_quantity(0, "3")
+    assert service.take() == ("Teh Botol Sosro 450 ", "3 x" + " " * 8 + "Rp 16.500")
+    pos.scan(weighed_barcode("22", "10001", 456))  # apples, 0,456 kg x 42.000 = 19.152
+    assert service.take() == ("Apel Fuji /kg", "0,456 kg" + " " * 3 + "Rp 19.152")
+    pos.payment_begins()  # 35.652 due; cash pays 35.700 (rounded to Rp 100)
+    assert service.take() == (
+        "Total" + " " * 6 + "Rp 35.652",
+        "Tunai" + " " * 6 + "Rp 35.700",
+    )
+    for _ in range(2):
+        pos.void_line(0, "changed_mind")
+    assert service.take() == ("Toko Demo Sejahtera", "")  # the last line gone: the greeting
+    document = dict(settings.shop_document, store={**settings.shop_document["store"], "name": "X"})
+    pos.apply_shop_config(document, "test")
+    assert service.screens.idle() == ("X", "")
+    service.stop()
+    service.start()  # started again: it follows the sale again
+    try:
+        pos.scan(TEA)
+        deadline = time.monotonic() + 5
+        while display.shown != ("Teh Botol Sosro 450 ", " " * 12 + "Rp 5.500"):
+            assert time.monotonic() < deadline, display.shown
+            time.sleep(0.02)
     finally:
         service.stop()
