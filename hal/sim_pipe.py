@@ -8,6 +8,7 @@ import contextlib
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,9 +42,13 @@ class PipeReader:
         if self._thread is None:
             return
         self._stopping.set()
-        with contextlib.suppress(OSError):  # no reader waiting: nothing to wake
-            os.close(os.open(self.path, os.O_WRONLY | os.O_NONBLOCK))
-        self._thread.join(timeout=5)
+        deadline = time.monotonic() + 5
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            # poked until the reader is gone: one that had not reached its open() yet
+            # when first poked would otherwise wait there for a writer that never comes
+            with contextlib.suppress(OSError):  # no reader waiting yet: try again
+                os.close(os.open(self.path, os.O_WRONLY | os.O_NONBLOCK))
+            self._thread.join(timeout=0.05)
         self._thread = None
 
     def _read(self) -> None:
