@@ -51,7 +51,10 @@ class _ScannedList:
         raise NotImplementedError
 
     def quantity_taken(self, code: str, product, quantity: str) -> None:
-        raise NotImplementedError
+        """A plain list (code, quantity, name): the next item (receiving asks more)."""
+        self.lines.append((code, quantity, product.name))
+        self.count = len(self.lines)
+        self.next_item()
 
     def finish(self) -> None:
         raise NotImplementedError
@@ -177,11 +180,6 @@ class WriteOffMenu(_ScannedList):
             [(key, _(label)) for key, label in WRITE_OFF_REASONS.items()],
             take,
         )
-
-    def quantity_taken(self, code: str, product, quantity: str) -> None:
-        self.lines.append((code, quantity, product.name))
-        self.count = len(self.lines)
-        self.next_item()
 
     def finish(self) -> None:
         if not self.lines:

@@ -57,11 +57,6 @@ class StockCountMenu(_ScannedList):
         assert self.open_count is not None
         return self.service.stocktake.product(self.open_count, code)
 
-    def quantity_taken(self, code: str, product, quantity: str) -> None:
-        self.lines.append((code, quantity, product.name))
-        self.count = len(self.lines)
-        self.next_item()
-
     def finish(self) -> None:
         if not self.lines:
             self.ask.say(_("Nothing counted"))
